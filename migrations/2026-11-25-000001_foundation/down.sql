@@ -1,0 +1,9 @@
+DROP TABLE credit_ledger;
+DROP TABLE audit_events;
+DROP TABLE sessions;
+DROP TABLE api_tokens;
+DROP TABLE invitations;
+DROP TABLE memberships;
+DROP TABLE users;
+DROP TABLE tenants;
+DROP TABLE plans;

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Run IGNY8 locally: Postgres + Redis up, database migrated, demo workspace seeded, served on
+# IGNY8_BIND (default 127.0.0.1:8080). Prints the demo login.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+ensure_cargo
+ensure_postgres
+ensure_redis
+ensure_database "${IGNY8_DEV_DB:-igny8}"
+
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres@$PG_HOST:$PG_PORT/${IGNY8_DEV_DB:-igny8}}"
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:$REDIS_PORT}"
+export IGNY8_BIND="${IGNY8_BIND:-127.0.0.1:8080}"
+# A development secret, kept across restarts so sessions survive; never committed.
+if [ -z "${IGNY8_SECRET_KEY:-}" ]; then
+  [ -s .dev-secret ] || head -c 48 /dev/urandom | base64 | tr -d '\n=+/' > .dev-secret
+  IGNY8_SECRET_KEY=$(cat .dev-secret)
+  export IGNY8_SECRET_KEY
+fi
+
+log "building"
+cargo build --quiet --bin igny8
+BIN="${CARGO_TARGET_DIR:-target}/debug/igny8"
+"$BIN" migrate
+echo
+"$BIN" seed-demo
+echo
+log "IGNY8 on http://$IGNY8_BIND — sign in with the email and password above (Ctrl-C stops)"
+exec "$BIN" serve

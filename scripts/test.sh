@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Test IGNY8: starts what the tests need (Postgres, Redis), checks that the run command brings up a
+# working page with the demo login, then runs every Rust test against the real services.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+ensure_cargo
+ensure_postgres
+ensure_redis
+command -v redis-server >/dev/null || apt_install redis-server   # the Redis-outage test starts its own
+ensure_psql
+
+export IGNY8_TEST_DATABASE_URL="${IGNY8_TEST_DATABASE_URL:-postgres://postgres@$PG_HOST:$PG_PORT}"
+export IGNY8_TEST_REDIS_URL="${IGNY8_TEST_REDIS_URL:-redis://127.0.0.1:$REDIS_PORT}"
+
+# Databases left by earlier runs (each test gets its own, cloned from a migrated template).
+stale=$(psql -h "$PG_HOST" -p "$PG_PORT" -U postgres -d postgres -tAc \
+  "SELECT datname FROM pg_database WHERE datname LIKE 'igny8\_test\_%'" || true)
+for db in $stale; do psql -h "$PG_HOST" -p "$PG_PORT" -U postgres -d postgres -qc "DROP DATABASE IF EXISTS \"$db\"" >/dev/null 2>&1 || true; done
+
+log "building tests"
+cargo build --quiet --tests --bins
+
+log "smoke: the run command serves a page at 127.0.0.1:8080 with the demo login"
+bash scripts/smoke-run.sh
+
+log "cargo test"
+cargo test --quiet -- --test-threads "${IGNY8_TEST_THREADS:-6}"

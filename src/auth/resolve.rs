@@ -1,0 +1,123 @@
+//! Turns a request's credentials (session cookie, bearer JWT or API token) into a `TenantCtx`.
+
+use actix_web::HttpRequest;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+use crate::app::AppState;
+use crate::auth::jwt::Claims;
+use crate::auth::rbac::Role;
+use crate::auth::secrets::{parse_tenant_secret, sha256_hex};
+use crate::db::schema::{api_tokens, memberships, sessions, tenants, users};
+use crate::error::{AppError, AppResult};
+use crate::tenancy::{Actor, TenantCtx};
+use crate::web::client_ip;
+
+pub const SESSION_COOKIE: &str = "igny8_session";
+pub const API_TOKEN_PREFIX: &str = "igy8";
+
+type TenantRow = (i64, String, String, String, i64);
+const TENANT_COLS: (tenants::id, tenants::name, tenants::status, tenants::plan_code, tenants::credits_balance) =
+    (tenants::id, tenants::name, tenants::status, tenants::plan_code, tenants::credits_balance);
+
+pub async fn tenant_ctx(state: &AppState, req: &HttpRequest) -> AppResult<TenantCtx> {
+    let ip = client_ip(req, state.config.trust_proxy);
+    let bearer = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    if let Some(token) = bearer {
+        if token.starts_with(API_TOKEN_PREFIX) {
+            return from_api_token(state, token, ip).await;
+        }
+        let claims = state.jwt.verify(token).ok_or(AppError::Unauthorized)?;
+        return from_session(state, claims, ip).await;
+    }
+    let cookie = req.cookie(SESSION_COOKIE).ok_or(AppError::Unauthorized)?;
+    let claims = state.jwt.verify(cookie.value()).ok_or(AppError::Unauthorized)?;
+    from_session(state, claims, ip).await
+}
+
+async fn from_session(state: &AppState, claims: Claims, ip: Option<String>) -> AppResult<TenantCtx> {
+    let mut conn = state.db.get().await?;
+    let now = chrono::Utc::now();
+    let user: Option<(i64, String, String, bool)> = sessions::table
+        .inner_join(users::table)
+        .filter(sessions::id.eq(&claims.sid))
+        .filter(sessions::user_id.eq(claims.uid))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .select((users::id, users::email, users::name, users::is_system_admin))
+        .first(&mut conn)
+        .await
+        .optional()?;
+    let (user_id, email, name, is_system_admin) = user.ok_or(AppError::Unauthorized)?;
+
+    // The token's tenant, or — when the user was removed from it — their oldest remaining membership.
+    let membership = |tid: Option<i64>| {
+        let mut q = memberships::table
+            .inner_join(tenants::table)
+            .filter(memberships::user_id.eq(user_id))
+            .select((memberships::role, TENANT_COLS))
+            .order(memberships::created_at.asc())
+            .into_boxed();
+        if let Some(tid) = tid {
+            q = q.filter(memberships::tenant_id.eq(tid));
+        }
+        q
+    };
+    let mut row: Option<(String, TenantRow)> = membership(Some(claims.tid)).first(&mut conn).await.optional()?;
+    if row.is_none() {
+        row = membership(None).first(&mut conn).await.optional()?;
+    }
+    let (role, t) = row.ok_or_else(|| {
+        AppError::Forbidden("Your account is not a member of any workspace any more. Ask an owner for a new invite.".into())
+    })?;
+    Ok(TenantCtx {
+        tenant_id: t.0,
+        tenant_name: t.1,
+        tenant_status: t.2,
+        plan_code: t.3,
+        credits_balance: t.4,
+        role: Role::parse_member(&role).ok_or_else(|| AppError::internal("unknown role in memberships"))?,
+        actor: Actor::User { id: user_id, email, name, session_id: claims.sid, is_system_admin },
+        ip,
+    })
+}
+
+async fn from_api_token(state: &AppState, token: &str, ip: Option<String>) -> AppResult<TenantCtx> {
+    let tenant_id = parse_tenant_secret(API_TOKEN_PREFIX, token).ok_or(AppError::Unauthorized)?;
+    let hash = sha256_hex(token);
+    let mut conn = state.db.get().await?;
+    let row: Option<(i64, String, String, TenantRow)> = api_tokens::table
+        .inner_join(tenants::table.on(tenants::id.eq(api_tokens::tenant_id)))
+        .filter(api_tokens::tenant_id.eq(tenant_id))
+        .filter(api_tokens::token_hash.eq(&hash))
+        .filter(api_tokens::revoked_at.is_null())
+        .select((api_tokens::id, api_tokens::name, api_tokens::role, TENANT_COLS))
+        .first(&mut conn)
+        .await
+        .optional()?;
+    let (token_id, name, role, t) = row.ok_or(AppError::Unauthorized)?;
+    // Record use at most once a minute, so a busy token does not write on every request.
+    let now = chrono::Utc::now();
+    diesel::update(api_tokens::table)
+        .filter(api_tokens::tenant_id.eq(tenant_id))
+        .filter(api_tokens::id.eq(token_id))
+        .filter(api_tokens::last_used_at.is_null().or(api_tokens::last_used_at.lt(now - chrono::Duration::minutes(1))))
+        .set(api_tokens::last_used_at.eq(now))
+        .execute(&mut conn)
+        .await?;
+    Ok(TenantCtx {
+        tenant_id: t.0,
+        tenant_name: t.1,
+        tenant_status: t.2,
+        plan_code: t.3,
+        credits_balance: t.4,
+        role: Role::parse(&role).unwrap_or(Role::SystemBot),
+        actor: Actor::Token { id: token_id, name },
+        ip,
+    })
+}

@@ -1,0 +1,83 @@
+//! The credit ledger: the only writer of credit balances. A tenant's balance is always Σ delta of its
+//! rows; `tenants.credits_balance` caches that sum and is updated in the same transaction as each row.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::Serialize;
+
+use crate::db::schema::{credit_ledger, tenants};
+use crate::error::AppResult;
+use crate::web::pagination::PageParams;
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Posted {
+    /// A new row; the balance after it.
+    New(i64),
+    /// The same (reason, reference) was posted before; nothing changed.
+    AlreadyPosted(i64),
+}
+
+/// Posts one entry. Call inside a transaction: it locks the tenant row so concurrent posts serialise.
+/// Idempotent on (tenant, reason, reference).
+pub async fn post_in_tx(conn: &mut AsyncPgConnection, tenant_id: i64, delta: i64, reason: &str, reference: &str) -> AppResult<Posted> {
+    let balance: i64 = tenants::table
+        .find(tenant_id)
+        .select(tenants::credits_balance)
+        .for_update()
+        .first(conn)
+        .await?;
+    let inserted = diesel::insert_into(credit_ledger::table)
+        .values((
+            credit_ledger::tenant_id.eq(tenant_id),
+            credit_ledger::delta.eq(delta),
+            credit_ledger::reason.eq(reason),
+            credit_ledger::reference.eq(reference),
+            credit_ledger::balance_after.eq(balance + delta),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    if inserted == 0 {
+        return Ok(Posted::AlreadyPosted(balance));
+    }
+    diesel::update(tenants::table.find(tenant_id))
+        .set((tenants::credits_balance.eq(balance + delta), tenants::updated_at.eq(diesel::dsl::now)))
+        .execute(conn)
+        .await?;
+    Ok(Posted::New(balance + delta))
+}
+
+/// Σ delta, straight from the rows (what the cached balance must always equal).
+pub async fn sum(conn: &mut AsyncPgConnection, tenant_id: i64) -> AppResult<i64> {
+    let total: Option<i64> = credit_ledger::table
+        .filter(credit_ledger::tenant_id.eq(tenant_id))
+        .select(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>("sum(delta)::bigint"))
+        .first(conn)
+        .await?;
+    Ok(total.unwrap_or(0))
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = credit_ledger)]
+pub struct LedgerRow {
+    pub id: i64,
+    pub delta: i64,
+    pub reason: String,
+    pub reference: String,
+    pub balance_after: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn list(conn: &mut AsyncPgConnection, tenant_id: i64, page: &PageParams) -> AppResult<(Vec<LedgerRow>, i64)> {
+    let total: i64 = credit_ledger::table.filter(credit_ledger::tenant_id.eq(tenant_id)).count().get_result(conn).await?;
+    let rows = credit_ledger::table
+        .filter(credit_ledger::tenant_id.eq(tenant_id))
+        .select(LedgerRow::as_select())
+        .order((credit_ledger::created_at.desc(), credit_ledger::id.desc()))
+        .limit(page.per_page())
+        .offset(page.offset())
+        .load(conn)
+        .await?;
+    Ok((rows, total))
+}

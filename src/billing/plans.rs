@@ -1,0 +1,35 @@
+//! Plans (seed §8.8), stored in the `plans` table by the first migration.
+
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::Serialize;
+
+use crate::db::schema::plans;
+use crate::error::AppResult;
+
+pub const SIGNUP_PLAN: &str = "free";
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = plans)]
+pub struct Plan {
+    pub code: String,
+    pub name: String,
+    pub price_cents: i32,
+    pub monthly_credits: i64,
+    pub max_users: i32,
+    pub max_sites: i32,
+}
+
+impl Plan {
+    pub fn price(&self) -> String {
+        format!("${}", self.price_cents / 100)
+    }
+}
+
+pub async fn get(conn: &mut AsyncPgConnection, code: &str) -> AppResult<Plan> {
+    Ok(plans::table.find(code).select(Plan::as_select()).first(conn).await?)
+}
+
+pub async fn all(conn: &mut AsyncPgConnection) -> AppResult<Vec<Plan>> {
+    Ok(plans::table.select(Plan::as_select()).order(plans::sort_order.asc()).load(conn).await?)
+}

@@ -1,0 +1,147 @@
+//! The command line: serve (default), migrate, seed-demo, create-user.
+
+mod seed;
+
+use std::net::TcpListener;
+
+use clap::{Parser, Subcommand};
+use diesel::ExpressionMethods;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+
+use crate::app::{AppState, server};
+use crate::auth::{password, rbac::Role, secrets::random_token, service::insert_user};
+use crate::config::Config;
+use crate::db::schema::memberships;
+use crate::error::AppError;
+use crate::tenancy::service::create_workspace;
+
+#[derive(Parser)]
+#[command(name = "igny8", version, about = "IGNY8 — AI SEO content platform")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Apply migrations and serve HTTP on IGNY8_BIND (the default command).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create or refresh the demo workspace and print its login.
+    SeedDemo,
+    /// Create a user, in a new workspace or as a member of an existing one.
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Password; generated and printed when left out.
+        #[arg(long)]
+        password: Option<String>,
+        /// Add to this workspace instead of creating one.
+        #[arg(long)]
+        tenant_id: Option<i64>,
+        /// Role in an existing workspace (owner, admin, editor, viewer).
+        #[arg(long, default_value = "owner")]
+        role: String,
+        /// Plan of a newly created workspace.
+        #[arg(long, default_value = "free")]
+        plan: String,
+        /// Name of a newly created workspace.
+        #[arg(long)]
+        workspace: Option<String>,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    crate::init_tracing(&config);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            let state = AppState::new(config)?;
+            let applied = crate::db::migrate(&state.db).await?;
+            println!("migrations applied: {}", if applied.is_empty() { "none pending".into() } else { applied.join(", ") });
+            Ok(())
+        }
+        Command::SeedDemo => {
+            let state = AppState::new(config)?;
+            crate::db::migrate(&state.db).await?;
+            seed::seed_demo(&state).await
+        }
+        Command::CreateUser { email, name, password, tenant_id, role, plan, workspace } => {
+            let state = AppState::new(config)?;
+            crate::db::migrate(&state.db).await?;
+            create_user(&state, email, name, password, tenant_id, role, plan, workspace).await
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let bind = config.bind;
+    let state = AppState::new(config)?;
+    let applied = crate::db::migrate(&state.db).await?;
+    if !applied.is_empty() {
+        tracing::info!(?applied, "migrations applied");
+    }
+    let listener = TcpListener::bind(bind).map_err(|e| anyhow::anyhow!("cannot listen on {bind} (IGNY8_BIND): {e}"))?;
+    tracing::info!(%bind, "IGNY8 listening");
+    server(state, listener)?.await?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn create_user(
+    state: &AppState,
+    email: String,
+    name: String,
+    password_arg: Option<String>,
+    tenant_id: Option<i64>,
+    role: String,
+    plan: String,
+    workspace: Option<String>,
+) -> anyhow::Result<()> {
+    let mut check = crate::web::forms::Check::new();
+    let email = check.email("email", &email);
+    let name = check.text("name", &name, "Name", 1, 120);
+    let generated = password_arg.is_none();
+    let pw = password_arg.unwrap_or_else(|| random_token(12));
+    if let Err(m) = password::check_new(&pw) {
+        check.fail("password", m);
+    }
+    let role = Role::parse_member(&role).ok_or_else(|| anyhow::anyhow!("--role: expected owner, admin, editor or viewer"))?;
+    if let Err(AppError::Validation(f)) = check.finish() {
+        anyhow::bail!("{}", f.iter().map(|(k, v)| format!("--{k}: {v}")).collect::<Vec<_>>().join("; "));
+    }
+    let hash = password::hash(&pw).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut conn = state.db.get().await?;
+    let ws = workspace.unwrap_or_else(|| format!("{name}'s workspace"));
+    let (user_id, tid) = conn
+        .transaction::<_, AppError, _>(async move |conn| {
+                let user_id = insert_user(conn, &email, &name, &hash).await?;
+                let tid = match tenant_id {
+                    Some(tid) => {
+                        diesel::insert_into(memberships::table)
+                            .values((memberships::tenant_id.eq(tid), memberships::user_id.eq(user_id), memberships::role.eq(role.as_str())))
+                            .execute(conn)
+                            .await
+                            .map_err(|_| AppError::BadRequest(format!("workspace {tid} does not exist")))?;
+                        tid
+                    }
+                    None => create_workspace(conn, &ws, &plan, user_id, &email, None).await?,
+                };
+                Ok((user_id, tid))
+            })
+        .await
+        .map_err(|e| match e {
+            AppError::Validation(f) => anyhow::anyhow!("{}", f.values().cloned().collect::<Vec<_>>().join("; ")),
+            other => anyhow::anyhow!("{other}"),
+        })?;
+    println!("user id: {user_id}");
+    println!("workspace id: {tid}");
+    if generated {
+        println!("password: {pw}");
+    }
+    Ok(())
+}

@@ -1,0 +1,62 @@
+//! `igny8 seed-demo`: a demo workspace to click through, created once and refreshed on every run.
+//! The owner's password is new each run and printed, so the printed login always works.
+
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+
+use crate::app::AppState;
+use crate::auth::{password, secrets::random_token, service::insert_user};
+use crate::db::schema::{memberships, users};
+use crate::error::AppError;
+use crate::tenancy::service::create_workspace;
+
+pub const DEMO_EMAIL: &str = "demo@igny8.local";
+const DEMO_WORKSPACE: &str = "Demo Agency";
+/// Teammates, so the team page and roles have something to show.
+const TEAM: &[(&str, &str, &str)] =
+    &[("editor@igny8.local", "Eddie Editor", "editor"), ("viewer@igny8.local", "Vera Viewer", "viewer")];
+
+pub async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
+    let pw = format!("demo-{}", random_token(9));
+    let hash = password::hash(&pw).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let teammate_hash = password::hash(&random_token(16)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut conn = state.db.get().await?;
+    let tenant_id = conn
+        .transaction::<_, AppError, _>(async move |conn| {
+                let existing: Option<i64> = users::table.filter(users::email.eq(DEMO_EMAIL)).select(users::id).first(conn).await.optional()?;
+                let tenant_id = match existing {
+                    Some(uid) => {
+                        diesel::update(users::table.find(uid)).set(users::password_hash.eq(&hash)).execute(conn).await?;
+                        memberships::table
+                            .filter(memberships::user_id.eq(uid))
+                            .select(memberships::tenant_id)
+                            .order(memberships::created_at.asc())
+                            .first(conn)
+                            .await?
+                    }
+                    None => {
+                        let uid = insert_user(conn, DEMO_EMAIL, "Dana Demo", &hash).await?;
+                        create_workspace(conn, DEMO_WORKSPACE, "pro", uid, DEMO_EMAIL, None).await?
+                    }
+                };
+                for (email, name, role) in TEAM {
+                    let uid: Option<i64> = users::table.filter(users::email.eq(email)).select(users::id).first(conn).await.optional()?;
+                    let uid = match uid {
+                        Some(u) => u,
+                        None => insert_user(conn, email, name, &teammate_hash).await?,
+                    };
+                    diesel::insert_into(memberships::table)
+                        .values((memberships::tenant_id.eq(tenant_id), memberships::user_id.eq(uid), memberships::role.eq(*role)))
+                        .on_conflict_do_nothing()
+                        .execute(conn)
+                        .await?;
+                }
+                Ok(tenant_id)
+            })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("demo workspace: {DEMO_WORKSPACE} (id {tenant_id})");
+    println!("email: {DEMO_EMAIL}");
+    println!("password: {pw}");
+    Ok(())
+}

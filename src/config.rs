@@ -1,0 +1,173 @@
+//! One typed configuration, read from the environment (and `.env` in development) and validated at start.
+//! A bad value stops start-up with a message naming the variable and what it expects.
+
+use std::net::SocketAddr;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database_url: String,
+    pub redis_url: String,
+    /// Prefix of every Redis key this process writes; lets several apps share one Redis.
+    pub redis_namespace: String,
+    pub bind: SocketAddr,
+    pub base_url: String,
+    pub secret_key: String,
+    pub workers: u32,
+    pub scheduler: bool,
+    pub allow_private_targets: bool,
+    pub trust_proxy: bool,
+    pub db_pool_size: usize,
+    pub session_hours: i64,
+    pub log_format: LogFormat,
+    /// Failed sign-ins allowed per email and per IP within the throttle window.
+    pub login_max_failures_email: u32,
+    pub login_max_failures_ip: u32,
+    pub login_window_secs: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {var}: {problem}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub problem: String,
+}
+
+fn err(var: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError { var, problem: problem.into() }
+}
+
+impl Config {
+    /// Reads the process environment (after loading `.env` when present).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Builds a config from any key lookup; the tests feed it maps.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |k: &str| get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+
+        let database_url = get("DATABASE_URL").ok_or_else(|| {
+            err("DATABASE_URL", "is required, e.g. postgres://postgres@127.0.0.1:5432/igny8")
+        })?;
+        if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            return Err(err("DATABASE_URL", format!("expected a postgres:// URL, got '{database_url}'")));
+        }
+        let redis_url = get("REDIS_URL").unwrap_or_else(|| "redis://127.0.0.1:6379".into());
+        if !redis_url.starts_with("redis://") && !redis_url.starts_with("rediss://") {
+            return Err(err("REDIS_URL", format!("expected a redis:// URL, got '{redis_url}'")));
+        }
+        let redis_namespace = get("IGNY8_REDIS_NAMESPACE").unwrap_or_else(|| "igny8".into());
+        if !redis_namespace.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            return Err(err("IGNY8_REDIS_NAMESPACE", "use letters, digits, '-' and '_' only"));
+        }
+        let bind_raw = get("IGNY8_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let bind: SocketAddr = bind_raw
+            .parse()
+            .map_err(|_| err("IGNY8_BIND", format!("expected host:port such as 127.0.0.1:8080, got '{bind_raw}'")))?;
+        let base_url = get("IGNY8_BASE_URL").unwrap_or_else(|| format!("http://{bind}"));
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+            return Err(err("IGNY8_BASE_URL", format!("expected an http:// or https:// URL, got '{base_url}'")));
+        }
+        let secret_key = get("IGNY8_SECRET_KEY").ok_or_else(|| {
+            err("IGNY8_SECRET_KEY", "is required: at least 32 random characters (scripts/dev.sh generates one)")
+        })?;
+        if secret_key.len() < 32 {
+            return Err(err("IGNY8_SECRET_KEY", format!("must be at least 32 characters, got {}", secret_key.len())));
+        }
+        Ok(Config {
+            database_url,
+            redis_url,
+            redis_namespace,
+            bind,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            secret_key,
+            workers: parse_num(&get, "IGNY8_WORKERS", 2, 0, 256)?,
+            scheduler: parse_bool(&get, "IGNY8_SCHEDULER", true)?,
+            allow_private_targets: parse_bool(&get, "IGNY8_ALLOW_PRIVATE_TARGETS", false)?,
+            trust_proxy: parse_bool(&get, "IGNY8_TRUST_PROXY", false)?,
+            db_pool_size: parse_num(&get, "IGNY8_DB_POOL_SIZE", 16, 1, 512)? as usize,
+            session_hours: parse_num(&get, "IGNY8_SESSION_HOURS", 12, 1, 24 * 30)? as i64,
+            log_format: match get("IGNY8_LOG_FORMAT").as_deref() {
+                None | Some("text") => LogFormat::Text,
+                Some("json") => LogFormat::Json,
+                Some(other) => return Err(err("IGNY8_LOG_FORMAT", format!("expected 'text' or 'json', got '{other}'"))),
+            },
+            login_max_failures_email: parse_num(&get, "IGNY8_LOGIN_MAX_FAILURES_EMAIL", 5, 1, 1000)?,
+            login_max_failures_ip: parse_num(&get, "IGNY8_LOGIN_MAX_FAILURES_IP", 20, 1, 100_000)?,
+            login_window_secs: parse_num(&get, "IGNY8_LOGIN_WINDOW_SECS", 900, 1, 86_400)? as u64,
+        })
+    }
+
+    /// Cookies get `Secure` when the public URL is https.
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+}
+
+fn parse_num(get: &impl Fn(&str) -> Option<String>, var: &'static str, default: u32, min: u32, max: u32) -> Result<u32, ConfigError> {
+    match get(var) {
+        None => Ok(default),
+        Some(raw) => match raw.parse::<u32>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(err(var, format!("expected a whole number from {min} to {max}, got '{raw}'"))),
+        },
+    }
+}
+
+fn parse_bool(get: &impl Fn(&str) -> Option<String>, var: &'static str, default: bool) -> Result<bool, ConfigError> {
+    match get(var).map(|v| v.to_ascii_lowercase()) {
+        None => Ok(default),
+        Some(v) if ["1", "true", "on", "yes"].contains(&v.as_str()) => Ok(true),
+        Some(v) if ["0", "false", "off", "no"].contains(&v.as_str()) => Ok(false),
+        Some(v) => Err(err(var, format!("expected on/off (or true/false), got '{v}'"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+    const DB: (&str, &str) = ("DATABASE_URL", "postgres://postgres@127.0.0.1/igny8");
+    const KEY: (&str, &str) = ("IGNY8_SECRET_KEY", "0123456789abcdef0123456789abcdef");
+
+    #[test]
+    fn defaults_apply() {
+        let c = cfg(&[DB, KEY]).unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.session_hours, 12);
+        assert!(!c.allow_private_targets);
+        assert!(!c.secure_cookies());
+    }
+
+    #[test]
+    fn missing_and_malformed_values_name_the_variable() {
+        assert_eq!(cfg(&[KEY]).unwrap_err().var, "DATABASE_URL");
+        assert_eq!(cfg(&[DB]).unwrap_err().var, "IGNY8_SECRET_KEY");
+        assert_eq!(cfg(&[DB, ("IGNY8_SECRET_KEY", "short")]).unwrap_err().var, "IGNY8_SECRET_KEY");
+        let e = cfg(&[DB, KEY, ("IGNY8_BIND", "nowhere")]).unwrap_err();
+        assert_eq!(e.var, "IGNY8_BIND");
+        assert!(e.to_string().contains("host:port"), "{e}");
+        assert_eq!(cfg(&[DB, KEY, ("IGNY8_WORKERS", "-3")]).unwrap_err().var, "IGNY8_WORKERS");
+        assert_eq!(cfg(&[DB, KEY, ("IGNY8_SCHEDULER", "maybe")]).unwrap_err().var, "IGNY8_SCHEDULER");
+        assert_eq!(cfg(&[DB, KEY, ("IGNY8_LOG_FORMAT", "xml")]).unwrap_err().var, "IGNY8_LOG_FORMAT");
+    }
+
+    #[test]
+    fn https_base_url_makes_cookies_secure() {
+        let c = cfg(&[DB, KEY, ("IGNY8_BASE_URL", "https://app.example.com/")]).unwrap();
+        assert!(c.secure_cookies());
+        assert_eq!(c.base_url, "https://app.example.com");
+    }
+}

@@ -1,0 +1,55 @@
+//! Postgres: the connection pool, embedded migrations and small shared query helpers.
+
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::{AsyncMigrationHarness, AsyncPgConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+pub type DbPool = Pool<AsyncPgConnection>;
+pub type DbConn = Object<AsyncPgConnection>;
+
+pub fn pool(database_url: &str, max_size: usize) -> anyhow::Result<DbPool> {
+    let mgr = AsyncDieselConnectionManager::<AsyncPgConnection>::new(database_url);
+    Ok(Pool::builder(mgr)
+        .max_size(max_size)
+        .runtime(deadpool::Runtime::Tokio1)
+        .wait_timeout(Some(Duration::from_secs(5)))
+        .create_timeout(Some(Duration::from_secs(5)))
+        .build()?)
+}
+
+/// Applies every pending embedded migration; returns the versions applied.
+/// Needs the multi-threaded runtime (the harness uses `block_in_place`).
+pub async fn migrate(pool: &DbPool) -> anyhow::Result<Vec<String>> {
+    let conn = pool.get().await.map_err(|e| anyhow::anyhow!("cannot connect to Postgres: {e}"))?;
+    let mut harness = AsyncMigrationHarness::new(conn);
+    let applied = harness
+        .run_pending_migrations(MIGRATIONS)
+        .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+    Ok(applied.iter().map(|v| v.to_string()).collect())
+}
+
+/// `like` pattern for a user's search text, with `%`, `_` and `\` taken literally.
+pub fn like_pattern(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// True when a diesel error is a unique-constraint violation (a duplicate the user should hear about).
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(e, diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
+}

@@ -1,0 +1,126 @@
+// Diesel table definitions, kept in step with migrations/ (the shape `diesel print-schema` gives).
+
+diesel::table! {
+    plans (code) {
+        code -> Text,
+        name -> Text,
+        price_cents -> Int4,
+        monthly_credits -> Int8,
+        max_users -> Int4,
+        max_sites -> Int4,
+        sort_order -> Int4,
+    }
+}
+
+diesel::table! {
+    tenants (id) {
+        id -> Int8,
+        name -> Text,
+        plan_code -> Text,
+        status -> Text,
+        credits_balance -> Int8,
+        stripe_customer_id -> Nullable<Text>,
+        stripe_subscription_id -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Int8,
+        email -> Text,
+        name -> Text,
+        password_hash -> Text,
+        is_system_admin -> Bool,
+        created_at -> Timestamptz,
+        password_changed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    memberships (tenant_id, user_id) {
+        tenant_id -> Int8,
+        user_id -> Int8,
+        role -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    invitations (tenant_id, id) {
+        id -> Int8,
+        tenant_id -> Int8,
+        email -> Text,
+        role -> Text,
+        token_hash -> Text,
+        invited_by -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        accepted_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    api_tokens (tenant_id, id) {
+        id -> Int8,
+        tenant_id -> Int8,
+        name -> Text,
+        token_prefix -> Text,
+        token_hash -> Text,
+        role -> Text,
+        created_by -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        last_used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Int8,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_events (tenant_id, id) {
+        id -> Int8,
+        tenant_id -> Int8,
+        actor_user_id -> Nullable<Int8>,
+        actor_label -> Text,
+        action -> Text,
+        target_type -> Text,
+        target_id -> Text,
+        detail -> Jsonb,
+        ip -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    credit_ledger (tenant_id, id) {
+        id -> Int8,
+        tenant_id -> Int8,
+        delta -> Int8,
+        reason -> Text,
+        reference -> Text,
+        balance_after -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(tenants -> plans (plan_code));
+diesel::joinable!(memberships -> tenants (tenant_id));
+diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(sessions -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    plans, tenants, users, memberships, invitations, api_tokens, sessions, audit_events, credit_ledger,
+);

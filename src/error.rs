@@ -1,0 +1,136 @@
+//! One error type for the whole app. Handlers and services return `AppError`; the `render_errors`
+//! middleware (web::middleware) turns it into an HTML page, an HTMX toast or a JSON body, depending on
+//! what the request accepts, always carrying the request id.
+
+use std::collections::BTreeMap;
+
+use actix_web::{HttpResponse, ResponseError, http::StatusCode};
+
+/// Field name → message shown beside that field.
+pub type FieldErrors = BTreeMap<String, String>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("Not found")]
+    NotFound,
+    #[error("Please sign in to continue")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("Your form expired or came from another site. Reload the page and try again.")]
+    Csrf,
+    #[error("Some fields need attention")]
+    Validation(FieldErrors),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    PlanLimit(String),
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after_secs: u64 },
+    #[error("{0}")]
+    PaymentRequired(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("Something went wrong on our side")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    pub fn forbidden() -> Self {
+        AppError::Forbidden("Your role in this workspace does not allow this action".into())
+    }
+
+    pub fn field(name: &str, message: impl Into<String>) -> Self {
+        let mut f = FieldErrors::new();
+        f.insert(name.to_string(), message.into());
+        AppError::Validation(f)
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        AppError::Internal(anyhow::anyhow!("{e}"))
+    }
+
+    /// Stable snake_case code used in JSON bodies and logs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::NotFound => "not_found",
+            AppError::Unauthorized => "unauthorized",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::Csrf => "csrf_failed",
+            AppError::Validation(_) => "validation_failed",
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Conflict(_) => "conflict",
+            AppError::PlanLimit(_) => "plan_limit",
+            AppError::TooManyRequests { .. } => "rate_limited",
+            AppError::PaymentRequired(_) => "insufficient_credits",
+            AppError::Unavailable(_) => "unavailable",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    pub fn fields(&self) -> Option<&FieldErrors> {
+        match self {
+            AppError::Validation(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// JSON body of the API error convention: `{"error": {"code", "message", "fields", "request_id"}}`.
+    pub fn json_body(&self, request_id: &str) -> serde_json::Value {
+        serde_json::json!({
+            "error": {
+                "code": self.code(),
+                "message": self.to_string(),
+                "fields": self.fields().cloned().unwrap_or_default(),
+                "request_id": request_id,
+            }
+        })
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Conflict(_) | AppError::PlanLimit(_) => StatusCode::CONFLICT,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::PaymentRequired(_) => StatusCode::PAYMENT_REQUIRED,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A plain fallback; the error middleware replaces it with the negotiated form.
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status_code()).json(self.json_body(""))
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        match e {
+            diesel::result::Error::NotFound => AppError::NotFound,
+            other => AppError::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+impl From<diesel_async::pooled_connection::deadpool::PoolError> for AppError {
+    fn from(e: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
+        AppError::Unavailable(format!("The database is not reachable right now ({e})"))
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> Self {
+        AppError::Internal(anyhow::Error::new(e))
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

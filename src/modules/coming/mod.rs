@@ -1,0 +1,52 @@
+//! Modules not built yet: an honest "coming next" page inside the real layout, saying what will be here.
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+use crate::auth::rbac::Perm;
+use crate::error::AppResult;
+use crate::web::page::PageCtx;
+use crate::web::render;
+
+struct Upcoming {
+    path: &'static str,
+    title: &'static str,
+    summary: &'static str,
+}
+
+const UPCOMING: &[Upcoming] = &[
+    Upcoming { path: "/planner/keywords", title: "Keywords", summary: "Import keyword CSVs (Ahrefs, Semrush, Search Console), filter 100,000 rows fast, and bulk-edit them." },
+    Upcoming { path: "/planner/clusters", title: "Clusters", summary: "Group keywords with AI or the free local clusterer, then merge, rename and plan them." },
+    Upcoming { path: "/planner/ideas", title: "Content ideas", summary: "Generate article ideas with outlines for a cluster and send them to the writer." },
+    Upcoming { path: "/writer/tasks", title: "Writer tasks", summary: "AI articles with SEO meta, versions, and live progress per task." },
+    Upcoming { path: "/writer/images", title: "Images", summary: "Featured and in-article images from OpenAI or Runware, with alt text." },
+    Upcoming { path: "/thinker/prompts", title: "Prompts", summary: "The prompt library behind every AI step, with per-workspace overrides." },
+    Upcoming { path: "/thinker/profiles", title: "Author profiles", summary: "Personas, tone and audience that articles are written in." },
+    Upcoming { path: "/thinker/strategies", title: "Strategies", summary: "Structure rules, calls to action and internal-link hints." },
+    Upcoming { path: "/thinker/playground", title: "Playground", summary: "Try a prompt or an image prompt before it runs on real content." },
+    Upcoming { path: "/sites", title: "Sites", summary: "Connect WordPress sites with an application password and publish without duplicates." },
+    Upcoming { path: "/automation", title: "Automation", summary: "Run the whole pipeline on a schedule, within limits and a credit budget." },
+    Upcoming { path: "/settings", title: "Settings", summary: "AI provider keys (encrypted), default models and workspace preferences." },
+];
+
+#[derive(Template)]
+#[template(path = "coming_next.html")]
+struct ComingPage {
+    page: PageCtx,
+    title: &'static str,
+    summary: &'static str,
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    for u in UPCOMING {
+        cfg.route(u.path, web::get().to(move |page: PageCtx| async move { show(page, u) }));
+    }
+    cfg.route("/planner", web::get().to(|| async { crate::web::redirect_with("/planner/keywords", None) }))
+        .route("/writer", web::get().to(|| async { crate::web::redirect_with("/writer/tasks", None) }))
+        .route("/thinker", web::get().to(|| async { crate::web::redirect_with("/thinker/prompts", None) }));
+}
+
+fn show(page: PageCtx, u: &'static Upcoming) -> AppResult<HttpResponse> {
+    page.ctx.require(Perm::ViewWorkspace)?;
+    render(&ComingPage { page, title: u.title, summary: u.summary })
+}

@@ -1,0 +1,143 @@
+//! System page: the audit trail with filters (jobs, cron runs, logs and AI calls join it later),
+//! and the probes /healthz, /readyz, /metrics.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use diesel_async::RunQueryDsl;
+
+use crate::app::AppState;
+use crate::audit::{self, AuditEvent, AuditFilter};
+use crate::auth::rbac::Perm;
+use crate::error::AppResult;
+use crate::kv;
+use crate::tenancy::TenantCtx;
+use crate::web::page::PageCtx;
+use crate::web::pagination::{PageParams, Pager};
+use crate::web::{render, wants_fragment};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(metrics))
+        .route("/system", web::get().to(page))
+        .route("/api/system/audit", web::get().to(api_list))
+        .route("/api/system/audit/{id}", web::get().to(api_get));
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body("ok")
+}
+
+/// 200 when Postgres and Redis answer; 503 naming each one that does not.
+async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let pg = async {
+        let mut conn = state.db.get().await.map_err(|e| e.to_string())?;
+        diesel::sql_query("SELECT 1").execute(&mut conn).await.map_err(|e| e.to_string())?;
+        Ok::<_, String>(())
+    };
+    let pg = match tokio::time::timeout(std::time::Duration::from_secs(3), pg).await {
+        Ok(r) => r,
+        Err(_) => Err("timed out".into()),
+    };
+    let redis = kv::ping(&state.redis).await;
+    let status = |r: &Result<(), String>| match r {
+        Ok(()) => serde_json::json!({ "ok": true }),
+        Err(e) => serde_json::json!({ "ok": false, "error": e }),
+    };
+    let body = serde_json::json!({ "postgres": status(&pg), "redis": status(&redis) });
+    let failed: Vec<&str> = [("postgres", &pg), ("redis", &redis)].iter().filter(|(_, r)| r.is_err()).map(|(n, _)| *n).collect();
+    if failed.is_empty() {
+        HttpResponse::Ok().json(body)
+    } else {
+        let mut body = body;
+        body["failed"] = serde_json::json!(failed);
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let m = &state.metrics;
+    let mut out = String::new();
+    out.push_str("# TYPE igny8_uptime_seconds gauge\n");
+    out.push_str(&format!("igny8_uptime_seconds {}\n", state.started.elapsed().as_secs()));
+    out.push_str("# TYPE igny8_http_requests_in_flight gauge\n");
+    out.push_str(&format!("igny8_http_requests_in_flight {}\n", AtomicU64::load(&m.in_flight, Ordering::Relaxed)));
+    out.push_str("# TYPE igny8_http_responses_total counter\n");
+    for (i, c) in m.by_class.iter().enumerate() {
+        out.push_str(&format!("igny8_http_responses_total{{class=\"{}xx\"}} {}\n", i + 1, AtomicU64::load(c, Ordering::Relaxed)));
+    }
+    let pool = state.db.status();
+    out.push_str("# TYPE igny8_db_pool_connections gauge\n");
+    out.push_str(&format!("igny8_db_pool_connections{{state=\"size\"}} {}\n", pool.size));
+    out.push_str(&format!("igny8_db_pool_connections{{state=\"available\"}} {}\n", pool.available));
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(out)
+}
+
+#[derive(Template)]
+#[template(path = "system/index.html")]
+struct SystemPage {
+    page: PageCtx,
+    filter: AuditFilter,
+    actions: Vec<String>,
+    rows: Vec<AuditEvent>,
+    pager: Pager,
+    query: String,
+}
+
+#[derive(Template)]
+#[template(path = "system/index.html", block = "audit_table")]
+struct AuditTable {
+    rows: Vec<AuditEvent>,
+    pager: Pager,
+    query: String,
+}
+
+#[derive(serde::Deserialize)]
+struct ListQuery {
+    #[serde(flatten)]
+    filter: AuditFilter,
+    #[serde(flatten)]
+    page: PageParams,
+}
+
+/// Filters as a query string without the page number, for pager links.
+fn filter_query(f: &AuditFilter, per_page: i64) -> String {
+    serde_urlencoded::to_string([
+        ("action", f.action.as_str()),
+        ("actor", f.actor.as_str()),
+        ("target", f.target.as_str()),
+        ("from", f.from.as_str()),
+        ("to", f.to.as_str()),
+        ("per_page", &per_page.to_string()),
+    ])
+    .unwrap_or_default()
+}
+
+async fn page(state: web::Data<AppState>, req: HttpRequest, page: PageCtx, q: web::Query<ListQuery>) -> AppResult<HttpResponse> {
+    page.ctx.require(Perm::ViewAudit)?;
+    let q = q.into_inner();
+    let mut conn = state.db.get().await?;
+    let (rows, total) = audit::list(&mut conn, page.ctx.tenant_id, &q.filter, &q.page).await?;
+    let pager = Pager::new(&q.page, total);
+    let query = filter_query(&q.filter, pager.per_page);
+    if wants_fragment(&req) {
+        return render(&AuditTable { rows, pager, query });
+    }
+    let actions = audit::actions(&mut conn, page.ctx.tenant_id).await?;
+    render(&SystemPage { page, filter: q.filter, actions, rows, pager, query })
+}
+
+async fn api_list(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<ListQuery>) -> AppResult<HttpResponse> {
+    ctx.require(Perm::ViewAudit)?;
+    let mut conn = state.db.get().await?;
+    let (rows, total) = audit::list(&mut conn, ctx.tenant_id, &q.filter, &q.page).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "events": rows, "pagination": Pager::new(&q.page, total) })))
+}
+
+async fn api_get(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    ctx.require(Perm::ViewAudit)?;
+    let mut conn = state.db.get().await?;
+    Ok(HttpResponse::Ok().json(audit::get(&mut conn, ctx.tenant_id, *id).await?))
+}

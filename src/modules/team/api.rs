@@ -1,0 +1,95 @@
+//! JSON API of the team module; the same services as the pages.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use super::{service, tokens};
+use crate::app::AppState;
+use crate::auth::rbac::Perm;
+use crate::error::AppResult;
+use crate::tenancy::TenantCtx;
+
+pub async fn members(state: web::Data<AppState>, ctx: TenantCtx) -> AppResult<HttpResponse> {
+    ctx.require(Perm::ViewWorkspace)?;
+    let mut conn = state.db.get().await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "members": service::members(&mut conn, ctx.tenant_id).await? })))
+}
+
+pub async fn member(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    ctx.require(Perm::ViewWorkspace)?;
+    let mut conn = state.db.get().await?;
+    Ok(HttpResponse::Ok().json(service::member(&mut conn, ctx.tenant_id, *id).await?))
+}
+
+#[derive(Deserialize)]
+pub struct RoleBody {
+    role: Option<String>,
+}
+
+pub async fn change_role(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, body: web::Json<RoleBody>) -> AppResult<HttpResponse> {
+    let m = service::change_role(&state, &ctx, *id, body.role.as_deref().unwrap_or("")).await?;
+    Ok(HttpResponse::Ok().json(m))
+}
+
+pub async fn remove_member(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    service::remove_member(&state, &ctx, *id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub async fn invites(state: web::Data<AppState>, ctx: TenantCtx) -> AppResult<HttpResponse> {
+    ctx.require(Perm::ManageTeam)?;
+    let mut conn = state.db.get().await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "invites": service::pending_invites(&mut conn, ctx.tenant_id).await? })))
+}
+
+pub async fn invite(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    ctx.require(Perm::ManageTeam)?;
+    let mut conn = state.db.get().await?;
+    Ok(HttpResponse::Ok().json(service::invite(&mut conn, ctx.tenant_id, *id).await?))
+}
+
+#[derive(Deserialize)]
+pub struct InviteBody {
+    email: Option<String>,
+    role: Option<String>,
+}
+
+pub async fn create_invite(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<InviteBody>) -> AppResult<HttpResponse> {
+    let created = service::create_invite(&state, &ctx, body.email.as_deref().unwrap_or(""), body.role.as_deref().unwrap_or("")).await?;
+    Ok(HttpResponse::Created().json(serde_json::json!({
+        "invite": created.invite,
+        "accept_url": format!("{}/invite/{}", state.config.base_url, created.token),
+    })))
+}
+
+pub async fn revoke_invite(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    service::revoke_invite(&state, &ctx, *id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub async fn tokens(state: web::Data<AppState>, ctx: TenantCtx) -> AppResult<HttpResponse> {
+    ctx.require(Perm::ManageTokens)?;
+    let mut conn = state.db.get().await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "tokens": tokens::list(&mut conn, ctx.tenant_id).await? })))
+}
+
+pub async fn token(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    ctx.require(Perm::ManageTokens)?;
+    let mut conn = state.db.get().await?;
+    Ok(HttpResponse::Ok().json(tokens::get(&mut conn, ctx.tenant_id, *id).await?))
+}
+
+#[derive(Deserialize)]
+pub struct TokenBody {
+    name: Option<String>,
+}
+
+pub async fn create_token(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<TokenBody>) -> AppResult<HttpResponse> {
+    let (token, secret) = tokens::create(&state, &ctx, body.name.as_deref().unwrap_or("")).await?;
+    Ok(HttpResponse::Created().json(serde_json::json!({ "token": token, "secret": secret })))
+}
+
+pub async fn revoke_token(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    tokens::revoke(&state, &ctx, *id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

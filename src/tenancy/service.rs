@@ -1,0 +1,42 @@
+//! Creating workspaces: the tenant row, its owner membership and the opening credit grant, together.
+
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use crate::audit::{self, Who};
+use crate::billing::{ledger, plans};
+use crate::db::schema::{memberships, tenants};
+use crate::error::AppResult;
+
+/// Call inside a transaction. Returns the new tenant id.
+pub async fn create_workspace(
+    conn: &mut AsyncPgConnection,
+    name: &str,
+    plan_code: &str,
+    owner_id: i64,
+    owner_label: &str,
+    ip: Option<String>,
+) -> AppResult<i64> {
+    let plan = plans::get(conn, plan_code).await?;
+    let status = if plan.code == plans::SIGNUP_PLAN { "trial" } else { "active" };
+    let tenant_id: i64 = diesel::insert_into(tenants::table)
+        .values((tenants::name.eq(name), tenants::plan_code.eq(&plan.code), tenants::status.eq(status)))
+        .returning(tenants::id)
+        .get_result(conn)
+        .await?;
+    diesel::insert_into(memberships::table)
+        .values((memberships::tenant_id.eq(tenant_id), memberships::user_id.eq(owner_id), memberships::role.eq("owner")))
+        .execute(conn)
+        .await?;
+    ledger::post_in_tx(conn, tenant_id, plan.monthly_credits, "plan_grant", "opening").await?;
+    let who = Who { tenant_id, user_id: Some(owner_id), label: owner_label.to_string(), ip };
+    audit::record(
+        conn,
+        &who,
+        "workspace.created",
+        ("tenant", tenant_id.to_string()),
+        serde_json::json!({ "name": name, "plan": plan.code, "credits": plan.monthly_credits }),
+    )
+    .await?;
+    Ok(tenant_id)
+}

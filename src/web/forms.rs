@@ -1,0 +1,100 @@
+//! Field checks shared by every form and JSON body: each failure becomes a message beside its field.
+
+use crate::error::{AppError, AppResult, FieldErrors};
+
+#[derive(Default)]
+pub struct Check {
+    pub errors: FieldErrors,
+}
+
+impl Check {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn fail(&mut self, field: &str, message: impl Into<String>) {
+        self.errors.entry(field.to_string()).or_insert_with(|| message.into());
+    }
+
+    /// Trimmed text of `min..=max` characters, without control characters or undecodable bytes.
+    pub fn text(&mut self, field: &str, value: &str, label: &str, min: usize, max: usize) -> String {
+        let v = value.trim();
+        let n = v.chars().count();
+        if n < min {
+            self.fail(field, if min <= 1 { format!("{label} is required") } else { format!("{label} needs at least {min} characters") });
+        } else if n > max {
+            self.fail(field, format!("{label} can be at most {max} characters (got {n})"));
+        } else if let Some(msg) = bad_chars(v) {
+            self.fail(field, format!("{label} {msg}"));
+        }
+        v.to_string()
+    }
+
+    /// A lower-cased email address with a plausible shape.
+    pub fn email(&mut self, field: &str, value: &str) -> String {
+        let v = value.trim().to_lowercase();
+        if v.is_empty() {
+            self.fail(field, "Email is required");
+        } else if v.chars().count() > 254 {
+            self.fail(field, "Email can be at most 254 characters");
+        } else if !looks_like_email(&v) {
+            self.fail(field, "Enter an email address such as name@example.com");
+        } else if let Some(msg) = bad_chars(&v) {
+            self.fail(field, format!("Email {msg}"));
+        }
+        v
+    }
+
+    pub fn finish(self) -> AppResult<()> {
+        if self.errors.is_empty() { Ok(()) } else { Err(AppError::Validation(self.errors)) }
+    }
+}
+
+fn bad_chars(v: &str) -> Option<&'static str> {
+    if v.contains('\u{FFFD}') {
+        Some("contains bytes that are not valid UTF-8 text")
+    } else if v.chars().any(|c| c.is_control()) {
+        Some("contains control characters")
+    } else {
+        None
+    }
+}
+
+fn looks_like_email(v: &str) -> bool {
+    let Some((local, domain)) = v.split_once('@') else { return false };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && !v.chars().any(|c| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '(' | ')' | ',' | ';'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_rules() {
+        let mut c = Check::new();
+        assert_eq!(c.text("a", "  hi  ", "Name", 1, 10), "hi");
+        c.text("b", "", "Name", 1, 10);
+        c.text("c", &"x".repeat(10_000), "Name", 1, 120);
+        c.text("d", "bad\u{FFFD}", "Name", 1, 10);
+        c.text("e", "tab\u{7}", "Name", 1, 10);
+        assert_eq!(c.errors.len(), 4);
+        assert!(c.errors["c"].contains("at most 120"));
+    }
+
+    #[test]
+    fn email_rules() {
+        let mut c = Check::new();
+        assert_eq!(c.email("e", " Ann@Example.COM "), "ann@example.com");
+        assert!(c.errors.is_empty());
+        for bad in ["", "no-at", "a@b", "a@.com", "\"><img onerror=x>@x.com", "a b@c.com"] {
+            let mut c = Check::new();
+            c.email("e", bad);
+            assert!(c.errors.contains_key("e"), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! Shared view helpers: rendering, redirects with toasts, client IP, form checks, pagination, static files,
+//! middleware and the page context every layout needs.
+
+pub mod assets;
+pub mod forms;
+pub mod middleware;
+pub mod page;
+pub mod pagination;
+
+use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode};
+use askama::Template;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppResult;
+
+pub const FLASH_COOKIE: &str = "igny8_flash";
+
+/// A toast message: shown from the flash cookie after a redirect, or sent in `HX-Trigger` to HTMX.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Toast {
+    pub level: String,
+    pub message: String,
+}
+
+impl Toast {
+    pub fn success(message: impl Into<String>) -> Self {
+        Toast { level: "success".into(), message: message.into() }
+    }
+    pub fn error(message: impl Into<String>) -> Self {
+        Toast { level: "error".into(), message: message.into() }
+    }
+    pub fn to_cookie_value(&self) -> String {
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
+    }
+    pub fn from_cookie_value(v: &str) -> Option<Self> {
+        let bytes = URL_SAFE_NO_PAD.decode(v).ok()?;
+        let t: Toast = serde_json::from_slice(&bytes).ok()?;
+        (t.message.len() <= 500).then_some(t)
+    }
+    /// Value of an `HX-Trigger` header that app.js turns into a toast.
+    pub fn hx_trigger(&self) -> String {
+        serde_json::json!({ "toast": self }).to_string()
+    }
+}
+
+pub fn render<T: Template>(tpl: &T) -> AppResult<HttpResponse> {
+    render_status(tpl, StatusCode::OK)
+}
+
+pub fn render_status<T: Template>(tpl: &T, status: StatusCode) -> AppResult<HttpResponse> {
+    let body = tpl.render()?;
+    Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body))
+}
+
+/// 303 to `location` with a toast for the next page. Works for plain forms and boosted HTMX forms alike.
+pub fn redirect_with(location: &str, toast: Option<Toast>) -> HttpResponse {
+    let mut res = HttpResponse::SeeOther();
+    res.insert_header((header::LOCATION, location.to_string()));
+    if let Some(t) = toast {
+        res.cookie(flash_cookie(t.to_cookie_value(), CookieDuration::seconds(60)));
+    }
+    res.finish()
+}
+
+pub fn flash_cookie(value: String, max_age: CookieDuration) -> Cookie<'static> {
+    Cookie::build(FLASH_COOKIE, value).path("/").http_only(true).same_site(SameSite::Lax).max_age(max_age).finish()
+}
+
+/// True for an HTMX request that wants a fragment (not a boosted whole-page navigation).
+pub fn wants_fragment(req: &HttpRequest) -> bool {
+    req.headers().contains_key("hx-request") && !req.headers().contains_key("hx-boosted")
+}
+
+/// The caller's IP: the socket peer, or the first X-Forwarded-For hop when behind a trusted proxy.
+pub fn client_ip(req: &HttpRequest, trust_proxy: bool) -> Option<String> {
+    if trust_proxy {
+        if let Some(ip) = req.connection_info().realip_remote_addr() {
+            return Some(ip.to_string());
+        }
+    }
+    req.peer_addr().map(|a| a.ip().to_string())
+}
+
+/// A `next` target that stays on this site (no scheme, no `//host`).
+pub fn safe_next(next: &str) -> Option<&str> {
+    let ok = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && next.len() < 2000;
+    ok.then_some(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toast_cookie_round_trip() {
+        let t = Toast::success("Saved <b>");
+        assert_eq!(Toast::from_cookie_value(&t.to_cookie_value()), Some(t));
+        assert_eq!(Toast::from_cookie_value("garbage!"), None);
+    }
+
+    #[test]
+    fn next_must_stay_local() {
+        assert_eq!(safe_next("/team"), Some("/team"));
+        assert_eq!(safe_next("//evil.example"), None);
+        assert_eq!(safe_next("https://evil.example"), None);
+        assert_eq!(safe_next("/\\evil"), None);
+    }
+}

@@ -1,0 +1,123 @@
+//! What every page's layout needs: the tenant context, the switcher's tenants, the CSRF token, a pending
+//! toast and the asset URLs. `PageCtx` is for signed-in pages, `PublicPage` for sign-in, sign-up, invites.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+use crate::app::AppState;
+use crate::auth::rbac::{Perm, Role};
+use crate::db::schema::{memberships, tenants};
+use crate::error::{AppError, AppResult};
+use crate::tenancy::{Actor, TenantCtx};
+use crate::web::assets::{AssetUrls, URLS};
+use crate::web::middleware::CsrfToken;
+use crate::web::{FLASH_COOKIE, Toast};
+
+pub struct TenantChoice {
+    pub id: i64,
+    pub name: String,
+    pub role: String,
+}
+
+pub struct PageCtx {
+    pub ctx: TenantCtx,
+    pub user_email: String,
+    pub is_system_admin: bool,
+    pub tenants: Vec<TenantChoice>,
+    pub csrf: String,
+    pub flash: Option<Toast>,
+    pub path: String,
+    pub assets: &'static AssetUrls,
+}
+
+impl PageCtx {
+    /// For the nav: is this section the current one?
+    pub fn active(&self, prefix: &str) -> bool {
+        self.path == prefix || self.path.starts_with(&format!("{prefix}/"))
+    }
+    pub fn can(&self, perm: &Perm) -> bool {
+        self.ctx.role.allows(*perm)
+    }
+    pub fn can_manage_team(&self) -> bool {
+        self.can(&Perm::ManageTeam)
+    }
+    pub fn can_view_audit(&self) -> bool {
+        self.can(&Perm::ViewAudit)
+    }
+    pub fn can_view_billing(&self) -> bool {
+        self.can(&Perm::ViewBilling)
+    }
+    pub fn initials(&self) -> String {
+        self.ctx.display_name().split_whitespace().filter_map(|w| w.chars().next()).take(2).collect::<String>().to_uppercase()
+    }
+    pub fn role_label(&self) -> &'static str {
+        self.ctx.role.label()
+    }
+    pub fn is_owner(&self) -> bool {
+        self.ctx.role == Role::Owner
+    }
+}
+
+pub struct PublicPage {
+    pub csrf: String,
+    pub flash: Option<Toast>,
+    pub assets: &'static AssetUrls,
+}
+
+fn csrf_of(req: &HttpRequest) -> String {
+    req.extensions().get::<CsrfToken>().map(|t| t.0.clone()).unwrap_or_default()
+}
+
+fn flash_of(req: &HttpRequest) -> Option<Toast> {
+    req.cookie(FLASH_COOKIE).and_then(|c| Toast::from_cookie_value(c.value()))
+}
+
+impl PublicPage {
+    pub fn from_req(req: &HttpRequest) -> Self {
+        PublicPage { csrf: csrf_of(req), flash: flash_of(req), assets: &URLS }
+    }
+}
+
+impl FromRequest for PageCtx {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let ctx_fut = TenantCtx::from_request(&req, payload);
+        Box::pin(async move {
+            let ctx = ctx_fut.await?;
+            let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| AppError::internal("app state missing"))?;
+            build(state, &req, ctx).await
+        })
+    }
+}
+
+async fn build(state: &AppState, req: &HttpRequest, ctx: TenantCtx) -> AppResult<PageCtx> {
+    let (user_id, user_email, is_system_admin) = match &ctx.actor {
+        Actor::User { id, email, is_system_admin, .. } => (*id, email.clone(), *is_system_admin),
+        Actor::Token { .. } => return Err(AppError::Forbidden("API tokens work on /api only".into())),
+    };
+    let mut conn = state.db.get().await?;
+    let rows: Vec<(i64, String, String)> = memberships::table
+        .inner_join(tenants::table)
+        .filter(memberships::user_id.eq(user_id))
+        .select((tenants::id, tenants::name, memberships::role))
+        .order(tenants::name.asc())
+        .load(&mut conn)
+        .await?;
+    Ok(PageCtx {
+        ctx,
+        user_email,
+        is_system_admin,
+        tenants: rows.into_iter().map(|(id, name, role)| TenantChoice { id, name, role }).collect(),
+        csrf: csrf_of(req),
+        flash: flash_of(req),
+        path: req.path().to_string(),
+        assets: &URLS,
+    })
+}

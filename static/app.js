@@ -1,0 +1,55 @@
+// IGNY8 client behaviour: toasts from HX-Trigger, confirmation of destructive forms, menus.
+// No inline scripts anywhere (the CSP forbids them); everything lives here.
+(function () {
+  "use strict";
+
+  function showToast(level, message) {
+    var region = document.getElementById("toasts");
+    if (!region) return;
+    var el = document.createElement("div");
+    el.className = "toast toast-" + (level === "error" ? "error" : "success");
+    el.setAttribute("role", level === "error" ? "alert" : "status");
+    el.textContent = message;
+    region.appendChild(el);
+    setTimeout(function () { el.classList.add("toast-hide"); }, 5000);
+    setTimeout(function () { el.remove(); }, 5600);
+  }
+
+  function fadeExisting() {
+    document.querySelectorAll("#toasts .toast").forEach(function (el) {
+      setTimeout(function () { el.classList.add("toast-hide"); }, 5000);
+      setTimeout(function () { el.remove(); }, 5600);
+    });
+  }
+
+  // HX-Trigger: {"toast": {"level": "...", "message": "..."}}
+  document.body.addEventListener("toast", function (evt) {
+    var d = evt.detail || {};
+    showToast(d.level, d.message || "");
+  });
+
+  // Forms with data-confirm ask before they submit (removals, revocations).
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    var msg = form && form.getAttribute && form.getAttribute("data-confirm");
+    if (msg && !window.confirm(msg)) {
+      evt.preventDefault();
+      evt.stopImmediatePropagation();
+    }
+  }, true);
+
+  // Close open menus when clicking elsewhere.
+  document.addEventListener("click", function (evt) {
+    document.querySelectorAll("details.menu[open]").forEach(function (d) {
+      if (!d.contains(evt.target)) d.removeAttribute("open");
+    });
+  });
+
+  // Select the whole secret on focus, so it can be copied at once.
+  document.addEventListener("focusin", function (evt) {
+    if (evt.target.classList && evt.target.classList.contains("copy")) evt.target.select();
+  });
+
+  fadeExisting();
+  document.body.addEventListener("htmx:afterSettle", fadeExisting);
+})();

@@ -1,0 +1,14 @@
+//! Integration tests: the real app on a random port, real Postgres, real Redis.
+
+mod harness;
+
+mod auth;
+mod bad_input;
+mod csrf;
+mod escaping;
+mod limits_and_ledger;
+mod pages;
+mod rbac;
+mod readiness;
+mod team;
+mod tenancy;
