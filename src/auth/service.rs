@@ -116,7 +116,10 @@ pub async fn login(state: &AppState, email: &str, password_text: &str, meta: &Cl
     let tenant_id = tenant_id.ok_or_else(|| {
         AppError::Forbidden("Your account is not a member of any workspace. Ask an owner for an invite.".into())
     })?;
-    start_session(&mut conn, state, user_id, tenant_id, meta).await
+    let token = start_session(&mut conn, state, user_id, tenant_id, meta).await?;
+    let who = Who { tenant_id, user_id: Some(user_id), label: email.clone(), ip: meta.ip.clone() };
+    audit::record(&mut conn, &who, "user.signed_in", ("user", user_id.to_string()), serde_json::json!({})).await?;
+    Ok(token)
 }
 
 /// Writes a session row and returns its signed token.
@@ -141,7 +144,8 @@ pub async fn logout(state: &AppState, ctx: &TenantCtx) -> AppResult<()> {
     let (_, sid) = ctx.require_user()?;
     let mut conn = state.db.get().await?;
     diesel::update(sessions::table.find(sid)).set(sessions::revoked_at.eq(diesel::dsl::now)).execute(&mut conn).await?;
-    Ok(())
+    let user_id = ctx.user_id().unwrap_or_default();
+    audit::record(&mut conn, &Who::from(ctx), "user.signed_out", ("user", user_id.to_string()), serde_json::json!({})).await
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]

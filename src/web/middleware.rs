@@ -10,6 +10,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, HttpRequest, HttpResponse, web};
 use askama::Template;
 use futures_util::StreamExt;
+use tracing::Instrument;
 
 use crate::app::AppState;
 use crate::auth::secrets::{constant_time_eq, random_token};
@@ -42,10 +43,10 @@ pub async fn request_id_and_errors(req: ServiceRequest, next: Next<impl MessageB
         m.in_flight.fetch_add(1, Ordering::Relaxed);
     }
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
-    let _enter = span.enter();
     let started = std::time::Instant::now();
 
-    let outcome = next.call(req).await;
+    let outcome = next.call(req).instrument(span.clone()).await;
+    let _enter = span.enter();
     let done = |status: u16| {
         if let Some(m) = &metrics {
             m.in_flight.fetch_sub(1, Ordering::Relaxed);

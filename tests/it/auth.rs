@@ -35,6 +35,8 @@ async fn signup_login_dashboard_and_logout() {
     let token = cookie.split(';').next().unwrap().trim_start_matches("igny8_session=").to_string();
     let res = b2.post_form("/logout", &[]).await;
     assert_eq!(res.status(), 303);
+    let audit = b.get("/api/system/audit?action=user.").await.text().await.unwrap();
+    assert!(audit.contains("user.signed_in") && audit.contains("user.signed_out"), "{audit}");
     assert_eq!(b2.get("/dashboard").await.status(), 303, "signed out → redirected to login");
     let replay = reqwest::Client::new().get(format!("{}/api/me", app.base)).bearer_auth(&token).send().await.unwrap();
     assert_eq!(replay.status(), 401, "a logged-out session token is refused");
