@@ -75,16 +75,8 @@ async fn from_session(state: &AppState, claims: Claims, ip: Option<String>) -> A
     let (role, t) = row.ok_or_else(|| {
         AppError::Forbidden("Your account is not a member of any workspace any more. Ask an owner for a new invite.".into())
     })?;
-    Ok(TenantCtx {
-        tenant_id: t.0,
-        tenant_name: t.1,
-        tenant_status: t.2,
-        plan_code: t.3,
-        credits_balance: t.4,
-        role: Role::parse_member(&role).ok_or_else(|| AppError::internal("unknown role in memberships"))?,
-        actor: Actor::User { id: user_id, email, name, session_id: claims.sid, is_system_admin },
-        ip,
-    })
+    let role = Role::parse_member(&role).ok_or_else(|| AppError::internal("unknown role in memberships"))?;
+    Ok(ctx(t, role, Actor::User { id: user_id, email, name, session_id: claims.sid, is_system_admin }, ip))
 }
 
 async fn from_api_token(state: &AppState, token: &str, ip: Option<String>) -> AppResult<TenantCtx> {
@@ -110,14 +102,10 @@ async fn from_api_token(state: &AppState, token: &str, ip: Option<String>) -> Ap
         .set(api_tokens::last_used_at.eq(now))
         .execute(&mut conn)
         .await?;
-    Ok(TenantCtx {
-        tenant_id: t.0,
-        tenant_name: t.1,
-        tenant_status: t.2,
-        plan_code: t.3,
-        credits_balance: t.4,
-        role: Role::parse(&role).unwrap_or(Role::SystemBot),
-        actor: Actor::Token { id: token_id, name },
-        ip,
-    })
+    Ok(ctx(t, Role::parse(&role).unwrap_or(Role::SystemBot), Actor::Token { id: token_id, name }, ip))
+}
+
+fn ctx(t: TenantRow, role: Role, actor: Actor, ip: Option<String>) -> TenantCtx {
+    let (tenant_id, tenant_name, tenant_status, plan_code, credits_balance) = t;
+    TenantCtx { tenant_id, tenant_name, tenant_status, plan_code, credits_balance, role, actor, ip }
 }

@@ -15,7 +15,8 @@ use crate::error::{AppError, AppResult};
 use crate::tenancy::TenantCtx;
 use crate::web::forms::Check;
 
-#[derive(Debug, Clone, Queryable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = api_tokens)]
 pub struct ApiToken {
     pub id: i64,
     pub name: String,
@@ -26,28 +27,10 @@ pub struct ApiToken {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-const COLS: (
-    api_tokens::id,
-    api_tokens::name,
-    api_tokens::token_prefix,
-    api_tokens::role,
-    api_tokens::created_at,
-    api_tokens::last_used_at,
-    api_tokens::revoked_at,
-) = (
-    api_tokens::id,
-    api_tokens::name,
-    api_tokens::token_prefix,
-    api_tokens::role,
-    api_tokens::created_at,
-    api_tokens::last_used_at,
-    api_tokens::revoked_at,
-);
-
 pub async fn list(conn: &mut AsyncPgConnection, tenant_id: i64) -> AppResult<Vec<ApiToken>> {
     Ok(api_tokens::table
         .filter(api_tokens::tenant_id.eq(tenant_id))
-        .select(COLS)
+        .select(ApiToken::as_select())
         .order((api_tokens::revoked_at.is_not_null(), api_tokens::created_at.desc()))
         .limit(200)
         .load(conn)
@@ -58,7 +41,7 @@ pub async fn get(conn: &mut AsyncPgConnection, tenant_id: i64, id: i64) -> AppRe
     Ok(api_tokens::table
         .filter(api_tokens::tenant_id.eq(tenant_id))
         .filter(api_tokens::id.eq(id))
-        .select(COLS)
+        .select(ApiToken::as_select())
         .first(conn)
         .await?)
 }
@@ -84,7 +67,7 @@ pub async fn create(state: &AppState, ctx: &TenantCtx, name: &str) -> AppResult<
                         api_tokens::token_hash.eq(&hash),
                         api_tokens::created_by.eq(user_id),
                     ))
-                    .returning(COLS)
+                    .returning(ApiToken::as_returning())
                     .get_result(conn)
                     .await?;
                 audit::record(conn, &who, "token.created", ("api_token", token.id.to_string()), serde_json::json!({ "name": name }))
