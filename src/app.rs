@@ -9,6 +9,7 @@ use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 
 use crate::auth::jwt::JwtKeys;
+use crate::billing::plans::{Plan, PlanCache};
 use crate::config::Config;
 use crate::db::DbPool;
 use crate::error::AppError;
@@ -22,6 +23,13 @@ pub struct AppState {
     pub jwt: JwtKeys,
     pub started: Instant,
     pub metrics: Arc<Metrics>,
+    pub plans: PlanCache,
+}
+
+impl AppState {
+    pub async fn plan(&self, code: &str) -> crate::error::AppResult<Plan> {
+        self.plans.get(&self.db, code).await
+    }
 }
 
 impl AppState {
@@ -33,6 +41,7 @@ impl AppState {
             config: Arc::new(config),
             started: Instant::now(),
             metrics: Arc::new(Metrics::default()),
+            plans: PlanCache::default(),
         })
     }
 }

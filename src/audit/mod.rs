@@ -127,6 +127,17 @@ pub async fn list(
     Ok((rows, total))
 }
 
+/// The latest events, without counting (the dashboard's feed).
+pub async fn recent(conn: &mut AsyncPgConnection, tenant_id: i64, n: i64) -> AppResult<Vec<AuditEvent>> {
+    Ok(audit_events::table
+        .filter(audit_events::tenant_id.eq(tenant_id))
+        .select(AuditEvent::as_select())
+        .order((audit_events::created_at.desc(), audit_events::id.desc()))
+        .limit(n)
+        .load(conn)
+        .await?)
+}
+
 pub async fn get(conn: &mut AsyncPgConnection, tenant_id: i64, id: i64) -> AppResult<AuditEvent> {
     Ok(audit_events::table
         .filter(audit_events::tenant_id.eq(tenant_id))

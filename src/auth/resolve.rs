@@ -10,7 +10,7 @@ use crate::auth::rbac::Role;
 use crate::auth::secrets::{parse_tenant_secret, sha256_hex};
 use crate::db::schema::{api_tokens, memberships, sessions, tenants, users};
 use crate::error::{AppError, AppResult};
-use crate::tenancy::{Actor, TenantCtx};
+use crate::tenancy::{Actor, TenantCtx, Workspace};
 use crate::web::client_ip;
 
 pub const SESSION_COOKIE: &str = "igny8_session";
@@ -40,43 +40,56 @@ pub async fn tenant_ctx(state: &AppState, req: &HttpRequest) -> AppResult<Tenant
     from_session(state, claims, ip).await
 }
 
+/// The session's user and the active membership: the token's tenant, or — when the user was removed from
+/// it — their oldest remaining one. Query-builder statements, so Postgres keeps them prepared.
 async fn from_session(state: &AppState, claims: Claims, ip: Option<String>) -> AppResult<TenantCtx> {
     let mut conn = state.db.get().await?;
     let now = chrono::Utc::now();
-    let user: Option<(i64, String, String, bool)> = sessions::table
+    let row: Option<((i64, String, String, bool), Option<(String, TenantRow)>)> = sessions::table
         .inner_join(users::table)
+        .left_join(
+            memberships::table
+                .on(memberships::user_id.eq(users::id).and(memberships::tenant_id.eq(claims.tid)))
+                .inner_join(tenants::table),
+        )
         .filter(sessions::id.eq(&claims.sid))
         .filter(sessions::user_id.eq(claims.uid))
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(now))
-        .select((users::id, users::email, users::name, users::is_system_admin))
+        .select((
+            (users::id, users::email, users::name, users::is_system_admin),
+            (memberships::role, TENANT_COLS).nullable(),
+        ))
         .first(&mut conn)
         .await
         .optional()?;
-    let (user_id, email, name, is_system_admin) = user.ok_or(AppError::Unauthorized)?;
-
-    // The token's tenant, or — when the user was removed from it — their oldest remaining membership.
-    let membership = |tid: Option<i64>| {
-        let mut q = memberships::table
-            .inner_join(tenants::table)
-            .filter(memberships::user_id.eq(user_id))
-            .select((memberships::role, TENANT_COLS))
-            .order(memberships::created_at.asc())
-            .into_boxed();
-        if let Some(tid) = tid {
-            q = q.filter(memberships::tenant_id.eq(tid));
+    let ((user_id, email, name, is_system_admin), active) = row.ok_or(AppError::Unauthorized)?;
+    let workspaces: Vec<(i64, String, String, chrono::DateTime<chrono::Utc>)> = memberships::table
+        .inner_join(tenants::table)
+        .filter(memberships::user_id.eq(user_id))
+        .select((tenants::id, tenants::name, memberships::role, memberships::created_at))
+        .order((tenants::name.asc(), tenants::id.asc()))
+        .load(&mut conn)
+        .await?;
+    let (role, t) = match active {
+        Some(a) => a,
+        None => {
+            let oldest = workspaces.iter().min_by_key(|w| w.3).ok_or_else(|| {
+                AppError::Forbidden("Your account is not a member of any workspace any more. Ask an owner for a new invite.".into())
+            })?;
+            tenants::table
+                .find(oldest.0)
+                .select(TENANT_COLS)
+                .first::<TenantRow>(&mut conn)
+                .await
+                .map(|t| (oldest.2.clone(), t))?
         }
-        q
     };
-    let mut row: Option<(String, TenantRow)> = membership(Some(claims.tid)).first(&mut conn).await.optional()?;
-    if row.is_none() {
-        row = membership(None).first(&mut conn).await.optional()?;
-    }
-    let (role, t) = row.ok_or_else(|| {
-        AppError::Forbidden("Your account is not a member of any workspace any more. Ask an owner for a new invite.".into())
-    })?;
     let role = Role::parse_member(&role).ok_or_else(|| AppError::internal("unknown role in memberships"))?;
-    Ok(ctx(t, role, Actor::User { id: user_id, email, name, session_id: claims.sid, is_system_admin }, ip))
+    let actor = Actor::User { id: user_id, email, name, session_id: claims.sid, is_system_admin };
+    let mut ctx = ctx(t, role, actor, ip);
+    ctx.workspaces = workspaces.into_iter().map(|(id, name, role, _)| Workspace { id, name, role }).collect();
+    Ok(ctx)
 }
 
 async fn from_api_token(state: &AppState, token: &str, ip: Option<String>) -> AppResult<TenantCtx> {
@@ -107,5 +120,5 @@ async fn from_api_token(state: &AppState, token: &str, ip: Option<String>) -> Ap
 
 fn ctx(t: TenantRow, role: Role, actor: Actor, ip: Option<String>) -> TenantCtx {
     let (tenant_id, tenant_name, tenant_status, plan_code, credits_balance) = t;
-    TenantCtx { tenant_id, tenant_name, tenant_status, plan_code, credits_balance, role, actor, ip }
+    TenantCtx { tenant_id, tenant_name, tenant_status, plan_code, credits_balance, role, actor, ip, workspaces: vec![] }
 }

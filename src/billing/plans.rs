@@ -33,3 +33,24 @@ pub async fn get(conn: &mut AsyncPgConnection, code: &str) -> AppResult<Plan> {
 pub async fn all(conn: &mut AsyncPgConnection) -> AppResult<Vec<Plan>> {
     Ok(plans::table.select(Plan::as_select()).order(plans::sort_order.asc()).load(conn).await?)
 }
+
+/// Plans change only with a migration, so each process loads them once.
+#[derive(Default)]
+pub struct PlanCache(tokio::sync::OnceCell<Vec<Plan>>);
+
+impl PlanCache {
+    pub async fn all(&self, db: &crate::db::DbPool) -> AppResult<&[Plan]> {
+        let plans = self
+            .0
+            .get_or_try_init(|| async {
+                let mut conn = db.get().await?;
+                all(&mut conn).await
+            })
+            .await?;
+        Ok(plans)
+    }
+
+    pub async fn get(&self, db: &crate::db::DbPool, code: &str) -> AppResult<Plan> {
+        self.all(db).await?.iter().find(|p| p.code == code).cloned().ok_or(crate::error::AppError::NotFound)
+    }
+}

@@ -4,7 +4,7 @@ pub mod schema;
 
 use std::time::Duration;
 
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::{AsyncMigrationHarness, AsyncPgConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
@@ -15,7 +15,11 @@ pub type DbPool = Pool<AsyncPgConnection>;
 pub type DbConn = Object<AsyncPgConnection>;
 
 pub fn pool(database_url: &str, max_size: usize) -> anyhow::Result<DbPool> {
-    let mgr = AsyncDieselConnectionManager::<AsyncPgConnection>::new(database_url);
+    // Fast recycling: no verification query on every checkout (a broken connection fails its query and
+    // is dropped by the pool); the default "verified" mode costs one extra round trip per request.
+    let mut cfg = ManagerConfig::default();
+    cfg.recycling_method = RecyclingMethod::Fast;
+    let mgr = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, cfg);
     Ok(Pool::builder(mgr)
         .max_size(max_size)
         .runtime(deadpool::Runtime::Tokio1)

@@ -30,6 +30,15 @@ pub struct TenantCtx {
     pub role: Role,
     pub actor: Actor,
     pub ip: Option<String>,
+    /// Every workspace the user belongs to (for the switcher); empty for API tokens.
+    pub workspaces: Vec<Workspace>,
+}
+
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+pub struct Workspace {
+    pub id: i64,
+    pub name: String,
+    pub role: String,
 }
 
 impl TenantCtx {

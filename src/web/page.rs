@@ -4,30 +4,19 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
-use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
 
-use crate::app::AppState;
 use crate::auth::rbac::{Perm, Role};
-use crate::db::schema::{memberships, tenants};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::{Actor, TenantCtx};
 use crate::web::assets::{AssetUrls, URLS};
 use crate::web::middleware::CsrfToken;
 use crate::web::{FLASH_COOKIE, Toast};
 
-pub struct TenantChoice {
-    pub id: i64,
-    pub name: String,
-    pub role: String,
-}
-
 pub struct PageCtx {
     pub ctx: TenantCtx,
     pub user_email: String,
     pub is_system_admin: bool,
-    pub tenants: Vec<TenantChoice>,
     pub csrf: String,
     pub flash: Option<Toast>,
     pub path: String,
@@ -91,30 +80,20 @@ impl FromRequest for PageCtx {
         let ctx_fut = TenantCtx::from_request(&req, payload);
         Box::pin(async move {
             let ctx = ctx_fut.await?;
-            let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| AppError::internal("app state missing"))?;
-            build(state, &req, ctx).await
+            build(&req, ctx)
         })
     }
 }
 
-async fn build(state: &AppState, req: &HttpRequest, ctx: TenantCtx) -> AppResult<PageCtx> {
-    let (user_id, user_email, is_system_admin) = match &ctx.actor {
-        Actor::User { id, email, is_system_admin, .. } => (*id, email.clone(), *is_system_admin),
+fn build(req: &HttpRequest, ctx: TenantCtx) -> AppResult<PageCtx> {
+    let (user_email, is_system_admin) = match &ctx.actor {
+        Actor::User { email, is_system_admin, .. } => (email.clone(), *is_system_admin),
         Actor::Token { .. } => return Err(AppError::Forbidden("API tokens work on /api only".into())),
     };
-    let mut conn = state.db.get().await?;
-    let rows: Vec<(i64, String, String)> = memberships::table
-        .inner_join(tenants::table)
-        .filter(memberships::user_id.eq(user_id))
-        .select((tenants::id, tenants::name, memberships::role))
-        .order(tenants::name.asc())
-        .load(&mut conn)
-        .await?;
     Ok(PageCtx {
         ctx,
         user_email,
         is_system_admin,
-        tenants: rows.into_iter().map(|(id, name, role)| TenantChoice { id, name, role }).collect(),
         csrf: csrf_of(req),
         flash: flash_of(req),
         path: req.path().to_string(),

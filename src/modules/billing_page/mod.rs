@@ -6,7 +6,7 @@ use askama::Template;
 use crate::app::AppState;
 use crate::auth::rbac::Perm;
 use crate::billing::ledger::{self, LedgerRow};
-use crate::billing::plans::{self, Plan};
+use crate::billing::plans::Plan;
 use crate::error::AppResult;
 use crate::web::page::PageCtx;
 use crate::web::pagination::{PageParams, Pager};
@@ -29,8 +29,8 @@ struct BillingPage {
 async fn page(state: web::Data<AppState>, page: PageCtx, q: web::Query<PageParams>) -> AppResult<HttpResponse> {
     page.ctx.require(Perm::ViewBilling)?;
     let mut conn = state.db.get().await?;
-    let plan = plans::get(&mut conn, &page.ctx.plan_code).await?;
-    let all = plans::all(&mut conn).await?;
+    let plan = state.plan(&page.ctx.plan_code).await?;
+    let all = state.plans.all(&state.db).await?.to_vec();
     let (rows, total) = ledger::list(&mut conn, page.ctx.tenant_id, &q).await?;
     render(&BillingPage { page, plan, plans: all, rows, pager: Pager::new(&q, total) })
 }

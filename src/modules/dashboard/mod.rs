@@ -6,13 +6,12 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use crate::app::AppState;
-use crate::audit::{self, AuditEvent, AuditFilter};
+use crate::audit::{self, AuditEvent};
 use crate::auth::rbac::Perm;
-use crate::billing::plans::{self, Plan};
+use crate::billing::plans::Plan;
 use crate::db::schema::memberships;
 use crate::error::AppResult;
 use crate::web::page::PageCtx;
-use crate::web::pagination::PageParams;
 use crate::web::render;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -33,10 +32,10 @@ async fn page(state: web::Data<AppState>, page: PageCtx) -> AppResult<HttpRespon
     page.ctx.require(Perm::ViewWorkspace)?;
     let mut conn = state.db.get().await?;
     let tenant_id = page.ctx.tenant_id;
-    let plan = plans::get(&mut conn, &page.ctx.plan_code).await?;
+    let plan = state.plan(&page.ctx.plan_code).await?;
     let members: i64 = memberships::table.filter(memberships::tenant_id.eq(tenant_id)).count().get_result(&mut conn).await?;
     let recent = if page.can(&Perm::ViewAudit) {
-        audit::list(&mut conn, tenant_id, &AuditFilter::default(), &PageParams { page: Some(1), per_page: Some(8) }).await?.0
+        audit::recent(&mut conn, tenant_id, 8).await?
     } else {
         vec![]
     };

@@ -11,7 +11,7 @@ use crate::app::AppState;
 use crate::auth::handlers::meta;
 use crate::auth::rbac::{Perm, Role};
 use crate::auth::service::session_cookie;
-use crate::billing::plans::{self, Plan};
+use crate::billing::plans::Plan;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::web::page::{PageCtx, PublicPage};
 use crate::web::{Toast, redirect_with, render_status};
@@ -55,7 +55,7 @@ async fn team_page(state: &AppState, page: PageCtx) -> AppResult<TeamPage> {
     let members = service::members(&mut conn, tenant_id).await?;
     let invites = if page.can(&Perm::ManageTeam) { service::pending_invites(&mut conn, tenant_id).await? } else { vec![] };
     let tokens = if page.can(&Perm::ManageTokens) { tokens::list(&mut conn, tenant_id).await? } else { vec![] };
-    let plan = plans::get(&mut conn, &page.ctx.plan_code).await?;
+    let plan = state.plan(&page.ctx.plan_code).await?;
     Ok(TeamPage {
         page,
         members,
