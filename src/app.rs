@@ -74,8 +74,8 @@ fn extractor_config(cfg: &mut web::ServiceConfig) {
     .app_data(web::QueryConfig::default().error_handler(|e, _| AppError::BadRequest(format!("The query string is not valid: {e}")).into()));
 }
 
-pub fn server(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
-    let state = web::Data::new(state);
+pub fn server(state: Arc<AppState>, listener: TcpListener) -> std::io::Result<Server> {
+    let state = web::Data::from(state);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())

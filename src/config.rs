@@ -29,6 +29,13 @@ pub struct Config {
     pub login_max_failures_email: u32,
     pub login_max_failures_ip: u32,
     pub login_window_secs: u64,
+    /// Jobs of one tenant running at once, across all processes.
+    pub jobs_per_tenant: u32,
+    pub job_lease_secs: u32,
+    /// How often idle workers look for work when no Redis wake-up arrives.
+    pub job_poll_ms: u32,
+    /// Retry backoff base: base × 2^attempt, ±25 %.
+    pub job_backoff_ms: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -102,6 +109,10 @@ impl Config {
             login_max_failures_email: parse_num(&get, "IGNY8_LOGIN_MAX_FAILURES_EMAIL", 5, 1, 1000)?,
             login_max_failures_ip: parse_num(&get, "IGNY8_LOGIN_MAX_FAILURES_IP", 20, 1, 100_000)?,
             login_window_secs: parse_num(&get, "IGNY8_LOGIN_WINDOW_SECS", 900, 1, 86_400)? as u64,
+            jobs_per_tenant: parse_num(&get, "IGNY8_JOBS_PER_TENANT", 4, 1, 1000)?,
+            job_lease_secs: parse_num(&get, "IGNY8_JOB_LEASE_SECS", 30, 1, 3600)?,
+            job_poll_ms: parse_num(&get, "IGNY8_JOB_POLL_MS", 1000, 10, 60_000)?,
+            job_backoff_ms: parse_num(&get, "IGNY8_JOB_BACKOFF_MS", 1000, 1, 600_000)?,
         })
     }
 

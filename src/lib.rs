@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod jobs;
 pub mod kv;
 pub mod modules;
 pub mod tenancy;

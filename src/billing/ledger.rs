@@ -7,7 +7,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
 use crate::db::schema::{credit_ledger, tenants};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::web::pagination::PageParams;
 
 #[derive(Debug, PartialEq, Eq)]
@@ -46,6 +46,20 @@ pub async fn post_in_tx(conn: &mut AsyncPgConnection, tenant_id: i64, delta: i64
         .execute(conn)
         .await?;
     Ok(Posted::New(balance + delta))
+}
+
+/// Locks the tenant's balance for this transaction and refuses (402) unless it covers `amount`.
+/// Transactions that will post to the ledger and also lock other rows take this lock first, so they
+/// always lock in the same order (tenant, then the rest) and cannot deadlock each other.
+pub async fn lock_and_check(conn: &mut AsyncPgConnection, tenant_id: i64, amount: i64) -> AppResult<i64> {
+    let balance: i64 = tenants::table.find(tenant_id).select(tenants::credits_balance).for_update().first(conn).await?;
+    if balance < amount {
+        return Err(AppError::PaymentRequired(format!(
+            "This needs {amount} credit{} and the workspace has {balance}. Top up or upgrade on the Billing page.",
+            if amount == 1 { "" } else { "s" }
+        )));
+    }
+    Ok(balance)
 }
 
 /// Σ delta, straight from the rows (what the cached balance must always equal).

@@ -3,6 +3,7 @@
 mod seed;
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use diesel::ExpressionMethods;
@@ -13,6 +14,7 @@ use crate::auth::{password, rbac::Role, secrets::random_token, service::insert_u
 use crate::config::Config;
 use crate::db::schema::memberships;
 use crate::error::AppError;
+use crate::jobs::worker::WorkerConfig;
 use crate::tenancy::service::create_workspace;
 
 #[derive(Parser)]
@@ -86,8 +88,16 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         tracing::info!(?applied, "migrations applied");
     }
     let listener = TcpListener::bind(bind).map_err(|e| anyhow::anyhow!("cannot listen on {bind} (IGNY8_BIND): {e}"))?;
-    tracing::info!(%bind, "IGNY8 listening");
-    server(state, listener)?.await?;
+    let state = Arc::new(state);
+    let workers = (state.config.workers > 0).then(|| {
+        crate::jobs::worker::start(state.clone(), Arc::new(crate::jobs::kinds::registry()), WorkerConfig::from_config(&state.config))
+    });
+    tracing::info!(%bind, workers = state.config.workers, "IGNY8 listening");
+    // Runs until SIGINT/SIGTERM; then the workers get the same grace period as open requests.
+    server(state.clone(), listener)?.await?;
+    if let Some(w) = workers {
+        w.shutdown(&state, std::time::Duration::from_secs(10)).await;
+    }
     Ok(())
 }
 

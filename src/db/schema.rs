@@ -122,5 +122,29 @@ diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
-    plans, tenants, users, memberships, invitations, api_tokens, sessions, audit_events, credit_ledger,
+    plans, tenants, users, memberships, invitations, api_tokens, sessions, audit_events, credit_ledger, jobs,
 );
+
+diesel::table! {
+    jobs (tenant_id, id) {
+        id -> Int8,
+        tenant_id -> Int8,
+        kind -> Text,
+        payload -> Jsonb,
+        status -> Text,
+        attempts -> Int4,
+        max_attempts -> Int4,
+        run_at -> Timestamptz,
+        locked_until -> Nullable<Timestamptz>,
+        locked_by -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        result -> Nullable<Jsonb>,
+        credits -> Int8,
+        idempotency_key -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamptz,
+        started_at -> Nullable<Timestamptz>,
+        finished_at -> Nullable<Timestamptz>,
+        updated_at -> Timestamptz,
+    }
+}

@@ -3,13 +3,15 @@
 
 use std::collections::HashMap;
 use std::net::TcpListener;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use igny8::app::{AppState, server};
 use igny8::auth::secrets::{random_token, sha256_hex};
 use igny8::config::Config;
+use igny8::jobs::kinds;
+use igny8::jobs::worker::{self, WorkerConfig};
 use reqwest::redirect::Policy;
 use tokio::sync::OnceCell;
 
@@ -93,6 +95,11 @@ pub struct TestApp {
     pub db_url: String,
     #[allow(dead_code)]
     pub config: Config,
+    #[allow(dead_code)]
+    pub state: Arc<AppState>,
+    /// The in-process workers (when IGNY8_WORKERS > 0 for this app); tests may kill them.
+    #[allow(dead_code)]
+    pub workers: Option<Mutex<Option<worker::Workers>>>,
 }
 
 impl TestApp {
@@ -105,22 +112,47 @@ impl TestApp {
         let db = format!("igny8_test_{}", random_token(9).to_lowercase().replace(['-', '_'], "x"));
         let mut conn = admin().await;
         diesel::sql_query(format!("CREATE DATABASE {db} TEMPLATE {tpl}")).execute(&mut conn).await.expect("clone template");
-        let db_url = format!("{}/{db}", pg_base());
+        let namespace = format!("t{}", random_token(6).replace(['-', '_'], "x"));
+        Self::start(format!("{}/{db}", pg_base()), redis.to_string(), namespace, extra)
+    }
+
+    /// Same database and Redis as `self`, its own server and workers: a second replica of the app.
+    pub async fn replica(&self, extra: HashMap<&str, String>) -> TestApp {
+        Self::start(self.db_url.clone(), self.config.redis_url.clone(), self.config.redis_namespace.clone(), extra)
+    }
+
+    fn start(db_url: String, redis: String, namespace: String, extra: HashMap<&str, String>) -> TestApp {
         let mut env: HashMap<&str, String> = HashMap::from([
             ("DATABASE_URL", db_url.clone()),
-            ("REDIS_URL", redis.to_string()),
-            ("IGNY8_REDIS_NAMESPACE", format!("t{}", random_token(6).replace(['-', '_'], "x"))),
+            ("REDIS_URL", redis),
+            ("IGNY8_REDIS_NAMESPACE", namespace),
             ("IGNY8_SECRET_KEY", SECRET.to_string()),
             ("IGNY8_BIND", "127.0.0.1:0".into()),
-            ("IGNY8_DB_POOL_SIZE", "4".into()),
+            ("IGNY8_DB_POOL_SIZE", "6".into()),
+            // Web-only unless a test asks for workers.
+            ("IGNY8_WORKERS", "0".into()),
+            ("IGNY8_JOB_POLL_MS", "50".into()),
+            ("IGNY8_JOB_BACKOFF_MS", "10".into()),
         ]);
         env.extend(extra);
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config");
+        igny8::init_tracing(&config);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let state = AppState::new(config.clone()).unwrap();
-        tokio::spawn(server(state, listener).unwrap());
-        TestApp { base: format!("http://127.0.0.1:{port}"), db_url, config }
+        let state = Arc::new(AppState::new(config.clone()).unwrap());
+        tokio::spawn(server(state.clone(), listener).unwrap());
+        let workers = (config.workers > 0).then(|| {
+            Mutex::new(Some(worker::start(state.clone(), Arc::new(kinds::registry()), WorkerConfig::from_config(&config))))
+        });
+        TestApp { base: format!("http://127.0.0.1:{port}"), db_url, config, state, workers }
+    }
+
+    /// Simulates a crash of this app's workers: stopped at once, nothing released.
+    #[allow(dead_code)]
+    pub fn kill_workers(&self) {
+        if let Some(w) = self.workers.as_ref().and_then(|m| m.lock().unwrap().take()) {
+            w.kill();
+        }
     }
 
     pub fn browser(&self) -> Browser {

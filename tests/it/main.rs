@@ -1,6 +1,7 @@
 //! Integration tests: the real app on a random port, real Postgres, real Redis.
 
 mod harness;
+mod jobs;
 
 mod auth;
 mod cli;

@@ -1,0 +1,479 @@
+//! Queue operations on the `jobs` table. Every state change of a running job is fenced on
+//! (status = 'running', locked_by = this worker), so a worker that lost its lease cannot finish, fail or
+//! write effects for a job another worker now owns.
+//!
+//! Lock order: a transaction that posts to the credit ledger locks the tenant row first, then job rows.
+//! (Inserting rows that reference a tenant takes a share lock on it; upgrading that later to the
+//! ledger's exclusive lock is what deadlocks two transactions.)
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Jsonb, Text};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde::Serialize;
+
+use crate::audit::{self, Who};
+use crate::billing::ledger;
+use crate::db::schema::jobs;
+use crate::db::{DbPool, is_unique_violation};
+use crate::error::{AppError, AppResult};
+
+pub const RESERVE: &str = "reserve";
+pub const SETTLE: &str = "settle";
+pub const REFUND: &str = "refund";
+
+fn job_ref(id: i64) -> String {
+    format!("job:{id}")
+}
+
+/// A job to enqueue. `credits` is the price the calling service computed (seed §8.4).
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub tenant_id: i64,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    pub credits: i64,
+    pub max_attempts: i32,
+    pub idempotency_key: Option<String>,
+    pub created_by: String,
+}
+
+impl NewJob {
+    pub fn new(tenant_id: i64, kind: &str, payload: serde_json::Value) -> Self {
+        NewJob {
+            tenant_id,
+            kind: kind.to_string(),
+            payload,
+            credits: 0,
+            max_attempts: 5,
+            idempotency_key: None,
+            created_by: String::new(),
+        }
+    }
+}
+
+/// Inserts the job and reserves its credits. Call inside the transaction of the change that asks for it.
+/// Not enough credits → 402 before anything is written. The same idempotency key returns the existing job.
+pub async fn enqueue_in_tx(conn: &mut AsyncPgConnection, job: &NewJob) -> AppResult<i64> {
+    if job.credits > 0 {
+        // Tenant first: the job row's foreign key would otherwise take a share lock on the tenant
+        // before the ledger asks for the exclusive one, and two such transactions deadlock.
+        ledger::lock_and_check(conn, job.tenant_id, job.credits).await?;
+    }
+    if let Some(key) = &job.idempotency_key {
+        let existing: Option<i64> = jobs::table
+            .filter(jobs::tenant_id.eq(job.tenant_id))
+            .filter(jobs::idempotency_key.eq(key))
+            .select(jobs::id)
+            .first(conn)
+            .await
+            .optional()?;
+        if let Some(id) = existing {
+            return Ok(id);
+        }
+    }
+    let id: i64 = diesel::insert_into(jobs::table)
+        .values((
+            jobs::tenant_id.eq(job.tenant_id),
+            jobs::kind.eq(&job.kind),
+            jobs::payload.eq(&job.payload),
+            jobs::credits.eq(job.credits),
+            jobs::max_attempts.eq(job.max_attempts),
+            jobs::idempotency_key.eq(&job.idempotency_key),
+            jobs::created_by.eq(&job.created_by),
+        ))
+        .returning(jobs::id)
+        .get_result(conn)
+        .await
+        .map_err(|e| if is_unique_violation(&e) { AppError::Conflict("This job is already queued".into()) } else { e.into() })?;
+    if job.credits > 0 {
+        ledger::post_in_tx(conn, job.tenant_id, -job.credits, RESERVE, &job_ref(id)).await?;
+    }
+    Ok(id)
+}
+
+/// Enqueue in a transaction of its own (for callers with no other change to make).
+pub async fn enqueue(pool: &DbPool, job: NewJob) -> AppResult<i64> {
+    let mut conn = pool.get().await?;
+    conn.transaction::<_, AppError, _>(async move |conn| enqueue_in_tx(conn, &job).await).await
+}
+
+#[derive(Debug, Clone, QueryableByName, Serialize)]
+pub struct ClaimedJob {
+    #[diesel(sql_type = BigInt)]
+    pub tenant_id: i64,
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Jsonb)]
+    pub payload: serde_json::Value,
+    #[diesel(sql_type = Integer)]
+    pub attempts: i32,
+    #[diesel(sql_type = Integer)]
+    pub max_attempts: i32,
+    #[diesel(sql_type = BigInt)]
+    pub credits: i64,
+}
+
+/// Claims up to `limit` ready jobs, fairly: every tenant with ready work offers its oldest jobs, ranked
+/// by how many it already has running plus its position, so a tenant with 10,000 queued jobs gets one
+/// slot per round like a tenant with one. A tenant at `per_tenant_cap` running jobs waits.
+const CLAIM_SQL: &str = "
+WITH RECURSIVE ready_tenants AS (
+    (SELECT tenant_id FROM jobs WHERE status = 'queued' AND run_at <= now() ORDER BY tenant_id LIMIT 1)
+    UNION ALL
+    SELECT (SELECT j.tenant_id FROM jobs j
+            WHERE j.status = 'queued' AND j.run_at <= now() AND j.tenant_id > r.tenant_id
+            ORDER BY j.tenant_id LIMIT 1)
+    FROM ready_tenants r WHERE r.tenant_id IS NOT NULL
+),
+candidates AS (
+    SELECT h.tenant_id, h.id, h.run_at,
+           (SELECT count(*) FROM jobs x WHERE x.tenant_id = h.tenant_id AND x.status = 'running') AS running,
+           row_number() OVER (PARTITION BY h.tenant_id ORDER BY h.run_at, h.id) AS rn
+    FROM ready_tenants r
+    CROSS JOIN LATERAL (
+        SELECT j.tenant_id, j.id, j.run_at FROM jobs j
+        WHERE j.tenant_id = r.tenant_id AND j.status = 'queued' AND j.run_at <= now()
+        ORDER BY j.run_at, j.id
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED
+    ) h
+    WHERE r.tenant_id IS NOT NULL
+),
+picked AS (
+    SELECT tenant_id, id FROM candidates
+    WHERE running + rn <= $2
+    ORDER BY running + rn, run_at, id
+    LIMIT $1
+)
+UPDATE jobs j
+SET status = 'running', attempts = j.attempts + 1, locked_by = $3,
+    locked_until = now() + make_interval(secs => $4), started_at = now(), updated_at = now()
+FROM picked p
+WHERE j.tenant_id = p.tenant_id AND j.id = p.id
+RETURNING j.tenant_id, j.id, j.kind, j.payload, j.attempts, j.max_attempts, j.credits";
+
+pub async fn claim(conn: &mut AsyncPgConnection, limit: i64, per_tenant_cap: i64, worker: &str, lease: Duration) -> AppResult<Vec<ClaimedJob>> {
+    Ok(diesel::sql_query(CLAIM_SQL)
+        .bind::<BigInt, _>(limit)
+        .bind::<BigInt, _>(per_tenant_cap)
+        .bind::<Text, _>(worker)
+        .bind::<diesel::sql_types::Double, _>(lease.as_secs_f64())
+        .load(conn)
+        .await?)
+}
+
+/// Extends the lease of the jobs this worker still runs.
+pub async fn renew(conn: &mut AsyncPgConnection, worker: &str, ids: &[(i64, i64)], lease: Duration) -> AppResult<usize> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let until = Utc::now() + chrono::Duration::from_std(lease).unwrap_or_default();
+    let job_ids: Vec<i64> = ids.iter().map(|(_, id)| *id).collect();
+    Ok(diesel::update(jobs::table)
+        .filter(jobs::id.eq_any(job_ids))
+        .filter(jobs::status.eq("running"))
+        .filter(jobs::locked_by.eq(worker))
+        .set(jobs::locked_until.eq(until))
+        .execute(conn)
+        .await?)
+}
+
+/// What a handler hands back on success: a result to store, and effects to write in the same transaction
+/// as the completion (so they happen once, and never for a job whose lease was lost).
+pub struct Completion {
+    pub result: serde_json::Value,
+    pub effects: Option<Effects>,
+    /// The final price, when below the reservation (the difference is returned); None = as reserved.
+    pub actual_credits: Option<i64>,
+}
+
+pub type Effects = Box<
+    dyn for<'c> FnOnce(&'c mut AsyncPgConnection) -> std::pin::Pin<Box<dyn Future<Output = AppResult<()>> + Send + 'c>> + Send,
+>;
+
+impl Completion {
+    pub fn result(result: serde_json::Value) -> Self {
+        Completion { result, effects: None, actual_credits: None }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobError {
+    /// Worth another attempt (timeouts, 429, 5xx); `after` honours a Retry-After.
+    Retry { message: String, after: Option<Duration> },
+    /// Will not get better by retrying (invalid input, truncated or unusable AI output).
+    Fatal(String),
+}
+
+impl JobError {
+    pub fn retry(message: impl Into<String>) -> Self {
+        JobError::Retry { message: message.into(), after: None }
+    }
+    pub fn message(&self) -> &str {
+        match self {
+            JobError::Retry { message, .. } | JobError::Fatal(message) => message,
+        }
+    }
+}
+
+/// Marks the job succeeded, writes its effects and settles its credits — all or nothing.
+/// Returns false when the lease was lost (someone else owns the job now): nothing is written.
+pub async fn complete(pool: &DbPool, job: &ClaimedJob, worker: &str, done: Completion) -> AppResult<bool> {
+    let mut conn = pool.get().await?;
+    let (tenant_id, id, reserved) = (job.tenant_id, job.id, job.credits);
+    let worker = worker.to_string();
+    let result = conn
+        .transaction::<_, AppError, _>(async move |conn| {
+            if reserved > 0 {
+                ledger::lock_and_check(conn, tenant_id, 0).await?; // lock order: tenant, then job
+            }
+            let n = diesel::update(jobs::table)
+                .filter(jobs::tenant_id.eq(tenant_id))
+                .filter(jobs::id.eq(id))
+                .filter(jobs::status.eq("running"))
+                .filter(jobs::locked_by.eq(&worker))
+                .set((
+                    jobs::status.eq("succeeded"),
+                    jobs::result.eq(&done.result),
+                    jobs::finished_at.eq(diesel::dsl::now),
+                    jobs::updated_at.eq(diesel::dsl::now),
+                    jobs::locked_until.eq(None::<DateTime<Utc>>),
+                    jobs::last_error.eq(None::<String>),
+                ))
+                .execute(conn)
+                .await?;
+            if n == 0 {
+                return Err(AppError::Conflict("lease lost".into()));
+            }
+            if let Some(effects) = done.effects {
+                effects(conn).await?;
+            }
+            if reserved > 0 {
+                let returned = done.actual_credits.map(|c| (reserved - c).max(0)).unwrap_or(0);
+                ledger::post_in_tx(conn, tenant_id, returned, SETTLE, &job_ref(id)).await?;
+            }
+            Ok(())
+        })
+        .await;
+    match result {
+        Ok(()) => Ok(true),
+        Err(AppError::Conflict(m)) if m == "lease lost" => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Capped exponential backoff with jitter: base × 2^attempt (at most 10 minutes), ±25 %.
+pub fn backoff(attempt: i32, base: Duration) -> Duration {
+    let secs = (base.as_secs_f64() * 2f64.powi(attempt.clamp(0, 20))).min(600.0);
+    let mut b = [0u8; 2];
+    getrandom::fill(&mut b).ok();
+    let jitter = (u16::from_le_bytes(b) as f64 / u16::MAX as f64) * 0.5 - 0.25;
+    Duration::from_secs_f64(secs * (1.0 + jitter))
+}
+
+/// Records a failed attempt: back to the queue with backoff, or — out of attempts or fatal — `dead` /
+/// `failed` with the credits refunded. Fenced like `complete`; returns false when the lease was lost.
+pub async fn fail(pool: &DbPool, job: &ClaimedJob, worker: &str, err: &JobError, backoff_base: Duration) -> AppResult<bool> {
+    let mut conn = pool.get().await?;
+    let (tenant_id, id, credits) = (job.tenant_id, job.id, job.credits);
+    let final_status = match err {
+        JobError::Fatal(_) => Some("failed"),
+        JobError::Retry { .. } if job.attempts >= job.max_attempts => Some("dead"),
+        JobError::Retry { .. } => None,
+    };
+    // A Retry-After from the provider wins over our own backoff when it asks for longer.
+    let delay = match err {
+        JobError::Retry { after: Some(a), .. } => (*a).max(backoff(job.attempts, backoff_base)),
+        _ => backoff(job.attempts, backoff_base),
+    };
+    let message: String = err.message().chars().take(2000).collect();
+    let worker = worker.to_string();
+    let result = conn
+        .transaction::<_, AppError, _>(async move |conn| {
+            if final_status.is_some() && credits > 0 {
+                ledger::lock_and_check(conn, tenant_id, 0).await?; // lock order: tenant, then job
+            }
+            let fence = jobs::table
+                .filter(jobs::tenant_id.eq(tenant_id))
+                .filter(jobs::id.eq(id))
+                .filter(jobs::status.eq("running"))
+                .filter(jobs::locked_by.eq(&worker));
+            let n = match final_status {
+                Some(status) => {
+                    diesel::update(fence)
+                        .set((
+                            jobs::status.eq(status),
+                            jobs::last_error.eq(&message),
+                            jobs::finished_at.eq(diesel::dsl::now),
+                            jobs::updated_at.eq(diesel::dsl::now),
+                            jobs::locked_until.eq(None::<DateTime<Utc>>),
+                        ))
+                        .execute(conn)
+                        .await?
+                }
+                None => {
+                    let run_at = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
+                    diesel::update(fence)
+                        .set((
+                            jobs::status.eq("queued"),
+                            jobs::last_error.eq(&message),
+                            jobs::run_at.eq(run_at),
+                            jobs::updated_at.eq(diesel::dsl::now),
+                            jobs::locked_until.eq(None::<DateTime<Utc>>),
+                            jobs::locked_by.eq(None::<String>),
+                        ))
+                        .execute(conn)
+                        .await?
+                }
+            };
+            if n == 0 {
+                return Err(AppError::Conflict("lease lost".into()));
+            }
+            if final_status.is_some() && credits > 0 {
+                ledger::post_in_tx(conn, tenant_id, credits, REFUND, &job_ref(id)).await?;
+            }
+            Ok(())
+        })
+        .await;
+    match result {
+        Ok(()) => Ok(true),
+        Err(AppError::Conflict(m)) if m == "lease lost" => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Cancels a queued or running job of the tenant and refunds it. A running job's worker then finds its
+/// fence gone and writes nothing. Finished jobs answer 409.
+pub async fn cancel(pool: &DbPool, who: &Who, job_id: i64) -> AppResult<()> {
+    let mut conn = pool.get().await?;
+    let tenant_id = who.tenant_id;
+    let label = who.label.clone();
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        ledger::lock_and_check(conn, tenant_id, 0).await?; // lock order: tenant, then job
+        let (status, credits): (String, i64) = jobs::table
+            .filter(jobs::tenant_id.eq(tenant_id))
+            .filter(jobs::id.eq(job_id))
+            .select((jobs::status, jobs::credits))
+            .for_update()
+            .first(conn)
+            .await?;
+        if status != "queued" && status != "running" {
+            return Err(AppError::Conflict(format!("This job is already {status} and cannot be cancelled")));
+        }
+        diesel::update(jobs::table)
+            .filter(jobs::tenant_id.eq(tenant_id))
+            .filter(jobs::id.eq(job_id))
+            .set((
+                jobs::status.eq("cancelled"),
+                jobs::last_error.eq(format!("cancelled by {label}")),
+                jobs::finished_at.eq(diesel::dsl::now),
+                jobs::updated_at.eq(diesel::dsl::now),
+                jobs::locked_until.eq(None::<DateTime<Utc>>),
+            ))
+            .execute(conn)
+            .await?;
+        if credits > 0 {
+            ledger::post_in_tx(conn, tenant_id, credits, REFUND, &job_ref(job_id)).await?;
+        }
+        Ok(())
+    })
+    .await?;
+    let mut conn = pool.get().await?;
+    audit::record(&mut conn, who, "job.cancelled", ("job", job_id.to_string()), serde_json::json!({})).await
+}
+
+/// Returns jobs whose lease ran out (their worker died) to the queue; those out of attempts become
+/// `dead` and are refunded. Safe to run from every worker at once.
+pub async fn reap_expired(pool: &DbPool) -> AppResult<usize> {
+    let mut conn = pool.get().await?;
+    let now = Utc::now();
+    let requeued = diesel::update(jobs::table)
+        .filter(jobs::status.eq("running"))
+        .filter(jobs::locked_until.lt(now))
+        .filter(jobs::attempts.lt(jobs::max_attempts))
+        .set((
+            jobs::status.eq("queued"),
+            jobs::locked_by.eq(None::<String>),
+            jobs::locked_until.eq(None::<DateTime<Utc>>),
+            jobs::last_error.eq("the worker stopped before finishing (lease expired); retried"),
+            jobs::run_at.eq(now),
+            jobs::updated_at.eq(now),
+        ))
+        .execute(&mut conn)
+        .await?;
+    let exhausted: Vec<(i64, i64, i64)> = jobs::table
+        .filter(jobs::status.eq("running"))
+        .filter(jobs::locked_until.lt(now))
+        .select((jobs::tenant_id, jobs::id, jobs::credits))
+        .limit(500)
+        .load(&mut conn)
+        .await?;
+    for (tenant_id, id, credits) in &exhausted {
+        let (tenant_id, id, credits) = (*tenant_id, *id, *credits);
+        conn.transaction::<_, AppError, _>(async move |conn| {
+            if credits > 0 {
+                ledger::lock_and_check(conn, tenant_id, 0).await?; // lock order: tenant, then job
+            }
+            let n = diesel::update(jobs::table)
+                .filter(jobs::tenant_id.eq(tenant_id))
+                .filter(jobs::id.eq(id))
+                .filter(jobs::status.eq("running"))
+                .filter(jobs::locked_until.lt(now))
+                .set((
+                    jobs::status.eq("dead"),
+                    jobs::last_error.eq("the worker stopped before finishing, on the last attempt"),
+                    jobs::finished_at.eq(now),
+                    jobs::updated_at.eq(now),
+                    jobs::locked_until.eq(None::<DateTime<Utc>>),
+                ))
+                .execute(conn)
+                .await?;
+            if n > 0 && credits > 0 {
+                ledger::post_in_tx(conn, tenant_id, credits, REFUND, &job_ref(id)).await?;
+            }
+            Ok(())
+        })
+        .await?;
+    }
+    Ok(requeued + exhausted.len())
+}
+
+/// Puts this worker's unfinished jobs back in the queue at shutdown (the attempt does not count).
+pub async fn release(pool: &DbPool, worker: &str) -> AppResult<usize> {
+    let mut conn = pool.get().await?;
+    Ok(diesel::update(jobs::table)
+        .filter(jobs::status.eq("running"))
+        .filter(jobs::locked_by.eq(worker))
+        .set((
+            jobs::status.eq("queued"),
+            jobs::attempts.eq(jobs::attempts - 1),
+            jobs::locked_by.eq(None::<String>),
+            jobs::locked_until.eq(None::<DateTime<Utc>>),
+            jobs::last_error.eq("released at shutdown"),
+            jobs::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(&mut conn)
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_is_capped_and_jittered() {
+        let base = Duration::from_secs(1);
+        let b1 = backoff(1, base).as_secs_f64();
+        assert!((1.5..=2.5).contains(&b1), "{b1}");
+        let b5 = backoff(5, base).as_secs_f64();
+        assert!((24.0..=40.0).contains(&b5), "{b5}");
+        assert!(backoff(30, base).as_secs_f64() <= 750.0);
+        let samples: std::collections::HashSet<u64> = (0..20).map(|_| backoff(3, base).as_millis() as u64).collect();
+        assert!(samples.len() > 1, "jitter varies the delay");
+    }
+}

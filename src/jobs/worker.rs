@@ -1,0 +1,219 @@
+//! The in-process worker pool. One dispatcher per process claims jobs in fair batches up to the
+//! configured concurrency, runs each handler as a task, renews the leases of running jobs, reaps expired
+//! leases, and sleeps until a Redis wake-up or the poll interval. Without Redis it simply polls.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool_redis::redis::AsyncCommands;
+use tokio::sync::{Notify, watch};
+use tokio::task::{JoinHandle, JoinSet};
+
+use crate::app::AppState;
+use crate::auth::secrets::random_token;
+use crate::jobs::kinds::Registry;
+use crate::jobs::queue::{self, ClaimedJob, JobError};
+use crate::kv;
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Jobs run at once by this process.
+    pub concurrency: usize,
+    /// Jobs of one tenant running at once (across all processes).
+    pub per_tenant_cap: i64,
+    pub lease: Duration,
+    pub poll: Duration,
+    pub backoff_base: Duration,
+}
+
+impl WorkerConfig {
+    pub fn from_config(c: &crate::config::Config) -> Self {
+        WorkerConfig {
+            concurrency: c.workers as usize,
+            per_tenant_cap: c.jobs_per_tenant as i64,
+            lease: Duration::from_secs(c.job_lease_secs as u64),
+            poll: Duration::from_millis(c.job_poll_ms as u64),
+            backoff_base: Duration::from_millis(c.job_backoff_ms as u64),
+        }
+    }
+}
+
+pub struct Workers {
+    pub id: String,
+    stop: watch::Sender<bool>,
+    dispatcher: JoinHandle<()>,
+    waiter: JoinHandle<()>,
+}
+
+fn wake_key(state: &AppState) -> String {
+    kv::key(&state.config.redis_namespace, "jobs", "wake")
+}
+
+/// Tells idle workers (in every process) that work is waiting. Call after the enqueuing transaction
+/// commits. Best effort: without Redis the workers find the job at their next poll.
+pub async fn wake(state: &AppState) {
+    let key = wake_key(state);
+    let res = async {
+        let mut conn = state.redis.get().await.map_err(|e| e.to_string())?;
+        deadpool_redis::redis::pipe()
+            .lpush(&key, 1)
+            .ltrim(&key, 0, 63)
+            .query_async::<()>(&mut conn)
+            .await
+            .map_err(|e| e.to_string())
+    };
+    if let Err(e) = res.await {
+        tracing::debug!(error = %e, "job wake-up not sent (Redis); workers will poll");
+    }
+}
+
+pub fn start(state: Arc<AppState>, registry: Arc<Registry>, cfg: WorkerConfig) -> Workers {
+    let id = format!("w-{}", random_token(6));
+    let (stop, stop_rx) = watch::channel(false);
+    let notify = Arc::new(Notify::new());
+    let waiter = tokio::spawn(wait_for_wakeups(state.clone(), notify.clone(), cfg.poll));
+    let dispatcher = tokio::spawn(dispatch(state, registry, cfg, id.clone(), notify, stop_rx));
+    Workers { id, stop, dispatcher, waiter }
+}
+
+impl Workers {
+    /// Stops claiming, lets running jobs finish within `grace`, then returns the rest to the queue.
+    pub async fn shutdown(self, state: &AppState, grace: Duration) {
+        let _ = self.stop.send(true);
+        self.waiter.abort();
+        let mut dispatcher = self.dispatcher;
+        if tokio::time::timeout(grace, &mut dispatcher).await.is_err() {
+            dispatcher.abort();
+        }
+        match queue::release(&state.db, &self.id).await {
+            Ok(n) if n > 0 => tracing::info!(released = n, "unfinished jobs returned to the queue"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not release jobs at shutdown; their leases will expire"),
+        }
+    }
+
+    /// Stops at once without releasing anything — what a crash looks like to the queue.
+    pub fn kill(self) {
+        self.waiter.abort();
+        self.dispatcher.abort();
+    }
+}
+
+/// Blocks on the Redis wake-up list and pokes the dispatcher.
+async fn wait_for_wakeups(state: Arc<AppState>, notify: Arc<Notify>, poll: Duration) {
+    let key = wake_key(&state);
+    loop {
+        let got = async {
+            let mut conn = state.redis.get().await.map_err(|e| e.to_string())?;
+            let r: Option<(String, String)> = conn.brpop(&key, poll.as_secs_f64().max(0.1)).await.map_err(|e| e.to_string())?;
+            Ok::<_, String>(r.is_some())
+        }
+        .await;
+        match got {
+            Ok(true) => notify.notify_one(),
+            Ok(false) => {}
+            Err(_) => tokio::time::sleep(poll).await,
+        }
+    }
+}
+
+async fn dispatch(
+    state: Arc<AppState>,
+    registry: Arc<Registry>,
+    cfg: WorkerConfig,
+    id: String,
+    notify: Arc<Notify>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut tasks: JoinSet<(i64, i64)> = JoinSet::new();
+    let mut running: HashMap<(i64, i64), ()> = HashMap::new();
+    let mut renew_every = tokio::time::interval(cfg.lease / 3);
+    let mut reap_every = tokio::time::interval(cfg.lease.min(Duration::from_secs(5)));
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        let free = cfg.concurrency.saturating_sub(running.len());
+        let mut claimed = 0;
+        if free > 0 {
+            match claim(&state, &cfg, &id, free).await {
+                Ok(jobs) => {
+                    claimed = jobs.len();
+                    for job in jobs {
+                        running.insert((job.tenant_id, job.id), ());
+                        tasks.spawn(run_one(state.clone(), registry.clone(), cfg.clone(), id.clone(), job));
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "claiming jobs failed; retrying"),
+            }
+        }
+        if claimed > 0 && running.len() < cfg.concurrency {
+            continue; // there may be more ready work
+        }
+        tokio::select! {
+            Some(done) = tasks.join_next(), if !tasks.is_empty() => {
+                if let Ok(key) = done { running.remove(&key); }
+                while let Some(done) = tasks.try_join_next() {
+                    if let Ok(key) = done { running.remove(&key); }
+                }
+            }
+            _ = notify.notified(), if running.len() < cfg.concurrency => {}
+            _ = tokio::time::sleep(cfg.poll), if running.len() < cfg.concurrency => {}
+            _ = renew_every.tick() => {
+                let ids: Vec<(i64, i64)> = running.keys().copied().collect();
+                if let Ok(mut conn) = state.db.get().await {
+                    if let Err(e) = queue::renew(&mut conn, &id, &ids, cfg.lease).await {
+                        tracing::warn!(error = %e, "lease renewal failed");
+                    }
+                }
+            }
+            _ = reap_every.tick() => {
+                match queue::reap_expired(&state.db).await {
+                    Ok(n) if n > 0 => tracing::info!(count = n, "jobs with expired leases returned to the queue"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "reaping expired leases failed"),
+                }
+            }
+            _ = stop.changed() => {}
+        }
+    }
+    // Stopping: let the running jobs finish (the caller bounds this with its grace period).
+    while let Some(done) = tasks.join_next().await {
+        if let Ok(key) = done {
+            running.remove(&key);
+        }
+    }
+}
+
+async fn claim(state: &AppState, cfg: &WorkerConfig, id: &str, free: usize) -> Result<Vec<ClaimedJob>, String> {
+    let mut conn = state.db.get().await.map_err(|e| e.to_string())?;
+    queue::claim(&mut conn, free as i64, cfg.per_tenant_cap, id, cfg.lease).await.map_err(|e| format!("{e:?}"))
+}
+
+async fn run_one(state: Arc<AppState>, registry: Arc<Registry>, cfg: WorkerConfig, worker: String, job: ClaimedJob) -> (i64, i64) {
+    let key = (job.tenant_id, job.id);
+    let outcome = match registry.get(&job.kind) {
+        Some(handler) => {
+            // A panicking handler is a failed attempt, not a dead worker.
+            match tokio::spawn(handler(state.clone(), job.clone())).await {
+                Ok(r) => r,
+                Err(e) => Err(JobError::retry(format!("the handler crashed: {e}"))),
+            }
+        }
+        None => Err(JobError::Fatal(format!("no handler for job kind '{}'", job.kind))),
+    };
+    let recorded = match outcome {
+        Ok(done) => queue::complete(&state.db, &job, &worker, done).await,
+        Err(err) => {
+            tracing::info!(job = job.id, kind = %job.kind, attempt = job.attempts, error = err.message(), "job attempt failed");
+            queue::fail(&state.db, &job, &worker, &err, cfg.backoff_base).await
+        }
+    };
+    match recorded {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!(job = job.id, "job lease was lost; its result was discarded"),
+        Err(e) => tracing::error!(job = job.id, error = ?e, "could not record the job's outcome; its lease will expire and it will be retried"),
+    }
+    key
+}
