@@ -9,6 +9,7 @@ use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 
 use crate::auth::jwt::JwtKeys;
+use crate::auth::vault::Vault;
 use crate::billing::plans::{Plan, PlanCache};
 use crate::config::Config;
 use crate::db::DbPool;
@@ -24,9 +25,16 @@ pub struct AppState {
     pub started: Instant,
     pub metrics: Arc<Metrics>,
     pub plans: PlanCache,
+    pub vault: Vault,
+    /// One HTTP client for every outbound call (connection reuse).
+    pub http: reqwest::Client,
 }
 
 impl AppState {
+    pub fn ai_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.config.ai_timeout_secs as u64)
+    }
+
     pub async fn plan(&self, code: &str) -> crate::error::AppResult<Plan> {
         self.plans.get(&self.db, code).await
     }
@@ -38,10 +46,15 @@ impl AppState {
             db: crate::db::pool(&config.database_url, config.db_pool_size)?,
             redis: crate::kv::pool(&config.redis_url)?,
             jwt: JwtKeys::new(&config.secret_key),
+            vault: Vault::new(&config.secret_key),
             config: Arc::new(config),
             started: Instant::now(),
             metrics: Arc::new(Metrics::default()),
             plans: PlanCache::default(),
+            http: reqwest::Client::builder()
+                .user_agent(concat!("IGNY8/", env!("CARGO_PKG_VERSION")))
+                .connect_timeout(std::time::Duration::from_secs(10))
+                .build()?,
         })
     }
 }

@@ -36,6 +36,10 @@ pub struct Config {
     pub job_poll_ms: u32,
     /// Retry backoff base: base × 2^attempt, ±25 %.
     pub job_backoff_ms: u32,
+    /// How long one AI provider call may take.
+    pub ai_timeout_secs: u32,
+    /// Calls per model per minute, shared by all replicas (seed §10.7).
+    pub ai_rate_per_min: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -113,6 +117,8 @@ impl Config {
             job_lease_secs: parse_num(&get, "IGNY8_JOB_LEASE_SECS", 30, 1, 3600)?,
             job_poll_ms: parse_num(&get, "IGNY8_JOB_POLL_MS", 1000, 10, 60_000)?,
             job_backoff_ms: parse_num(&get, "IGNY8_JOB_BACKOFF_MS", 1000, 1, 600_000)?,
+            ai_timeout_secs: parse_num(&get, "IGNY8_AI_TIMEOUT_SECS", 60, 1, 600)?,
+            ai_rate_per_min: parse_num(&get, "IGNY8_AI_RATE_PER_MIN", 60, 1, 100_000)?,
         })
     }
 

@@ -1,6 +1,7 @@
 //! IGNY8: a multi-tenant AI SEO content platform in one binary.
 
 pub mod app;
+pub mod ai;
 pub mod audit;
 pub mod auth;
 pub mod billing;
@@ -11,6 +12,7 @@ pub mod error;
 pub mod jobs;
 pub mod kv;
 pub mod modules;
+pub mod outbound;
 pub mod tenancy;
 pub mod web;
 

@@ -8,6 +8,7 @@ pub mod resolve;
 pub mod secrets;
 pub mod service;
 pub mod throttle;
+pub mod vault;
 
 use actix_web::web;
 

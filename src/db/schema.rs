@@ -116,13 +116,60 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    model_rates (provider, model) {
+        provider -> Text,
+        model -> Text,
+        input_per_mtok_micros -> Int8,
+        output_per_mtok_micros -> Int8,
+        per_image_micros -> Int8,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    ai_settings (tenant_id) {
+        tenant_id -> Int8,
+        text_provider -> Text,
+        text_base_url -> Text,
+        text_api_key_enc -> Nullable<Text>,
+        text_model -> Text,
+        fallback_model -> Nullable<Text>,
+        image_provider -> Text,
+        image_base_url -> Text,
+        image_api_key_enc -> Nullable<Text>,
+        image_model -> Text,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    ai_calls (tenant_id, id) {
+        id -> Int8,
+        tenant_id -> Int8,
+        job_id -> Nullable<Int8>,
+        provider -> Text,
+        model -> Text,
+        operation -> Text,
+        tokens_in -> Int4,
+        tokens_out -> Int4,
+        images -> Int4,
+        cost_micros -> Int8,
+        latency_ms -> Int4,
+        status -> Text,
+        error -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(tenants -> plans (plan_code));
 diesel::joinable!(memberships -> tenants (tenant_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
-    plans, tenants, users, memberships, invitations, api_tokens, sessions, audit_events, credit_ledger, jobs,
+    plans, tenants, users, memberships, invitations, api_tokens, sessions, audit_events, credit_ledger, jobs, model_rates,
+    ai_settings, ai_calls,
 );
 
 diesel::table! {

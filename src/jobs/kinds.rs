@@ -35,6 +35,7 @@ pub const PROBE: &str = "system.probe";
 pub fn registry() -> Registry {
     let mut handlers: HashMap<&'static str, Handler> = HashMap::new();
     handlers.insert(PROBE, Arc::new(|state, job| probe(state, job).boxed()));
+    handlers.insert(crate::ai::jobs::PROMPT, Arc::new(|state, job| crate::ai::jobs::prompt(state, job).boxed()));
     Registry { handlers }
 }
 

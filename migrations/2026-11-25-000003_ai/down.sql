@@ -1,0 +1,3 @@
+DROP TABLE ai_calls;
+DROP TABLE ai_settings;
+DROP TABLE model_rates;

@@ -1,0 +1,136 @@
+//! The AI layer: provider trait for text and images, the OpenAI-compatible, OpenAI-images, Runware and
+//! offline dev providers, the router (tenant model, fallback, per-model rate limit), output parsing, and
+//! the `ai_calls` log with costs.
+
+pub mod calls;
+pub mod dev;
+pub mod jobs;
+pub mod openai;
+pub mod parse;
+pub mod router;
+pub mod runware;
+pub mod settings;
+
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+
+use crate::jobs::JobError;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatRequest {
+    pub model: String,
+    pub system: String,
+    pub user: String,
+    /// Ask for a JSON object (response_format json_object).
+    pub json: bool,
+    pub max_tokens: u32,
+    pub temperature: f32,
+}
+
+impl ChatRequest {
+    pub fn new(system: impl Into<String>, user: impl Into<String>) -> Self {
+        ChatRequest { model: String::new(), system: system.into(), user: user.into(), json: false, max_tokens: 1024, temperature: 0.7 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ChatResponse {
+    pub content: String,
+    pub finish_reason: String,
+    pub tokens_in: i64,
+    pub tokens_out: i64,
+    pub model: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageRequest {
+    pub model: String,
+    pub prompt: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageResponse {
+    pub bytes: Vec<u8>,
+    pub content_type: String,
+    pub model: String,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AiError {
+    #[error("rate limited by {provider}; retry after {}s", retry_after.map(|d| d.as_secs()).unwrap_or(0))]
+    RateLimited { provider: String, retry_after: Option<Duration> },
+    #[error("{provider} did not answer within {secs}s")]
+    Timeout { provider: String, secs: u64 },
+    #[error("{provider} answered HTTP {status}: {message}")]
+    Http { provider: String, status: u16, message: String },
+    #[error("could not reach {provider}: {message}")]
+    Network { provider: String, message: String },
+    #[error("the model's answer was cut off (finish_reason = length); raise max tokens or shorten the request")]
+    Truncated,
+    #[error("the model's answer is unusable: {0}")]
+    BadOutput(String),
+    #[error("{0}")]
+    Config(String),
+}
+
+impl AiError {
+    /// Worth trying again (maybe on the fallback model)?
+    pub fn is_transient(&self) -> bool {
+        match self {
+            AiError::RateLimited { .. } | AiError::Timeout { .. } | AiError::Network { .. } => true,
+            AiError::Http { status, .. } => *status >= 500 || *status == 408 || *status == 409,
+            _ => false,
+        }
+    }
+}
+
+impl From<AiError> for JobError {
+    fn from(e: AiError) -> Self {
+        match &e {
+            AiError::RateLimited { retry_after, .. } => JobError::Retry { message: e.to_string(), after: *retry_after },
+            _ if e.is_transient() => JobError::retry(e.to_string()),
+            _ => JobError::Fatal(e.to_string()),
+        }
+    }
+}
+
+pub trait TextProvider: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn chat<'a>(&'a self, req: &'a ChatRequest) -> BoxFuture<'a, Result<ChatResponse, AiError>>;
+}
+
+pub trait ImageProvider: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn generate<'a>(&'a self, req: &'a ImageRequest) -> BoxFuture<'a, Result<ImageResponse, AiError>>;
+}
+
+/// Maps a reqwest failure to what the user should read.
+pub(crate) fn transport_error(provider: &str, e: reqwest::Error, timeout: Duration) -> AiError {
+    if e.is_timeout() {
+        AiError::Timeout { provider: provider.into(), secs: timeout.as_secs().max(1) }
+    } else {
+        AiError::Network { provider: provider.into(), message: e.to_string() }
+    }
+}
+
+/// Reads an error body into a short message: the provider's own `error.message` when it sent one.
+pub(crate) fn error_message(body: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.pointer("/error/message")
+                .or_else(|| v.pointer("/errors/0/message"))
+                .and_then(|m| m.as_str())
+                .map(String::from)
+        })
+        .unwrap_or_else(|| body.chars().take(300).collect())
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is treated as "soon").
+pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    Some(Duration::from_secs(v.trim().parse::<u64>().unwrap_or(5).min(3600)))
+}

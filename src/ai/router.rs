@@ -1,0 +1,157 @@
+//! Picks the provider and model for a workspace, enforces the per-model rate limit (shared by all
+//! replicas through Redis), falls back to the second model when the first fails, and logs every call.
+
+use std::time::{Duration, Instant};
+
+use super::calls::{self, CallRecord};
+use super::dev::{self, DevProvider};
+use super::openai::OpenAiCompat;
+use super::runware::{self, Runware};
+use super::settings;
+use super::{AiError, ChatRequest, ChatResponse, ImageProvider, ImageRequest, ImageResponse, TextProvider};
+use crate::app::AppState;
+use crate::kv;
+
+struct Route<P: ?Sized> {
+    provider: Box<P>,
+    models: Vec<String>,
+}
+
+async fn text_route(state: &AppState, tenant_id: i64) -> Result<Route<dyn TextProvider>, AiError> {
+    let mut conn = state.db.get().await.map_err(|e| AiError::Config(e.to_string()))?;
+    let s = settings::load(&mut conn, tenant_id).await.map_err(|e| AiError::Config(e.to_string()))?;
+    if s.text_provider == "dev" {
+        return Ok(Route { provider: Box::new(DevProvider), models: vec![dev::TEXT_MODEL.into()] });
+    }
+    let key = match &s.text_api_key_enc {
+        Some(enc) => state.vault.open(enc).map_err(AiError::Config)?,
+        None => String::new(),
+    };
+    crate::outbound::check_url(&s.text_base_url, state.config.allow_private_targets).await.map_err(AiError::Config)?;
+    let provider = OpenAiCompat { client: state.http.clone(), base_url: s.text_base_url, api_key: key, timeout: state.ai_timeout() };
+    let mut models = vec![s.text_model];
+    models.extend(s.fallback_model);
+    Ok(Route { provider: Box::new(provider), models })
+}
+
+async fn image_route(state: &AppState, tenant_id: i64) -> Result<Route<dyn ImageProvider>, AiError> {
+    let mut conn = state.db.get().await.map_err(|e| AiError::Config(e.to_string()))?;
+    let s = settings::load(&mut conn, tenant_id).await.map_err(|e| AiError::Config(e.to_string()))?;
+    let key = match &s.image_api_key_enc {
+        Some(enc) => state.vault.open(enc).map_err(AiError::Config)?,
+        None => String::new(),
+    };
+    let base = |default: &str| if s.image_base_url.is_empty() { default.to_string() } else { s.image_base_url.clone() };
+    let provider: Box<dyn ImageProvider> = match s.image_provider.as_str() {
+        "openai" => {
+            let url = base("https://api.openai.com/v1");
+            crate::outbound::check_url(&url, state.config.allow_private_targets).await.map_err(AiError::Config)?;
+            Box::new(OpenAiCompat { client: state.http.clone(), base_url: url, api_key: key, timeout: state.ai_timeout() })
+        }
+        "runware" => {
+            let url = base(runware::DEFAULT_URL);
+            crate::outbound::check_url(&url, state.config.allow_private_targets).await.map_err(AiError::Config)?;
+            Box::new(Runware { client: state.http.clone(), url, api_key: key, timeout: state.ai_timeout() })
+        }
+        _ => return Ok(Route { provider: Box::new(DevProvider), models: vec![dev::IMAGE_MODEL.into()] }),
+    };
+    Ok(Route { provider, models: vec![s.image_model] })
+}
+
+/// Counts a call against the model's per-minute budget; over it → RateLimited until the minute ends.
+/// Without Redis the limit is not enforced (logged), rather than stopping all AI work.
+async fn take_rate_slot(state: &AppState, provider: &str, model: &str) -> Result<(), AiError> {
+    let now = chrono::Utc::now().timestamp();
+    let minute = now / 60;
+    let key = kv::key(&state.config.redis_namespace, &format!("rl:{provider}:{model}"), &minute.to_string());
+    let count = async {
+        let mut conn = state.redis.get().await.map_err(|e| e.to_string())?;
+        let (n, _): (i64, bool) = deadpool_redis::redis::pipe()
+            .incr(&key, 1)
+            .expire(&key, 61)
+            .query_async(&mut conn)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>(n)
+    };
+    match count.await {
+        Ok(n) if n > state.config.ai_rate_per_min as i64 => Err(AiError::RateLimited {
+            provider: format!("the {model} budget of {}/min", state.config.ai_rate_per_min),
+            retry_after: Some(Duration::from_secs((60 - now % 60).max(1) as u64)),
+        }),
+        Ok(_) => Ok(()),
+        Err(e) => {
+            tracing::warn!(error = %e, "AI rate limit not enforced (Redis unavailable)");
+            Ok(())
+        }
+    }
+}
+
+/// A chat completion for the tenant: primary model, then the fallback when the primary fails.
+pub async fn chat(state: &AppState, tenant_id: i64, job_id: Option<i64>, req: ChatRequest) -> Result<ChatResponse, AiError> {
+    let route = text_route(state, tenant_id).await?;
+    let mut last = AiError::Config("no model configured".into());
+    for (i, model) in route.models.iter().enumerate() {
+        take_rate_slot(state, route.provider.name(), model).await?;
+        let req = ChatRequest { model: model.clone(), ..req.clone() };
+        let started = Instant::now();
+        let res = route.provider.chat(&req).await;
+        let (tokens_in, tokens_out) = res.as_ref().map(|r| (r.tokens_in, r.tokens_out)).unwrap_or((0, 0));
+        calls::record(
+            state,
+            CallRecord {
+                tenant_id,
+                job_id,
+                provider: route.provider.name(),
+                model,
+                operation: "chat",
+                tokens_in,
+                tokens_out,
+                images: 0,
+                latency_ms: started.elapsed().as_millis() as i64,
+                error: res.as_ref().err().map(|e| e.to_string()),
+            },
+        )
+        .await;
+        match res {
+            Ok(r) => return Ok(r),
+            Err(e) => {
+                let has_fallback = i + 1 < route.models.len();
+                let worth_fallback = !matches!(e, AiError::RateLimited { .. }) && (e.is_transient() || matches!(e, AiError::Http { status: 404, .. }));
+                if has_fallback && worth_fallback {
+                    tracing::info!(model, error = %e, "primary model failed; trying the fallback");
+                    last = e;
+                    continue;
+                }
+                return Err(e);
+            }
+        }
+    }
+    Err(last)
+}
+
+pub async fn image(state: &AppState, tenant_id: i64, job_id: Option<i64>, req: ImageRequest) -> Result<ImageResponse, AiError> {
+    let route = image_route(state, tenant_id).await?;
+    let model = route.models[0].clone();
+    take_rate_slot(state, route.provider.name(), &model).await?;
+    let req = ImageRequest { model: model.clone(), ..req };
+    let started = Instant::now();
+    let res = route.provider.generate(&req).await;
+    calls::record(
+        state,
+        CallRecord {
+            tenant_id,
+            job_id,
+            provider: route.provider.name(),
+            model: &model,
+            operation: "image",
+            tokens_in: 0,
+            tokens_out: 0,
+            images: res.is_ok() as i64,
+            latency_ms: started.elapsed().as_millis() as i64,
+            error: res.as_ref().err().map(|e| e.to_string()),
+        },
+    )
+    .await;
+    res
+}

@@ -1,0 +1,206 @@
+//! Settings → AI: each workspace's providers, models and keys. Keys are sealed with the vault and only
+//! ever shown masked.
+
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::audit::{self, Who};
+use crate::auth::rbac::Perm;
+use crate::auth::vault::{Vault, mask};
+use crate::db::schema::ai_settings;
+use crate::error::{AppError, AppResult};
+use crate::tenancy::TenantCtx;
+use crate::web::forms::Check;
+
+pub const TEXT_PROVIDERS: [&str; 2] = ["dev", "openai"];
+pub const IMAGE_PROVIDERS: [&str; 3] = ["dev", "openai", "runware"];
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = ai_settings)]
+pub struct AiSettings {
+    pub text_provider: String,
+    pub text_base_url: String,
+    pub text_api_key_enc: Option<String>,
+    pub text_model: String,
+    pub fallback_model: Option<String>,
+    pub image_provider: String,
+    pub image_base_url: String,
+    pub image_api_key_enc: Option<String>,
+    pub image_model: String,
+}
+
+impl Default for AiSettings {
+    fn default() -> Self {
+        AiSettings {
+            text_provider: "dev".into(),
+            text_base_url: "https://api.openai.com/v1".into(),
+            text_api_key_enc: None,
+            text_model: "gpt-4o-mini".into(),
+            fallback_model: None,
+            image_provider: "dev".into(),
+            image_base_url: String::new(),
+            image_api_key_enc: None,
+            image_model: "dall-e-3".into(),
+        }
+    }
+}
+
+pub async fn load(conn: &mut AsyncPgConnection, tenant_id: i64) -> AppResult<AiSettings> {
+    Ok(ai_settings::table.find(tenant_id).select(AiSettings::as_select()).first(conn).await.optional()?.unwrap_or_default())
+}
+
+/// What pages and the API show: never a key, only its mask.
+#[derive(Debug, Clone, Serialize)]
+pub struct AiSettingsView {
+    pub text_provider: String,
+    pub text_base_url: String,
+    pub text_key: Option<String>,
+    pub text_model: String,
+    pub fallback_model: String,
+    pub image_provider: String,
+    pub image_base_url: String,
+    pub image_key: Option<String>,
+    pub image_model: String,
+    /// Text runs on the offline dev provider (no provider chosen or no key).
+    pub text_is_dev: bool,
+    pub image_is_dev: bool,
+}
+
+impl AiSettings {
+    pub fn view(&self, vault: &Vault) -> AiSettingsView {
+        let masked = |enc: &Option<String>| {
+            enc.as_deref().map(|e| vault.open(e).map(|k| mask(&k)).unwrap_or_else(|_| "(unreadable — enter it again)".into()))
+        };
+        AiSettingsView {
+            text_provider: self.text_provider.clone(),
+            text_base_url: self.text_base_url.clone(),
+            text_key: masked(&self.text_api_key_enc),
+            text_model: self.text_model.clone(),
+            fallback_model: self.fallback_model.clone().unwrap_or_default(),
+            image_provider: self.image_provider.clone(),
+            image_base_url: self.image_base_url.clone(),
+            image_key: masked(&self.image_api_key_enc),
+            image_model: self.image_model.clone(),
+            text_is_dev: self.text_provider == "dev",
+            image_is_dev: self.image_provider == "dev",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AiSettingsInput {
+    #[serde(default)]
+    pub text_provider: String,
+    #[serde(default)]
+    pub text_base_url: String,
+    /// Empty keeps the stored key.
+    #[serde(default)]
+    pub text_api_key: String,
+    #[serde(default)]
+    pub clear_text_key: Option<String>,
+    #[serde(default)]
+    pub text_model: String,
+    #[serde(default)]
+    pub fallback_model: String,
+    #[serde(default)]
+    pub image_provider: String,
+    #[serde(default)]
+    pub image_base_url: String,
+    #[serde(default)]
+    pub image_api_key: String,
+    #[serde(default)]
+    pub clear_image_key: Option<String>,
+    #[serde(default)]
+    pub image_model: String,
+}
+
+fn checked(v: &Option<String>) -> bool {
+    v.as_deref().is_some_and(|s| !s.is_empty() && s != "false" && s != "0")
+}
+
+pub async fn save(state: &AppState, ctx: &TenantCtx, input: &AiSettingsInput) -> AppResult<AiSettingsView> {
+    ctx.require(Perm::ManageSettings)?;
+    let mut check = Check::new();
+    let text_provider = input.text_provider.trim().to_string();
+    if !TEXT_PROVIDERS.contains(&text_provider.as_str()) {
+        check.fail("text_provider", "Choose the dev provider or an OpenAI-compatible one");
+    }
+    let image_provider = input.image_provider.trim().to_string();
+    if !IMAGE_PROVIDERS.contains(&image_provider.as_str()) {
+        check.fail("image_provider", "Choose dev, OpenAI or Runware");
+    }
+    let text_model = check.text("text_model", &input.text_model, "Text model", 1, 100);
+    let fallback_model = check.text("fallback_model", &input.fallback_model, "Fallback model", 0, 100);
+    let image_model = check.text("image_model", &input.image_model, "Image model", 1, 100);
+    let text_base_url = check.text("text_base_url", &input.text_base_url, "Base URL", 1, 300);
+    let image_base_url = check.text("image_base_url", &input.image_base_url, "Image base URL", 0, 300);
+    let text_key = check.text("text_api_key", &input.text_api_key, "API key", 0, 400);
+    let image_key = check.text("image_api_key", &input.image_api_key, "Image API key", 0, 400);
+    for (field, url) in [("text_base_url", &text_base_url), ("image_base_url", &image_base_url)] {
+        if !url.is_empty() && !check.errors.contains_key(field) {
+            if let Err(msg) = crate::outbound::check_url(url, state.config.allow_private_targets).await {
+                check.fail(field, msg);
+            }
+        }
+    }
+    check.finish()?;
+
+    let mut conn = state.db.get().await?;
+    let current = load(&mut conn, ctx.tenant_id).await?;
+    let seal = |new: &str, clear: bool, old: Option<String>| {
+        if clear {
+            None
+        } else if !new.is_empty() {
+            Some(state.vault.seal(new))
+        } else {
+            old
+        }
+    };
+    let row = AiSettings {
+        text_provider,
+        text_base_url: text_base_url.trim_end_matches('/').to_string(),
+        text_api_key_enc: seal(&text_key, checked(&input.clear_text_key), current.text_api_key_enc),
+        text_model,
+        fallback_model: Some(fallback_model).filter(|m| !m.is_empty()),
+        image_provider,
+        image_base_url: image_base_url.trim_end_matches('/').to_string(),
+        image_api_key_enc: seal(&image_key, checked(&input.clear_image_key), current.image_api_key_enc),
+        image_model,
+    };
+    if row.text_provider == "openai" && row.text_api_key_enc.is_none() && row.text_base_url.contains("api.openai.com") {
+        return Err(AppError::field("text_api_key", "OpenAI needs an API key"));
+    }
+    let values = (
+        ai_settings::tenant_id.eq(ctx.tenant_id),
+        ai_settings::text_provider.eq(&row.text_provider),
+        ai_settings::text_base_url.eq(&row.text_base_url),
+        ai_settings::text_api_key_enc.eq(&row.text_api_key_enc),
+        ai_settings::text_model.eq(&row.text_model),
+        ai_settings::fallback_model.eq(&row.fallback_model),
+        ai_settings::image_provider.eq(&row.image_provider),
+        ai_settings::image_base_url.eq(&row.image_base_url),
+        ai_settings::image_api_key_enc.eq(&row.image_api_key_enc),
+        ai_settings::image_model.eq(&row.image_model),
+        ai_settings::updated_at.eq(diesel::dsl::now),
+    );
+    let who = Who::from(ctx);
+    let detail = serde_json::json!({
+        "text_provider": row.text_provider, "text_model": row.text_model, "image_provider": row.image_provider,
+        "image_model": row.image_model, "text_key_changed": !text_key.is_empty() || checked(&input.clear_text_key),
+        "image_key_changed": !image_key.is_empty() || checked(&input.clear_image_key),
+    });
+    diesel_async::AsyncConnection::transaction::<_, AppError, _>(&mut conn, async move |conn| {
+        diesel::insert_into(ai_settings::table)
+            .values(values.clone())
+            .on_conflict(ai_settings::tenant_id)
+            .do_update()
+            .set(values)
+            .execute(conn)
+            .await?;
+        audit::record(conn, &who, "settings.ai_updated", ("tenant", who.tenant_id.to_string()), detail).await
+    })
+    .await?;
+    Ok(row.view(&state.vault))
+}

@@ -1,0 +1,70 @@
+//! Outbound URL safety (SSRF): AI base URLs and WordPress sites must resolve to public addresses,
+//! unless IGNY8_ALLOW_PRIVATE_TARGETS is on (development, tests, self-hosted models on a LAN).
+
+use std::net::IpAddr;
+
+pub async fn check_url(url: &str, allow_private: bool) -> Result<reqwest::Url, String> {
+    let parsed = reqwest::Url::parse(url.trim()).map_err(|_| format!("'{url}' is not a valid URL"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err("Use an http:// or https:// URL".into());
+    }
+    let host = parsed.host_str().ok_or("The URL has no host")?.to_string();
+    if allow_private {
+        return Ok(parsed);
+    }
+    let port = parsed.port_or_known_default().unwrap_or(443);
+    let addrs: Vec<IpAddr> = tokio::net::lookup_host((host.trim_matches(['[', ']']), port))
+        .await
+        .map_err(|_| format!("The host '{host}' could not be resolved"))?
+        .map(|a| a.ip())
+        .collect();
+    if addrs.is_empty() {
+        return Err(format!("The host '{host}' could not be resolved"));
+    }
+    if let Some(ip) = addrs.iter().find(|ip| !is_public(ip)) {
+        return Err(format!("'{host}' resolves to {ip}, a private or local address; outbound calls there are not allowed"));
+    }
+    Ok(parsed)
+}
+
+pub fn is_public(ip: &IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || o[0] == 0
+                || (o[0] == 100 && (64..128).contains(&o[1])) // carrier-grade NAT
+                || (o[0] == 198 && (o[1] == 18 || o[1] == 19)))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(&IpAddr::V4(v4));
+            }
+            let seg = v6.segments();
+            !(v6.is_loopback() || v6.is_unspecified() || v6.is_multicast() || (seg[0] & 0xfe00) == 0xfc00 || (seg[0] & 0xffc0) == 0xfe80)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn refuses_private_and_loopback_targets() {
+        for url in ["http://127.0.0.1:8080/v1", "http://10.1.2.3/", "http://192.168.0.10", "http://[::1]:80/", "http://169.254.169.254/latest"] {
+            assert!(check_url(url, false).await.is_err(), "{url}");
+            assert!(check_url(url, true).await.is_ok(), "{url} allowed when private targets are on");
+        }
+        assert!(check_url("ftp://example.com", true).await.is_err());
+        assert!(check_url("not a url", true).await.is_err());
+        assert!(is_public(&"8.8.8.8".parse().unwrap()));
+        assert!(!is_public(&"::ffff:127.0.0.1".parse().unwrap()));
+    }
+}
