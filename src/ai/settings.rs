@@ -204,3 +204,32 @@ pub async fn save(state: &AppState, ctx: &TenantCtx, input: &AiSettingsInput) ->
     .await?;
     Ok(row.view(&state.vault))
 }
+
+/// The result of "Test connection": the answer, or the exact error.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectionTest {
+    pub ok: bool,
+    pub provider: String,
+    pub model: String,
+    pub answer: String,
+    pub error: String,
+    pub latency_ms: u128,
+}
+
+/// Makes one tiny real call with the saved settings.
+pub async fn test_connection(state: &AppState, ctx: &TenantCtx) -> AppResult<ConnectionTest> {
+    ctx.require(Perm::ManageSettings)?;
+    let mut conn = state.db.get().await?;
+    let s = load(&mut conn, ctx.tenant_id).await?;
+    drop(conn);
+    let mut req = super::ChatRequest::new("You are a connection test.", "Reply with the single word OK.");
+    req.max_tokens = 16;
+    req.temperature = 0.0;
+    let started = std::time::Instant::now();
+    let res = super::router::chat(state, ctx.tenant_id, None, req).await;
+    let latency_ms = started.elapsed().as_millis();
+    Ok(match res {
+        Ok(r) => ConnectionTest { ok: true, provider: s.text_provider, model: r.model, answer: r.content, error: String::new(), latency_ms },
+        Err(e) => ConnectionTest { ok: false, provider: s.text_provider, model: s.text_model, answer: String::new(), error: e.to_string(), latency_ms },
+    })
+}

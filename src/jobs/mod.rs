@@ -7,6 +7,7 @@
 //! - `kinds` — the registry of job kinds and their handlers.
 
 pub mod kinds;
+pub mod listing;
 pub mod queue;
 pub mod worker;
 

@@ -37,6 +37,7 @@ pub struct NewJob {
     pub credits: i64,
     pub max_attempts: i32,
     pub idempotency_key: Option<String>,
+    /// Who asked: a user's email, a token, or the scheduler.
     pub created_by: String,
 }
 

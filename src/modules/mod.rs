@@ -3,5 +3,6 @@
 pub mod billing_page;
 pub mod coming;
 pub mod dashboard;
+pub mod settings;
 pub mod system;
 pub mod team;

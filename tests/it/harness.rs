@@ -136,7 +136,9 @@ impl TestApp {
         ]);
         env.extend(extra);
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config");
-        igny8::init_tracing(&config);
+        if std::env::var_os("RUST_LOG").is_some() {
+            igny8::init_tracing(&config);
+        }
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let state = Arc::new(AppState::new(config.clone()).unwrap());

@@ -3,11 +3,13 @@
 mod harness;
 mod jobs;
 
+mod ai;
 mod auth;
 mod cli;
 mod bad_input;
 mod csrf;
 mod escaping;
+mod fake_ai;
 mod limits_and_ledger;
 mod pages;
 mod rbac;

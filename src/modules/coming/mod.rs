@@ -26,7 +26,6 @@ const UPCOMING: &[Upcoming] = &[
     Upcoming { path: "/thinker/playground", title: "Playground", summary: "Try a prompt or an image prompt before it runs on real content." },
     Upcoming { path: "/sites", title: "Sites", summary: "Connect WordPress sites with an application password and publish without duplicates." },
     Upcoming { path: "/automation", title: "Automation", summary: "Run the whole pipeline on a schedule, within limits and a credit budget." },
-    Upcoming { path: "/settings", title: "Settings", summary: "AI provider keys (encrypted), default models and workspace preferences." },
 ];
 
 #[derive(Template)]

@@ -1,6 +1,8 @@
 //! System page: the audit trail with filters (jobs, cron runs, logs and AI calls join it later),
 //! and the probes /healthz, /readyz, /metrics.
 
+mod jobs;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -24,6 +26,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/system", web::get().to(page))
         .route("/api/system/audit", web::get().to(api_list))
         .route("/api/system/audit/{id}", web::get().to(api_get));
+    jobs::routes(cfg);
 }
 
 async fn healthz() -> HttpResponse {

@@ -1,0 +1,120 @@
+//! Reading jobs for the System page and API, and the manual "retry" of a finished job.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde::Serialize;
+
+use crate::audit::{self, Who};
+use crate::db::DbPool;
+use crate::db::schema::jobs;
+use crate::error::{AppError, AppResult};
+use crate::jobs::queue::{NewJob, enqueue_in_tx};
+use crate::web::pagination::PageParams;
+
+pub const STATUSES: [&str; 6] = ["queued", "running", "succeeded", "failed", "dead", "cancelled"];
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = jobs)]
+pub struct JobRow {
+    pub id: i64,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    pub status: String,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub run_at: DateTime<Utc>,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub result: Option<serde_json::Value>,
+    pub credits: i64,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl JobRow {
+    pub fn can_cancel(&self) -> bool {
+        matches!(self.status.as_str(), "queued" | "running")
+    }
+    pub fn can_retry(&self) -> bool {
+        matches!(self.status.as_str(), "failed" | "dead" | "cancelled")
+    }
+    pub fn payload_pretty(&self) -> String {
+        serde_json::to_string_pretty(&self.payload).unwrap_or_default()
+    }
+    pub fn result_pretty(&self) -> String {
+        self.result.as_ref().map(|r| serde_json::to_string_pretty(r).unwrap_or_default()).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct JobFilter {
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub kind: String,
+}
+
+pub async fn list(conn: &mut AsyncPgConnection, tenant_id: i64, f: &JobFilter, page: &PageParams) -> AppResult<(Vec<JobRow>, i64)> {
+    let build = || {
+        let mut q = jobs::table.filter(jobs::tenant_id.eq(tenant_id)).into_boxed();
+        if STATUSES.contains(&f.status.as_str()) {
+            q = q.filter(jobs::status.eq(f.status.clone()));
+        }
+        if !f.kind.trim().is_empty() {
+            q = q.filter(jobs::kind.eq(f.kind.trim().to_string()));
+        }
+        q
+    };
+    let total = build().count().get_result(conn).await?;
+    let rows = build()
+        .select(JobRow::as_select())
+        .order((jobs::created_at.desc(), jobs::id.desc()))
+        .limit(page.per_page())
+        .offset(page.offset())
+        .load(conn)
+        .await?;
+    Ok((rows, total))
+}
+
+pub async fn get(conn: &mut AsyncPgConnection, tenant_id: i64, id: i64) -> AppResult<JobRow> {
+    Ok(jobs::table.filter(jobs::tenant_id.eq(tenant_id)).filter(jobs::id.eq(id)).select(JobRow::as_select()).first(conn).await?)
+}
+
+/// Jobs per status, for the live counters.
+pub async fn counts(conn: &mut AsyncPgConnection, tenant_id: i64) -> AppResult<Vec<(String, i64)>> {
+    let rows: Vec<(String, i64)> = jobs::table
+        .filter(jobs::tenant_id.eq(tenant_id))
+        .group_by(jobs::status)
+        .select((jobs::status, diesel::dsl::count_star()))
+        .load(conn)
+        .await?;
+    Ok(STATUSES.iter().map(|s| (s.to_string(), rows.iter().find(|(st, _)| st == s).map(|(_, n)| *n).unwrap_or(0))).collect())
+}
+
+/// Runs a failed, dead or cancelled job again as a new job (with a new credit reservation).
+pub async fn retry(pool: &DbPool, who: &Who, id: i64) -> AppResult<i64> {
+    let mut conn = pool.get().await?;
+    let old = get(&mut conn, who.tenant_id, id).await?;
+    if !old.can_retry() {
+        return Err(AppError::Conflict(format!("Only failed, dead or cancelled jobs can be retried; this one is {}", old.status)));
+    }
+    let job = NewJob {
+        tenant_id: who.tenant_id,
+        kind: old.kind.clone(),
+        payload: old.payload.clone(),
+        credits: old.credits,
+        max_attempts: old.max_attempts,
+        idempotency_key: None,
+        created_by: who.label.clone(),
+    };
+    let (label, tenant_id, user_id, ip) = (who.label.clone(), who.tenant_id, who.user_id, who.ip.clone());
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        let new_id = enqueue_in_tx(conn, &job).await?;
+        let who = Who { tenant_id, user_id, label, ip };
+        audit::record(conn, &who, "job.retried", ("job", id.to_string()), serde_json::json!({ "new_job": new_id })).await?;
+        Ok(new_id)
+    })
+    .await
+}
