@@ -7,6 +7,9 @@ use serde::Serialize;
 
 use crate::app::AppState;
 use crate::db::schema::{ai_calls, model_rates};
+use crate::error::AppError;
+use crate::tenancy::{Actor, TenantCtx};
+use crate::web::forms::Check;
 use crate::error::AppResult;
 use crate::web::pagination::PageParams;
 
@@ -23,38 +26,33 @@ pub struct CallRecord<'a> {
     pub error: Option<String>,
 }
 
-/// Price of a call in micro-dollars: tokens × rate per million, plus images × rate per image.
-pub fn cost_micros(rates: (i64, i64, i64), tokens_in: i64, tokens_out: i64, images: i64) -> i64 {
-    let (per_in, per_out, per_image) = rates;
-    (tokens_in * per_in + tokens_out * per_out) / 1_000_000 + images * per_image
-}
-
-/// Writes the row. A logging failure must not fail the AI work itself, so it is only logged.
+/// Writes the row, pricing it from `model_rates` in the same statement. A logging failure must not
+/// fail the AI work itself, so it is only logged.
 pub async fn record(state: &AppState, rec: CallRecord<'_>) {
+    use diesel::sql_types::{BigInt, Integer, Nullable, Text};
+    const SQL: &str = "
+        INSERT INTO ai_calls (tenant_id, job_id, provider, model, operation, tokens_in, tokens_out, images,
+                              cost_micros, latency_ms, status, error)
+        SELECT $1, $2, $3, $4, $5, $6, $7, $8,
+               CASE WHEN $10 = 'ok' THEN coalesce((SELECT ($6::bigint * r.input_per_mtok_micros + $7::bigint * r.output_per_mtok_micros) / 1000000
+                                                      + $8::bigint * r.per_image_micros
+                                                   FROM model_rates r WHERE r.provider = $3 AND r.model = $4), 0) ELSE 0 END,
+               $9, $10, $11";
+    let clamp = |v: i64| v.clamp(0, i32::MAX as i64) as i32;
     let res = async {
         let mut conn = state.db.get().await?;
-        let rates: Option<(i64, i64, i64)> = model_rates::table
-            .find((rec.provider, rec.model))
-            .select((model_rates::input_per_mtok_micros, model_rates::output_per_mtok_micros, model_rates::per_image_micros))
-            .first(&mut conn)
-            .await
-            .optional()?;
-        let cost = if rec.error.is_none() { cost_micros(rates.unwrap_or((0, 0, 0)), rec.tokens_in, rec.tokens_out, rec.images) } else { 0 };
-        diesel::insert_into(ai_calls::table)
-            .values((
-                ai_calls::tenant_id.eq(rec.tenant_id),
-                ai_calls::job_id.eq(rec.job_id),
-                ai_calls::provider.eq(rec.provider),
-                ai_calls::model.eq(rec.model),
-                ai_calls::operation.eq(rec.operation),
-                ai_calls::tokens_in.eq(rec.tokens_in.min(i32::MAX as i64) as i32),
-                ai_calls::tokens_out.eq(rec.tokens_out.min(i32::MAX as i64) as i32),
-                ai_calls::images.eq(rec.images as i32),
-                ai_calls::cost_micros.eq(cost),
-                ai_calls::latency_ms.eq(rec.latency_ms.min(i32::MAX as i64) as i32),
-                ai_calls::status.eq(if rec.error.is_none() { "ok" } else { "error" }),
-                ai_calls::error.eq(rec.error.as_deref().map(|e| e.chars().take(1000).collect::<String>())),
-            ))
+        diesel::sql_query(SQL)
+            .bind::<BigInt, _>(rec.tenant_id)
+            .bind::<Nullable<BigInt>, _>(rec.job_id)
+            .bind::<Text, _>(rec.provider)
+            .bind::<Text, _>(rec.model)
+            .bind::<Text, _>(rec.operation)
+            .bind::<Integer, _>(clamp(rec.tokens_in))
+            .bind::<Integer, _>(clamp(rec.tokens_out))
+            .bind::<Integer, _>(clamp(rec.images))
+            .bind::<Integer, _>(clamp(rec.latency_ms))
+            .bind::<Text, _>(if rec.error.is_none() { "ok" } else { "error" })
+            .bind::<Nullable<Text>, _>(rec.error.as_deref().map(|e| e.chars().take(1000).collect::<String>()))
             .execute(&mut conn)
             .await?;
         Ok::<_, crate::error::AppError>(())
@@ -137,16 +135,88 @@ pub async fn daily_totals(conn: &mut AsyncPgConnection, tenant_id: i64) -> AppRe
     .await?)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = model_rates)]
+pub struct ModelRate {
+    pub provider: String,
+    pub model: String,
+    pub input_per_mtok_micros: i64,
+    pub output_per_mtok_micros: i64,
+    pub per_image_micros: i64,
+}
 
-    #[test]
-    fn costs_follow_the_seed_rates() {
-        // gpt-4o-mini: $0.15 / $0.60 per 1M tokens.
-        assert_eq!(cost_micros((150_000, 600_000, 0), 1_000_000, 1_000_000, 0), 750_000);
-        assert_eq!(cost_micros((150_000, 600_000, 0), 2_000, 500, 0), 600);
-        // dall-e-3: $0.04 per image.
-        assert_eq!(cost_micros((0, 0, 40_000), 0, 0, 2), 80_000);
+impl ModelRate {
+    pub fn usd(micros: &i64) -> String {
+        let s = format!("{:.4}", *micros as f64 / 1e6);
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
     }
+}
+
+pub async fn rates(conn: &mut AsyncPgConnection) -> AppResult<Vec<ModelRate>> {
+    Ok(model_rates::table.select(ModelRate::as_select()).order((model_rates::provider.asc(), model_rates::model.asc())).load(conn).await?)
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct RateInput {
+    #[serde(default)]
+    pub provider: String,
+    #[serde(default)]
+    pub model: String,
+    /// US dollars per 1M input tokens, e.g. "0.15".
+    #[serde(default)]
+    pub input_usd: String,
+    #[serde(default)]
+    pub output_usd: String,
+    #[serde(default)]
+    pub image_usd: String,
+}
+
+fn usd_to_micros(check: &mut Check, field: &str, v: &str) -> i64 {
+    match v.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && (0.0..=10_000.0).contains(&x) => (x * 1e6).round() as i64,
+        _ => {
+            check.fail(field, "Enter a price in dollars from 0 to 10000, such as 0.15");
+            0
+        }
+    }
+}
+
+/// Adds or changes a model's price. System administrators only: prices apply to every workspace.
+pub async fn set_rate(state: &AppState, ctx: &TenantCtx, input: &RateInput) -> AppResult<ModelRate> {
+    if !matches!(ctx.actor, Actor::User { is_system_admin: true, .. }) {
+        return Err(AppError::Forbidden("Only system administrators can change model prices".into()));
+    }
+    let mut check = Check::new();
+    let provider = check.text("provider", &input.provider, "Provider", 1, 40);
+    let model = check.text("model", &input.model, "Model", 1, 100);
+    let inp = usd_to_micros(&mut check, "input_usd", &input.input_usd);
+    let out = usd_to_micros(&mut check, "output_usd", &input.output_usd);
+    let img = usd_to_micros(&mut check, "image_usd", &input.image_usd);
+    check.finish()?;
+    let mut conn = state.db.get().await?;
+    let values = (
+        model_rates::provider.eq(&provider),
+        model_rates::model.eq(&model),
+        model_rates::input_per_mtok_micros.eq(inp),
+        model_rates::output_per_mtok_micros.eq(out),
+        model_rates::per_image_micros.eq(img),
+        model_rates::updated_at.eq(diesel::dsl::now),
+    );
+    let rate = diesel::insert_into(model_rates::table)
+        .values(values)
+        .on_conflict((model_rates::provider, model_rates::model))
+        .do_update()
+        .set(values)
+        .returning(ModelRate::as_returning())
+        .get_result(&mut conn)
+        .await?;
+    crate::audit::record(
+        &mut conn,
+        &crate::audit::Who::from(ctx),
+        "system.model_rate_changed",
+        ("model_rate", format!("{provider}/{model}")),
+        serde_json::json!({ "input_per_mtok_micros": inp, "output_per_mtok_micros": out, "per_image_micros": img }),
+    )
+    .await?;
+    Ok(rate)
 }

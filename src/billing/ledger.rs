@@ -18,34 +18,51 @@ pub enum Posted {
     AlreadyPosted(i64),
 }
 
+/// One round trip: lock the tenant row, insert the entry (idempotent on reason + reference) with the
+/// balance after it, and move the cached balance to it — the last two only when the entry is new.
+const POST_SQL: &str = "
+WITH cur AS (SELECT credits_balance FROM tenants WHERE id = $1 FOR UPDATE),
+ins AS (
+    INSERT INTO credit_ledger (tenant_id, delta, reason, reference, balance_after)
+    SELECT $1, $2, $3, $4, cur.credits_balance + $2 FROM cur
+    ON CONFLICT (tenant_id, reason, reference) DO NOTHING
+    RETURNING balance_after
+),
+upd AS (
+    UPDATE tenants SET credits_balance = ins.balance_after, updated_at = now()
+    FROM ins WHERE tenants.id = $1
+    RETURNING 1
+)
+SELECT (SELECT credits_balance FROM cur) AS before, (SELECT balance_after FROM ins) AS after,
+       (SELECT count(*) FROM upd) AS updated";
+
+#[derive(QueryableByName)]
+struct PostRow {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    before: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    after: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    #[allow(dead_code)]
+    updated: i64,
+}
+
 /// Posts one entry. Call inside a transaction: it locks the tenant row so concurrent posts serialise.
 /// Idempotent on (tenant, reason, reference).
 pub async fn post_in_tx(conn: &mut AsyncPgConnection, tenant_id: i64, delta: i64, reason: &str, reference: &str) -> AppResult<Posted> {
-    let balance: i64 = tenants::table
-        .find(tenant_id)
-        .select(tenants::credits_balance)
-        .for_update()
-        .first(conn)
+    use diesel::sql_types::{BigInt, Text};
+    let row: PostRow = diesel::sql_query(POST_SQL)
+        .bind::<BigInt, _>(tenant_id)
+        .bind::<BigInt, _>(delta)
+        .bind::<Text, _>(reason)
+        .bind::<Text, _>(reference)
+        .get_result(conn)
         .await?;
-    let inserted = diesel::insert_into(credit_ledger::table)
-        .values((
-            credit_ledger::tenant_id.eq(tenant_id),
-            credit_ledger::delta.eq(delta),
-            credit_ledger::reason.eq(reason),
-            credit_ledger::reference.eq(reference),
-            credit_ledger::balance_after.eq(balance + delta),
-        ))
-        .on_conflict_do_nothing()
-        .execute(conn)
-        .await?;
-    if inserted == 0 {
-        return Ok(Posted::AlreadyPosted(balance));
-    }
-    diesel::update(tenants::table.find(tenant_id))
-        .set((tenants::credits_balance.eq(balance + delta), tenants::updated_at.eq(diesel::dsl::now)))
-        .execute(conn)
-        .await?;
-    Ok(Posted::New(balance + delta))
+    let before = row.before.ok_or(AppError::NotFound)?;
+    Ok(match row.after {
+        Some(after) => Posted::New(after),
+        None => Posted::AlreadyPosted(before),
+    })
 }
 
 /// Locks the tenant's balance for this transaction and refuses (402) unless it covers `amount`.

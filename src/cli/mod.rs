@@ -6,13 +6,13 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use diesel::ExpressionMethods;
+use diesel::{ExpressionMethods, QueryDsl};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use crate::app::{AppState, server};
 use crate::auth::{password, rbac::Role, secrets::random_token, service::insert_user};
 use crate::config::Config;
-use crate::db::schema::memberships;
+use crate::db::schema::{memberships, users};
 use crate::error::AppError;
 use crate::jobs::worker::WorkerConfig;
 use crate::tenancy::service::create_workspace;
@@ -53,6 +53,9 @@ pub enum Command {
         /// Name of a newly created workspace.
         #[arg(long)]
         workspace: Option<String>,
+        /// Make the user a system administrator (model prices, all tenants' runs).
+        #[arg(long)]
+        system_admin: bool,
     },
 }
 
@@ -72,10 +75,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::db::migrate(&state.db).await?;
             seed::seed_demo(&state).await
         }
-        Command::CreateUser { email, name, password, tenant_id, role, plan, workspace } => {
+        Command::CreateUser { email, name, password, tenant_id, role, plan, workspace, system_admin } => {
             let state = AppState::new(config)?;
             crate::db::migrate(&state.db).await?;
-            create_user(&state, email, name, password, tenant_id, role, plan, workspace).await
+            create_user(&state, email, name, password, tenant_id, role, plan, workspace, system_admin).await
         }
     }
 }
@@ -111,6 +114,7 @@ async fn create_user(
     role: String,
     plan: String,
     workspace: Option<String>,
+    system_admin: bool,
 ) -> anyhow::Result<()> {
     let mut check = crate::web::forms::Check::new();
     let email = check.email("email", &email);
@@ -130,6 +134,9 @@ async fn create_user(
     let (user_id, tid) = conn
         .transaction::<_, AppError, _>(async move |conn| {
                 let user_id = insert_user(conn, &email, &name, &hash).await?;
+                if system_admin {
+                    diesel::update(users::table.find(user_id)).set(users::is_system_admin.eq(true)).execute(conn).await?;
+                }
                 let tid = match tenant_id {
                     Some(tid) => {
                         diesel::insert_into(memberships::table)

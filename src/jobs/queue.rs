@@ -230,8 +230,11 @@ pub async fn complete(pool: &DbPool, job: &ClaimedJob, worker: &str, done: Compl
     let worker = worker.to_string();
     let result = conn
         .transaction::<_, AppError, _>(async move |conn| {
+            // The ledger entry goes first: it locks the tenant row (lock order: tenant, then job).
+            // If the fence below fails, the whole transaction — entry included — rolls back.
             if reserved > 0 {
-                ledger::lock_and_check(conn, tenant_id, 0).await?; // lock order: tenant, then job
+                let returned = done.actual_credits.map(|c| (reserved - c).max(0)).unwrap_or(0);
+                ledger::post_in_tx(conn, tenant_id, returned, SETTLE, &job_ref(id)).await?;
             }
             let n = diesel::update(jobs::table)
                 .filter(jobs::tenant_id.eq(tenant_id))
@@ -253,10 +256,6 @@ pub async fn complete(pool: &DbPool, job: &ClaimedJob, worker: &str, done: Compl
             }
             if let Some(effects) = done.effects {
                 effects(conn).await?;
-            }
-            if reserved > 0 {
-                let returned = done.actual_credits.map(|c| (reserved - c).max(0)).unwrap_or(0);
-                ledger::post_in_tx(conn, tenant_id, returned, SETTLE, &job_ref(id)).await?;
             }
             Ok(())
         })

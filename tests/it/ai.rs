@@ -282,3 +282,30 @@ async fn private_base_urls_are_refused_unless_allowed() {
         assert!(v["error"]["fields"]["text_base_url"].as_str().unwrap().contains("private or local"), "{v}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_system_admins_change_model_prices_and_costs_follow_them() {
+    let fake = FakeAi::start();
+    let app = app_with_ai(&[("IGNY8_WORKERS", "0")]).await;
+    let (owner, tid) = app.signup("Hu", "hu@example.com", "Hu Co").await;
+    use_fake(&owner, &fake, "").await;
+    let body = json!({ "provider": "openai", "model": "gpt-4o-mini", "input_usd": "1", "output_usd": "2", "image_usd": "0" });
+    assert_eq!(owner.api(reqwest::Method::PUT, "/api/system/model-rates", Some(body.clone())).await.status(), 403);
+    let mut conn = app.db().await;
+    diesel::update(igny8::db::schema::users::table.filter(igny8::db::schema::users::email.eq("hu@example.com")))
+        .set(igny8::db::schema::users::is_system_admin.eq(true))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let bad = json!({ "provider": "openai", "model": "gpt-4o-mini", "input_usd": "-1", "output_usd": "abc", "image_usd": "0" });
+    let r = owner.api(reqwest::Method::PUT, "/api/system/model-rates", Some(bad)).await;
+    assert_eq!(r.status(), 422);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert!(v["error"]["fields"]["input_usd"].is_string() && v["error"]["fields"]["output_usd"].is_string());
+    assert_eq!(owner.api(reqwest::Method::PUT, "/api/system/model-rates", Some(body)).await.status(), 200);
+    ai::router::chat(&app.state, tid, None, ChatRequest::new("s", "price check")).await.unwrap();
+    let cost: i64 = ai_calls::table.select(ai_calls::cost_micros).order(ai_calls::id.desc()).first(&mut conn).await.unwrap();
+    // 1200 tokens × $1/1M + 800 × $2/1M = $0.0028.
+    assert_eq!(cost, 2800);
+    assert!(owner.get("/system/ai-calls").await.text().await.unwrap().contains("Save price"));
+}

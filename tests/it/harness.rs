@@ -157,6 +157,15 @@ impl TestApp {
         }
     }
 
+    /// Graceful stop of this app's workers, as at SIGTERM.
+    #[allow(dead_code)]
+    pub async fn shutdown_workers(&self, grace: std::time::Duration) {
+        let w = self.workers.as_ref().and_then(|m| m.lock().unwrap().take());
+        if let Some(w) = w {
+            w.shutdown(&self.state, grace).await;
+        }
+    }
+
     pub fn browser(&self) -> Browser {
         Browser::new(&self.base)
     }

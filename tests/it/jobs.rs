@@ -289,3 +289,22 @@ async fn after_a_random_mix_the_ledger_always_balances() {
     }
     assert!(statuses.len() >= 3, "the mix produced several outcomes: {statuses:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn graceful_shutdown_finishes_short_jobs_and_returns_the_rest() {
+    let app = with_workers(2, &[]).await;
+    let (_, tid) = app.signup("Oz", "oz@example.com", "Oz Co").await;
+    let short = enqueue(&app, probe(tid, json!({ "sleep_ms": 300 }), 1)).await;
+    let stuck = enqueue(&app, probe(tid, json!({ "hang_attempts": 1 }), 1)).await;
+    wait_status(&app, short, "running", Duration::from_secs(10)).await;
+    wait_status(&app, stuck, "running", Duration::from_secs(10)).await;
+    app.shutdown_workers(Duration::from_secs(2)).await;
+    assert_eq!(job(&app, short).await.0, "succeeded", "a job that fits in the grace period finishes");
+    let (status, attempts, err) = job(&app, stuck).await;
+    assert_eq!((status.as_str(), attempts), ("queued", 0), "the unfinished job is back in the queue, attempt not counted");
+    assert_eq!(err.as_deref(), Some("released at shutdown"));
+    assert_eq!(ledger_of(&app, stuck).await, vec![("reserve".to_string(), -1)], "still reserved, not refunded");
+    // Nothing claims it any more in this process.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(job(&app, stuck).await.0, "queued");
+}

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use crate::ai::calls::{self, AiCall, DailyTotal};
+use crate::ai::calls::{self, AiCall, DailyTotal, ModelRate, RateInput};
 use crate::app::AppState;
 use crate::audit::Who;
 use crate::auth::rbac::Perm;
@@ -24,6 +24,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/system/jobs/{id}/cancel", web::post().to(cancel))
         .route("/system/jobs/{id}/retry", web::post().to(retry))
         .route("/system/ai-calls", web::get().to(ai_calls_page))
+        .route("/system/model-rates", web::post().to(set_rate))
+        .route("/api/system/model-rates", web::get().to(api_rates))
+        .route("/api/system/model-rates", web::put().to(api_set_rate))
         .route("/api/system/jobs", web::get().to(api_jobs))
         .route("/api/system/jobs/{id}", web::get().to(api_job))
         .route("/api/system/jobs/{id}/cancel", web::post().to(api_cancel))
@@ -129,6 +132,8 @@ struct AiCallsPage {
     rows: Vec<AiCall>,
     totals: Vec<DailyTotal>,
     pager: Pager,
+    rates: Vec<ModelRate>,
+    rate_errors: crate::error::FieldErrors,
 }
 
 async fn ai_calls_page(state: web::Data<AppState>, page: PageCtx, q: web::Query<CallsQuery>) -> AppResult<HttpResponse> {
@@ -137,7 +142,33 @@ async fn ai_calls_page(state: web::Data<AppState>, page: PageCtx, q: web::Query<
     let mut conn = state.db.get().await?;
     let (rows, total) = calls::list(&mut conn, page.ctx.tenant_id, &q.status, &q.page).await?;
     let totals = calls::daily_totals(&mut conn, page.ctx.tenant_id).await?;
-    render(&AiCallsPage { page, status: q.status, rows, totals, pager: Pager::new(&q.page, total) })
+    let rates = calls::rates(&mut conn).await?;
+    render(&AiCallsPage { page, status: q.status, rows, totals, pager: Pager::new(&q.page, total), rates, rate_errors: Default::default() })
+}
+
+async fn set_rate(state: web::Data<AppState>, page: PageCtx, form: web::Form<RateInput>) -> AppResult<HttpResponse> {
+    match calls::set_rate(&state, &page.ctx, &form).await {
+        Ok(r) => Ok(redirect_with("/system/ai-calls", Some(Toast::success(format!("Price of {}/{} saved", r.provider, r.model))))),
+        Err(crate::error::AppError::Validation(errors)) => {
+            let mut conn = state.db.get().await?;
+            let (rows, total) = calls::list(&mut conn, page.ctx.tenant_id, "", &PageParams::default()).await?;
+            let totals = calls::daily_totals(&mut conn, page.ctx.tenant_id).await?;
+            let rates = calls::rates(&mut conn).await?;
+            let p = AiCallsPage { page, status: String::new(), rows, totals, pager: Pager::new(&PageParams::default(), total), rates, rate_errors: errors };
+            crate::web::render_status(&p, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn api_rates(state: web::Data<AppState>, ctx: TenantCtx) -> AppResult<HttpResponse> {
+    ctx.require(Perm::ViewAudit)?;
+    let mut conn = state.db.get().await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "rates": calls::rates(&mut conn).await? })))
+}
+
+async fn api_set_rate(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<RateInput>) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(calls::set_rate(&state, &ctx, &body).await?))
 }
 
 async fn api_jobs(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<JobsQuery>) -> AppResult<HttpResponse> {

@@ -1,0 +1,152 @@
+//! Job throughput benchmark (run by hand: `scripts/bench-jobs`, or `cargo bench --bench jobs`).
+//! 20,000 `ai.prompt` jobs over 50 tenants, 1 credit each (reserve + settle in the ledger), against a
+//! fake OpenAI-compatible provider on loopback answering at once. Producers enqueue while one worker
+//! pool runs them. Prints jobs/s and the queue-to-start latency percentiles.
+
+#[path = "../tests/it/fake_ai.rs"]
+mod fake_ai;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use igny8::app::AppState;
+use igny8::config::Config;
+use igny8::db::schema::{ai_settings, jobs};
+use igny8::jobs::queue::{NewJob, enqueue_in_tx};
+use igny8::jobs::{kinds, worker};
+
+const TENANTS: usize = 50;
+const JOBS: usize = 20_000;
+
+fn env(k: &str, default: &str) -> String {
+    std::env::var(k).unwrap_or_else(|_| default.to_string())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let base = env("IGNY8_BENCH_PG", "postgres://postgres@127.0.0.1:5432");
+    let db = "igny8_bench_jobs";
+    let mut admin = AsyncPgConnection::establish(&format!("{base}/postgres")).await?;
+    diesel::sql_query(format!("DROP DATABASE IF EXISTS {db}")).execute(&mut admin).await?;
+    diesel::sql_query(format!("CREATE DATABASE {db}")).execute(&mut admin).await?;
+    let concurrency = env("IGNY8_BENCH_CONCURRENCY", "64");
+    let vars = [
+        ("DATABASE_URL", format!("{base}/{db}")),
+        ("REDIS_URL", env("IGNY8_BENCH_REDIS", "redis://127.0.0.1:6379")),
+        ("IGNY8_REDIS_NAMESPACE", format!("bench{}", std::process::id())),
+        ("IGNY8_SECRET_KEY", "bench-secret-0123456789abcdef-0123456789".into()),
+        ("IGNY8_WORKERS", concurrency.clone()),
+        ("IGNY8_DB_POOL_SIZE", env("IGNY8_BENCH_POOL", "48")),
+        ("IGNY8_JOB_POLL_MS", "20".into()),
+        ("IGNY8_ALLOW_PRIVATE_TARGETS", "on".into()),
+        ("IGNY8_AI_RATE_PER_MIN", "100000".into()),
+    ];
+    let config = Config::from_lookup(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))?;
+    let state = Arc::new(AppState::new(config.clone())?);
+    igny8::db::migrate(&state.db).await?;
+    let fake = fake_ai::FakeAi::start();
+
+    // 50 tenants on the Agency plan with credits for their share, each pointed at the fake provider.
+    let key = state.vault.seal("sk-bench-key-0000");
+    let mut tenants = vec![];
+    let mut conn = state.db.get().await?;
+    for i in 0..TENANTS {
+        let uid = igny8::auth::service::insert_user(&mut conn, &format!("bench{i}@example.com"), "Bench", "x").await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let tid = conn
+            .transaction::<_, igny8::error::AppError, _>(async move |c| {
+                let tid = igny8::tenancy::service::create_workspace(c, &format!("Bench {i}"), "agency", uid, "bench", None).await?;
+                igny8::billing::ledger::post_in_tx(c, tid, 1000, "topup", "bench").await?;
+                Ok(tid)
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        diesel::insert_into(ai_settings::table)
+            .values((
+                ai_settings::tenant_id.eq(tid),
+                ai_settings::text_provider.eq("openai"),
+                ai_settings::text_base_url.eq(&fake.base),
+                ai_settings::text_api_key_enc.eq(&key),
+                ai_settings::text_model.eq("gpt-4o-mini"),
+            ))
+            .execute(&mut conn)
+            .await?;
+        tenants.push(tid);
+    }
+    drop(conn);
+
+    let workers = worker::start(state.clone(), Arc::new(kinds::registry()), worker::WorkerConfig::from_config(&config));
+    let started = Instant::now();
+    // Producers: one per 10 tenants, enqueueing in transactions of 20 jobs, as a busy app would.
+    let mut producers = vec![];
+    for chunk in tenants.chunks(10) {
+        let (state, chunk) = (state.clone(), chunk.to_vec());
+        producers.push(tokio::spawn(async move {
+            let per_producer = JOBS / (TENANTS / 10);
+            let mut conn = state.db.get().await.unwrap();
+            for batch in 0..per_producer / 20 {
+                let chunk = chunk.clone();
+                conn.transaction::<_, igny8::error::AppError, _>(async move |c| {
+                    for j in 0..20 {
+                        let tid = chunk[(batch * 20 + j) % chunk.len()];
+                        let job = NewJob {
+                            credits: 1,
+                            ..NewJob::new(tid, igny8::ai::jobs::PROMPT, serde_json::json!({ "prompt": "Say OK", "json": true }))
+                        };
+                        enqueue_in_tx(c, &job).await?;
+                    }
+                    Ok(())
+                })
+                .await
+                .unwrap();
+                igny8::jobs::worker::wake(&state).await;
+            }
+        }));
+    }
+    for p in producers {
+        p.await?;
+    }
+    let enqueued_in = started.elapsed();
+    let mut conn = state.db.get().await?;
+    loop {
+        let open: i64 = jobs::table.filter(jobs::status.eq_any(["queued", "running"])).count().get_result(&mut conn).await?;
+        if open == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let total = started.elapsed();
+    workers.shutdown(&state, Duration::from_secs(5)).await;
+
+    let succeeded: i64 = jobs::table.filter(jobs::status.eq("succeeded")).count().get_result(&mut conn).await?;
+    let mut waits: Vec<f64> = diesel::sql_query(
+        "SELECT (extract(epoch FROM (started_at - created_at)) * 1000.0)::float8 AS ms FROM jobs WHERE started_at IS NOT NULL",
+    )
+    .load::<Ms>(&mut conn)
+    .await?
+    .into_iter()
+    .map(|m| m.ms)
+    .collect();
+    waits.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let pct = |p: f64| waits[((waits.len() as f64 - 1.0) * p) as usize];
+    let mut unbalanced = 0;
+    for tid in &tenants {
+        let bal: i64 = igny8::db::schema::tenants::table.find(tid).select(igny8::db::schema::tenants::credits_balance).first(&mut conn).await?;
+        if bal != igny8::billing::ledger::sum(&mut conn, *tid).await? {
+            unbalanced += 1;
+        }
+    }
+    println!("jobs: {JOBS} over {TENANTS} tenants, concurrency {concurrency}, fake provider at zero latency");
+    println!("succeeded: {succeeded}; enqueued in {:.2}s; all finished in {:.2}s", enqueued_in.as_secs_f64(), total.as_secs_f64());
+    println!("throughput: {:.0} jobs/s", JOBS as f64 / total.as_secs_f64());
+    println!("queue-to-start latency: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms", pct(0.5), pct(0.99), pct(1.0));
+    println!("provider requests: {}; tenants whose balance != Σ ledger: {unbalanced}", fake.seen().len());
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct Ms {
+    #[diesel(sql_type = diesel::sql_types::Double)]
+    ms: f64,
+}
