@@ -26,6 +26,7 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub plans: PlanCache,
     pub vault: Vault,
+    pub ai_settings: crate::ai::settings::SettingsCache,
     /// One HTTP client for every outbound call (connection reuse).
     pub http: reqwest::Client,
 }
@@ -47,6 +48,7 @@ impl AppState {
             redis: crate::kv::pool(&config.redis_url)?,
             jwt: JwtKeys::new(&config.secret_key),
             vault: Vault::new(&config.secret_key),
+            ai_settings: Default::default(),
             config: Arc::new(config),
             started: Instant::now(),
             metrics: Arc::new(Metrics::default()),

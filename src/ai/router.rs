@@ -7,7 +7,6 @@ use super::calls::{self, CallRecord};
 use super::dev::{self, DevProvider};
 use super::openai::OpenAiCompat;
 use super::runware::{self, Runware};
-use super::settings;
 use super::{AiError, ChatRequest, ChatResponse, ImageProvider, ImageRequest, ImageResponse, TextProvider};
 use crate::app::AppState;
 use crate::kv;
@@ -18,8 +17,7 @@ struct Route<P: ?Sized> {
 }
 
 async fn text_route(state: &AppState, tenant_id: i64) -> Result<Route<dyn TextProvider>, AiError> {
-    let mut conn = state.db.get().await.map_err(|e| AiError::Config(e.to_string()))?;
-    let s = settings::load(&mut conn, tenant_id).await.map_err(|e| AiError::Config(e.to_string()))?;
+    let s = state.ai_settings.get(state, tenant_id).await.map_err(|e| AiError::Config(e.to_string()))?;
     if s.text_provider == "dev" {
         return Ok(Route { provider: Box::new(DevProvider), models: vec![dev::TEXT_MODEL.into()] });
     }
@@ -35,8 +33,7 @@ async fn text_route(state: &AppState, tenant_id: i64) -> Result<Route<dyn TextPr
 }
 
 async fn image_route(state: &AppState, tenant_id: i64) -> Result<Route<dyn ImageProvider>, AiError> {
-    let mut conn = state.db.get().await.map_err(|e| AiError::Config(e.to_string()))?;
-    let s = settings::load(&mut conn, tenant_id).await.map_err(|e| AiError::Config(e.to_string()))?;
+    let s = state.ai_settings.get(state, tenant_id).await.map_err(|e| AiError::Config(e.to_string()))?;
     let key = match &s.image_api_key_enc {
         Some(enc) => state.vault.open(enc).map_err(AiError::Config)?,
         None => String::new(),

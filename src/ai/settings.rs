@@ -47,6 +47,31 @@ impl Default for AiSettings {
     }
 }
 
+/// Each process keeps a workspace's settings for a few seconds, so a busy worker pool does not read
+/// them for every call. Saving clears this process's copy at once; other replicas follow within the TTL.
+#[derive(Default)]
+pub struct SettingsCache(std::sync::Mutex<std::collections::HashMap<i64, (std::time::Instant, AiSettings)>>);
+
+const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl SettingsCache {
+    pub async fn get(&self, state: &AppState, tenant_id: i64) -> AppResult<AiSettings> {
+        if let Some((at, s)) = self.0.lock().unwrap().get(&tenant_id) {
+            if at.elapsed() < CACHE_TTL {
+                return Ok(s.clone());
+            }
+        }
+        let mut conn = state.db.get().await?;
+        let s = load(&mut conn, tenant_id).await?;
+        self.0.lock().unwrap().insert(tenant_id, (std::time::Instant::now(), s.clone()));
+        Ok(s)
+    }
+
+    pub fn forget(&self, tenant_id: i64) {
+        self.0.lock().unwrap().remove(&tenant_id);
+    }
+}
+
 pub async fn load(conn: &mut AsyncPgConnection, tenant_id: i64) -> AppResult<AiSettings> {
     Ok(ai_settings::table.find(tenant_id).select(AiSettings::as_select()).first(conn).await.optional()?.unwrap_or_default())
 }
@@ -202,6 +227,7 @@ pub async fn save(state: &AppState, ctx: &TenantCtx, input: &AiSettingsInput) ->
         audit::record(conn, &who, "settings.ai_updated", ("tenant", who.tenant_id.to_string()), detail).await
     })
     .await?;
+    state.ai_settings.forget(ctx.tenant_id);
     Ok(row.view(&state.vault))
 }
 

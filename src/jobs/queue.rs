@@ -226,6 +226,9 @@ impl JobError {
 /// Returns false when the lease was lost (someone else owns the job now): nothing is written.
 pub async fn complete(pool: &DbPool, job: &ClaimedJob, worker: &str, done: Completion) -> AppResult<bool> {
     let mut conn = pool.get().await?;
+    if done.effects.is_none() {
+        return complete_plain(&mut conn, job, worker, done).await;
+    }
     let (tenant_id, id, reserved) = (job.tenant_id, job.id, job.credits);
     let worker = worker.to_string();
     let result = conn
@@ -265,6 +268,51 @@ pub async fn complete(pool: &DbPool, job: &ClaimedJob, worker: &str, done: Compl
         Err(AppError::Conflict(m)) if m == "lease lost" => Ok(false),
         Err(e) => Err(e),
     }
+}
+
+/// The common case — no effects to write — as one statement (one round trip, one implicit
+/// transaction): lock the tenant when there is a reservation, fence and finish the job, and post the
+/// settlement only if the fence held.
+const COMPLETE_SQL: &str = "
+WITH t AS (SELECT credits_balance FROM tenants WHERE id = $1 AND $5 > 0 FOR UPDATE),
+j AS (
+    UPDATE jobs SET status = 'succeeded', result = $4, finished_at = now(), updated_at = now(),
+                    locked_until = NULL, last_error = NULL
+    WHERE tenant_id = $1 AND id = $2 AND status = 'running' AND locked_by = $3
+    RETURNING id
+),
+ins AS (
+    INSERT INTO credit_ledger (tenant_id, delta, reason, reference, balance_after)
+    SELECT $1, $6, $7, $8, t.credits_balance + $6 FROM t, j
+    ON CONFLICT (tenant_id, reason, reference) DO NOTHING
+    RETURNING balance_after
+),
+upd AS (UPDATE tenants SET credits_balance = ins.balance_after, updated_at = now() FROM ins WHERE tenants.id = $1 RETURNING 1)
+SELECT (SELECT count(*) FROM j) AS done, (SELECT count(*) FROM upd) AS posted";
+
+#[derive(QueryableByName)]
+struct CompleteRow {
+    #[diesel(sql_type = BigInt)]
+    done: i64,
+    #[diesel(sql_type = BigInt)]
+    #[allow(dead_code)]
+    posted: i64,
+}
+
+async fn complete_plain(conn: &mut AsyncPgConnection, job: &ClaimedJob, worker: &str, done: Completion) -> AppResult<bool> {
+    let returned = done.actual_credits.map(|c| (job.credits - c).max(0)).unwrap_or(0);
+    let row: CompleteRow = diesel::sql_query(COMPLETE_SQL)
+        .bind::<BigInt, _>(job.tenant_id)
+        .bind::<BigInt, _>(job.id)
+        .bind::<Text, _>(worker)
+        .bind::<Jsonb, _>(&done.result)
+        .bind::<BigInt, _>(job.credits)
+        .bind::<BigInt, _>(returned)
+        .bind::<Text, _>(SETTLE)
+        .bind::<Text, _>(job_ref(job.id))
+        .get_result(conn)
+        .await?;
+    Ok(row.done == 1)
 }
 
 /// Capped exponential backoff with jitter: base × 2^attempt (at most 10 minutes), ±25 %.
