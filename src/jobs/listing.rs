@@ -18,6 +18,7 @@ pub const STATUSES: [&str; 6] = ["queued", "running", "succeeded", "failed", "de
 #[diesel(table_name = jobs)]
 pub struct JobRow {
     pub id: i64,
+    pub tenant_id: i64,
     pub kind: String,
     pub payload: serde_json::Value,
     pub status: String,
@@ -54,11 +55,34 @@ pub struct JobFilter {
     pub status: String,
     #[serde(default)]
     pub kind: String,
+    /// System administrators only: "all" or a tenant id; others always see their own tenant.
+    #[serde(default)]
+    pub tenant: String,
 }
 
-pub async fn list(conn: &mut AsyncPgConnection, tenant_id: i64, f: &JobFilter, page: &PageParams) -> AppResult<(Vec<JobRow>, i64)> {
+/// Whose jobs a list shows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Scope {
+    Tenant(i64),
+    AllTenants,
+}
+
+impl JobFilter {
+    pub fn scope(&self, own_tenant: i64, is_system_admin: bool) -> Scope {
+        match (is_system_admin, self.tenant.trim()) {
+            (true, "all") => Scope::AllTenants,
+            (true, t) => t.parse().map(Scope::Tenant).unwrap_or(Scope::Tenant(own_tenant)),
+            (false, _) => Scope::Tenant(own_tenant),
+        }
+    }
+}
+
+pub async fn list(conn: &mut AsyncPgConnection, scope: Scope, f: &JobFilter, page: &PageParams) -> AppResult<(Vec<JobRow>, i64)> {
     let build = || {
-        let mut q = jobs::table.filter(jobs::tenant_id.eq(tenant_id)).into_boxed();
+        let mut q = jobs::table.into_boxed();
+        if let Scope::Tenant(tenant_id) = scope {
+            q = q.filter(jobs::tenant_id.eq(tenant_id));
+        }
         if STATUSES.contains(&f.status.as_str()) {
             q = q.filter(jobs::status.eq(f.status.clone()));
         }

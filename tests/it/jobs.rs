@@ -308,3 +308,28 @@ async fn graceful_shutdown_finishes_short_jobs_and_returns_the_rest() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(job(&app, stuck).await.0, "queued");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn system_admins_can_list_every_tenants_jobs_and_others_only_their_own() {
+    let app = with_workers(0, &[]).await;
+    let (a, ta) = app.signup("Pat", "pat@example.com", "Pat Co").await;
+    let (b, tb) = app.signup("Quin", "quin@example.com", "Quin Co").await;
+    let ja = enqueue(&app, probe(ta, json!({}), 0)).await;
+    let jb = enqueue(&app, probe(tb, json!({}), 0)).await;
+    let ids = |v: serde_json::Value| -> Vec<i64> { v["jobs"].as_array().unwrap().iter().map(|j| j["id"].as_i64().unwrap()).collect() };
+    assert_eq!(ids(b.get("/api/system/jobs?tenant=all").await.json().await.unwrap()), vec![jb], "not an admin: own tenant only");
+    assert_eq!(b.get(&format!("/api/system/jobs/{ja}")).await.status(), 404);
+    let mut conn = app.db().await;
+    diesel::update(igny8::db::schema::users::table.filter(igny8::db::schema::users::email.eq("pat@example.com")))
+        .set(igny8::db::schema::users::is_system_admin.eq(true))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let mut all = ids(a.get("/api/system/jobs?tenant=all").await.json().await.unwrap());
+    all.sort();
+    assert_eq!(all, vec![ja, jb]);
+    assert_eq!(ids(a.get(&format!("/api/system/jobs?tenant={tb}")).await.json().await.unwrap()), vec![jb]);
+    assert_eq!(ids(a.get("/api/system/jobs").await.json().await.unwrap()), vec![ja], "default: the active tenant");
+    let page = a.get("/system/jobs?tenant=all").await.text().await.unwrap();
+    assert!(page.contains("<th>Tenant</th>"));
+}

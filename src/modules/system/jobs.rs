@@ -40,6 +40,8 @@ struct JobsQuery {
     status: String,
     #[serde(default)]
     kind: String,
+    #[serde(default)]
+    tenant: String,
     #[serde(flatten)]
     page: PageParams,
 }
@@ -66,12 +68,14 @@ struct CountsFragment {
 async fn jobs_page(state: web::Data<AppState>, page: PageCtx, q: web::Query<JobsQuery>) -> AppResult<HttpResponse> {
     page.ctx.require(Perm::ViewAudit)?;
     let q = q.into_inner();
-    let filter = JobFilter { status: q.status, kind: q.kind };
+    let filter = JobFilter { status: q.status, kind: q.kind, tenant: q.tenant };
+    let scope = filter.scope(page.ctx.tenant_id, page.is_system_admin);
     let mut conn = state.db.get().await?;
-    let (rows, total) = listing::list(&mut conn, page.ctx.tenant_id, &filter, &q.page).await?;
+    let (rows, total) = listing::list(&mut conn, scope, &filter, &q.page).await?;
     let counts = listing::counts(&mut conn, page.ctx.tenant_id).await?;
     let pager = Pager::new(&q.page, total);
-    let query = serde_urlencoded::to_string([("status", filter.status.as_str()), ("kind", filter.kind.as_str())]).unwrap_or_default();
+    let query = serde_urlencoded::to_string([("status", filter.status.as_str()), ("kind", filter.kind.as_str()), ("tenant", filter.tenant.as_str())])
+        .unwrap_or_default();
     render(&JobsPage { page, filter, statuses: STATUSES, kinds: crate::jobs::kinds::registry().kinds(), counts, rows, pager, query })
 }
 
@@ -174,9 +178,10 @@ async fn api_set_rate(state: web::Data<AppState>, ctx: TenantCtx, body: web::Jso
 async fn api_jobs(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<JobsQuery>) -> AppResult<HttpResponse> {
     ctx.require(Perm::ViewAudit)?;
     let q = q.into_inner();
-    let filter = JobFilter { status: q.status, kind: q.kind };
+    let filter = JobFilter { status: q.status, kind: q.kind, tenant: q.tenant };
+    let is_admin = matches!(ctx.actor, crate::tenancy::Actor::User { is_system_admin: true, .. });
     let mut conn = state.db.get().await?;
-    let (rows, total) = listing::list(&mut conn, ctx.tenant_id, &filter, &q.page).await?;
+    let (rows, total) = listing::list(&mut conn, filter.scope(ctx.tenant_id, is_admin), &filter, &q.page).await?;
     let counts: serde_json::Map<String, serde_json::Value> =
         listing::counts(&mut conn, ctx.tenant_id).await?.into_iter().map(|(s, n)| (s, n.into())).collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({ "jobs": rows, "counts": counts, "pagination": Pager::new(&q.page, total) })))
