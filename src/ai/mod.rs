@@ -129,6 +129,21 @@ pub(crate) fn error_message(body: &str) -> String {
         .unwrap_or_else(|| body.chars().take(300).collect())
 }
 
+/// Reads a provider's HTTP reply: 429 → RateLimited (with Retry-After), other non-2xx → Http with the
+/// provider's own message, else the body.
+pub(crate) async fn read_reply(provider: &str, res: reqwest::Response, timeout: Duration) -> Result<String, AiError> {
+    let status = res.status();
+    let after = retry_after(res.headers());
+    let text = res.text().await.map_err(|e| transport_error(provider, e, timeout))?;
+    if status.as_u16() == 429 {
+        return Err(AiError::RateLimited { provider: provider.into(), retry_after: after });
+    }
+    if !status.is_success() {
+        return Err(AiError::Http { provider: provider.into(), status: status.as_u16(), message: error_message(&text) });
+    }
+    Ok(text)
+}
+
 /// `Retry-After` in seconds (the HTTP-date form is treated as "soon").
 pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;

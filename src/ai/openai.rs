@@ -6,7 +6,7 @@ use base64::Engine;
 use futures_util::future::BoxFuture;
 use serde_json::json;
 
-use super::{AiError, ChatRequest, ChatResponse, ImageProvider, ImageRequest, ImageResponse, TextProvider, error_message, retry_after, transport_error};
+use super::{AiError, ChatRequest, ChatResponse, ImageProvider, ImageRequest, ImageResponse, TextProvider, read_reply, transport_error};
 
 pub struct OpenAiCompat {
     pub client: reqwest::Client,
@@ -25,15 +25,7 @@ impl OpenAiCompat {
             req = req.bearer_auth(&self.api_key);
         }
         let res = req.send().await.map_err(|e| transport_error(NAME, e, self.timeout))?;
-        let status = res.status();
-        let after = retry_after(res.headers());
-        let text = res.text().await.map_err(|e| transport_error(NAME, e, self.timeout))?;
-        if status.as_u16() == 429 {
-            return Err(AiError::RateLimited { provider: NAME.into(), retry_after: after });
-        }
-        if !status.is_success() {
-            return Err(AiError::Http { provider: NAME.into(), status: status.as_u16(), message: error_message(&text) });
-        }
+        let text = read_reply(NAME, res, self.timeout).await?;
         serde_json::from_str(&text).map_err(|_| AiError::BadOutput(format!("the provider's reply is not JSON: {}", text.chars().take(120).collect::<String>())))
     }
 }

@@ -7,7 +7,7 @@ use futures_util::future::BoxFuture;
 use serde_json::json;
 
 use super::openai::sniff_image;
-use super::{AiError, ImageProvider, ImageRequest, ImageResponse, error_message, retry_after, transport_error};
+use super::{AiError, ImageProvider, ImageRequest, ImageResponse, error_message, read_reply, transport_error};
 
 pub const DEFAULT_URL: &str = "https://api.runware.ai/v1";
 const NAME: &str = "runware";
@@ -42,15 +42,7 @@ impl ImageProvider for Runware {
                 }
             ]);
             let res = self.client.post(&self.url).timeout(self.timeout).json(&body).send().await.map_err(|e| transport_error(NAME, e, self.timeout))?;
-            let status = res.status();
-            let after = retry_after(res.headers());
-            let text = res.text().await.map_err(|e| transport_error(NAME, e, self.timeout))?;
-            if status.as_u16() == 429 {
-                return Err(AiError::RateLimited { provider: NAME.into(), retry_after: after });
-            }
-            if !status.is_success() {
-                return Err(AiError::Http { provider: NAME.into(), status: status.as_u16(), message: error_message(&text) });
-            }
+            let text = read_reply(NAME, res, self.timeout).await?;
             let v: serde_json::Value = serde_json::from_str(&text).map_err(|_| AiError::BadOutput("the reply is not JSON".into()))?;
             if v.get("errors").and_then(|e| e.as_array()).is_some_and(|e| !e.is_empty()) {
                 return Err(AiError::Http { provider: NAME.into(), status: 400, message: error_message(&text) });

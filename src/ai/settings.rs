@@ -159,7 +159,10 @@ pub async fn save(state: &AppState, ctx: &TenantCtx, input: &AiSettingsInput) ->
     let text_model = check.text("text_model", &input.text_model, "Text model", 1, 100);
     let fallback_model = check.text("fallback_model", &input.fallback_model, "Fallback model", 0, 100);
     let image_model = check.text("image_model", &input.image_model, "Image model", 1, 100);
-    let text_base_url = check.text("text_base_url", &input.text_base_url, "Base URL", 1, 300);
+    let text_base_url = match input.text_base_url.trim() {
+        "" => "https://api.openai.com/v1".to_string(),
+        url => check.text("text_base_url", url, "Base URL", 1, 300),
+    };
     let image_base_url = check.text("image_base_url", &input.image_base_url, "Image base URL", 0, 300);
     let text_key = check.text("text_api_key", &input.text_api_key, "API key", 0, 400);
     let image_key = check.text("image_api_key", &input.image_api_key, "Image API key", 0, 400);

@@ -401,6 +401,7 @@ pub async fn cancel(pool: &DbPool, who: &Who, job_id: i64) -> AppResult<()> {
     let mut conn = pool.get().await?;
     let tenant_id = who.tenant_id;
     let label = who.label.clone();
+    let who = Who { tenant_id, user_id: who.user_id, label: who.label.clone(), ip: who.ip.clone() };
     conn.transaction::<_, AppError, _>(async move |conn| {
         ledger::lock_and_check(conn, tenant_id, 0).await?; // lock order: tenant, then job
         let (status, credits): (String, i64) = jobs::table
@@ -428,11 +429,9 @@ pub async fn cancel(pool: &DbPool, who: &Who, job_id: i64) -> AppResult<()> {
         if credits > 0 {
             ledger::post_in_tx(conn, tenant_id, credits, REFUND, &job_ref(job_id)).await?;
         }
-        Ok(())
+        audit::record(conn, &who, "job.cancelled", ("job", job_id.to_string()), serde_json::json!({ "refunded": credits })).await
     })
-    .await?;
-    let mut conn = pool.get().await?;
-    audit::record(&mut conn, who, "job.cancelled", ("job", job_id.to_string()), serde_json::json!({})).await
+    .await
 }
 
 /// Returns jobs whose lease ran out (their worker died) to the queue; those out of attempts become
