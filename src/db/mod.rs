@@ -5,7 +5,8 @@ pub mod schema;
 use std::time::Duration;
 
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
-use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::deadpool::{Hook, HookError, Object, Pool};
+use diesel_async::RunQueryDsl;
 use diesel_async::{AsyncMigrationHarness, AsyncPgConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
@@ -22,6 +23,19 @@ pub fn pool(database_url: &str, max_size: usize) -> anyhow::Result<DbPool> {
     let mgr = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, cfg);
     Ok(Pool::builder(mgr)
         .max_size(max_size)
+        // A future dropped mid-transaction leaves its connection idle in the pool with the transaction
+        // open (and its row locks held) until the next checkout discards it. Postgres ends such a
+        // session after a minute, so a forgotten lock can never block the queue or a tenant for long.
+        .post_create(Hook::async_fn(|conn, _| {
+            Box::pin(async move {
+                let conn: &mut AsyncPgConnection = conn;
+                diesel::sql_query("SET idle_in_transaction_session_timeout = '60s'")
+                    .execute(conn)
+                    .await
+                    .map_err(|e| HookError::Backend(diesel_async::pooled_connection::PoolError::QueryError(e)))?;
+                Ok(())
+            })
+        }))
         .runtime(deadpool::Runtime::Tokio1)
         .wait_timeout(Some(Duration::from_secs(5)))
         .create_timeout(Some(Duration::from_secs(5)))

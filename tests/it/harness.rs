@@ -149,12 +149,14 @@ impl TestApp {
         TestApp { base: format!("http://127.0.0.1:{port}"), db_url, config, state, workers }
     }
 
-    /// Simulates a crash of this app's workers: stopped at once, nothing released.
+    /// Simulates a crash of this app's workers: stopped at once, nothing released, and the database
+    /// connections dropped as a dead process's would be (Postgres rolls back what they had open).
     #[allow(dead_code)]
     pub fn kill_workers(&self) {
         if let Some(w) = self.workers.as_ref().and_then(|m| m.lock().unwrap().take()) {
             w.kill();
         }
+        self.state.db.close();
     }
 
     /// Graceful stop of this app's workers, as at SIGTERM.

@@ -265,7 +265,13 @@ async fn after_a_random_mix_the_ledger_always_balances() {
                 .load(&mut conn)
                 .await
                 .unwrap();
-            panic!("{open} jobs still open at {}: {stuck:#?}", chrono::Utc::now());
+            let by_status: Vec<(String, Option<String>, i64)> = jobs::table
+                .group_by((jobs::status, jobs::locked_by))
+                .select((jobs::status, jobs::locked_by, diesel::dsl::count_star()))
+                .load(&mut conn)
+                .await
+                .unwrap();
+            panic!("{open} jobs still open at {}: {by_status:?} {stuck:#?}", chrono::Utc::now());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -332,4 +338,17 @@ async fn system_admins_can_list_every_tenants_jobs_and_others_only_their_own() {
     assert_eq!(ids(a.get("/api/system/jobs").await.json().await.unwrap()), vec![ja], "default: the active tenant");
     let page = a.get("/system/jobs?tenant=all").await.text().await.unwrap();
     assert!(page.contains("<th>Tenant</th>"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pooled_connections_end_forgotten_transactions() {
+    #[derive(QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        idle_in_transaction_session_timeout: String,
+    }
+    let app = with_workers(0, &[]).await;
+    let mut conn = app.state.db.get().await.unwrap();
+    let s: Setting = diesel::sql_query("SHOW idle_in_transaction_session_timeout").get_result(&mut conn).await.unwrap();
+    assert_eq!(s.idle_in_transaction_session_timeout, "1min");
 }
