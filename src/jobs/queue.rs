@@ -255,7 +255,7 @@ pub async fn complete(pool: &DbPool, job: &ClaimedJob, worker: &str, done: Compl
                 .execute(conn)
                 .await?;
             if n == 0 {
-                return Err(AppError::Conflict("lease lost".into()));
+                return Err(AppError::Conflict(LEASE_LOST.into()));
             }
             if let Some(effects) = done.effects {
                 effects(conn).await?;
@@ -263,11 +263,7 @@ pub async fn complete(pool: &DbPool, job: &ClaimedJob, worker: &str, done: Compl
             Ok(())
         })
         .await;
-    match result {
-        Ok(()) => Ok(true),
-        Err(AppError::Conflict(m)) if m == "lease lost" => Ok(false),
-        Err(e) => Err(e),
-    }
+    fenced(result)
 }
 
 /// The common case — no effects to write — as one statement (one round trip, one implicit
@@ -313,6 +309,17 @@ async fn complete_plain(conn: &mut AsyncPgConnection, job: &ClaimedJob, worker: 
         .get_result(conn)
         .await?;
     Ok(row.done == 1)
+}
+
+const LEASE_LOST: &str = "lease lost";
+
+/// A fenced transaction's outcome: true when it ran, false when the fence found the lease gone.
+fn fenced(result: AppResult<()>) -> AppResult<bool> {
+    match result {
+        Ok(()) => Ok(true),
+        Err(AppError::Conflict(m)) if m == LEASE_LOST => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// Capped exponential backoff with jitter: base × 2^attempt (at most 10 minutes), ±25 %.
@@ -380,7 +387,7 @@ pub async fn fail(pool: &DbPool, job: &ClaimedJob, worker: &str, err: &JobError,
                 }
             };
             if n == 0 {
-                return Err(AppError::Conflict("lease lost".into()));
+                return Err(AppError::Conflict(LEASE_LOST.into()));
             }
             if final_status.is_some() && credits > 0 {
                 ledger::post_in_tx(conn, tenant_id, credits, REFUND, &job_ref(id)).await?;
@@ -388,11 +395,7 @@ pub async fn fail(pool: &DbPool, job: &ClaimedJob, worker: &str, err: &JobError,
             Ok(())
         })
         .await;
-    match result {
-        Ok(()) => Ok(true),
-        Err(AppError::Conflict(m)) if m == "lease lost" => Ok(false),
-        Err(e) => Err(e),
-    }
+    fenced(result)
 }
 
 /// Cancels a queued or running job of the tenant and refunds it. A running job's worker then finds its

@@ -60,13 +60,31 @@ pub struct Pager {
     pub per_page: i64,
     pub total: i64,
     pub pages: i64,
+    /// The list's URL with its filters, without the page (set with `linked`; pages only).
+    #[serde(skip)]
+    pub href: String,
 }
 
 impl Pager {
     pub fn new(params: &PageParams, total: i64) -> Self {
         let per_page = params.per_page();
         let pages = ((total + per_page - 1) / per_page).max(1);
-        Pager { page: params.page(), per_page, total, pages }
+        Pager { page: params.page(), per_page, total, pages, href: String::new() }
+    }
+    /// Where the pager's links point: `href` is the list URL with its query string (filters kept).
+    pub fn linked(mut self, href: impl Into<String>) -> Self {
+        self.href = href.into();
+        self
+    }
+    fn url(&self, page: i64) -> String {
+        let sep = if self.href.contains('?') { "&" } else { "?" };
+        format!("{}{sep}page={page}", self.href)
+    }
+    pub fn prev_url(&self) -> String {
+        self.url(self.page - 1)
+    }
+    pub fn next_url(&self) -> String {
+        self.url(self.page + 1)
     }
     pub fn has_prev(&self) -> bool {
         self.page > 1
@@ -100,5 +118,8 @@ mod tests {
         assert_eq!((pager.pages, pager.first_item(), pager.last_item()), (3, 21, 25));
         assert!(pager.has_prev() && !pager.has_next());
         assert_eq!(Pager::new(&PageParams::default(), 0).pages, 1);
+        let linked = pager.linked("/system/jobs?status=dead");
+        assert_eq!((linked.prev_url(), linked.next_url()), ("/system/jobs?status=dead&page=2".into(), "/system/jobs?status=dead&page=4".into()));
+        assert_eq!(Pager::new(&PageParams::default(), 0).linked("/billing").next_url(), "/billing?page=2");
     }
 }

@@ -32,7 +32,7 @@ async fn page(state: web::Data<AppState>, page: PageCtx, q: web::Query<PageParam
     let plan = state.plan(&page.ctx.plan_code).await?;
     let all = state.plans.all(&state.db).await?.to_vec();
     let (rows, total) = ledger::list(&mut conn, page.ctx.tenant_id, &q).await?;
-    render(&BillingPage { page, plan, plans: all, rows, pager: Pager::new(&q, total) })
+    render(&BillingPage { page, plan, plans: all, rows, pager: Pager::new(&q, total).linked("/billing") })
 }
 
 async fn api_ledger(state: web::Data<AppState>, ctx: crate::tenancy::TenantCtx, q: web::Query<PageParams>) -> AppResult<HttpResponse> {

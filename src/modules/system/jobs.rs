@@ -56,7 +56,6 @@ struct JobsPage {
     counts: Vec<(String, i64)>,
     rows: Vec<JobRow>,
     pager: Pager,
-    query: String,
 }
 
 #[derive(Template)]
@@ -73,10 +72,10 @@ async fn jobs_page(state: web::Data<AppState>, page: PageCtx, q: web::Query<Jobs
     let mut conn = state.db.get().await?;
     let (rows, total) = listing::list(&mut conn, scope, &filter, &q.page).await?;
     let counts = listing::counts(&mut conn, page.ctx.tenant_id).await?;
-    let pager = Pager::new(&q.page, total);
     let query = serde_urlencoded::to_string([("status", filter.status.as_str()), ("kind", filter.kind.as_str()), ("tenant", filter.tenant.as_str())])
         .unwrap_or_default();
-    render(&JobsPage { page, filter, statuses: STATUSES, kinds: crate::jobs::kinds::registry().kinds(), counts, rows, pager, query })
+    let pager = Pager::new(&q.page, total).linked(format!("/system/jobs?{query}"));
+    render(&JobsPage { page, filter, statuses: STATUSES, kinds: crate::jobs::kinds::registry().kinds(), counts, rows, pager })
 }
 
 async fn counts_fragment(state: web::Data<AppState>, ctx: TenantCtx) -> AppResult<HttpResponse> {
@@ -147,7 +146,8 @@ async fn ai_calls_page(state: web::Data<AppState>, page: PageCtx, q: web::Query<
     let (rows, total) = calls::list(&mut conn, page.ctx.tenant_id, &q.status, &q.page).await?;
     let totals = calls::daily_totals(&mut conn, page.ctx.tenant_id).await?;
     let rates = calls::rates(&mut conn).await?;
-    render(&AiCallsPage { page, status: q.status, rows, totals, pager: Pager::new(&q.page, total), rates, rate_errors: Default::default() })
+    let href = format!("/system/ai-calls?{}", serde_urlencoded::to_string([("status", q.status.as_str())]).unwrap_or_default());
+    render(&AiCallsPage { page, status: q.status, rows, totals, pager: Pager::new(&q.page, total).linked(href), rates, rate_errors: Default::default() })
 }
 
 async fn set_rate(state: web::Data<AppState>, page: PageCtx, form: web::Form<RateInput>) -> AppResult<HttpResponse> {
@@ -158,7 +158,8 @@ async fn set_rate(state: web::Data<AppState>, page: PageCtx, form: web::Form<Rat
             let (rows, total) = calls::list(&mut conn, page.ctx.tenant_id, "", &PageParams::default()).await?;
             let totals = calls::daily_totals(&mut conn, page.ctx.tenant_id).await?;
             let rates = calls::rates(&mut conn).await?;
-            let p = AiCallsPage { page, status: String::new(), rows, totals, pager: Pager::new(&PageParams::default(), total), rates, rate_errors: errors };
+            let pager = Pager::new(&PageParams::default(), total).linked("/system/ai-calls");
+            let p = AiCallsPage { page, status: String::new(), rows, totals, pager, rates, rate_errors: errors };
             crate::web::render_status(&p, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY)
         }
         Err(e) => Err(e),

@@ -86,7 +86,6 @@ struct SystemPage {
     actions: Vec<String>,
     rows: Vec<AuditEvent>,
     pager: Pager,
-    query: String,
 }
 
 #[derive(Template)]
@@ -94,7 +93,6 @@ struct SystemPage {
 struct AuditTable {
     rows: Vec<AuditEvent>,
     pager: Pager,
-    query: String,
 }
 
 #[derive(serde::Deserialize)]
@@ -123,13 +121,13 @@ async fn page(state: web::Data<AppState>, req: HttpRequest, page: PageCtx, q: we
     let q = q.into_inner();
     let mut conn = state.db.get().await?;
     let (rows, total) = audit::list(&mut conn, page.ctx.tenant_id, &q.filter, &q.page).await?;
-    let pager = Pager::new(&q.page, total);
-    let query = filter_query(&q.filter, pager.per_page);
+    let query = filter_query(&q.filter, q.page.per_page());
+    let pager = Pager::new(&q.page, total).linked(format!("/system?{query}"));
     if wants_fragment(&req) {
-        return render(&AuditTable { rows, pager, query });
+        return render(&AuditTable { rows, pager });
     }
     let actions = audit::actions(&mut conn, page.ctx.tenant_id).await?;
-    render(&SystemPage { page, filter: q.filter, actions, rows, pager, query })
+    render(&SystemPage { page, filter: q.filter, actions, rows, pager })
 }
 
 async fn api_list(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<ListQuery>) -> AppResult<HttpResponse> {
