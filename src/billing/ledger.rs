@@ -1,7 +1,7 @@
 //! The credit ledger: the only writer of credit balances. A tenant's balance is always Σ delta of its
 //! rows; `tenants.credits_balance` caches that sum and is updated in the same transaction as each row.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
@@ -69,7 +69,18 @@ pub async fn post_in_tx(conn: &mut AsyncPgConnection, tenant_id: i64, delta: i64
 /// Transactions that will post to the ledger and also lock other rows take this lock first, so they
 /// always lock in the same order (tenant, then the rest) and cannot deadlock each other.
 pub async fn lock_and_check(conn: &mut AsyncPgConnection, tenant_id: i64, amount: i64) -> AppResult<i64> {
-    let balance: i64 = tenants::table.find(tenant_id).select(tenants::credits_balance).for_update().first(conn).await?;
+    let (balance, cap): (i64, Option<i64>) =
+        tenants::table.find(tenant_id).select((tenants::credits_balance, tenants::monthly_credit_cap)).for_update().first(conn).await?;
+    if let Some(cap) = cap.filter(|_| amount > 0) {
+        let spent = spent_this_month(conn, tenant_id).await?;
+        if spent + amount > cap {
+            return Err(AppError::PaymentRequired(format!(
+                "This needs {amount} credit{} and would pass the workspace's monthly cap of {cap} ({spent} spent this month). \
+                 An owner can raise the cap on the Billing page.",
+                if amount == 1 { "" } else { "s" }
+            )));
+        }
+    }
     if balance < amount {
         return Err(AppError::PaymentRequired(format!(
             "This needs {amount} credit{} and the workspace has {balance}. Top up or upgrade on the Billing page.",
@@ -77,6 +88,37 @@ pub async fn lock_and_check(conn: &mut AsyncPgConnection, tenant_id: i64, amount
         )));
     }
     Ok(balance)
+}
+
+/// Credits spent by jobs since the start of this calendar month (UTC): reservations minus refunds and
+/// returned settlements.
+pub async fn spent_this_month(conn: &mut AsyncPgConnection, tenant_id: i64) -> AppResult<i64> {
+    let month_start = chrono::Utc::now().date_naive().with_day(1).expect("day 1 exists").and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+    let net: Option<i64> = credit_ledger::table
+        .filter(credit_ledger::tenant_id.eq(tenant_id))
+        .filter(credit_ledger::reason.eq_any([crate::jobs::queue::RESERVE, crate::jobs::queue::SETTLE, crate::jobs::queue::REFUND]))
+        .filter(credit_ledger::created_at.ge(month_start))
+        .select(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>("sum(delta)::bigint"))
+        .first(conn)
+        .await?;
+    Ok(-net.unwrap_or(0))
+}
+
+/// Sets or clears the monthly cap (owners only).
+pub async fn set_monthly_cap(state: &crate::app::AppState, ctx: &crate::tenancy::TenantCtx, cap: Option<i64>) -> AppResult<()> {
+    ctx.require(crate::auth::rbac::Perm::ManageBilling)?;
+    if let Some(c) = cap {
+        if !(0..=10_000_000).contains(&c) {
+            return Err(AppError::field("monthly_credit_cap", "Enter a whole number of credits from 0 to 10,000,000, or leave it empty for no cap"));
+        }
+    }
+    let mut conn = state.db.get().await?;
+    let who = crate::audit::Who::from(ctx);
+    diesel_async::AsyncConnection::transaction::<_, AppError, _>(&mut conn, async move |conn| {
+        diesel::update(tenants::table.find(who.tenant_id)).set(tenants::monthly_credit_cap.eq(cap)).execute(conn).await?;
+        crate::audit::record(conn, &who, "billing.monthly_cap_set", ("tenant", who.tenant_id.to_string()), serde_json::json!({ "cap": cap })).await
+    })
+    .await
 }
 
 /// Σ delta, straight from the rows (what the cached balance must always equal).

@@ -23,6 +23,7 @@ diesel::table! {
         stripe_subscription_id -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        monthly_credit_cap -> Nullable<Int8>,
     }
 }
 

@@ -352,3 +352,36 @@ async fn pooled_connections_end_forgotten_transactions() {
     let s: Setting = diesel::sql_query("SHOW idle_in_transaction_session_timeout").get_result(&mut conn).await.unwrap();
     assert_eq!(s.idle_in_transaction_session_timeout, "1min");
 }
+
+async fn put(b: &crate::harness::Browser, v: serde_json::Value) -> u16 {
+    b.api(reqwest::Method::PUT, "/api/billing/cap", Some(json!({ "monthly_credit_cap": v }))).await.status().as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_monthly_cap_refuses_work_that_would_pass_it() {
+    let app = with_workers(2, &[]).await;
+    let t = app.team("cap").await;
+    assert_eq!(put(&t.admin, json!(5)).await, 403, "owners only");
+    assert_eq!(put(&t.viewer, json!(5)).await, 403);
+    assert_eq!(put(&t.owner, json!(-1)).await, 422);
+    assert_eq!(put(&t.owner, json!("lots")).await, 400);
+    let r = t.owner.post_form("/billing/cap", &[("monthly_credit_cap", "abc")]).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("whole number"));
+    assert_eq!(t.owner.post_form("/billing/cap", &[("monthly_credit_cap", "5")]).await.status(), 303);
+
+    let first = enqueue(&app, probe(t.tenant_id, json!({}), 3)).await;
+    wait_status(&app, first, "succeeded", Duration::from_secs(10)).await;
+    let jobs_before = app.count("jobs").await;
+    let err = queue::enqueue(&app.state.db, probe(t.tenant_id, json!({}), 3)).await.unwrap_err();
+    assert!(matches!(err, igny8::error::AppError::PaymentRequired(ref m) if m.contains("monthly cap of 5 (3 spent this month)")), "{err:?}");
+    assert_eq!(app.count("jobs").await, jobs_before, "nothing queued");
+    // Refunded work does not count against the cap.
+    let failed = enqueue(&app, probe(t.tenant_id, json!({ "fatal": true }), 2)).await;
+    wait_status(&app, failed, "failed", Duration::from_secs(10)).await;
+    queue::enqueue(&app.state.db, probe(t.tenant_id, json!({}), 2)).await.expect("3 spent + 2 = 5 is within the cap");
+    assert!(t.owner.get("/billing").await.text().await.unwrap().contains("of a cap of <strong>5</strong>"));
+    // Clearing the cap lifts the limit.
+    assert_eq!(put(&t.owner, serde_json::Value::Null).await, 200);
+    queue::enqueue(&app.state.db, probe(t.tenant_id, json!({}), 3)).await.expect("no cap");
+}

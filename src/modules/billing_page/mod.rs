@@ -7,13 +7,19 @@ use crate::app::AppState;
 use crate::auth::rbac::Perm;
 use crate::billing::ledger::{self, LedgerRow};
 use crate::billing::plans::Plan;
-use crate::error::AppResult;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+use crate::db::schema::tenants;
+use crate::error::{AppError, AppResult};
 use crate::web::page::PageCtx;
 use crate::web::pagination::{PageParams, Pager};
-use crate::web::render;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/billing", web::get().to(page)).route("/api/billing/ledger", web::get().to(api_ledger));
+    cfg.route("/billing", web::get().to(page))
+        .route("/billing/cap", web::post().to(set_cap))
+        .route("/api/billing/ledger", web::get().to(api_ledger))
+        .route("/api/billing/cap", web::put().to(api_set_cap));
 }
 
 #[derive(Template)]
@@ -24,15 +30,65 @@ struct BillingPage {
     plans: Vec<Plan>,
     rows: Vec<LedgerRow>,
     pager: Pager,
+    cap: Option<i64>,
+    spent: i64,
+    cap_error: Option<String>,
 }
 
 async fn page(state: web::Data<AppState>, page: PageCtx, q: web::Query<PageParams>) -> AppResult<HttpResponse> {
+    show(&state, page, &q, None).await
+}
+
+async fn show(state: &AppState, page: PageCtx, q: &PageParams, cap_error: Option<String>) -> AppResult<HttpResponse> {
     page.ctx.require(Perm::ViewBilling)?;
     let mut conn = state.db.get().await?;
     let plan = state.plan(&page.ctx.plan_code).await?;
     let all = state.plans.all(&state.db).await?.to_vec();
-    let (rows, total) = ledger::list(&mut conn, page.ctx.tenant_id, &q).await?;
-    render(&BillingPage { page, plan, plans: all, rows, pager: Pager::new(&q, total).linked("/billing") })
+    let (rows, total) = ledger::list(&mut conn, page.ctx.tenant_id, q).await?;
+    let cap: Option<i64> = tenants::table.find(page.ctx.tenant_id).select(tenants::monthly_credit_cap).first(&mut conn).await?;
+    let spent = ledger::spent_this_month(&mut conn, page.ctx.tenant_id).await?;
+    let status = if cap_error.is_some() { actix_web::http::StatusCode::UNPROCESSABLE_ENTITY } else { actix_web::http::StatusCode::OK };
+    let p = BillingPage { page, plan, plans: all, rows, pager: Pager::new(q, total).linked("/billing"), cap, spent, cap_error };
+    crate::web::render_status(&p, status)
+}
+
+#[derive(serde::Deserialize)]
+struct CapForm {
+    #[serde(default)]
+    monthly_credit_cap: String,
+}
+
+/// Empty = no cap; otherwise a whole number.
+fn parse_cap(raw: &str) -> Result<Option<i64>, AppError> {
+    match raw.trim() {
+        "" => Ok(None),
+        t => t.parse().map(Some).map_err(|_| AppError::field("monthly_credit_cap", "Enter a whole number of credits, or leave it empty for no cap")),
+    }
+}
+
+async fn set_cap(state: web::Data<AppState>, page: PageCtx, form: web::Form<CapForm>) -> AppResult<HttpResponse> {
+    let result = match parse_cap(&form.monthly_credit_cap) {
+        Ok(cap) => ledger::set_monthly_cap(&state, &page.ctx, cap).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Ok(crate::web::redirect_with("/billing", Some(crate::web::Toast::success("Monthly cap saved")))),
+        Err(AppError::Validation(f)) => {
+            let msg = f.into_values().next();
+            show(&state, page, &PageParams::default(), msg).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct CapBody {
+    monthly_credit_cap: Option<i64>,
+}
+
+async fn api_set_cap(state: web::Data<AppState>, ctx: crate::tenancy::TenantCtx, body: web::Json<CapBody>) -> AppResult<HttpResponse> {
+    ledger::set_monthly_cap(&state, &ctx, body.monthly_credit_cap).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "monthly_credit_cap": body.monthly_credit_cap })))
 }
 
 async fn api_ledger(state: web::Data<AppState>, ctx: crate::tenancy::TenantCtx, q: web::Query<PageParams>) -> AppResult<HttpResponse> {

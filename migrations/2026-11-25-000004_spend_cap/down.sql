@@ -1,0 +1,1 @@
+ALTER TABLE tenants DROP COLUMN monthly_credit_cap;
