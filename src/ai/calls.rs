@@ -26,6 +26,13 @@ pub struct CallRecord<'a> {
     pub error: Option<String>,
 }
 
+impl<'a> CallRecord<'a> {
+    /// A call that took since `started` and ended with `error` (None = success); usage fields are 0.
+    pub fn finished(tenant_id: i64, job_id: Option<i64>, provider: &'a str, model: &'a str, operation: &'a str, started: std::time::Instant, error: Option<String>) -> Self {
+        CallRecord { tenant_id, job_id, provider, model, operation, tokens_in: 0, tokens_out: 0, images: 0, latency_ms: started.elapsed().as_millis() as i64, error }
+    }
+}
+
 /// Writes the row, pricing it from `model_rates` in the same statement. A logging failure must not
 /// fail the AI work itself, so it is only logged.
 pub async fn record(state: &AppState, rec: CallRecord<'_>) {

@@ -94,22 +94,9 @@ pub async fn chat(state: &AppState, tenant_id: i64, job_id: Option<i64>, req: Ch
         let started = Instant::now();
         let res = route.provider.chat(&req).await;
         let (tokens_in, tokens_out) = res.as_ref().map(|r| (r.tokens_in, r.tokens_out)).unwrap_or((0, 0));
-        calls::record(
-            state,
-            CallRecord {
-                tenant_id,
-                job_id,
-                provider: route.provider.name(),
-                model,
-                operation: "chat",
-                tokens_in,
-                tokens_out,
-                images: 0,
-                latency_ms: started.elapsed().as_millis() as i64,
-                error: res.as_ref().err().map(|e| e.to_string()),
-            },
-        )
-        .await;
+        let error = res.as_ref().err().map(|e| e.to_string());
+        let rec = CallRecord::finished(tenant_id, job_id, route.provider.name(), model, "chat", started, error);
+        calls::record(state, CallRecord { tokens_in, tokens_out, ..rec }).await;
         match res {
             Ok(r) => return Ok(r),
             Err(e) => {
@@ -134,21 +121,8 @@ pub async fn image(state: &AppState, tenant_id: i64, job_id: Option<i64>, req: I
     let req = ImageRequest { model: model.clone(), ..req };
     let started = Instant::now();
     let res = route.provider.generate(&req).await;
-    calls::record(
-        state,
-        CallRecord {
-            tenant_id,
-            job_id,
-            provider: route.provider.name(),
-            model: &model,
-            operation: "image",
-            tokens_in: 0,
-            tokens_out: 0,
-            images: res.is_ok() as i64,
-            latency_ms: started.elapsed().as_millis() as i64,
-            error: res.as_ref().err().map(|e| e.to_string()),
-        },
-    )
-    .await;
+    let error = res.as_ref().err().map(|e| e.to_string());
+    let rec = CallRecord::finished(tenant_id, job_id, route.provider.name(), &model, "image", started, error);
+    calls::record(state, CallRecord { images: res.is_ok() as i64, ..rec }).await;
     res
 }

@@ -248,9 +248,7 @@ pub struct ConnectionTest {
 /// Makes one tiny real call with the saved settings.
 pub async fn test_connection(state: &AppState, ctx: &TenantCtx) -> AppResult<ConnectionTest> {
     ctx.require(Perm::ManageSettings)?;
-    let mut conn = state.db.get().await?;
-    let s = load(&mut conn, ctx.tenant_id).await?;
-    drop(conn);
+    let s = state.ai_settings.get(state, ctx.tenant_id).await?;
     let mut req = super::ChatRequest::new("You are a connection test.", "Reply with the single word OK.");
     req.max_tokens = 16;
     req.temperature = 0.0;

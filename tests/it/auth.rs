@@ -140,3 +140,22 @@ async fn change_password_and_other_sessions_end() {
     assert_eq!(fresh.post_form("/login", &[("email", "eve@example.com"), ("password", PASSWORD)]).await.status(), 401);
     assert_eq!(fresh.post_form("/login", &[("email", "eve@example.com"), ("password", "a brand new pass")]).await.status(), 303);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_in_is_throttled_per_ip_across_emails() {
+    let app = TestApp::spawn_with(
+        &crate::harness::redis_url(),
+        std::collections::HashMap::from([("IGNY8_LOGIN_MAX_FAILURES_IP", "3".to_string())]),
+    )
+    .await;
+    app.signup("Fox", "fox@example.com", "Fox Co").await;
+    let b = app.browser();
+    for i in 0..3 {
+        let r = b.post_form("/login", &[("email", &format!("guess{i}@example.com")), ("password", "wrong password!")]).await;
+        assert_eq!(r.status(), 401);
+    }
+    // A fourth address from the same IP is refused before its password is even checked.
+    let r = b.post_form("/login", &[("email", "fox@example.com"), ("password", PASSWORD)]).await;
+    assert_eq!(r.status(), 429);
+    assert_eq!(app.count("sessions").await, 1, "only the sign-up's session exists");
+}

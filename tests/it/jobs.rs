@@ -385,3 +385,21 @@ async fn the_monthly_cap_refuses_work_that_would_pass_it() {
     assert_eq!(put(&t.owner, serde_json::Value::Null).await, 200);
     queue::enqueue(&app.state.db, probe(t.tenant_id, json!({}), 3)).await.expect("no cap");
 }
+
+/// A job running longer than its lease keeps it by renewal: a second instance never takes it over.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_running_job_renews_its_lease_so_nobody_takes_it_over() {
+    let lease = [("IGNY8_JOB_LEASE_SECS", "1")];
+    let a = with_workers(1, &lease).await;
+    let (owner, tid) = a.signup("Rex", "rex@example.com", "Rex Co").await;
+    let id = enqueue(&a, probe(tid, json!({ "sleep_ms": 3000 }), 1)).await;
+    wait_status(&a, id, "running", Duration::from_secs(10)).await;
+    let _b = a.replica(HashMap::from([("IGNY8_WORKERS", "2".to_string()), ("IGNY8_JOB_LEASE_SECS", "1".to_string())])).await;
+    let (_, attempts, _) = wait_status(&a, id, "succeeded", Duration::from_secs(15)).await;
+    assert_eq!(attempts, 1, "three lease lengths long, yet never reaped or re-run");
+    assert_eq!(probe_runs(&a, id).await, 1);
+    assert_eq!(ledger_of(&a, id).await, vec![("reserve".to_string(), -1), ("settle".to_string(), 0)]);
+    // The System page's live counters (polled by HTMX) show it.
+    let counts = owner.get("/system/jobs/counts").await.text().await.unwrap();
+    assert!(counts.contains("succeeded: 1") && !counts.contains("<html"), "{counts}");
+}
