@@ -26,6 +26,8 @@ pub enum AppError {
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
     PlanLimit(String),
     #[error("{message}")]
     TooManyRequests { message: String, retry_after_secs: u64 },
@@ -62,6 +64,7 @@ impl AppError {
             AppError::Validation(_) => "validation_failed",
             AppError::BadRequest(_) => "bad_request",
             AppError::Conflict(_) => "conflict",
+            AppError::PayloadTooLarge(_) => "too_large",
             AppError::PlanLimit(_) => "plan_limit",
             AppError::TooManyRequests { .. } => "rate_limited",
             AppError::PaymentRequired(_) => "insufficient_credits",
@@ -99,6 +102,7 @@ impl ResponseError for AppError {
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) | AppError::PlanLimit(_) => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PaymentRequired(_) => StatusCode::PAYMENT_REQUIRED,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

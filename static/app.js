@@ -50,6 +50,17 @@
     if (evt.target.classList && evt.target.classList.contains("copy")) evt.target.select();
   });
 
+  // Bulk selection: a header checkbox ticks every row checkbox of its form on this page; ticking
+  // "all matching" makes the ticked rows irrelevant, so they are cleared to avoid a mixed message.
+  document.addEventListener("change", function (evt) {
+    var t = evt.target;
+    if (!t.matches) return;
+    if (t.matches("[data-select-page]")) {
+      var table = t.closest("table");
+      if (table) table.querySelectorAll("input[name=ids]").forEach(function (b) { b.checked = t.checked; });
+    }
+  });
+
   fadeExisting();
   document.body.addEventListener("htmx:afterSettle", fadeExisting);
 })();

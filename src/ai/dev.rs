@@ -20,7 +20,9 @@ impl TextProvider for DevProvider {
         Box::pin(async move {
             let seed = &sha256_hex(&format!("{}\n{}", req.system, req.user))[..8];
             let topic: String = req.user.split_whitespace().take(8).collect::<Vec<_>>().join(" ");
-            let content = if req.json {
+            let content = if let Some(shaped) = shaped_answer(req) {
+                shaped
+            } else if req.json {
                 serde_json::json!({
                     "answer": format!("Offline dev provider answer about “{topic}”."),
                     "provider": "dev",
@@ -34,6 +36,48 @@ impl TextProvider for DevProvider {
             let tokens_out = (content.len() / 4) as i64;
             Ok(ChatResponse { content, finish_reason: "stop".into(), tokens_in, tokens_out, model: TEXT_MODEL.into() })
         })
+    }
+}
+
+/// Answers in the shape the planner's prompts ask for, so the pipeline can be clicked through offline.
+fn shaped_answer(req: &ChatRequest) -> Option<String> {
+    use crate::modules::planner::clustering::local;
+    use crate::modules::planner::prompts;
+    match req.purpose {
+        prompts::CLUSTER_PURPOSE => {
+            let items: Vec<local::Item> =
+                prompts::keywords_in(&req.user).iter().enumerate().map(|(i, k)| local::Item { id: i as i64, keyword: k.to_string(), volume: 0 }).collect();
+            let out = local::cluster(&items, &local::Options::default());
+            let name_of = |id: i64| items.get(id as usize).map(|i| i.keyword.clone()).unwrap_or_default();
+            let mut clusters: Vec<serde_json::Value> = out
+                .clusters
+                .iter()
+                .map(|c| serde_json::json!({ "name": c.name, "description": format!("Keywords about {}", c.name),
+                    "keywords": c.keyword_ids.iter().map(|id| name_of(*id)).collect::<Vec<_>>() }))
+                .collect();
+            clusters.extend(out.unclustered.iter().map(|id| serde_json::json!({ "name": name_of(*id), "description": "", "keywords": [name_of(*id)] })));
+            Some(serde_json::json!({ "clusters": clusters }).to_string())
+        }
+        prompts::IDEAS_PURPOSE => {
+            let (cluster, count) = prompts::ideas_request_in(&req.user);
+            let shapes = [("The complete guide to", "guide"), ("How to choose", "how_to"), ("10 things to know about", "listicle"), ("Comparing options for", "comparison"), ("An honest review of", "review"), ("Common mistakes with", "listicle"), ("What experts say about", "guide")];
+            let ideas: Vec<serde_json::Value> = shapes
+                .iter()
+                .cycle()
+                .take(count.clamp(1, 7))
+                .map(|(lead, structure)| serde_json::json!({
+                    "title": format!("{lead} {cluster}"),
+                    "description": format!("An article about {cluster} (offline dev provider)."),
+                    "content_type": "post",
+                    "structure": structure,
+                    "target_keywords": [cluster.to_lowercase()],
+                    "outline": [format!("What is {cluster}"), format!("Why {cluster} matters"), "How to get started".to_string(), "Frequently asked questions".to_string()],
+                    "estimated_words": 1500,
+                }))
+                .collect();
+            Some(serde_json::json!({ "ideas": ideas }).to_string())
+        }
+        _ => None,
     }
 }
 

@@ -26,11 +26,18 @@ pub struct ChatRequest {
     pub json: bool,
     pub max_tokens: u32,
     pub temperature: f32,
+    /// What the call is for (`chat`, `cluster_keywords`, `content_ideas`, …): logged as the AI call's
+    /// operation, and lets the offline dev provider answer in the shape the caller expects.
+    pub purpose: &'static str,
 }
 
 impl ChatRequest {
     pub fn new(system: impl Into<String>, user: impl Into<String>) -> Self {
-        ChatRequest { model: String::new(), system: system.into(), user: user.into(), json: false, max_tokens: 1024, temperature: 0.7 }
+        ChatRequest { model: String::new(), system: system.into(), user: user.into(), json: false, max_tokens: 1024, temperature: 0.7, purpose: "chat" }
+    }
+    pub fn purpose(mut self, purpose: &'static str) -> Self {
+        self.purpose = purpose;
+        self
     }
 }
 

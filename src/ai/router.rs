@@ -95,7 +95,7 @@ pub async fn chat(state: &AppState, tenant_id: i64, job_id: Option<i64>, req: Ch
         let res = route.provider.chat(&req).await;
         let (tokens_in, tokens_out) = res.as_ref().map(|r| (r.tokens_in, r.tokens_out)).unwrap_or((0, 0));
         let error = res.as_ref().err().map(|e| e.to_string());
-        let rec = CallRecord::finished(tenant_id, job_id, route.provider.name(), model, "chat", started, error);
+        let rec = CallRecord::finished(tenant_id, job_id, route.provider.name(), model, req.purpose, started, error);
         calls::record(state, CallRecord { tokens_in, tokens_out, ..rec }).await;
         match res {
             Ok(r) => return Ok(r),

@@ -170,7 +170,8 @@ diesel::joinable!(sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     plans, tenants, users, memberships, invitations, api_tokens, sessions, audit_events, credit_ledger, jobs, model_rates,
-    ai_settings, ai_calls,
+    ai_settings, ai_calls, clusters, keywords, content_ideas, tasks, keyword_imports, keyword_import_chunks,
+    keyword_import_rejects,
 );
 
 diesel::table! {
@@ -194,5 +195,126 @@ diesel::table! {
         started_at -> Nullable<Timestamptz>,
         finished_at -> Nullable<Timestamptz>,
         updated_at -> Timestamptz,
+        progress_done -> Int4,
+        progress_total -> Int4,
+    }
+}
+
+diesel::table! {
+    clusters (tenant_id, id) {
+        tenant_id -> Int8,
+        id -> Int8,
+        name -> Text,
+        description -> Text,
+        status -> Text,
+        source -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    keywords (tenant_id, id) {
+        tenant_id -> Int8,
+        id -> Int8,
+        keyword -> Text,
+        volume -> Nullable<Int4>,
+        difficulty -> Nullable<Int2>,
+        cpc -> Nullable<Float8>,
+        intent -> Nullable<Text>,
+        country -> Nullable<Text>,
+        sector -> Nullable<Text>,
+        cluster_id -> Nullable<Int8>,
+        status -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    content_ideas (tenant_id, id) {
+        tenant_id -> Int8,
+        id -> Int8,
+        cluster_id -> Nullable<Int8>,
+        title -> Text,
+        description -> Text,
+        content_type -> Text,
+        structure -> Text,
+        target_keywords -> Array<Text>,
+        outline -> Array<Text>,
+        estimated_words -> Int4,
+        status -> Text,
+        job_id -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    tasks (tenant_id, id) {
+        tenant_id -> Int8,
+        id -> Int8,
+        idea_id -> Nullable<Int8>,
+        cluster_id -> Nullable<Int8>,
+        title -> Text,
+        description -> Text,
+        content_type -> Text,
+        structure -> Text,
+        target_keywords -> Array<Text>,
+        outline -> Array<Text>,
+        word_count_goal -> Int4,
+        status -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    keyword_imports (tenant_id, id) {
+        tenant_id -> Int8,
+        id -> Int8,
+        filename -> Text,
+        size_bytes -> Int8,
+        status -> Text,
+        source -> Text,
+        delimiter -> Text,
+        headers -> Array<Text>,
+        mapping -> Jsonb,
+        preview -> Jsonb,
+        total_rows -> Int4,
+        good_rows -> Int4,
+        rejected_rows -> Int4,
+        existing_rows -> Int4,
+        processed_rows -> Int4,
+        bytes_done -> Int8,
+        on_existing -> Text,
+        inserted -> Int4,
+        updated -> Int4,
+        skipped -> Int4,
+        error -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    keyword_import_chunks (tenant_id, import_id, seq) {
+        tenant_id -> Int8,
+        import_id -> Int8,
+        seq -> Int4,
+        data -> Bytea,
+    }
+}
+
+diesel::table! {
+    keyword_import_rejects (tenant_id, import_id, line) {
+        tenant_id -> Int8,
+        import_id -> Int8,
+        line -> Int8,
+        kind -> Text,
+        keyword -> Text,
+        reason -> Text,
     }
 }

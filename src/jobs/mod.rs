@@ -5,9 +5,11 @@
 //! - `worker` — the in-process worker pool: claims in batches, runs handlers, renews leases, wakes on Redis,
 //!   polls without it, and shuts down gracefully.
 //! - `kinds` — the registry of job kinds and their handlers.
+//! - `progress` — done/total of a running job, for live progress bars.
 
 pub mod kinds;
 pub mod listing;
+pub mod progress;
 pub mod queue;
 pub mod worker;
 

@@ -3,6 +3,7 @@
 pub mod billing_page;
 pub mod coming;
 pub mod dashboard;
+pub mod planner;
 pub mod settings;
 pub mod system;
 pub mod team;

@@ -85,6 +85,13 @@ impl FromRequest for PageCtx {
     }
 }
 
+impl PageCtx {
+    /// For handlers that extracted a `TenantCtx` and decide late that they render a whole page.
+    pub fn from_ctx(req: &HttpRequest, ctx: TenantCtx) -> AppResult<PageCtx> {
+        build(req, ctx)
+    }
+}
+
 fn build(req: &HttpRequest, ctx: TenantCtx) -> AppResult<PageCtx> {
     let (user_email, is_system_admin) = match &ctx.actor {
         Actor::User { email, is_system_admin, .. } => (email.clone(), *is_system_admin),

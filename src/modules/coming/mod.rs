@@ -15,9 +15,6 @@ struct Upcoming {
 }
 
 const UPCOMING: &[Upcoming] = &[
-    Upcoming { path: "/planner/keywords", title: "Keywords", summary: "Import keyword CSVs (Ahrefs, Semrush, Search Console), filter 100,000 rows fast, and bulk-edit them." },
-    Upcoming { path: "/planner/clusters", title: "Clusters", summary: "Group keywords with AI or the free local clusterer, then merge, rename and plan them." },
-    Upcoming { path: "/planner/ideas", title: "Content ideas", summary: "Generate article ideas with outlines for a cluster and send them to the writer." },
     Upcoming { path: "/writer/tasks", title: "Writer tasks", summary: "AI articles with SEO meta, versions, and live progress per task." },
     Upcoming { path: "/writer/images", title: "Images", summary: "Featured and in-article images from OpenAI or Runware, with alt text." },
     Upcoming { path: "/thinker/prompts", title: "Prompts", summary: "The prompt library behind every AI step, with per-workspace overrides." },
@@ -40,8 +37,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     for u in UPCOMING {
         cfg.route(u.path, web::get().to(move |page: PageCtx| async move { show(page, u) }));
     }
-    cfg.route("/planner", web::get().to(|| async { crate::web::redirect_with("/planner/keywords", None) }))
-        .route("/writer", web::get().to(|| async { crate::web::redirect_with("/writer/tasks", None) }))
+    cfg.route("/writer", web::get().to(|| async { crate::web::redirect_with("/writer/tasks", None) }))
         .route("/thinker", web::get().to(|| async { crate::web::redirect_with("/thinker/prompts", None) }));
 }
 

@@ -1,0 +1,238 @@
+//! The planner's JSON API under /api/planner — the same services as the pages.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use super::clustering::{ai, service as clustering};
+use super::clusters::service::{self as clusters, ClusterFilter};
+use super::ideas::{generate, service as ideas};
+use super::import::store;
+use super::keywords::bulk::{self, BulkRequest};
+use super::keywords::export::{self, ExportSpec};
+use super::keywords::filter::KeywordFilter;
+use super::keywords::service::{self as kw, KeywordInput, Selection};
+use crate::app::AppState;
+use crate::auth::rbac::Perm;
+use crate::error::{AppError, AppResult};
+use crate::tenancy::TenantCtx;
+use crate::web::pagination::{PageParams, Pager};
+
+#[derive(Deserialize)]
+pub struct KeywordsQuery {
+    #[serde(flatten)]
+    filter: KeywordFilter,
+    #[serde(flatten)]
+    page: PageParams,
+}
+
+pub async fn keywords(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<KeywordsQuery>) -> AppResult<HttpResponse> {
+    ctx.require(Perm::ViewWorkspace)?;
+    let mut conn = state.db.get().await?;
+    let (rows, total) = kw::list(&mut conn, ctx.tenant_id, &q.filter, &q.page).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "keywords": rows, "pager": Pager::new(&q.page, total) })))
+}
+
+pub async fn keyword(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    ctx.require(Perm::ViewWorkspace)?;
+    let mut conn = state.db.get().await?;
+    Ok(HttpResponse::Ok().json(kw::get(&mut conn, ctx.tenant_id, *id).await?))
+}
+
+pub async fn create_keyword(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<KeywordInput>) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Created().json(kw::create(&state, &ctx, &body).await?))
+}
+
+pub async fn update_keyword(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, body: web::Json<KeywordInput>) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(kw::update(&state, &ctx, *id, &body).await?))
+}
+
+pub async fn delete_keyword(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    kw::delete(&state, &ctx, *id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `{"action": "delete|set_status|move|cluster_local|cluster_ai", "ids": [..] | "all": true + "filter": {..}, ...}`
+pub async fn keywords_bulk(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<BulkRequest>) -> AppResult<HttpResponse> {
+    let outcome = bulk::run(&state, &ctx, &body).await?;
+    let status = if matches!(outcome, bulk::BulkOutcome::Queued { .. }) { actix_web::http::StatusCode::ACCEPTED } else { actix_web::http::StatusCode::OK };
+    Ok(HttpResponse::build(status).json(serde_json::json!({ "result": outcome, "message": outcome.message() })))
+}
+
+pub async fn keywords_export(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<KeywordFilter>) -> AppResult<HttpResponse> {
+    ctx.require(Perm::ViewWorkspace)?;
+    Ok(export::response(state.db.clone(), ExportSpec { tenant_id: ctx.tenant_id, filter: q.into_inner(), ids: None }, "keywords.csv"))
+}
+
+#[derive(Deserialize)]
+pub struct ClusterBody {
+    /// local | ai
+    #[serde(default)]
+    mode: String,
+    #[serde(default)]
+    ids: Vec<i64>,
+    #[serde(default)]
+    all: bool,
+    #[serde(default)]
+    filter: KeywordFilter,
+    threshold: Option<f64>,
+    batch_size: Option<usize>,
+}
+
+/// Cluster keywords: locally (answers with the result) or with AI (answers 202 with the job).
+pub async fn cluster(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<ClusterBody>) -> AppResult<HttpResponse> {
+    let sel = if body.all { Selection::Matching(body.filter.clone()) } else { Selection::Ids(body.ids.clone()) };
+    match body.mode.as_str() {
+        "local" => Ok(HttpResponse::Ok().json(clustering::cluster_locally(&state, &ctx, &sel, body.threshold.unwrap_or(0.5)).await?)),
+        "ai" => {
+            let (job_id, n) = ai::enqueue(&state, &ctx, &sel, body.batch_size).await?;
+            Ok(HttpResponse::Accepted().json(serde_json::json!({ "job_id": job_id, "keywords": n, "credits": ai::price(n) })))
+        }
+        _ => Err(AppError::field("mode", "Mode is local or ai")),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ImportQuery {
+    #[serde(default)]
+    filename: String,
+}
+
+/// The CSV file is the request body (any content type); `?filename=` names it.
+pub async fn create_import(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<ImportQuery>, body: web::Payload) -> AppResult<HttpResponse> {
+    let name = if q.filename.trim().is_empty() { "upload.csv" } else { q.filename.as_str() };
+    let import = store::receive(&state, &ctx, name, body).await?;
+    Ok(HttpResponse::Accepted().json(import))
+}
+
+pub async fn import(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, q: web::Query<PageParams>) -> AppResult<HttpResponse> {
+    ctx.require(Perm::ViewWorkspace)?;
+    let mut conn = state.db.get().await?;
+    let import = store::get(&mut conn, ctx.tenant_id, *id).await?;
+    let (rejects, total) = store::rejects(&mut conn, ctx.tenant_id, *id, &q).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "import": import, "rejects": rejects, "pager": Pager::new(&q, total) })))
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmBody {
+    #[serde(default)]
+    on_existing: String,
+}
+
+pub async fn confirm_import(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, body: web::Json<ConfirmBody>) -> AppResult<HttpResponse> {
+    let on_existing = if body.on_existing.is_empty() { "skip" } else { body.on_existing.as_str() };
+    Ok(HttpResponse::Accepted().json(store::confirm(&state, &ctx, *id, on_existing).await?))
+}
+
+#[derive(Deserialize)]
+pub struct ClustersQuery {
+    #[serde(flatten)]
+    filter: ClusterFilter,
+    #[serde(flatten)]
+    page: PageParams,
+}
+
+pub async fn clusters_list(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<ClustersQuery>) -> AppResult<HttpResponse> {
+    ctx.require(Perm::ViewWorkspace)?;
+    let mut conn = state.db.get().await?;
+    let (rows, total) = clusters::list(&mut conn, ctx.tenant_id, &q.filter, &q.page).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "clusters": rows, "pager": Pager::new(&q.page, total) })))
+}
+
+pub async fn cluster_get(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    ctx.require(Perm::ViewWorkspace)?;
+    let mut conn = state.db.get().await?;
+    Ok(HttpResponse::Ok().json(clusters::get(&mut conn, ctx.tenant_id, *id).await?))
+}
+
+#[derive(Deserialize)]
+pub struct ClusterInput {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    status: String,
+}
+
+pub async fn cluster_create(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<ClusterInput>) -> AppResult<HttpResponse> {
+    let id = clusters::create(&state, &ctx, &body.name, &body.description).await?;
+    let mut conn = state.db.get().await?;
+    Ok(HttpResponse::Created().json(clusters::get(&mut conn, ctx.tenant_id, id).await?))
+}
+
+pub async fn cluster_update(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, body: web::Json<ClusterInput>) -> AppResult<HttpResponse> {
+    let status = if body.status.is_empty() { "active" } else { body.status.as_str() };
+    clusters::update(&state, &ctx, *id, &body.name, &body.description, status).await?;
+    let mut conn = state.db.get().await?;
+    Ok(HttpResponse::Ok().json(clusters::get(&mut conn, ctx.tenant_id, *id).await?))
+}
+
+pub async fn cluster_delete(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    match clusters::delete(&state, &ctx, &[*id]).await? {
+        0 => Err(AppError::NotFound),
+        _ => Ok(HttpResponse::NoContent().finish()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct MergeBody {
+    into: i64,
+}
+
+pub async fn cluster_merge(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, body: web::Json<MergeBody>) -> AppResult<HttpResponse> {
+    let moved = clusters::merge(&state, &ctx, *id, body.into).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "into": body.into, "keywords_moved": moved })))
+}
+
+#[derive(Deserialize)]
+pub struct IdeasBody {
+    cluster_ids: Vec<i64>,
+    count: Option<i64>,
+}
+
+pub async fn generate_ideas(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<IdeasBody>) -> AppResult<HttpResponse> {
+    let jobs = generate::enqueue(&state, &ctx, &body.cluster_ids, body.count.unwrap_or(5)).await?;
+    Ok(HttpResponse::Accepted().json(serde_json::json!({ "job_ids": jobs })))
+}
+
+#[derive(Deserialize)]
+pub struct IdeasQuery {
+    #[serde(flatten)]
+    filter: ideas::IdeaFilter,
+    #[serde(flatten)]
+    page: PageParams,
+}
+
+pub async fn ideas_list(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<IdeasQuery>) -> AppResult<HttpResponse> {
+    ctx.require(Perm::ViewWorkspace)?;
+    let mut conn = state.db.get().await?;
+    let (rows, total) = ideas::list(&mut conn, ctx.tenant_id, &q.filter, &q.page).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "ideas": rows, "pager": Pager::new(&q.page, total) })))
+}
+
+pub async fn idea_get(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    ctx.require(Perm::ViewWorkspace)?;
+    let mut conn = state.db.get().await?;
+    Ok(HttpResponse::Ok().json(ideas::get(&mut conn, ctx.tenant_id, *id).await?))
+}
+
+pub async fn idea_update(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, body: web::Json<ideas::IdeaInput>) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(ideas::update(&state, &ctx, *id, &body).await?))
+}
+
+pub async fn idea_delete(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    match ideas::delete(&state, &ctx, &[*id]).await? {
+        0 => Err(AppError::NotFound),
+        _ => Ok(HttpResponse::NoContent().finish()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct IdsBody {
+    ids: Vec<i64>,
+}
+
+pub async fn send_to_writer(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<IdsBody>) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Created().json(ideas::send_to_writer(&state, &ctx, &body.ids).await?))
+}
+

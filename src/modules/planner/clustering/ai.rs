@@ -1,0 +1,107 @@
+//! AI clustering as a job (`planner.cluster_ai`, 1 credit per 30 keywords): the keywords go to the model
+//! in batches of a configurable size; each answer is mapped back to ids (see `mapping`) and the clusters
+//! are written in the job's completion transaction, with the report kept as the job's result.
+
+use std::sync::Arc;
+
+use super::mapping::{Answer, Assigned, Report, map_answer};
+use super::service::{Written, load, write_assignments};
+use crate::ai::{ChatRequest, parse, router};
+use crate::app::AppState;
+use crate::audit::{self, Who};
+use crate::auth::rbac::Perm;
+use crate::error::{AppError, AppResult};
+use crate::jobs::queue::{self, ClaimedJob, Completion, JobError, NewJob};
+use crate::modules::planner::keywords::service::{self as kw, Selection};
+use crate::modules::planner::prompts;
+use crate::tenancy::TenantCtx;
+
+pub const JOB_KIND: &str = "planner.cluster_ai";
+pub const KEYWORDS_PER_CREDIT: i64 = 30;
+pub const AI_MAX: usize = 5_000;
+pub const DEFAULT_BATCH: usize = 100;
+
+/// Seed §8.4: 1 credit per 30 keywords, rounded up.
+pub fn price(keywords: usize) -> i64 {
+    (keywords as i64 + KEYWORDS_PER_CREDIT - 1) / KEYWORDS_PER_CREDIT
+}
+
+/// Queues AI clustering of the selection; the credits are reserved now (402 when short).
+pub async fn enqueue(state: &AppState, ctx: &TenantCtx, sel: &Selection, batch_size: Option<usize>) -> AppResult<(i64, usize)> {
+    ctx.require(Perm::EditContent)?;
+    let batch = batch_size.unwrap_or(DEFAULT_BATCH);
+    if !(10..=300).contains(&batch) {
+        return Err(AppError::field("batch_size", "Batch size is between 10 and 300 keywords per request"));
+    }
+    let mut conn = state.db.get().await?;
+    let ids = kw::selected_ids(&mut conn, ctx.tenant_id, sel).await?;
+    if ids.is_empty() {
+        return Err(AppError::BadRequest("Select the keywords to cluster".into()));
+    }
+    if ids.len() > AI_MAX {
+        return Err(AppError::BadRequest(format!(
+            "AI clustering takes up to {AI_MAX} keywords at a time ({} selected); narrow the filter or cluster locally",
+            ids.len()
+        )));
+    }
+    let n = ids.len();
+    let job = NewJob {
+        credits: price(n),
+        created_by: ctx.actor_label(),
+        max_attempts: 3,
+        ..NewJob::new(ctx.tenant_id, JOB_KIND, serde_json::json!({ "keyword_ids": ids, "batch_size": batch }))
+    };
+    let id = queue::enqueue(&state.db, job).await?;
+    crate::jobs::worker::wake(state).await;
+    Ok((id, n))
+}
+
+pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
+    let ids: Vec<i64> = job.payload.get("keyword_ids").and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default();
+    let batch = job.payload.get("batch_size").and_then(|v| v.as_u64()).unwrap_or(DEFAULT_BATCH as u64).clamp(10, 300) as usize;
+    let tenant_id = job.tenant_id;
+    let sent = {
+        let mut conn = state.db.get().await.map_err(|e| JobError::retry(e.to_string()))?;
+        load(&mut conn, tenant_id, &ids).await.map_err(|e| JobError::retry(e.to_string()))?
+    };
+    if sent.is_empty() {
+        return Err(JobError::Fatal("none of the keywords exist any more".into()));
+    }
+    let sent: Vec<(i64, String)> = sent.into_iter().map(|(id, k, _)| (id, k)).collect();
+    let batches: Vec<&[(i64, String)]> = sent.chunks(batch).collect();
+    let mut assigned: Vec<Assigned> = Vec::new();
+    let mut report = Report::default();
+    for (i, part) in batches.iter().enumerate() {
+        let words: Vec<&str> = part.iter().map(|(_, k)| k.as_str()).collect();
+        let mut req = ChatRequest::new(prompts::CLUSTER_SYSTEM, prompts::cluster_user(&words)).purpose(prompts::CLUSTER_PURPOSE);
+        req.json = true;
+        req.max_tokens = (part.len() as u32 * 24 + 400).min(16_000);
+        req.temperature = 0.2;
+        let res = router::chat(&state, tenant_id, Some(job.id), req).await?;
+        let answer: Answer = parse::json(&res)?;
+        let (a, r) = map_answer(part, &answer);
+        report.merge(r);
+        for cluster in a {
+            match assigned.iter_mut().find(|x| super::mapping::match_key(&x.name) == super::mapping::match_key(&cluster.name)) {
+                Some(x) => x.keyword_ids.extend(cluster.keyword_ids),
+                None => assigned.push(cluster),
+            }
+        }
+        crate::jobs::progress::report(&state.db, &job, (i + 1) as i32, batches.len() as i32).await;
+    }
+    let sent_count = sent.len();
+    let summary = serde_json::json!({ "keywords": sent_count, "clusters": assigned.len(), "report": &report });
+    let (job_id, result) = (job.id, summary.clone());
+    Ok(Completion {
+        result: summary,
+        effects: Some(Box::new(move |conn| {
+            Box::pin(async move {
+                let w: Written = write_assignments(conn, tenant_id, &assigned, "ai").await?;
+                let who = Who { tenant_id, user_id: None, label: format!("job #{job_id}"), ip: None };
+                let detail = serde_json::json!({ "written": w, "summary": result });
+                audit::record(conn, &who, "keyword.clustered_ai", ("job", job_id.to_string()), detail).await
+            })
+        })),
+        actual_credits: None,
+    })
+}

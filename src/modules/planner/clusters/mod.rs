@@ -1,0 +1,3 @@
+//! Clusters of keywords: list with figures, create, rename, merge, delete.
+
+pub mod service;

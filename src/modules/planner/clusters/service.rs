@@ -1,0 +1,262 @@
+//! Clusters: the list with its live figures (keywords, volume, difficulty, ideas), create, rename, merge,
+//! delete, and `ensure` — the one get-or-create both clusterers use.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamptz};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::audit::{self, Who};
+use crate::auth::rbac::Perm;
+use crate::db::schema::{clusters, content_ideas, keywords};
+use crate::db::{is_unique_violation, like_pattern};
+use crate::error::{AppError, AppResult};
+use crate::tenancy::TenantCtx;
+use crate::web::forms::Check;
+use crate::web::pagination::PageParams;
+
+#[derive(Debug, Clone, QueryableByName, Serialize)]
+pub struct ClusterRow {
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = Text)]
+    pub description: String,
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = Text)]
+    pub source: String,
+    #[diesel(sql_type = Timestamptz)]
+    pub created_at: DateTime<Utc>,
+    #[diesel(sql_type = BigInt)]
+    pub keyword_count: i64,
+    #[diesel(sql_type = BigInt)]
+    pub total_volume: i64,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Double>)]
+    pub avg_difficulty: Option<f64>,
+    #[diesel(sql_type = BigInt)]
+    pub ideas_count: i64,
+}
+
+impl ClusterRow {
+    pub fn avg_difficulty_label(&self) -> String {
+        self.avg_difficulty.map(|d| format!("{d:.0}")).unwrap_or_else(|| "—".into())
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default)]
+pub struct ClusterFilter {
+    pub q: String,
+    pub status: String,
+    pub sort: String,
+}
+
+pub const CLUSTER_SORTS: [&str; 6] = ["name", "keywords", "volume", "difficulty", "ideas", "created"];
+
+impl ClusterFilter {
+    pub fn to_query(&self) -> String {
+        let kept: Vec<(&str, &str)> =
+            [("q", &self.q), ("status", &self.status), ("sort", &self.sort)].into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k, v.as_str())).collect();
+        serde_urlencoded::to_string(kept).unwrap_or_default()
+    }
+    fn order_sql(&self) -> &'static str {
+        match self.sort.as_str() {
+            "name" => "lower(c.name), c.id",
+            "keywords" => "keyword_count DESC, c.id",
+            "difficulty" => "avg_difficulty DESC NULLS LAST, c.id",
+            "ideas" => "ideas_count DESC, c.id",
+            "created" => "c.created_at DESC, c.id DESC",
+            _ => "total_volume DESC, c.id",
+        }
+    }
+}
+
+const LIST_SQL: &str = "
+SELECT c.id, c.name, c.description, c.status, c.source, c.created_at,
+       COALESCE(k.n, 0) AS keyword_count, COALESCE(k.vol, 0) AS total_volume, k.avg_kd AS avg_difficulty,
+       COALESCE(i.n, 0) AS ideas_count
+FROM clusters c
+LEFT JOIN LATERAL (SELECT count(*) AS n, sum(volume)::bigint AS vol, avg(difficulty)::float8 AS avg_kd
+                   FROM keywords WHERE tenant_id = c.tenant_id AND cluster_id = c.id) k ON true
+LEFT JOIN LATERAL (SELECT count(*) AS n FROM content_ideas WHERE tenant_id = c.tenant_id AND cluster_id = c.id) i ON true
+WHERE c.tenant_id = $1 AND ($2 = '' OR c.name ILIKE $3) AND ($4 = '' OR c.status = $4) AND ($5 = 0 OR c.id = $5)";
+
+fn list_query(tenant_id: i64, f: &ClusterFilter, only: i64) -> diesel::query_builder::BoxedSqlQuery<'static, diesel::pg::Pg, diesel::query_builder::SqlQuery> {
+    let q = f.q.trim().to_string();
+    let status = if matches!(f.status.as_str(), "active" | "archived") { f.status.clone() } else { String::new() };
+    diesel::sql_query(format!("{LIST_SQL} ORDER BY {} LIMIT $6 OFFSET $7", f.order_sql()))
+        .into_boxed()
+        .bind::<BigInt, _>(tenant_id)
+        .bind::<Text, _>(q.clone())
+        .bind::<Text, _>(like_pattern(&q))
+        .bind::<Text, _>(status)
+        .bind::<BigInt, _>(only)
+}
+
+pub async fn list(conn: &mut AsyncPgConnection, tenant_id: i64, f: &ClusterFilter, page: &PageParams) -> AppResult<(Vec<ClusterRow>, i64)> {
+    let rows: Vec<ClusterRow> = list_query(tenant_id, f, 0).bind::<BigInt, _>(page.per_page()).bind::<BigInt, _>(page.offset()).load(conn).await?;
+    let mut total = clusters::table.filter(clusters::tenant_id.eq(tenant_id)).into_boxed();
+    if !f.q.trim().is_empty() {
+        total = total.filter(clusters::name.ilike(like_pattern(f.q.trim())));
+    }
+    if matches!(f.status.as_str(), "active" | "archived") {
+        total = total.filter(clusters::status.eq(f.status.clone()));
+    }
+    Ok((rows, total.count().get_result(conn).await?))
+}
+
+pub async fn get(conn: &mut AsyncPgConnection, tenant_id: i64, id: i64) -> AppResult<ClusterRow> {
+    let mut rows: Vec<ClusterRow> = list_query(tenant_id, &ClusterFilter::default(), id).bind::<BigInt, _>(1).bind::<BigInt, _>(0).load(conn).await?;
+    rows.pop().ok_or(AppError::NotFound)
+}
+
+/// Every cluster's id and name, by name (for "move to cluster" menus).
+pub async fn names(conn: &mut AsyncPgConnection, tenant_id: i64) -> AppResult<Vec<(i64, String)>> {
+    Ok(clusters::table
+        .filter(clusters::tenant_id.eq(tenant_id))
+        .order(clusters::name)
+        .select((clusters::id, clusters::name))
+        .limit(5_000)
+        .load(conn)
+        .await?)
+}
+
+#[derive(QueryableByName)]
+struct Ensured {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Bool)]
+    created: bool,
+}
+
+/// The cluster with this name (case-insensitively), created if missing. Returns (id, created).
+pub async fn ensure(conn: &mut AsyncPgConnection, tenant_id: i64, name: &str, description: &str, source: &str) -> AppResult<(i64, bool)> {
+    let name: String = name.trim().chars().take(200).collect();
+    let r: Ensured = diesel::sql_query(
+        "INSERT INTO clusters (tenant_id, name, description, source) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (tenant_id, lower(name)) DO UPDATE SET updated_at = now()
+         RETURNING id, (xmax = 0) AS created",
+    )
+    .bind::<BigInt, _>(tenant_id)
+    .bind::<Text, _>(&name)
+    .bind::<Text, _>(description)
+    .bind::<Text, _>(source)
+    .get_result(conn)
+    .await?;
+    Ok((r.id, r.created))
+}
+
+fn check_name(raw: &str) -> AppResult<String> {
+    let mut c = Check::new();
+    let name = c.text("name", raw, "Name", 1, 200);
+    c.finish()?;
+    Ok(name)
+}
+
+fn name_taken(e: diesel::result::Error, name: &str) -> AppError {
+    if is_unique_violation(&e) { AppError::field("name", format!("A cluster named “{name}” already exists")) } else { e.into() }
+}
+
+pub async fn create(state: &AppState, ctx: &TenantCtx, name: &str, description: &str) -> AppResult<i64> {
+    ctx.require(Perm::EditContent)?;
+    let name = check_name(name)?;
+    let description: String = description.trim().chars().take(2000).collect();
+    let (tenant_id, who) = (ctx.tenant_id, Who::from(ctx));
+    let mut conn = state.db.get().await?;
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        let id: i64 = diesel::insert_into(clusters::table)
+            .values((clusters::tenant_id.eq(tenant_id), clusters::name.eq(&name), clusters::description.eq(&description)))
+            .returning(clusters::id)
+            .get_result(conn)
+            .await
+            .map_err(|e| name_taken(e, &name))?;
+        audit::record(conn, &who, "cluster.created", ("cluster", id.to_string()), serde_json::json!({ "name": name })).await?;
+        Ok(id)
+    })
+    .await
+}
+
+/// Rename, describe, archive or reactivate.
+pub async fn update(state: &AppState, ctx: &TenantCtx, id: i64, name: &str, description: &str, status: &str) -> AppResult<()> {
+    ctx.require(Perm::EditContent)?;
+    let name = check_name(name)?;
+    if !matches!(status, "active" | "archived") {
+        return Err(AppError::field("status", "Status is active or archived"));
+    }
+    let description: String = description.trim().chars().take(2000).collect();
+    let (tenant_id, who, status) = (ctx.tenant_id, Who::from(ctx), status.to_string());
+    let mut conn = state.db.get().await?;
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        let before: String = clusters::table.filter(clusters::tenant_id.eq(tenant_id)).filter(clusters::id.eq(id)).select(clusters::name).first(conn).await?;
+        diesel::update(clusters::table.filter(clusters::tenant_id.eq(tenant_id)).filter(clusters::id.eq(id)))
+            .set((clusters::name.eq(&name), clusters::description.eq(&description), clusters::status.eq(&status), clusters::updated_at.eq(diesel::dsl::now)))
+            .execute(conn)
+            .await
+            .map_err(|e| name_taken(e, &name))?;
+        audit::record(conn, &who, "cluster.updated", ("cluster", id.to_string()), serde_json::json!({ "before": before, "name": name, "status": status })).await
+    })
+    .await
+}
+
+/// Moves `source`'s keywords and ideas into `target` and deletes `source`.
+pub async fn merge(state: &AppState, ctx: &TenantCtx, source: i64, target: i64) -> AppResult<i64> {
+    ctx.require(Perm::EditContent)?;
+    if source == target {
+        return Err(AppError::BadRequest("Choose two different clusters to merge".into()));
+    }
+    let (tenant_id, who) = (ctx.tenant_id, Who::from(ctx));
+    let mut conn = state.db.get().await?;
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        let found: Vec<(i64, String)> = clusters::table
+            .filter(clusters::tenant_id.eq(tenant_id))
+            .filter(clusters::id.eq_any([source, target]))
+            .select((clusters::id, clusters::name))
+            .for_update()
+            .load(conn)
+            .await?;
+        if found.len() != 2 {
+            return Err(AppError::NotFound);
+        }
+        let moved = diesel::update(keywords::table.filter(keywords::tenant_id.eq(tenant_id)).filter(keywords::cluster_id.eq(source)))
+            .set((keywords::cluster_id.eq(target), keywords::updated_at.eq(diesel::dsl::now)))
+            .execute(conn)
+            .await?;
+        diesel::update(content_ideas::table.filter(content_ideas::tenant_id.eq(tenant_id)).filter(content_ideas::cluster_id.eq(source)))
+            .set(content_ideas::cluster_id.eq(target))
+            .execute(conn)
+            .await?;
+        diesel::delete(clusters::table.filter(clusters::tenant_id.eq(tenant_id)).filter(clusters::id.eq(source))).execute(conn).await?;
+        let names: std::collections::HashMap<i64, String> = found.into_iter().collect();
+        let detail = serde_json::json!({ "from": names.get(&source), "into": names.get(&target), "keywords_moved": moved });
+        audit::record(conn, &who, "cluster.merged", ("cluster", target.to_string()), detail).await?;
+        Ok(moved as i64)
+    })
+    .await
+}
+
+/// Deletes clusters; their keywords become unclustered (status back to new), their ideas stay, unlinked.
+pub async fn delete(state: &AppState, ctx: &TenantCtx, ids: &[i64]) -> AppResult<usize> {
+    ctx.require(Perm::EditContent)?;
+    let (tenant_id, who, ids) = (ctx.tenant_id, Who::from(ctx), ids.to_vec());
+    let mut conn = state.db.get().await?;
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        diesel::update(keywords::table.filter(keywords::tenant_id.eq(tenant_id)).filter(keywords::cluster_id.eq_any(&ids)))
+            .set((keywords::cluster_id.eq(None::<i64>), keywords::status.eq("new"), keywords::updated_at.eq(diesel::dsl::now)))
+            .execute(conn)
+            .await?;
+        let names: Vec<String> = diesel::delete(clusters::table.filter(clusters::tenant_id.eq(tenant_id)).filter(clusters::id.eq_any(&ids)))
+            .returning(clusters::name)
+            .get_results(conn)
+            .await?;
+        if !names.is_empty() {
+            audit::record(conn, &who, "cluster.deleted", ("cluster", ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",")), serde_json::json!({ "names": names }))
+                .await?;
+        }
+        Ok(names.len())
+    })
+    .await
+}

@@ -1,0 +1,173 @@
+//! "Generate ideas" for a cluster as a job (`planner.ideas`, 1 credit per idea, 3–7 ideas). Ideas the
+//! model gets partly wrong are repaired where the intent is clear (unknown type → post) and dropped
+//! where not (no title); credits for ideas not delivered are returned.
+
+use std::sync::Arc;
+
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use serde::Deserialize;
+
+use super::service::{CONTENT_TYPES, IdeaInput, IdeaValues, STRUCTURES, validate};
+use crate::ai::{ChatRequest, parse, router};
+use crate::app::AppState;
+use crate::audit::{self, Who};
+use crate::auth::rbac::Perm;
+use crate::db::schema::{clusters, content_ideas, keywords};
+use crate::error::{AppError, AppResult};
+use crate::jobs::queue::{ClaimedJob, Completion, JobError, NewJob, enqueue_in_tx};
+use crate::modules::planner::prompts;
+use crate::tenancy::TenantCtx;
+use crate::web::forms::Check;
+
+pub const JOB_KIND: &str = "planner.ideas";
+pub const MIN_IDEAS: i64 = 3;
+pub const MAX_IDEAS: i64 = 7;
+
+/// Queues one job per cluster, all or none (one transaction, so a 402 leaves nothing queued).
+pub async fn enqueue(state: &AppState, ctx: &TenantCtx, cluster_ids: &[i64], count: i64) -> AppResult<Vec<i64>> {
+    ctx.require(Perm::EditContent)?;
+    if !(MIN_IDEAS..=MAX_IDEAS).contains(&count) {
+        return Err(AppError::field("count", format!("Ideas per cluster is between {MIN_IDEAS} and {MAX_IDEAS}")));
+    }
+    if cluster_ids.is_empty() {
+        return Err(AppError::BadRequest("Select the clusters to generate ideas for".into()));
+    }
+    let mut conn = state.db.get().await?;
+    let found: Vec<i64> = clusters::table
+        .filter(clusters::tenant_id.eq(ctx.tenant_id))
+        .filter(clusters::id.eq_any(cluster_ids))
+        .select(clusters::id)
+        .order(clusters::id)
+        .load(&mut conn)
+        .await?;
+    if found.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    let (tenant_id, label) = (ctx.tenant_id, ctx.actor_label());
+    // One reservation check for the whole request, so the 402 names the full price.
+    let ids = conn
+        .transaction::<_, AppError, _>(async move |conn| {
+            crate::billing::ledger::lock_and_check(conn, tenant_id, count * found.len() as i64).await?;
+            let mut ids = Vec::new();
+            for cid in found {
+                let job = NewJob {
+                    credits: count,
+                    created_by: label.clone(),
+                    max_attempts: 3,
+                    ..NewJob::new(tenant_id, JOB_KIND, serde_json::json!({ "cluster_id": cid, "count": count }))
+                };
+                ids.push(enqueue_in_tx(conn, &job).await?);
+            }
+            Ok(ids)
+        })
+        .await?;
+    crate::jobs::worker::wake(state).await;
+    Ok(ids)
+}
+
+#[derive(Debug, Deserialize)]
+struct Answer {
+    ideas: Vec<AnswerIdea>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct AnswerIdea {
+    title: String,
+    description: String,
+    content_type: String,
+    structure: String,
+    target_keywords: Vec<String>,
+    outline: Vec<String>,
+    estimated_words: Option<serde_json::Value>,
+}
+
+/// The model's idea through the same checks as the edit form, after repairing what has an obvious fix.
+fn usable(a: AnswerIdea) -> Option<IdeaValues> {
+    let kind = a.content_type.trim().to_lowercase();
+    let structure = a.structure.trim().to_lowercase().replace(['-', ' '], "_");
+    let words = a.estimated_words.and_then(|v| v.as_i64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))).unwrap_or(1500);
+    let input = IdeaInput {
+        title: a.title,
+        description: a.description.chars().take(2000).collect(),
+        content_type: if CONTENT_TYPES.contains(&kind.as_str()) { kind } else { "post".into() },
+        structure: if STRUCTURES.contains(&structure.as_str()) { structure } else { "guide".into() },
+        target_keywords: a.target_keywords.join("\n"),
+        outline: a.outline.join("\n"),
+        estimated_words: words.clamp(300, 10_000).to_string(),
+    };
+    let mut c = Check::new();
+    let values = validate(&mut c, &input);
+    c.errors.is_empty().then_some(values)
+}
+
+pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
+    let cluster_id = job.payload.get("cluster_id").and_then(|v| v.as_i64()).ok_or_else(|| JobError::Fatal("the job names no cluster".into()))?;
+    let count = job.payload.get("count").and_then(|v| v.as_i64()).unwrap_or(MIN_IDEAS).clamp(MIN_IDEAS, MAX_IDEAS) as usize;
+    let tenant_id = job.tenant_id;
+    let retry = |e: AppError| JobError::retry(e.to_string());
+    let (name, description, top) = {
+        let mut conn = state.db.get().await.map_err(|e| JobError::retry(e.to_string()))?;
+        let (name, description): (String, String) = clusters::table
+            .filter(clusters::tenant_id.eq(tenant_id))
+            .filter(clusters::id.eq(cluster_id))
+            .select((clusters::name, clusters::description))
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(|e| retry(e.into()))?
+            .ok_or_else(|| JobError::Fatal("the cluster was deleted".into()))?;
+        let top: Vec<String> = keywords::table
+            .filter(keywords::tenant_id.eq(tenant_id))
+            .filter(keywords::cluster_id.eq(cluster_id))
+            .order((keywords::volume.desc().nulls_last(), keywords::id))
+            .select(keywords::keyword)
+            .limit(20)
+            .load(&mut conn)
+            .await
+            .map_err(|e| retry(e.into()))?;
+        (name, description, top)
+    };
+    let mut req = ChatRequest::new(prompts::IDEAS_SYSTEM, prompts::ideas_user(&name, &description, &top, count)).purpose(prompts::IDEAS_PURPOSE);
+    req.json = true;
+    req.max_tokens = 600 * count as u32;
+    let res = router::chat(&state, tenant_id, Some(job.id), req).await?;
+    let answer: Answer = parse::json(&res)?;
+    let offered = answer.ideas.len();
+    let ideas: Vec<IdeaValues> = answer.ideas.into_iter().filter_map(usable).take(count).collect();
+    if ideas.is_empty() {
+        return Err(JobError::Fatal(format!("the model returned no usable ideas ({offered} offered)")));
+    }
+    let kept = ideas.len();
+    let job_id = job.id;
+    Ok(Completion {
+        result: serde_json::json!({ "cluster_id": cluster_id, "ideas": kept, "offered": offered, "asked": count }),
+        effects: Some(Box::new(move |conn| {
+            Box::pin(async move {
+                let rows: Vec<_> = ideas
+                    .iter()
+                    .map(|v| {
+                        (
+                            content_ideas::tenant_id.eq(tenant_id),
+                            content_ideas::cluster_id.eq(Some(cluster_id)),
+                            content_ideas::job_id.eq(Some(job_id)),
+                            content_ideas::title.eq(&v.title),
+                            content_ideas::description.eq(&v.description),
+                            content_ideas::content_type.eq(&v.content_type),
+                            content_ideas::structure.eq(&v.structure),
+                            content_ideas::target_keywords.eq(&v.target_keywords),
+                            content_ideas::outline.eq(&v.outline),
+                            content_ideas::estimated_words.eq(v.estimated_words),
+                        )
+                    })
+                    .collect();
+                diesel::insert_into(content_ideas::table).values(rows).execute(conn).await?;
+                let who = Who { tenant_id, user_id: None, label: format!("job #{job_id}"), ip: None };
+                audit::record(conn, &who, "idea.generated", ("cluster", cluster_id.to_string()), serde_json::json!({ "ideas": kept })).await
+            })
+        })),
+        // Seed §8.4: 1 credit per idea delivered; the rest of the reservation goes back.
+        actual_credits: Some(kept as i64),
+    })
+}

@@ -1,0 +1,148 @@
+//! Step two: write the analysed file's good rows in one transaction (all or nothing), a few thousand rows
+//! per statement. Existing keywords are skipped or updated as the user chose; progress is written through
+//! a second connection so the page can show it while the transaction is still open.
+
+use std::collections::HashSet;
+
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Bool, Float8, Int2, Int4, Nullable, Text};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+
+use super::analyze;
+use super::rows::{KeywordRow, dedupe_key};
+use super::scan::{ScanError, Scanner};
+use crate::audit::{self, Who};
+use crate::db::DbPool;
+use crate::db::schema::{keyword_import_chunks, keyword_imports};
+use crate::error::{AppError, AppResult};
+
+const BATCH: usize = 5_000;
+
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub struct Applied {
+    pub inserted: i32,
+    pub updated: i32,
+    pub skipped: i32,
+}
+
+const INSERT_SKIP: &str = "
+INSERT INTO keywords (tenant_id, keyword, volume, difficulty, cpc, intent, country, sector)
+SELECT $1, t.k, t.v, t.d, t.c, t.i, t.co, t.s
+FROM unnest($2::text[], $3::int4[], $4::int2[], $5::float8[], $6::text[], $7::text[], $8::text[]) AS t(k, v, d, c, i, co, s)
+ON CONFLICT (tenant_id, lower(keyword)) DO NOTHING
+RETURNING true AS inserted";
+
+/// Update mode: a value the file leaves empty keeps what the workspace had.
+const INSERT_UPDATE: &str = "
+INSERT INTO keywords (tenant_id, keyword, volume, difficulty, cpc, intent, country, sector)
+SELECT $1, t.k, t.v, t.d, t.c, t.i, t.co, t.s
+FROM unnest($2::text[], $3::int4[], $4::int2[], $5::float8[], $6::text[], $7::text[], $8::text[]) AS t(k, v, d, c, i, co, s)
+ON CONFLICT (tenant_id, lower(keyword)) DO UPDATE SET
+    volume = COALESCE(EXCLUDED.volume, keywords.volume),
+    difficulty = COALESCE(EXCLUDED.difficulty, keywords.difficulty),
+    cpc = COALESCE(EXCLUDED.cpc, keywords.cpc),
+    intent = COALESCE(EXCLUDED.intent, keywords.intent),
+    country = COALESCE(EXCLUDED.country, keywords.country),
+    sector = COALESCE(EXCLUDED.sector, keywords.sector),
+    updated_at = now()
+RETURNING (xmax = 0) AS inserted";
+
+#[derive(QueryableByName)]
+struct Written {
+    #[diesel(sql_type = Bool)]
+    inserted: bool,
+}
+
+async fn write_batch(conn: &mut AsyncPgConnection, tenant_id: i64, rows: &[KeywordRow], update: bool) -> AppResult<(i32, i32)> {
+    let written: Vec<Written> = diesel::sql_query(if update { INSERT_UPDATE } else { INSERT_SKIP })
+        .bind::<BigInt, _>(tenant_id)
+        .bind::<Array<Text>, _>(rows.iter().map(|r| r.keyword.as_str()).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Int4>>, _>(rows.iter().map(|r| r.volume).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Int2>>, _>(rows.iter().map(|r| r.difficulty).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Float8>>, _>(rows.iter().map(|r| r.cpc).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| r.intent).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| r.country.as_deref()).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| r.sector.as_deref()).collect::<Vec<_>>())
+        .load(conn)
+        .await?;
+    let inserted = written.iter().filter(|w| w.inserted).count() as i32;
+    Ok((inserted, written.len() as i32 - inserted))
+}
+
+/// Runs the import; idempotent (a re-run after a crash finds the import done, or redoes it whole).
+pub async fn run(pool: &DbPool, who: &Who, import_id: i64) -> Result<Applied, ScanError> {
+    let tenant_id = who.tenant_id;
+    let mut conn = pool.get().await?;
+    let progress_pool = pool.clone();
+    let who = Who { tenant_id, user_id: who.user_id, label: who.label.clone(), ip: who.ip.clone() };
+    let result = conn
+        .transaction::<_, ScanError, _>(async move |conn| {
+            let (status, on_existing): (String, String) = keyword_imports::table
+                .filter(keyword_imports::tenant_id.eq(tenant_id))
+                .filter(keyword_imports::id.eq(import_id))
+                .select((keyword_imports::status, keyword_imports::on_existing))
+                .for_update()
+                .first(conn)
+                .await?;
+            if status != "importing" {
+                return Err(ScanError::Db(AppError::Conflict(format!("import is {status}"))));
+            }
+            let update = on_existing == "update";
+            let mut scanner = Scanner::new(tenant_id, import_id);
+            let (mut applied, mut seen, mut batch, mut rows_read) = (Applied::default(), HashSet::new(), Vec::with_capacity(BATCH), 0i32);
+            while let Some(rows) = scanner.next(conn).await? {
+                for row in rows {
+                    rows_read += 1;
+                    // Invalid rows and repeats within the file were reported by the analysis; they are left out.
+                    if let Ok(r) = row.parsed {
+                        if seen.insert(dedupe_key(&r.keyword)) {
+                            batch.push(r);
+                        }
+                    }
+                    if batch.len() >= BATCH {
+                        add(&mut applied, write_batch(conn, tenant_id, &batch, update).await?, batch.len());
+                        batch.clear();
+                    }
+                }
+                if let Ok(mut pc) = progress_pool.get().await {
+                    analyze::progress(&mut pc, tenant_id, import_id, scanner.bytes as i64, rows_read).await.ok();
+                }
+            }
+            if !batch.is_empty() {
+                add(&mut applied, write_batch(conn, tenant_id, &batch, update).await?, batch.len());
+            }
+            diesel::update(keyword_imports::table.filter(keyword_imports::tenant_id.eq(tenant_id)).filter(keyword_imports::id.eq(import_id)))
+                .set((
+                    keyword_imports::status.eq("done"),
+                    keyword_imports::inserted.eq(applied.inserted),
+                    keyword_imports::updated.eq(applied.updated),
+                    keyword_imports::skipped.eq(applied.skipped),
+                    keyword_imports::bytes_done.eq(scanner.bytes as i64),
+                    keyword_imports::processed_rows.eq(rows_read),
+                    keyword_imports::finished_at.eq(diesel::dsl::now),
+                    keyword_imports::updated_at.eq(diesel::dsl::now),
+                ))
+                .execute(conn)
+                .await?;
+            drop_chunks(conn, tenant_id, import_id).await?;
+            audit::record(conn, &who, "keyword_import.finished", ("keyword_import", import_id.to_string()), serde_json::to_value(applied).unwrap_or_default())
+                .await?;
+            Ok(applied)
+        })
+        .await;
+    result
+}
+
+fn add(total: &mut Applied, (inserted, updated): (i32, i32), batch_len: usize) {
+    total.inserted += inserted;
+    total.updated += updated;
+    total.skipped += batch_len as i32 - inserted - updated;
+}
+
+/// The stored file is not needed once an import has finished or failed.
+pub async fn drop_chunks(conn: &mut AsyncPgConnection, tenant_id: i64, import_id: i64) -> AppResult<()> {
+    diesel::delete(keyword_import_chunks::table.filter(keyword_import_chunks::tenant_id.eq(tenant_id)).filter(keyword_import_chunks::import_id.eq(import_id)))
+        .execute(conn)
+        .await?;
+    Ok(())
+}

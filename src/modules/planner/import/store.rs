@@ -1,0 +1,277 @@
+//! Import records: receiving an upload into chunks, reading an import's state and rejects, and asking
+//! for the two steps (analyse, apply) as jobs.
+
+use actix_web::web::Bytes;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use futures_util::{Stream, StreamExt};
+use serde::Serialize;
+
+use super::csv_stream::sniff;
+use crate::app::AppState;
+use crate::audit::{self, Who};
+use crate::auth::rbac::Perm;
+use crate::db::schema::{keyword_import_chunks, keyword_import_rejects, keyword_imports};
+use crate::error::{AppError, AppResult};
+use crate::jobs::queue::{NewJob, enqueue_in_tx};
+use crate::tenancy::TenantCtx;
+use crate::web::pagination::PageParams;
+
+/// Largest upload accepted (a 100,000-row export is about 5 MB).
+pub const MAX_BYTES: usize = 20 * 1024 * 1024;
+/// Stored chunk size: the most of a file any step holds in memory at once.
+pub const CHUNK_BYTES: usize = 1024 * 1024;
+pub const JOB_KIND: &str = "planner.import";
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = keyword_imports)]
+pub struct Import {
+    pub id: i64,
+    pub filename: String,
+    pub size_bytes: i64,
+    pub status: String,
+    pub source: String,
+    pub delimiter: String,
+    pub headers: Vec<String>,
+    pub mapping: serde_json::Value,
+    pub preview: serde_json::Value,
+    pub total_rows: i32,
+    pub good_rows: i32,
+    pub rejected_rows: i32,
+    pub existing_rows: i32,
+    pub processed_rows: i32,
+    pub bytes_done: i64,
+    pub on_existing: String,
+    pub inserted: i32,
+    pub updated: i32,
+    pub skipped: i32,
+    pub error: Option<String>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl Import {
+    pub fn is_running(&self) -> bool {
+        matches!(self.status.as_str(), "uploading" | "analyzing" | "importing")
+    }
+    /// Percentage of the file the running step has read.
+    pub fn percent(&self) -> i64 {
+        if self.size_bytes <= 0 { 0 } else { (self.bytes_done * 100 / self.size_bytes).clamp(0, 100) }
+    }
+    /// Preview rows as (field, value) lists for the table.
+    pub fn preview_rows(&self) -> Vec<serde_json::Map<String, serde_json::Value>> {
+        self.preview.as_array().map(|a| a.iter().filter_map(|v| v.as_object().cloned()).collect()).unwrap_or_default()
+    }
+    /// Preview rows as cells in the table's column order.
+    pub fn preview_cells(&self) -> Vec<Vec<String>> {
+        const KEYS: [&str; 8] = ["line", "keyword", "volume", "difficulty", "cpc", "intent", "country", "sector"];
+        self.preview_rows()
+            .iter()
+            .map(|r| {
+                KEYS.iter()
+                    .map(|k| match r.get(*k) {
+                        Some(serde_json::Value::String(s)) => s.clone(),
+                        Some(serde_json::Value::Null) | None => String::new(),
+                        Some(v) => v.to_string(),
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+    pub fn mapped(&self) -> Vec<(String, String)> {
+        let Some(m) = self.mapping.as_object() else { return vec![] };
+        m.iter()
+            .filter_map(|(field, col)| {
+                let i = col.as_u64()? as usize;
+                Some((field.clone(), self.headers.get(i).cloned().unwrap_or_else(|| format!("column {}", i + 1))))
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = keyword_import_rejects)]
+pub struct Reject {
+    pub line: i64,
+    pub kind: String,
+    pub keyword: String,
+    pub reason: String,
+}
+
+pub async fn get(conn: &mut AsyncPgConnection, tenant_id: i64, id: i64) -> AppResult<Import> {
+    Ok(keyword_imports::table
+        .filter(keyword_imports::tenant_id.eq(tenant_id))
+        .filter(keyword_imports::id.eq(id))
+        .select(Import::as_select())
+        .first(conn)
+        .await?)
+}
+
+pub async fn recent(conn: &mut AsyncPgConnection, tenant_id: i64, limit: i64) -> AppResult<Vec<Import>> {
+    Ok(keyword_imports::table
+        .filter(keyword_imports::tenant_id.eq(tenant_id))
+        .order(keyword_imports::created_at.desc())
+        .select(Import::as_select())
+        .limit(limit)
+        .load(conn)
+        .await?)
+}
+
+/// Rejected rows in file order, a page at a time, with the total.
+pub async fn rejects(conn: &mut AsyncPgConnection, tenant_id: i64, id: i64, page: &PageParams) -> AppResult<(Vec<Reject>, i64)> {
+    let base = keyword_import_rejects::table.filter(keyword_import_rejects::tenant_id.eq(tenant_id)).filter(keyword_import_rejects::import_id.eq(id));
+    let rows = base.order(keyword_import_rejects::line).select(Reject::as_select()).limit(page.per_page()).offset(page.offset()).load(conn).await?;
+    let total = base.count().get_result(conn).await?;
+    Ok((rows, total))
+}
+
+fn clean_filename(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("").trim();
+    let cleaned: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
+    if cleaned.is_empty() { "upload.csv".into() } else { cleaned }
+}
+
+/// Stores an upload as it arrives and queues its analysis. Too large, empty or not text → a clear error
+/// and nothing kept.
+pub async fn receive<S, E>(state: &AppState, ctx: &TenantCtx, filename: &str, mut body: S) -> AppResult<Import>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    ctx.require(Perm::EditContent)?;
+    let mut conn = state.db.get().await?;
+    let tenant_id = ctx.tenant_id;
+    let id: i64 = diesel::insert_into(keyword_imports::table)
+        .values((
+            keyword_imports::tenant_id.eq(tenant_id),
+            keyword_imports::filename.eq(clean_filename(filename)),
+            keyword_imports::created_by.eq(ctx.actor_label()),
+        ))
+        .returning(keyword_imports::id)
+        .get_result(&mut conn)
+        .await?;
+    let stored = store_chunks(&mut conn, tenant_id, id, &mut body).await;
+    let size = match stored {
+        Ok(size) => size,
+        Err(e) => {
+            // Nothing of a refused upload stays behind (chunks go with the row).
+            diesel::delete(keyword_imports::table.filter(keyword_imports::tenant_id.eq(tenant_id)).filter(keyword_imports::id.eq(id)))
+                .execute(&mut conn)
+                .await?;
+            return Err(e);
+        }
+    };
+    let who = Who::from(ctx);
+    let job = NewJob { created_by: ctx.actor_label(), max_attempts: 3, ..NewJob::new(tenant_id, JOB_KIND, serde_json::json!({ "import_id": id, "phase": "analyze" })) };
+    let name = clean_filename(filename);
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        diesel::update(keyword_imports::table.filter(keyword_imports::tenant_id.eq(tenant_id)).filter(keyword_imports::id.eq(id)))
+            .set((keyword_imports::status.eq("analyzing"), keyword_imports::size_bytes.eq(size as i64), keyword_imports::updated_at.eq(diesel::dsl::now)))
+            .execute(conn)
+            .await?;
+        enqueue_in_tx(conn, &job).await?;
+        audit::record(conn, &who, "keyword_import.uploaded", ("keyword_import", id.to_string()), serde_json::json!({ "filename": name, "bytes": size })).await
+    })
+    .await?;
+    crate::jobs::worker::wake(state).await;
+    get(&mut conn, tenant_id, id).await
+}
+
+async fn store_chunks<S, E>(conn: &mut AsyncPgConnection, tenant_id: i64, id: i64, body: &mut S) -> AppResult<usize>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK_BYTES);
+    let (mut total, mut seq) = (0usize, 0i32);
+    while let Some(part) = body.next().await {
+        let part = part.map_err(|e| AppError::BadRequest(format!("The upload was interrupted: {e}")))?;
+        total += part.len();
+        if total > MAX_BYTES {
+            return Err(AppError::PayloadTooLarge(format!(
+                "The file is larger than {} MB. Split it into smaller files (a 100,000-keyword export is about 5 MB).",
+                MAX_BYTES / (1024 * 1024)
+            )));
+        }
+        buf.extend_from_slice(&part);
+        if seq == 0 && buf.len() >= 64 * 1024 {
+            check_first(&buf)?;
+        }
+        while buf.len() >= CHUNK_BYTES {
+            let rest = buf.split_off(CHUNK_BYTES);
+            insert_chunk(conn, tenant_id, id, seq, &buf).await?;
+            seq += 1;
+            buf = rest;
+        }
+    }
+    if total == 0 || (seq == 0 && buf.iter().all(|b| b.is_ascii_whitespace())) {
+        return Err(AppError::BadRequest("The file is empty. Choose a CSV file with a keyword column.".into()));
+    }
+    if seq == 0 {
+        check_first(&buf)?;
+    }
+    if !buf.is_empty() {
+        insert_chunk(conn, tenant_id, id, seq, &buf).await?;
+    }
+    Ok(total)
+}
+
+/// Refuses binary files (PDF, Excel, images…) before they are stored.
+fn check_first(bytes: &[u8]) -> AppResult<()> {
+    sniff(&bytes[..bytes.len().min(64 * 1024)]).map(|_| ()).map_err(|e| AppError::BadRequest(e.to_string()))
+}
+
+async fn insert_chunk(conn: &mut AsyncPgConnection, tenant_id: i64, id: i64, seq: i32, data: &[u8]) -> AppResult<()> {
+    diesel::insert_into(keyword_import_chunks::table)
+        .values((
+            keyword_import_chunks::tenant_id.eq(tenant_id),
+            keyword_import_chunks::import_id.eq(id),
+            keyword_import_chunks::seq.eq(seq),
+            keyword_import_chunks::data.eq(data),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The user's go-ahead after the preview: queue the import with their choice for existing keywords.
+pub async fn confirm(state: &AppState, ctx: &TenantCtx, id: i64, on_existing: &str) -> AppResult<Import> {
+    ctx.require(Perm::EditContent)?;
+    if !matches!(on_existing, "skip" | "update") {
+        return Err(AppError::BadRequest("Choose whether existing keywords are skipped or updated".into()));
+    }
+    let mut conn = state.db.get().await?;
+    let tenant_id = ctx.tenant_id;
+    let who = Who::from(ctx);
+    let job = NewJob { created_by: ctx.actor_label(), max_attempts: 3, ..NewJob::new(tenant_id, JOB_KIND, serde_json::json!({ "import_id": id, "phase": "apply" })) };
+    let on_existing = on_existing.to_string();
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        let status: String = keyword_imports::table
+            .filter(keyword_imports::tenant_id.eq(tenant_id))
+            .filter(keyword_imports::id.eq(id))
+            .select(keyword_imports::status)
+            .for_update()
+            .first(conn)
+            .await?;
+        if status != "ready" {
+            return Err(AppError::Conflict(format!("This import is {status}; only an analysed import can be started")));
+        }
+        diesel::update(keyword_imports::table.filter(keyword_imports::tenant_id.eq(tenant_id)).filter(keyword_imports::id.eq(id)))
+            .set((
+                keyword_imports::status.eq("importing"),
+                keyword_imports::on_existing.eq(&on_existing),
+                keyword_imports::bytes_done.eq(0),
+                keyword_imports::processed_rows.eq(0),
+                keyword_imports::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await?;
+        enqueue_in_tx(conn, &job).await?;
+        audit::record(conn, &who, "keyword_import.started", ("keyword_import", id.to_string()), serde_json::json!({ "on_existing": on_existing })).await
+    })
+    .await?;
+    crate::jobs::worker::wake(state).await;
+    get(&mut conn, tenant_id, id).await
+}

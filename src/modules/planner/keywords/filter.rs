@@ -1,0 +1,192 @@
+//! The keywords list's filters and sort, as they travel in the URL: parsed leniently (a hand-edited URL
+//! shows the list, never an error), applied as one boxed query that the page, the API, the export and
+//! "all N matching" bulk actions share — so they always agree on which rows match.
+
+use diesel::dsl::{And, Eq as SqlEq, IntoBoxed, LeftJoinOn, Nullable as SqlNullable};
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::db::like_pattern;
+use crate::db::schema::{clusters, keywords};
+use crate::modules::planner::import::rows::INTENTS;
+
+pub const STATUSES: [&str; 3] = ["new", "clustered", "archived"];
+pub const SORTS: [&str; 11] = ["keyword", "volume", "difficulty", "cpc", "intent", "country", "sector", "cluster", "status", "created", "id"];
+pub const PAGE_SIZES: [i64; 4] = [25, 50, 100, 200];
+
+/// Filters as typed in the URL; every field optional, kept as text so bad values are ignored, not fatal.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default)]
+pub struct KeywordFilter {
+    pub q: String,
+    pub status: String,
+    /// A cluster id, or "none" for unclustered keywords.
+    pub cluster: String,
+    pub intent: String,
+    pub country: String,
+    pub sector: String,
+    pub kd_min: String,
+    pub kd_max: String,
+    pub vol_min: String,
+    pub vol_max: String,
+    pub sort: String,
+    pub dir: String,
+}
+
+fn num(s: &str) -> Option<i64> {
+    s.trim().replace(',', "").parse().ok()
+}
+
+impl KeywordFilter {
+    pub fn sort_key(&self) -> &str {
+        if SORTS.contains(&self.sort.as_str()) { &self.sort } else { "created" }
+    }
+    /// Descending unless asked otherwise; keyword and names read best A→Z by default.
+    pub fn descending(&self) -> bool {
+        match self.dir.as_str() {
+            "asc" => false,
+            "desc" => true,
+            _ => !matches!(self.sort_key(), "keyword" | "intent" | "country" | "sector" | "cluster" | "status"),
+        }
+    }
+    pub fn cluster_id(&self) -> Option<i64> {
+        num(&self.cluster)
+    }
+    pub fn is_empty(&self) -> bool {
+        let mut plain = self.clone();
+        plain.sort.clear();
+        plain.dir.clear();
+        plain == KeywordFilter::default()
+    }
+
+    /// The filter as a query string (empty fields left out), for links, the pager and export.
+    pub fn to_query(&self) -> String {
+        let pairs = [
+            ("q", &self.q),
+            ("status", &self.status),
+            ("cluster", &self.cluster),
+            ("intent", &self.intent),
+            ("country", &self.country),
+            ("sector", &self.sector),
+            ("kd_min", &self.kd_min),
+            ("kd_max", &self.kd_max),
+            ("vol_min", &self.vol_min),
+            ("vol_max", &self.vol_max),
+            ("sort", &self.sort),
+            ("dir", &self.dir),
+        ];
+        let kept: Vec<(&str, &str)> = pairs.iter().filter(|(_, v)| !v.trim().is_empty()).map(|(k, v)| (*k, v.trim())).collect();
+        serde_urlencoded::to_string(kept).unwrap_or_default()
+    }
+
+    /// The query string with this column as the sort (toggling direction when it already is).
+    pub fn sort_link(&self, column: &str) -> String {
+        let mut f = self.clone();
+        let dir = if self.sort_key() == column { if self.descending() { "asc" } else { "desc" } } else { "" };
+        f.sort = column.to_string();
+        f.dir = dir.to_string();
+        f.to_query()
+    }
+
+    /// "▲"/"▼" beside the sorted column's heading.
+    pub fn sort_mark(&self, column: &str) -> &'static str {
+        match (self.sort_key() == column, self.descending()) {
+            (false, _) => "",
+            (true, true) => " ▼",
+            (true, false) => " ▲",
+        }
+    }
+}
+
+pub type JoinedKeywords =
+    LeftJoinOn<keywords::table, clusters::table, And<SqlEq<clusters::tenant_id, keywords::tenant_id>, SqlEq<SqlNullable<clusters::id>, keywords::cluster_id>>>;
+pub type KeywordQuery<'a> = IntoBoxed<'a, JoinedKeywords, Pg>;
+
+/// The tenant's keywords with their cluster, narrowed by the filter (no order, no limit).
+pub fn matching<'a>(tenant_id: i64, f: &KeywordFilter) -> KeywordQuery<'a> {
+    let mut q = keywords::table
+        .left_join(clusters::table.on(clusters::tenant_id.eq(keywords::tenant_id).and(clusters::id.nullable().eq(keywords::cluster_id))))
+        .filter(keywords::tenant_id.eq(tenant_id))
+        .into_boxed();
+    let text = f.q.trim();
+    if !text.is_empty() {
+        q = q.filter(keywords::keyword.ilike(like_pattern(text)));
+    }
+    if STATUSES.contains(&f.status.as_str()) {
+        q = q.filter(keywords::status.eq(f.status.clone()));
+    }
+    if f.cluster == "none" {
+        q = q.filter(keywords::cluster_id.is_null());
+    } else if let Some(id) = f.cluster_id() {
+        q = q.filter(keywords::cluster_id.eq(id));
+    }
+    if INTENTS.contains(&f.intent.as_str()) {
+        q = q.filter(keywords::intent.eq(f.intent.clone()));
+    }
+    let country = f.country.trim().to_uppercase();
+    if country.len() == 2 {
+        q = q.filter(keywords::country.eq(country));
+    }
+    let sector = f.sector.trim();
+    if !sector.is_empty() {
+        q = q.filter(keywords::sector.ilike(like_pattern(sector)));
+    }
+    if let Some(v) = num(&f.kd_min) {
+        q = q.filter(keywords::difficulty.ge(v.clamp(0, 100) as i16));
+    }
+    if let Some(v) = num(&f.kd_max) {
+        q = q.filter(keywords::difficulty.le(v.clamp(0, 100) as i16));
+    }
+    if let Some(v) = num(&f.vol_min) {
+        q = q.filter(keywords::volume.ge(v.clamp(0, i32::MAX as i64) as i32));
+    }
+    if let Some(v) = num(&f.vol_max) {
+        q = q.filter(keywords::volume.le(v.clamp(0, i32::MAX as i64) as i32));
+    }
+    q
+}
+
+/// Adds the chosen order, with the id as a tie-breaker so pages never overlap or skip rows.
+pub fn ordered<'a>(q: KeywordQuery<'a>, f: &KeywordFilter) -> KeywordQuery<'a> {
+    macro_rules! by {
+        ($col:expr) => {
+            if f.descending() { q.order_by(($col.desc().nulls_last(), keywords::id.desc())) } else { q.order_by(($col.asc().nulls_last(), keywords::id.asc())) }
+        };
+    }
+    match f.sort_key() {
+        "keyword" => {
+            if f.descending() {
+                q.order_by((diesel::dsl::sql::<diesel::sql_types::Text>("lower(keywords.keyword)").desc(), keywords::id.desc()))
+            } else {
+                q.order_by((diesel::dsl::sql::<diesel::sql_types::Text>("lower(keywords.keyword)").asc(), keywords::id.asc()))
+            }
+        }
+        "volume" => by!(keywords::volume),
+        "difficulty" => by!(keywords::difficulty),
+        "cpc" => by!(keywords::cpc),
+        "intent" => by!(keywords::intent),
+        "country" => by!(keywords::country),
+        "sector" => by!(keywords::sector),
+        "cluster" => by!(clusters::name.nullable()),
+        "status" => by!(keywords::status),
+        "id" => by!(keywords::id),
+        _ => by!(keywords::created_at),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_string_round_trip_and_sort_toggle() {
+        let f: KeywordFilter = serde_urlencoded::from_str("q=shoe&kd_min=10&sort=volume&page=2").unwrap();
+        assert_eq!(f.to_query(), "q=shoe&kd_min=10&sort=volume");
+        assert!(f.descending());
+        assert_eq!(f.sort_link("volume"), "q=shoe&kd_min=10&sort=volume&dir=asc");
+        assert_eq!(f.sort_link("keyword"), "q=shoe&kd_min=10&sort=keyword");
+        assert_eq!(KeywordFilter { sort: "bogus".into(), ..Default::default() }.sort_key(), "created");
+        assert!(KeywordFilter { sort: "volume".into(), ..Default::default() }.is_empty());
+    }
+}

@@ -1,0 +1,334 @@
+//! Keywords: list, add, edit, delete and the bulk actions. Pages, API and the other planner services
+//! call these; field rules come from `import::rows`, the one place keyword fields are validated.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+
+use super::filter::{self, KeywordFilter, STATUSES};
+use crate::app::AppState;
+use crate::audit::{self, Who};
+use crate::auth::rbac::Perm;
+use crate::db::is_unique_violation;
+use crate::db::schema::{clusters, keywords};
+use crate::error::{AppError, AppResult};
+use crate::modules::planner::import::rows;
+use crate::tenancy::TenantCtx;
+use crate::web::forms::Check;
+use crate::web::pagination::PageParams;
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = keywords)]
+pub struct Keyword {
+    pub id: i64,
+    pub keyword: String,
+    pub volume: Option<i32>,
+    pub difficulty: Option<i16>,
+    pub cpc: Option<f64>,
+    pub intent: Option<String>,
+    pub country: Option<String>,
+    pub sector: Option<String>,
+    pub cluster_id: Option<i64>,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A row of the list: the keyword and its cluster's name.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeywordRow {
+    #[serde(flatten)]
+    pub keyword: Keyword,
+    pub cluster_name: Option<String>,
+}
+
+impl KeywordRow {
+    /// Badge colour band for the difficulty (easy < 30, medium < 60, hard < 80, very hard).
+    pub fn difficulty_band(&self) -> &'static str {
+        match self.keyword.difficulty {
+            None => "none",
+            Some(d) if d < 30 => "easy",
+            Some(d) if d < 60 => "medium",
+            Some(d) if d < 80 => "hard",
+            Some(_) => "very-hard",
+        }
+    }
+}
+
+/// One page of the filtered, sorted list and the number of rows matching.
+pub async fn list(conn: &mut AsyncPgConnection, tenant_id: i64, f: &KeywordFilter, page: &PageParams) -> AppResult<(Vec<KeywordRow>, i64)> {
+    let rows: Vec<(Keyword, Option<String>)> = filter::ordered(filter::matching(tenant_id, f), f)
+        .select((Keyword::as_select(), clusters::name.nullable()))
+        .limit(page.per_page())
+        .offset(page.offset())
+        .load(conn)
+        .await?;
+    let total: i64 = filter::matching(tenant_id, f).count().get_result(conn).await?;
+    Ok((rows.into_iter().map(|(keyword, cluster_name)| KeywordRow { keyword, cluster_name }).collect(), total))
+}
+
+pub async fn get(conn: &mut AsyncPgConnection, tenant_id: i64, id: i64) -> AppResult<Keyword> {
+    Ok(keywords::table.filter(keywords::tenant_id.eq(tenant_id)).filter(keywords::id.eq(id)).select(Keyword::as_select()).first(conn).await?)
+}
+
+/// Text or a number: JSON callers send `"volume": 1200`, forms send text.
+fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    })
+}
+
+/// A keyword as typed in the form or sent to the API.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct KeywordInput {
+    pub keyword: String,
+    #[serde(deserialize_with = "text_or_number")]
+    pub volume: String,
+    #[serde(deserialize_with = "text_or_number")]
+    pub difficulty: String,
+    #[serde(deserialize_with = "text_or_number")]
+    pub cpc: String,
+    pub intent: String,
+    pub country: String,
+    pub sector: String,
+    /// A cluster id, or empty for none.
+    #[serde(deserialize_with = "text_or_number")]
+    pub cluster_id: String,
+    pub status: String,
+}
+
+impl From<&Keyword> for KeywordInput {
+    fn from(k: &Keyword) -> Self {
+        KeywordInput {
+            keyword: k.keyword.clone(),
+            volume: k.volume.map(|v| v.to_string()).unwrap_or_default(),
+            difficulty: k.difficulty.map(|v| v.to_string()).unwrap_or_default(),
+            cpc: k.cpc.map(|v| format!("{v:.2}")).unwrap_or_default(),
+            intent: k.intent.clone().unwrap_or_default(),
+            country: k.country.clone().unwrap_or_default(),
+            sector: k.sector.clone().unwrap_or_default(),
+            cluster_id: k.cluster_id.map(|v| v.to_string()).unwrap_or_default(),
+            status: k.status.clone(),
+        }
+    }
+}
+
+#[derive(AsChangeset, Insertable)]
+#[diesel(table_name = keywords, treat_none_as_null = true)]
+struct KeywordValues {
+    keyword: String,
+    volume: Option<i32>,
+    difficulty: Option<i16>,
+    cpc: Option<f64>,
+    intent: Option<String>,
+    country: Option<String>,
+    sector: Option<String>,
+    cluster_id: Option<i64>,
+    status: String,
+}
+
+/// Field-by-field validation into the values to write; the cluster must be the tenant's own.
+async fn validate(conn: &mut AsyncPgConnection, tenant_id: i64, input: &KeywordInput) -> AppResult<KeywordValues> {
+    let mut c = Check::new();
+    let keyword = field(&mut c, "keyword", rows::keyword(&input.keyword)).unwrap_or_default();
+    let volume = field(&mut c, "volume", rows::volume(&input.volume)).flatten();
+    let difficulty = field(&mut c, "difficulty", rows::difficulty(&input.difficulty)).flatten();
+    let cpc = field(&mut c, "cpc", rows::cpc(&input.cpc)).flatten();
+    let intent = field(&mut c, "intent", rows::intent(&input.intent)).flatten().map(str::to_string);
+    let country = field(&mut c, "country", rows::country(&input.country)).flatten();
+    let sector = field(&mut c, "sector", rows::sector(&input.sector)).flatten();
+    let cluster_id = match input.cluster_id.trim() {
+        "" | "none" => None,
+        raw => match raw.parse::<i64>() {
+            Ok(id) if cluster_exists(conn, tenant_id, id).await? => Some(id),
+            _ => {
+                c.fail("cluster_id", "Choose one of this workspace's clusters");
+                None
+            }
+        },
+    };
+    let status = match input.status.trim() {
+        "" => if cluster_id.is_some() { "clustered" } else { "new" }.to_string(),
+        s if STATUSES.contains(&s) => s.to_string(),
+        s => {
+            c.fail("status", format!("Status “{s}” is not one of new, clustered, archived"));
+            String::new()
+        }
+    };
+    c.finish()?;
+    Ok(KeywordValues { keyword, volume, difficulty, cpc, intent, country, sector, cluster_id, status })
+}
+
+/// A field's value, or its message beside the field.
+fn field<T>(c: &mut Check, name: &str, r: Result<T, String>) -> Option<T> {
+    r.map_err(|m| c.fail(name, capitalise(&m))).ok()
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
+pub async fn cluster_exists(conn: &mut AsyncPgConnection, tenant_id: i64, id: i64) -> AppResult<bool> {
+    let n: i64 = clusters::table.filter(clusters::tenant_id.eq(tenant_id)).filter(clusters::id.eq(id)).count().get_result(conn).await?;
+    Ok(n == 1)
+}
+
+fn duplicate(e: diesel::result::Error, keyword: &str) -> AppError {
+    if is_unique_violation(&e) {
+        let mut c = Check::new();
+        c.fail("keyword", format!("“{keyword}” is already in this workspace"));
+        AppError::Validation(c.errors)
+    } else {
+        e.into()
+    }
+}
+
+pub async fn create(state: &AppState, ctx: &TenantCtx, input: &KeywordInput) -> AppResult<Keyword> {
+    ctx.require(Perm::EditContent)?;
+    let mut conn = state.db.get().await?;
+    let values = validate(&mut conn, ctx.tenant_id, input).await?;
+    let who = Who::from(ctx);
+    let tenant_id = ctx.tenant_id;
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        let text = values.keyword.clone();
+        let kw: Keyword = diesel::insert_into(keywords::table)
+            .values((keywords::tenant_id.eq(tenant_id), values))
+            .returning(Keyword::as_returning())
+            .get_result(conn)
+            .await
+            .map_err(|e| duplicate(e, &text))?;
+        audit::record(conn, &who, "keyword.created", ("keyword", kw.id.to_string()), serde_json::json!({ "keyword": kw.keyword })).await?;
+        Ok(kw)
+    })
+    .await
+}
+
+pub async fn update(state: &AppState, ctx: &TenantCtx, id: i64, input: &KeywordInput) -> AppResult<Keyword> {
+    ctx.require(Perm::EditContent)?;
+    let mut conn = state.db.get().await?;
+    let before = get(&mut conn, ctx.tenant_id, id).await?;
+    let values = validate(&mut conn, ctx.tenant_id, input).await?;
+    let who = Who::from(ctx);
+    let tenant_id = ctx.tenant_id;
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        let text = values.keyword.clone();
+        let kw: Keyword = diesel::update(keywords::table.filter(keywords::tenant_id.eq(tenant_id)).filter(keywords::id.eq(id)))
+            .set((values, keywords::updated_at.eq(diesel::dsl::now)))
+            .returning(Keyword::as_returning())
+            .get_result(conn)
+            .await
+            .map_err(|e| duplicate(e, &text))?;
+        let detail = serde_json::json!({ "before": KeywordInput::from(&before), "after": KeywordInput::from(&kw) });
+        audit::record(conn, &who, "keyword.updated", ("keyword", id.to_string()), detail).await?;
+        Ok(kw)
+    })
+    .await
+}
+
+pub async fn delete(state: &AppState, ctx: &TenantCtx, id: i64) -> AppResult<()> {
+    bulk(state, ctx, &Selection::Ids(vec![id]), &BulkAction::Delete).await.and_then(|n| if n == 0 { Err(AppError::NotFound) } else { Ok(()) })
+}
+
+/// Which keywords a bulk action applies to: ticked rows, or every row matching the current filter.
+#[derive(Debug, Clone)]
+pub enum Selection {
+    Ids(Vec<i64>),
+    Matching(KeywordFilter),
+}
+
+/// Most rows one bulk action touches (a whole large workspace fits).
+pub const BULK_MAX: i64 = 200_000;
+
+/// The selected ids that belong to the tenant, in the filter's order.
+pub async fn selected_ids(conn: &mut AsyncPgConnection, tenant_id: i64, sel: &Selection) -> AppResult<Vec<i64>> {
+    match sel {
+        Selection::Ids(ids) => {
+            let mut found = Vec::with_capacity(ids.len());
+            for chunk in ids.chunks(10_000) {
+                let part: Vec<i64> = keywords::table
+                    .filter(keywords::tenant_id.eq(tenant_id))
+                    .filter(keywords::id.eq_any(chunk))
+                    .select(keywords::id)
+                    .order(keywords::id)
+                    .load(conn)
+                    .await?;
+                found.extend(part);
+            }
+            Ok(found)
+        }
+        Selection::Matching(f) => Ok(filter::ordered(filter::matching(tenant_id, f), f).select(keywords::id).limit(BULK_MAX).load(conn).await?),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum BulkAction {
+    Delete,
+    SetStatus(String),
+    /// Into a cluster, or out of any (None).
+    MoveTo(Option<i64>),
+}
+
+impl BulkAction {
+    fn audit_name(&self) -> &'static str {
+        match self {
+            BulkAction::Delete => "keyword.bulk_deleted",
+            BulkAction::SetStatus(_) => "keyword.bulk_status",
+            BulkAction::MoveTo(_) => "keyword.bulk_moved",
+        }
+    }
+}
+
+/// Applies the action to the selection in one transaction with one audit row; returns rows changed.
+pub async fn bulk(state: &AppState, ctx: &TenantCtx, sel: &Selection, action: &BulkAction) -> AppResult<usize> {
+    ctx.require(Perm::EditContent)?;
+    let mut conn = state.db.get().await?;
+    let tenant_id = ctx.tenant_id;
+    if let BulkAction::SetStatus(s) = action {
+        if !STATUSES.contains(&s.as_str()) {
+            return Err(AppError::BadRequest(format!("Status “{s}” is not one of new, clustered, archived")));
+        }
+    }
+    if let BulkAction::MoveTo(Some(cid)) = action {
+        if !cluster_exists(&mut conn, tenant_id, *cid).await? {
+            return Err(AppError::BadRequest("Choose one of this workspace's clusters".into()));
+        }
+    }
+    let ids = selected_ids(&mut conn, tenant_id, sel).await?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let who = Who::from(ctx);
+    let action = action.clone();
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        let n = apply_in_tx(conn, tenant_id, &ids, &action).await?;
+        let detail = serde_json::json!({ "count": n, "action": format!("{action:?}"), "first_ids": &ids[..ids.len().min(20)] });
+        audit::record(conn, &who, action.audit_name(), ("keyword", format!("{n} keywords")), detail).await?;
+        Ok(n)
+    })
+    .await
+}
+
+/// The action's writes, for callers already in a transaction (clustering moves keywords this way too).
+pub async fn apply_in_tx(conn: &mut AsyncPgConnection, tenant_id: i64, ids: &[i64], action: &BulkAction) -> AppResult<usize> {
+    let mut n = 0;
+    for chunk in ids.chunks(10_000) {
+        let target = keywords::table.filter(keywords::tenant_id.eq(tenant_id)).filter(keywords::id.eq_any(chunk));
+        n += match action {
+            BulkAction::Delete => diesel::delete(target).execute(conn).await?,
+            BulkAction::SetStatus(s) => diesel::update(target).set((keywords::status.eq(s), keywords::updated_at.eq(diesel::dsl::now))).execute(conn).await?,
+            BulkAction::MoveTo(cid) => {
+                let status = if cid.is_some() { "clustered" } else { "new" };
+                diesel::update(target)
+                    .set((keywords::cluster_id.eq(cid), keywords::status.eq(status), keywords::updated_at.eq(diesel::dsl::now)))
+                    .execute(conn)
+                    .await?
+            }
+        };
+    }
+    Ok(n)
+}

@@ -1,0 +1,156 @@
+//! Clusters pages: the list with its figures and bulk actions, and one cluster with its keywords.
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+use crate::app::AppState;
+use crate::auth::rbac::Perm;
+use crate::error::{AppError, AppResult};
+use crate::modules::planner::clusters::service::{self, CLUSTER_SORTS, ClusterFilter, ClusterRow};
+use crate::modules::planner::ideas::generate;
+use crate::modules::planner::keywords::filter::KeywordFilter;
+use crate::modules::planner::keywords::service::{self as kw, KeywordRow};
+use crate::tenancy::TenantCtx;
+use crate::web::page::PageCtx;
+use crate::web::pagination::{PageParams, Pager};
+use crate::web::{Toast, redirect_with, render};
+
+#[derive(serde::Deserialize)]
+pub struct ListQuery {
+    #[serde(flatten)]
+    filter: ClusterFilter,
+    #[serde(flatten)]
+    page: PageParams,
+}
+
+#[derive(Template)]
+#[template(path = "planner/clusters.html")]
+struct ClustersPage {
+    page: PageCtx,
+    filter: ClusterFilter,
+    rows: Vec<ClusterRow>,
+    pager: Pager,
+    sorts: [&'static str; 6],
+}
+
+impl ClustersPage {
+    fn can_edit(&self) -> bool {
+        self.page.can(&Perm::EditContent)
+    }
+}
+
+pub async fn list(state: web::Data<AppState>, page: PageCtx, q: web::Query<ListQuery>) -> AppResult<HttpResponse> {
+    page.ctx.require(Perm::ViewWorkspace)?;
+    let q = q.into_inner();
+    let mut conn = state.db.get().await?;
+    let (rows, total) = service::list(&mut conn, page.ctx.tenant_id, &q.filter, &q.page).await?;
+    let pager = Pager::new(&q.page, total).linked(format!("/planner/clusters?{}", q.filter.to_query()));
+    render(&ClustersPage { page, filter: q.filter, rows, pager, sorts: CLUSTER_SORTS })
+}
+
+#[derive(serde::Deserialize)]
+pub struct ClusterForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    status: String,
+}
+
+fn toast_error(back: &str, e: AppError) -> AppResult<HttpResponse> {
+    match e {
+        AppError::Validation(f) => Ok(redirect_with(back, Some(Toast::error(f.values().cloned().collect::<Vec<_>>().join("; "))))),
+        e @ (AppError::BadRequest(_) | AppError::Conflict(_) | AppError::PaymentRequired(_)) => Ok(redirect_with(back, Some(Toast::error(e.to_string())))),
+        e => Err(e),
+    }
+}
+
+pub async fn create(state: web::Data<AppState>, ctx: TenantCtx, form: web::Form<ClusterForm>) -> AppResult<HttpResponse> {
+    match service::create(&state, &ctx, &form.name, &form.description).await {
+        Ok(id) => Ok(redirect_with(&format!("/planner/clusters/{id}"), Some(Toast::success("Cluster created")))),
+        Err(e) => toast_error("/planner/clusters", e),
+    }
+}
+
+/// Bulk from the list: `action` = ideas | delete, `ids` repeated, `count` ideas per cluster.
+pub async fn bulk(state: web::Data<AppState>, ctx: TenantCtx, body: web::Bytes) -> AppResult<HttpResponse> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|e| AppError::BadRequest(format!("The form could not be read: {e}")))?;
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let ids: Vec<i64> = pairs.iter().filter(|(k, _)| k == "ids").filter_map(|(_, v)| v.parse().ok()).collect();
+    let back = "/planner/clusters";
+    if ids.is_empty() {
+        return Ok(redirect_with(back, Some(Toast::error("Select at least one cluster"))));
+    }
+    let result = match get("action").as_str() {
+        "ideas" => generate::enqueue(&state, &ctx, &ids, get("count").trim().parse().unwrap_or(5))
+            .await
+            .map(|jobs| format!("Generating ideas for {} cluster{}", jobs.len(), if jobs.len() == 1 { "" } else { "s" })),
+        "delete" => service::delete(&state, &ctx, &ids).await.map(|n| format!("{n} cluster{} deleted; their keywords are unclustered", if n == 1 { "" } else { "s" })),
+        _ => Err(AppError::BadRequest("Choose an action".into())),
+    };
+    match result {
+        Ok(msg) => Ok(redirect_with(back, Some(Toast::success(msg)))),
+        Err(e) => toast_error(back, e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "planner/cluster.html")]
+struct ClusterPage {
+    page: PageCtx,
+    cluster: ClusterRow,
+    others: Vec<(i64, String)>,
+    keywords: Vec<KeywordRow>,
+    pager: Pager,
+}
+
+impl ClusterPage {
+    fn can_edit(&self) -> bool {
+        self.page.can(&Perm::EditContent)
+    }
+}
+
+pub async fn show(state: web::Data<AppState>, page: PageCtx, id: web::Path<i64>, q: web::Query<PageParams>) -> AppResult<HttpResponse> {
+    page.ctx.require(Perm::ViewWorkspace)?;
+    let mut conn = state.db.get().await?;
+    let cluster = service::get(&mut conn, page.ctx.tenant_id, *id).await?;
+    let filter = KeywordFilter { cluster: id.to_string(), sort: "volume".into(), ..Default::default() };
+    let (keywords, total) = kw::list(&mut conn, page.ctx.tenant_id, &filter, &q).await?;
+    let others = service::names(&mut conn, page.ctx.tenant_id).await?.into_iter().filter(|(cid, _)| *cid != *id).collect();
+    let pager = Pager::new(&q, total).linked(format!("/planner/clusters/{}", *id));
+    render(&ClusterPage { page, cluster, others, keywords, pager })
+}
+
+pub async fn update(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, form: web::Form<ClusterForm>) -> AppResult<HttpResponse> {
+    let back = format!("/planner/clusters/{}", *id);
+    let status = if form.status.is_empty() { "active" } else { form.status.as_str() };
+    match service::update(&state, &ctx, *id, &form.name, &form.description, status).await {
+        Ok(()) => Ok(redirect_with(&back, Some(Toast::success("Cluster saved")))),
+        Err(e) => toast_error(&back, e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct MergeForm {
+    #[serde(default)]
+    into: String,
+}
+
+pub async fn merge(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, form: web::Form<MergeForm>) -> AppResult<HttpResponse> {
+    let Ok(target) = form.into.trim().parse::<i64>() else {
+        return Ok(redirect_with(&format!("/planner/clusters/{}", *id), Some(Toast::error("Choose the cluster to merge into"))));
+    };
+    match service::merge(&state, &ctx, *id, target).await {
+        Ok(n) => Ok(redirect_with(&format!("/planner/clusters/{target}"), Some(Toast::success(format!("Merged; {n} keywords moved"))))),
+        Err(e) => toast_error(&format!("/planner/clusters/{}", *id), e),
+    }
+}
+
+pub async fn delete(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    let n = service::delete(&state, &ctx, &[*id]).await?;
+    if n == 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(redirect_with("/planner/clusters", Some(Toast::success("Cluster deleted; its keywords are unclustered"))))
+}

@@ -1,0 +1,189 @@
+//! Keywords pages: the list (filters, sort, pagination and page size in the URL), add, edit, delete,
+//! bulk actions and export.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+use crate::app::AppState;
+use crate::auth::rbac::Perm;
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::modules::planner::clusters::service as clusters;
+use crate::modules::planner::import::rows::INTENTS;
+use crate::modules::planner::keywords::bulk::{self, BulkRequest};
+use crate::modules::planner::keywords::export::{self, ExportSpec};
+use crate::modules::planner::keywords::filter::{KeywordFilter, PAGE_SIZES, STATUSES};
+use crate::modules::planner::keywords::service::{self, Keyword, KeywordInput, KeywordRow};
+use crate::tenancy::TenantCtx;
+use crate::web::page::PageCtx;
+use crate::web::pagination::{PageParams, Pager};
+use crate::web::{Toast, redirect_with, render_status};
+
+#[derive(serde::Deserialize)]
+pub struct ListQuery {
+    #[serde(flatten)]
+    filter: KeywordFilter,
+    #[serde(flatten)]
+    page: PageParams,
+}
+
+#[derive(Template)]
+#[template(path = "planner/keywords.html")]
+struct KeywordsPage {
+    page: PageCtx,
+    filter: KeywordFilter,
+    query: String,
+    rows: Vec<KeywordRow>,
+    pager: Pager,
+    page_sizes: [i64; 4],
+    statuses: [&'static str; 3],
+    intents: [&'static str; 4],
+    clusters: Vec<(i64, String)>,
+    form: KeywordInput,
+    errors: FieldErrors,
+}
+
+impl KeywordsPage {
+    fn can_edit(&self) -> bool {
+        self.page.can(&Perm::EditContent)
+    }
+    fn cluster_selected(&self, id: &i64) -> bool {
+        self.filter.cluster == id.to_string()
+    }
+    /// Sortable columns: (sort key, heading).
+    fn columns(&self) -> [(&'static str, &'static str); 10] {
+        [
+            ("keyword", "Keyword"),
+            ("volume", "Volume"),
+            ("difficulty", "KD"),
+            ("cpc", "CPC"),
+            ("intent", "Intent"),
+            ("country", "Country"),
+            ("sector", "Sector"),
+            ("cluster", "Cluster"),
+            ("status", "Status"),
+            ("created", "Created"),
+        ]
+    }
+    /// The filter as hidden fields of the bulk form, so "all matching" means what the user sees.
+    fn filter_pairs(&self) -> Vec<(String, String)> {
+        serde_urlencoded::from_str(&self.query).unwrap_or_default()
+    }
+}
+
+async fn list_page(state: &AppState, page: PageCtx, q: ListQuery, form: KeywordInput, errors: FieldErrors) -> AppResult<KeywordsPage> {
+    let mut conn = state.db.get().await?;
+    let (rows, total) = service::list(&mut conn, page.ctx.tenant_id, &q.filter, &q.page).await?;
+    let clusters = clusters::names(&mut conn, page.ctx.tenant_id).await?;
+    let query = q.filter.to_query();
+    let mut href = format!("/planner/keywords?{query}");
+    if q.page.per_page.is_some() {
+        href.push_str(&format!("&per_page={}", q.page.per_page()));
+    }
+    let pager = Pager::new(&q.page, total).linked(href);
+    Ok(KeywordsPage {
+        page,
+        filter: q.filter,
+        query,
+        rows,
+        pager,
+        page_sizes: PAGE_SIZES,
+        statuses: STATUSES,
+        intents: INTENTS,
+        clusters,
+        form,
+        errors,
+    })
+}
+
+pub async fn list(state: web::Data<AppState>, page: PageCtx, q: web::Query<ListQuery>) -> AppResult<HttpResponse> {
+    page.ctx.require(Perm::ViewWorkspace)?;
+    render_status(&list_page(&state, page, q.into_inner(), KeywordInput::default(), FieldErrors::new()).await?, StatusCode::OK)
+}
+
+pub async fn create(state: web::Data<AppState>, page: PageCtx, form: web::Form<KeywordInput>) -> AppResult<HttpResponse> {
+    match service::create(&state, &page.ctx, &form).await {
+        Ok(k) => Ok(redirect_with("/planner/keywords?sort=created", Some(Toast::success(format!("Added “{}”", k.keyword))))),
+        Err(AppError::Validation(errors)) => {
+            let q = ListQuery { filter: KeywordFilter::default(), page: PageParams::default() };
+            let p = list_page(&state, page, q, form.into_inner(), errors).await?;
+            render_status(&p, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "planner/keyword_edit.html")]
+struct EditPage {
+    page: PageCtx,
+    keyword: Keyword,
+    form: KeywordInput,
+    errors: FieldErrors,
+    statuses: [&'static str; 3],
+    intents: [&'static str; 4],
+    clusters: Vec<(i64, String)>,
+}
+
+impl EditPage {
+    fn can_edit(&self) -> bool {
+        self.page.can(&Perm::EditContent)
+    }
+}
+
+async fn edit_page(state: &AppState, page: PageCtx, id: i64, form: Option<KeywordInput>, errors: FieldErrors) -> AppResult<EditPage> {
+    let mut conn = state.db.get().await?;
+    let keyword = service::get(&mut conn, page.ctx.tenant_id, id).await?;
+    let clusters = clusters::names(&mut conn, page.ctx.tenant_id).await?;
+    let form = form.unwrap_or_else(|| KeywordInput::from(&keyword));
+    Ok(EditPage { page, keyword, form, errors, statuses: STATUSES, intents: INTENTS, clusters })
+}
+
+pub async fn edit(state: web::Data<AppState>, page: PageCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    page.ctx.require(Perm::ViewWorkspace)?;
+    render_status(&edit_page(&state, page, *id, None, FieldErrors::new()).await?, StatusCode::OK)
+}
+
+pub async fn update(state: web::Data<AppState>, page: PageCtx, id: web::Path<i64>, form: web::Form<KeywordInput>) -> AppResult<HttpResponse> {
+    match service::update(&state, &page.ctx, *id, &form).await {
+        Ok(k) => Ok(redirect_with(&format!("/planner/keywords/{}", k.id), Some(Toast::success("Keyword saved")))),
+        Err(AppError::Validation(errors)) => {
+            let p = edit_page(&state, page, *id, Some(form.into_inner()), errors).await?;
+            render_status(&p, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn delete(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    service::delete(&state, &ctx, *id).await?;
+    Ok(redirect_with("/planner/keywords", Some(Toast::success("Keyword deleted"))))
+}
+
+/// The bulk form posts here; the outcome comes back as a toast on the list it was sent from.
+pub async fn bulk_action(state: web::Data<AppState>, ctx: TenantCtx, body: web::Bytes) -> AppResult<HttpResponse> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|e| AppError::BadRequest(format!("The form could not be read: {e}")))?;
+    let req = BulkRequest::from_form(pairs);
+    let back = format!("/planner/keywords?{}", req.filter.to_query());
+    if req.action == "export" {
+        ctx.require(Perm::ViewWorkspace)?;
+        let ids = if req.all { None } else { Some(req.selection().map(|_| req.ids.clone())?) };
+        return Ok(export::response(state.db.clone(), ExportSpec { tenant_id: ctx.tenant_id, filter: req.filter, ids }, "keywords.csv"));
+    }
+    match bulk::run(&state, &ctx, &req).await {
+        Ok(outcome) => Ok(redirect_with(&back, Some(Toast::success(outcome.message())))),
+        Err(e @ (AppError::BadRequest(_) | AppError::Validation(_) | AppError::PaymentRequired(_) | AppError::Conflict(_))) => {
+            let msg = match &e {
+                AppError::Validation(f) => f.values().cloned().collect::<Vec<_>>().join("; "),
+                other => other.to_string(),
+            };
+            Ok(redirect_with(&back, Some(Toast::error(msg))))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn export_csv(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<KeywordFilter>) -> AppResult<HttpResponse> {
+    ctx.require(Perm::ViewWorkspace)?;
+    Ok(export::response(state.db.clone(), ExportSpec { tenant_id: ctx.tenant_id, filter: q.into_inner(), ids: None }, "keywords.csv"))
+}

@@ -1,0 +1,52 @@
+//! The planner's built-in prompts (the Thinker library will let a workspace override them). Each prompt
+//! asks for JSON and names the exact shape the parser checks.
+
+pub const CLUSTER_PURPOSE: &str = "cluster_keywords";
+pub const IDEAS_PURPOSE: &str = "content_ideas";
+
+pub const CLUSTER_SYSTEM: &str = "You are an SEO strategist. Group search keywords into topical clusters: keywords in one \
+cluster should be answerable by one article. Answer with JSON only, in this shape: \
+{\"clusters\": [{\"name\": \"short cluster name\", \"description\": \"one sentence\", \"keywords\": [\"keyword\", ...]}]}. \
+Use every keyword you are given exactly once, copied exactly as written; do not add keywords.";
+
+/// The user message: one keyword per line after a `Keywords:` line.
+pub fn cluster_user(keywords: &[&str]) -> String {
+    let mut s = String::from("Group these keywords into clusters.\nKeywords:\n");
+    for k in keywords {
+        s.push_str("- ");
+        s.push_str(k);
+        s.push('\n');
+    }
+    s
+}
+
+/// The keywords listed by `cluster_user` (the offline dev provider reads its own prompt back).
+pub fn keywords_in(user: &str) -> Vec<&str> {
+    user.split_once("Keywords:\n").map(|(_, rest)| rest.lines().filter_map(|l| l.strip_prefix("- ")).collect()).unwrap_or_default()
+}
+
+pub const IDEAS_SYSTEM: &str = "You are an SEO content strategist. Plan articles for a keyword cluster. Answer with JSON only, \
+in this shape: {\"ideas\": [{\"title\": \"...\", \"description\": \"two sentences\", \"content_type\": \"post|page|product|service\", \
+\"structure\": \"guide|how_to|listicle|comparison|review|news|case_study\", \"target_keywords\": [\"...\"], \
+\"outline\": [\"H2 heading\", ...], \"estimated_words\": 1500}]}. Give exactly the number of ideas asked for, each with 4 to 8 H2 headings.";
+
+pub fn ideas_user(cluster: &str, description: &str, keywords: &[String], count: usize) -> String {
+    format!("Cluster: {cluster}\nDescription: {description}\nKeywords: {}\nIdeas: {count}\n", keywords.join(", "))
+}
+
+/// (cluster name, idea count) from `ideas_user`'s message.
+pub fn ideas_request_in(user: &str) -> (String, usize) {
+    let field = |name: &str| user.lines().find_map(|l| l.strip_prefix(name)).unwrap_or("").trim().to_string();
+    (field("Cluster:"), field("Ideas:").parse().unwrap_or(3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prompts_read_back() {
+        assert_eq!(keywords_in(&cluster_user(&["a b", "c"])), vec!["a b", "c"]);
+        assert_eq!(ideas_request_in(&ideas_user("Shoes", "d", &["x".into()], 4)), ("Shoes".to_string(), 4));
+    }
+}
