@@ -12,6 +12,7 @@ mod escaping;
 mod fake_ai;
 mod limits_and_ledger;
 mod pages;
+mod planner;
 mod rbac;
 mod readiness;
 mod team;

@@ -4,13 +4,16 @@ use crate::harness::TestApp;
 async fn every_module_has_a_page_in_the_layout() {
     let app = TestApp::spawn().await;
     let (b, _) = app.signup("Max", "max@example.com", "Max Co").await;
-    for path in ["/dashboard", "/team", "/system", "/system/jobs", "/system/ai-calls", "/billing", "/settings", "/account/password"] {
+    for path in [
+        "/dashboard", "/team", "/system", "/system/jobs", "/system/ai-calls", "/billing", "/settings", "/account/password", "/planner/keywords",
+        "/planner/clusters", "/planner/ideas", "/planner/imports",
+    ] {
         let (status, html) = b.get_text(path).await;
         assert_eq!(status, 200, "{path}");
         assert!(html.contains("class=\"sidebar\"") && html.contains("Max Co"), "{path} in layout");
     }
     for path in [
-        "/planner/keywords", "/planner/clusters", "/planner/ideas", "/writer/tasks", "/writer/images", "/thinker/prompts",
+        "/writer/tasks", "/writer/images", "/thinker/prompts",
         "/thinker/profiles", "/thinker/strategies", "/thinker/playground", "/sites", "/automation",
     ] {
         let (status, html) = b.get_text(path).await;

@@ -43,6 +43,7 @@ pub async fn load(conn: &mut AsyncPgConnection, tenant_id: i64, ids: &[i64]) -> 
         let rows: Vec<(i64, String, Option<i32>)> = keywords::table
             .filter(keywords::tenant_id.eq(tenant_id))
             .filter(keywords::id.eq_any(chunk))
+            .order(keywords::id)
             .select((keywords::id, keywords::keyword, keywords::volume))
             .load(conn)
             .await?;

@@ -81,7 +81,8 @@ pub async fn run(pool: &DbPool, who: &Who, import_id: i64) -> Result<Applied, Sc
                 .filter(keyword_imports::tenant_id.eq(tenant_id))
                 .filter(keyword_imports::id.eq(import_id))
                 .select((keyword_imports::status, keyword_imports::on_existing))
-                .for_update()
+                // No row lock: progress is written to this row from another connection while this runs
+                // (the job's lease already makes this the only run).
                 .first(conn)
                 .await?;
             if status != "importing" {

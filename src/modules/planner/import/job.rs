@@ -33,6 +33,10 @@ pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, Jo
             Ok(Completion::result(serde_json::json!({ "failed": message })))
         }
         Err(ScanError::Db(e)) => {
+            let e = match e {
+                crate::error::AppError::Internal(inner) => format!("{inner:#}"),
+                other => other.to_string(),
+            };
             if job.attempts >= job.max_attempts {
                 if let Ok(mut conn) = state.db.get().await {
                     analyze::fail(&mut conn, tenant_id, import_id, &format!("The import could not finish: {e}. Nothing was imported; try again.")).await.ok();

@@ -1,0 +1,10 @@
+//! The planner end to end: imports, keywords list, clustering (local and AI), clusters, ideas, roles.
+
+mod clustering;
+mod ideas;
+mod import_bad_files;
+mod import_formats;
+mod import_rows;
+mod keywords_list;
+mod roles;
+mod support;
