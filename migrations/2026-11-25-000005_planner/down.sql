@@ -1,3 +1,5 @@
+DROP TABLE keyword_revisions;
+DROP FUNCTION keywords_bump_revision() CASCADE;
 ALTER TABLE jobs DROP COLUMN progress_done, DROP COLUMN progress_total;
 DROP TABLE keyword_import_rejects;
 DROP TABLE keyword_import_chunks;

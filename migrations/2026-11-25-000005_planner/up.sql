@@ -36,7 +36,7 @@ CREATE TABLE keywords (
 -- Unique per tenant, case-insensitively; also the index behind sort/search by keyword.
 CREATE UNIQUE INDEX keywords_keyword_key ON keywords (tenant_id, lower(keyword));
 -- Sorts and filters the keywords page offers, each led by the tenant.
-CREATE INDEX keywords_volume_idx ON keywords (tenant_id, volume DESC NULLS LAST, id);
+CREATE INDEX keywords_volume_idx ON keywords (tenant_id, volume DESC NULLS LAST, id DESC);
 CREATE INDEX keywords_difficulty_idx ON keywords (tenant_id, difficulty, id);
 CREATE INDEX keywords_created_idx ON keywords (tenant_id, created_at DESC, id DESC);
 CREATE INDEX keywords_cluster_idx ON keywords (tenant_id, cluster_id);
@@ -148,3 +148,24 @@ CREATE TABLE keyword_import_rejects (
 -- Progress of long jobs (import, clustering batches) for the pages' live progress bars.
 ALTER TABLE jobs ADD COLUMN progress_done integer NOT NULL DEFAULT 0,
                  ADD COLUMN progress_total integer NOT NULL DEFAULT 0;
+
+-- A per-tenant revision of its keywords, bumped by every statement that changes them (including the
+-- foreign-key SET NULL when a cluster goes). The keywords list caches its "N matching" count under the
+-- revision, so paging through a filter of 100,000 keywords does not count them again on every page.
+CREATE TABLE keyword_revisions (
+    tenant_id bigint PRIMARY KEY REFERENCES tenants(id) ON DELETE CASCADE,
+    rev       bigint NOT NULL DEFAULT 0
+);
+CREATE FUNCTION keywords_bump_revision() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO keyword_revisions (tenant_id, rev)
+    SELECT DISTINCT tenant_id, 1 FROM changed
+    ON CONFLICT (tenant_id) DO UPDATE SET rev = keyword_revisions.rev + 1;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER keywords_revision_ins AFTER INSERT ON keywords REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION keywords_bump_revision();
+CREATE TRIGGER keywords_revision_upd AFTER UPDATE ON keywords REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION keywords_bump_revision();
+CREATE TRIGGER keywords_revision_del AFTER DELETE ON keywords REFERENCING OLD TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION keywords_bump_revision();

@@ -171,7 +171,7 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     plans, tenants, users, memberships, invitations, api_tokens, sessions, audit_events, credit_ledger, jobs, model_rates,
     ai_settings, ai_calls, clusters, keywords, content_ideas, tasks, keyword_imports, keyword_import_chunks,
-    keyword_import_rejects,
+    keyword_import_rejects, keyword_revisions,
 );
 
 diesel::table! {
@@ -316,5 +316,12 @@ diesel::table! {
         kind -> Text,
         keyword -> Text,
         reason -> Text,
+    }
+}
+
+diesel::table! {
+    keyword_revisions (tenant_id) {
+        tenant_id -> Int8,
+        rev -> Int8,
     }
 }

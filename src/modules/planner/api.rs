@@ -28,7 +28,7 @@ pub struct KeywordsQuery {
 pub async fn keywords(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<KeywordsQuery>) -> AppResult<HttpResponse> {
     ctx.require(Perm::ViewWorkspace)?;
     let mut conn = state.db.get().await?;
-    let (rows, total) = kw::list(&mut conn, ctx.tenant_id, &q.filter, &q.page).await?;
+    let (rows, total) = kw::list(&state, &mut conn, ctx.tenant_id, &q.filter, &q.page).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "keywords": rows, "pager": Pager::new(&q.page, total) })))
 }
 

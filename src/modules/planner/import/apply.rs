@@ -1,4 +1,4 @@
-//! Step two: write the analysed file's good rows in one transaction (all or nothing), a few thousand rows
+//! Step two: write the analysed file's good rows in one transaction (all or nothing), ten thousand rows
 //! per statement. Existing keywords are skipped or updated as the user chose; progress is written through
 //! a second connection so the page can show it while the transaction is still open.
 
@@ -16,7 +16,7 @@ use crate::db::DbPool;
 use crate::db::schema::{keyword_import_chunks, keyword_imports};
 use crate::error::{AppError, AppResult};
 
-const BATCH: usize = 5_000;
+const BATCH: usize = 10_000;
 
 #[derive(Debug, Default, Clone, Copy, serde::Serialize)]
 pub struct Applied {
@@ -29,8 +29,7 @@ const INSERT_SKIP: &str = "
 INSERT INTO keywords (tenant_id, keyword, volume, difficulty, cpc, intent, country, sector)
 SELECT $1, t.k, t.v, t.d, t.c, t.i, t.co, t.s
 FROM unnest($2::text[], $3::int4[], $4::int2[], $5::float8[], $6::text[], $7::text[], $8::text[]) AS t(k, v, d, c, i, co, s)
-ON CONFLICT (tenant_id, lower(keyword)) DO NOTHING
-RETURNING true AS inserted";
+ON CONFLICT (tenant_id, lower(keyword)) DO NOTHING";
 
 /// Update mode: a value the file leaves empty keeps what the workspace had.
 const INSERT_UPDATE: &str = "
@@ -53,8 +52,9 @@ struct Written {
     inserted: bool,
 }
 
+/// (inserted, updated) for one batch. Skip mode needs only the row count, so it returns no rows.
 async fn write_batch(conn: &mut AsyncPgConnection, tenant_id: i64, rows: &[KeywordRow], update: bool) -> AppResult<(i32, i32)> {
-    let written: Vec<Written> = diesel::sql_query(if update { INSERT_UPDATE } else { INSERT_SKIP })
+    let q = diesel::sql_query(if update { INSERT_UPDATE } else { INSERT_SKIP })
         .bind::<BigInt, _>(tenant_id)
         .bind::<Array<Text>, _>(rows.iter().map(|r| r.keyword.as_str()).collect::<Vec<_>>())
         .bind::<Array<Nullable<Int4>>, _>(rows.iter().map(|r| r.volume).collect::<Vec<_>>())
@@ -62,9 +62,11 @@ async fn write_batch(conn: &mut AsyncPgConnection, tenant_id: i64, rows: &[Keywo
         .bind::<Array<Nullable<Float8>>, _>(rows.iter().map(|r| r.cpc).collect::<Vec<_>>())
         .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| r.intent).collect::<Vec<_>>())
         .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| r.country.as_deref()).collect::<Vec<_>>())
-        .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| r.sector.as_deref()).collect::<Vec<_>>())
-        .load(conn)
-        .await?;
+        .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| r.sector.as_deref()).collect::<Vec<_>>());
+    if !update {
+        return Ok((q.execute(conn).await? as i32, 0));
+    }
+    let written: Vec<Written> = q.load(conn).await?;
     let inserted = written.iter().filter(|w| w.inserted).count() as i32;
     Ok((inserted, written.len() as i32 - inserted))
 }

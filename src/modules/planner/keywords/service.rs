@@ -56,15 +56,15 @@ impl KeywordRow {
     }
 }
 
-/// One page of the filtered, sorted list and the number of rows matching.
-pub async fn list(conn: &mut AsyncPgConnection, tenant_id: i64, f: &KeywordFilter, page: &PageParams) -> AppResult<(Vec<KeywordRow>, i64)> {
+/// One page of the filtered, sorted list and the number of rows matching (cached per keyword revision).
+pub async fn list(state: &AppState, conn: &mut AsyncPgConnection, tenant_id: i64, f: &KeywordFilter, page: &PageParams) -> AppResult<(Vec<KeywordRow>, i64)> {
     let rows: Vec<(Keyword, Option<String>)> = filter::ordered(filter::matching(tenant_id, f), f)
         .select((Keyword::as_select(), clusters::name.nullable()))
         .limit(page.per_page())
         .offset(page.offset())
         .load(conn)
         .await?;
-    let total: i64 = filter::matching(tenant_id, f).count().get_result(conn).await?;
+    let total = super::count::matching(state, conn, tenant_id, f).await?;
     Ok((rows.into_iter().map(|(keyword, cluster_name)| KeywordRow { keyword, cluster_name }).collect(), total))
 }
 

@@ -116,7 +116,7 @@ pub async fn show(state: web::Data<AppState>, page: PageCtx, id: web::Path<i64>,
     let mut conn = state.db.get().await?;
     let cluster = service::get(&mut conn, page.ctx.tenant_id, *id).await?;
     let filter = KeywordFilter { cluster: id.to_string(), sort: "volume".into(), ..Default::default() };
-    let (keywords, total) = kw::list(&mut conn, page.ctx.tenant_id, &filter, &q).await?;
+    let (keywords, total) = kw::list(&state, &mut conn, page.ctx.tenant_id, &filter, &q).await?;
     let others = service::names(&mut conn, page.ctx.tenant_id).await?.into_iter().filter(|(cid, _)| *cid != *id).collect();
     let pager = Pager::new(&q, total).linked(format!("/planner/clusters/{}", *id));
     render(&ClusterPage { page, cluster, others, keywords, pager })

@@ -73,7 +73,7 @@ impl KeywordsPage {
 
 async fn list_page(state: &AppState, page: PageCtx, q: ListQuery, form: KeywordInput, errors: FieldErrors) -> AppResult<KeywordsPage> {
     let mut conn = state.db.get().await?;
-    let (rows, total) = service::list(&mut conn, page.ctx.tenant_id, &q.filter, &q.page).await?;
+    let (rows, total) = service::list(state, &mut conn, page.ctx.tenant_id, &q.filter, &q.page).await?;
     let clusters = clusters::names(&mut conn, page.ctx.tenant_id).await?;
     let query = q.filter.to_query();
     let mut href = format!("/planner/keywords?{query}");

@@ -1,0 +1,35 @@
+//! "N matching" for the keywords list, cached in Redis under the tenant's keyword revision (bumped by a
+//! trigger on every statement that changes its keywords), so paging through a filter counts it once.
+//! Redis missing or failing only costs the cache: the count is then taken from Postgres every time.
+
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use super::filter::{self, KeywordFilter};
+use crate::app::AppState;
+use crate::auth::secrets::sha256_hex;
+use crate::db::schema::keyword_revisions;
+use crate::error::AppResult;
+use crate::kv::{self, redis};
+
+/// Long enough to cover a working session on one filter; the revision makes it exact, not the expiry.
+const TTL_SECS: u64 = 600;
+
+pub async fn matching(state: &AppState, conn: &mut AsyncPgConnection, tenant_id: i64, f: &KeywordFilter) -> AppResult<i64> {
+    let rev: i64 = keyword_revisions::table.find(tenant_id).select(keyword_revisions::rev).first(conn).await.optional()?.unwrap_or(0);
+    let mut plain = f.clone();
+    plain.sort.clear();
+    plain.dir.clear();
+    let key = kv::key(&state.config.redis_namespace, &format!("kw{tenant_id}"), &format!("count:{rev}:{}", &sha256_hex(&plain.to_query())[..16]));
+    let mut cache = state.redis.get().await.ok();
+    if let Some(c) = cache.as_mut() {
+        if let Ok(Some(n)) = redis::cmd("GET").arg(&key).query_async::<Option<i64>>(c).await {
+            return Ok(n);
+        }
+    }
+    let n: i64 = filter::matching(tenant_id, f).count().get_result(conn).await?;
+    if let Some(c) = cache.as_mut() {
+        let _: Result<(), _> = redis::cmd("SET").arg(&key).arg(n).arg("EX").arg(TTL_SECS).query_async(c).await;
+    }
+    Ok(n)
+}
