@@ -188,3 +188,36 @@ async fn add_edit_and_delete_one_keyword_with_validation() {
     let audit: Value = b.get("/api/system/audit?action=keyword.updated").await.json().await.unwrap();
     assert!(audit.to_string().contains("keyword.updated"), "edits are in the audit trail: {audit}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cached_matching_count_follows_every_kind_of_change() {
+    let app = super::support::app().await;
+    let (b, _) = app.signup("Cam", "cam@example.com", "Cam Co").await;
+    let total = |q: &'static str| {
+        let b = &b;
+        async move { page(b, q).await.1 }
+    };
+    for i in 0..3 {
+        super::support::add_keyword(&b, &format!("widget {i}"), 10).await;
+    }
+    assert_eq!(total("q=widget").await, 3);
+    assert_eq!(total("q=widget&page=2").await, 3, "paging reuses the count");
+    super::support::add_keyword(&b, "widget 3", 10).await;
+    assert_eq!(total("q=widget").await, 4, "a new keyword changes it");
+
+    let r = b.api_post("/api/planner/clusters", json!({ "name": "Widgets" })).await;
+    let cid = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let r = b.api_post("/api/planner/keywords/bulk", json!({ "action": "move", "all": true, "filter": { "q": "widget 1" }, "cluster_id": cid.to_string() })).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(total("q=widget&cluster=none").await, 3);
+    let r = b.api(reqwest::Method::DELETE, &format!("/api/planner/clusters/{cid}"), None).await;
+    assert_eq!(r.status(), 204);
+    assert_eq!(total("q=widget&cluster=none").await, 4, "deleting the cluster unclusters its keywords");
+
+    let (done, _) = super::support::import(&b, "more.csv", b"keyword\nwidget 10\nwidget 11\n".to_vec(), "skip").await;
+    assert_eq!(done["inserted"], 2);
+    assert_eq!(total("q=widget").await, 6, "an import changes it");
+    let r = b.api_post("/api/planner/keywords/bulk", json!({ "action": "delete", "all": true, "filter": { "q": "widget" } })).await;
+    assert_eq!(r.json::<Value>().await.unwrap()["result"]["count"], 6);
+    assert_eq!(total("q=widget").await, 0);
+}

@@ -91,36 +91,32 @@ pub async fn run(pool: &DbPool, who: &Who, import_id: i64) -> Result<Applied, Sc
                 return Err(ScanError::Db(AppError::Conflict(format!("import is {status}"))));
             }
             let update = on_existing == "update";
-            let mut scanner = Scanner::new(tenant_id, import_id);
-            let (mut applied, mut seen, mut batch, mut rows_read) = (Applied::default(), HashSet::new(), Vec::with_capacity(BATCH), 0i32);
-            while let Some(rows) = scanner.next(conn).await? {
-                for row in rows {
-                    rows_read += 1;
-                    // Invalid rows and repeats within the file were reported by the analysis; they are left out.
-                    if let Ok(r) = row.parsed {
-                        if seen.insert(dedupe_key(&r.keyword)) {
-                            batch.push(r);
-                        }
-                    }
-                    if batch.len() >= BATCH {
-                        add(&mut applied, write_batch(conn, tenant_id, &batch, update).await?, batch.len());
-                        batch.clear();
-                    }
+            let started = std::time::Instant::now();
+            let mut writing = std::time::Duration::ZERO;
+            // Reading and parsing run on their own connection, a batch ahead of the writes.
+            let mut batches = read_ahead(progress_pool.clone(), tenant_id, import_id);
+            let (mut applied, mut bytes, mut rows_read) = (Applied::default(), 0u64, 0i32);
+            while let Some(next) = batches.recv().await {
+                let batch = next?;
+                (bytes, rows_read) = (batch.bytes, batch.rows_read);
+                if !batch.rows.is_empty() {
+                    let t = std::time::Instant::now();
+                    add(&mut applied, write_batch(conn, tenant_id, &batch.rows, update).await?, batch.rows.len());
+                    writing += t.elapsed();
                 }
                 if let Ok(mut pc) = progress_pool.get().await {
-                    analyze::progress(&mut pc, tenant_id, import_id, scanner.bytes as i64, rows_read).await.ok();
+                    analyze::progress(&mut pc, tenant_id, import_id, bytes as i64, rows_read).await.ok();
                 }
             }
-            if !batch.is_empty() {
-                add(&mut applied, write_batch(conn, tenant_id, &batch, update).await?, batch.len());
-            }
+            tracing::info!(import = import_id, rows = rows_read, total_ms = started.elapsed().as_millis() as u64,
+                writing_ms = writing.as_millis() as u64, "keyword import written");
             diesel::update(keyword_imports::table.filter(keyword_imports::tenant_id.eq(tenant_id)).filter(keyword_imports::id.eq(import_id)))
                 .set((
                     keyword_imports::status.eq("done"),
                     keyword_imports::inserted.eq(applied.inserted),
                     keyword_imports::updated.eq(applied.updated),
                     keyword_imports::skipped.eq(applied.skipped),
-                    keyword_imports::bytes_done.eq(scanner.bytes as i64),
+                    keyword_imports::bytes_done.eq(bytes as i64),
                     keyword_imports::processed_rows.eq(rows_read),
                     keyword_imports::finished_at.eq(diesel::dsl::now),
                     keyword_imports::updated_at.eq(diesel::dsl::now),
@@ -134,6 +130,49 @@ pub async fn run(pool: &DbPool, who: &Who, import_id: i64) -> Result<Applied, Sc
         })
         .await;
     result
+}
+
+struct Batch {
+    rows: Vec<KeywordRow>,
+    /// How far the file has been read when this batch was cut (for progress).
+    bytes: u64,
+    rows_read: i32,
+}
+
+/// Reads the stored file on a connection of its own and hands over batches of good rows, without the rows
+/// the analysis rejected or a repeat of an earlier row; the channel holds one batch, so memory stays flat.
+fn read_ahead(pool: DbPool, tenant_id: i64, import_id: i64) -> tokio::sync::mpsc::Receiver<Result<Batch, ScanError>> {
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    tokio::spawn(async move {
+        let result: Result<(), ScanError> = async {
+            let mut conn = pool.get().await?;
+            let mut scanner = Scanner::new(tenant_id, import_id);
+            let (mut seen, mut rows, mut rows_read) = (HashSet::new(), Vec::with_capacity(BATCH), 0i32);
+            while let Some(chunk) = scanner.next(&mut conn).await? {
+                for row in chunk {
+                    rows_read += 1;
+                    if let Ok(r) = row.parsed {
+                        if seen.insert(dedupe_key(&r.keyword)) {
+                            rows.push(r);
+                        }
+                    }
+                    if rows.len() >= BATCH {
+                        let full = std::mem::replace(&mut rows, Vec::with_capacity(BATCH));
+                        if tx.send(Ok(Batch { rows: full, bytes: scanner.bytes, rows_read })).await.is_err() {
+                            return Ok(()); // the writer stopped; its error is what counts
+                        }
+                    }
+                }
+            }
+            let _ = tx.send(Ok(Batch { rows, bytes: scanner.bytes, rows_read })).await;
+            Ok(())
+        }
+        .await;
+        if let Err(e) = result {
+            let _ = tx.send(Err(e)).await;
+        }
+    });
+    rx
 }
 
 fn add(total: &mut Applied, (inserted, updated): (i32, i32), batch_len: usize) {
