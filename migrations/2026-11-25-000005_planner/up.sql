@@ -98,11 +98,13 @@ CREATE TABLE keyword_imports (
     filename       text NOT NULL,
     size_bytes     bigint NOT NULL DEFAULT 0,
     status         text NOT NULL DEFAULT 'uploading'
-                   CHECK (status IN ('uploading', 'analyzing', 'ready', 'importing', 'done', 'failed')),
+                   CHECK (status IN ('uploading', 'analyzing', 'mapping', 'ready', 'importing', 'done', 'failed')),
     source         text NOT NULL DEFAULT '',
     delimiter      text NOT NULL DEFAULT '',
     headers        text[] NOT NULL DEFAULT '{}',
     mapping        jsonb NOT NULL DEFAULT '{}'::jsonb,
+    -- Columns the user chose on the preview (field → column index), overriding the detected ones.
+    column_override jsonb,
     preview        jsonb NOT NULL DEFAULT '[]'::jsonb,
     total_rows     integer NOT NULL DEFAULT 0,
     good_rows      integer NOT NULL DEFAULT 0,

@@ -280,6 +280,7 @@ diesel::table! {
         delimiter -> Text,
         headers -> Array<Text>,
         mapping -> Jsonb,
+        column_override -> Nullable<Jsonb>,
         preview -> Jsonb,
         total_rows -> Int4,
         good_rows -> Int4,

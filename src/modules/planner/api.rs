@@ -123,6 +123,12 @@ pub async fn confirm_import(state: web::Data<AppState>, ctx: TenantCtx, id: web:
     Ok(HttpResponse::Accepted().json(store::confirm(&state, &ctx, *id, on_existing).await?))
 }
 
+/// `{"keyword": 0, "volume": 2, ...}`: column indexes per field; the file is analysed again with them.
+pub async fn import_columns(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, body: web::Json<std::collections::BTreeMap<String, serde_json::Value>>) -> AppResult<HttpResponse> {
+    let choice = body.iter().map(|(k, v)| (k.clone(), v.as_u64().map(|n| n.to_string()).or_else(|| v.as_str().map(String::from)).unwrap_or_default())).collect();
+    Ok(HttpResponse::Accepted().json(store::choose_columns(&state, &ctx, *id, &choice).await?))
+}
+
 #[derive(Deserialize)]
 pub struct ClustersQuery {
     #[serde(flatten)]

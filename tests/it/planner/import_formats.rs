@@ -102,3 +102,42 @@ async fn the_page_form_uploads_multipart_and_shows_preview_and_rejects() {
         .unwrap();
     assert_eq!(r.status(), 403);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_headers_ask_for_the_columns_and_a_wrong_guess_can_be_corrected() {
+    use serde_json::json;
+    let app = app().await;
+    let (b, _) = app.signup("Col", "col@example.com", "Col Co").await;
+    let (status, body) = super::support::upload(&b, "phrases.csv", b"Phrase,Monthly,Hardness\nblue widgets,1200,35\nred widgets,900,20\n".to_vec()).await;
+    assert_eq!(status, 202);
+    let id = body["id"].as_i64().unwrap();
+    let (analysed, _) = settle(&b, id).await;
+    assert_eq!(analysed["status"], "mapping", "no column looks like keywords: the user is asked");
+    assert!(analysed["error"].as_str().unwrap().contains("Phrase"), "{analysed}");
+    assert_eq!(analysed["headers"], json!(["Phrase", "Monthly", "Hardness"]));
+    let (_, html) = b.get_text(&format!("/planner/imports/{id}")).await;
+    assert!(html.contains("Choose the columns") && html.contains(">Hardness</option>"));
+
+    // A column chosen twice, or no keyword column, is refused.
+    let r = b.api_post(&format!("/api/planner/imports/{id}/columns"), json!({ "keyword": 0, "volume": 0 })).await;
+    assert_eq!(r.status(), 422);
+    let r = b.api_post(&format!("/api/planner/imports/{id}/columns"), json!({ "volume": 1 })).await;
+    assert_eq!(r.status(), 422);
+    // The form's choice: keyword = Phrase, volume = Hardness (a mistake), difficulty = Monthly.
+    let r = b.post_form(&format!("/planner/imports/{id}/columns"), &[("keyword", "0"), ("volume", "2"), ("difficulty", "1")]).await;
+    assert_eq!(r.status(), 303);
+    let (again, rejects) = settle(&b, id).await;
+    assert_eq!(again["status"], "ready");
+    assert_eq!(rejects.len(), 2, "difficulty 1200 and 900 are out of range");
+    // Corrected through the API, then imported.
+    let r = b.api_post(&format!("/api/planner/imports/{id}/columns"), json!({ "keyword": 0, "volume": 1, "difficulty": 2 })).await;
+    assert_eq!(r.status(), 202);
+    let (again, rejects) = settle(&b, id).await;
+    assert_eq!((again["status"].as_str(), again["good_rows"].as_i64(), rejects.len()), (Some("ready"), Some(2), 0));
+    let r = b.api_post(&format!("/api/planner/imports/{id}/confirm"), json!({ "on_existing": "skip" })).await;
+    assert_eq!(r.status(), 202);
+    let (done, _) = settle(&b, id).await;
+    assert_eq!(done["inserted"], 2);
+    let kws = keywords(&b).await;
+    assert_eq!((kws["blue widgets"]["volume"].as_i64(), kws["blue widgets"]["difficulty"].as_i64()), (Some(1200), Some(35)));
+}

@@ -40,7 +40,8 @@ pub async fn run(conn: &mut AsyncPgConnection, tenant_id: i64, import_id: i64) -
     diesel::delete(keyword_import_rejects::table.filter(keyword_import_rejects::tenant_id.eq(tenant_id)).filter(keyword_import_rejects::import_id.eq(import_id)))
         .execute(conn)
         .await?;
-    let mut scanner = Scanner::new(tenant_id, import_id);
+    let columns = super::store::column_override(conn, tenant_id, import_id).await?;
+    let mut scanner = Scanner::new(tenant_id, import_id).with_columns(columns);
     let mut counts = Counts::default();
     let mut seen: HashMap<String, u64> = HashMap::new();
     let mut preview: Vec<serde_json::Value> = Vec::new();
@@ -163,6 +164,20 @@ async fn finish(
             keyword_imports::headers.eq(&m.headers),
             keyword_imports::mapping.eq(serde_json::Value::Object(mapping)),
             keyword_imports::preview.eq(serde_json::Value::Array(preview)),
+            keyword_imports::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// No column looked like keywords: the file is kept and the user is asked to choose the columns.
+pub async fn needs_columns(conn: &mut AsyncPgConnection, tenant_id: i64, import_id: i64, headers: &[String], message: &str) -> AppResult<()> {
+    diesel::update(keyword_imports::table.filter(keyword_imports::tenant_id.eq(tenant_id)).filter(keyword_imports::id.eq(import_id)))
+        .set((
+            keyword_imports::status.eq("mapping"),
+            keyword_imports::headers.eq(headers),
+            keyword_imports::error.eq(message),
             keyword_imports::updated_at.eq(diesel::dsl::now),
         ))
         .execute(conn)

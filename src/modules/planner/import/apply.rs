@@ -94,7 +94,8 @@ pub async fn run(pool: &DbPool, who: &Who, import_id: i64) -> Result<Applied, Sc
             let started = std::time::Instant::now();
             let mut writing = std::time::Duration::ZERO;
             // Reading and parsing run on their own connection, a batch ahead of the writes.
-            let mut batches = read_ahead(progress_pool.clone(), tenant_id, import_id);
+            let columns = super::store::column_override(conn, tenant_id, import_id).await?;
+            let mut batches = read_ahead(progress_pool.clone(), tenant_id, import_id, columns);
             let (mut applied, mut bytes, mut rows_read) = (Applied::default(), 0u64, 0i32);
             while let Some(next) = batches.recv().await {
                 let batch = next?;
@@ -141,12 +142,17 @@ struct Batch {
 
 /// Reads the stored file on a connection of its own and hands over batches of good rows, without the rows
 /// the analysis rejected or a repeat of an earlier row; the channel holds one batch, so memory stays flat.
-fn read_ahead(pool: DbPool, tenant_id: i64, import_id: i64) -> tokio::sync::mpsc::Receiver<Result<Batch, ScanError>> {
+fn read_ahead(
+    pool: DbPool,
+    tenant_id: i64,
+    import_id: i64,
+    columns: Option<std::collections::BTreeMap<super::mapping::Field, usize>>,
+) -> tokio::sync::mpsc::Receiver<Result<Batch, ScanError>> {
     let (tx, rx) = tokio::sync::mpsc::channel(1);
     tokio::spawn(async move {
         let result: Result<(), ScanError> = async {
             let mut conn = pool.get().await?;
-            let mut scanner = Scanner::new(tenant_id, import_id);
+            let mut scanner = Scanner::new(tenant_id, import_id).with_columns(columns);
             let (mut seen, mut rows, mut rows_read) = (HashSet::new(), Vec::with_capacity(BATCH), 0i32);
             while let Some(chunk) = scanner.next(&mut conn).await? {
                 for row in chunk {

@@ -24,6 +24,13 @@ pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, Jo
     };
     match outcome {
         Ok(result) => Ok(Completion::result(result)),
+        // No keyword column: keep the file and ask the user which columns to use.
+        Err(ScanError::File(super::csv_stream::FileError::NoKeywordColumn { headers })) if !headers.is_empty() => {
+            let message = super::csv_stream::FileError::NoKeywordColumn { headers: headers.clone() }.to_string();
+            let mut conn = state.db.get().await.map_err(|e| JobError::retry(e.to_string()))?;
+            analyze::needs_columns(&mut conn, tenant_id, import_id, &headers, &message).await.map_err(|e| JobError::retry(e.to_string()))?;
+            Ok(Completion::result(serde_json::json!({ "needs_columns": message })))
+        }
         // A file problem is the import's outcome, not the job's: the import says why; nothing was written.
         Err(ScanError::File(e)) => {
             let message = e.to_string();

@@ -107,6 +107,25 @@ pub struct Mapping {
 /// Finds the header row among the first few records and maps its columns. A first record with one cell
 /// that is not a known header means a headerless keyword list. Returns the mapping and how many records
 /// it consumed (title lines and the header row).
+/// The mapping with the user's chosen columns instead of the detected ones. Detection still finds the
+/// header row; when it found none, the first record is taken as the header row.
+pub fn with_override(first: &[Record], columns: BTreeMap<Field, usize>) -> Result<(Mapping, usize), FileError> {
+    match detect(first) {
+        Ok((m, consumed)) if m.header_line > 0 => Ok((Mapping { columns, source: "CSV (columns chosen by hand)", ..m }, consumed)),
+        _ => {
+            let head = first.first().ok_or(FileError::Empty)?;
+            Ok((Mapping { columns, headers: head.fields.clone(), header_line: head.line, source: "CSV (columns chosen by hand)" }, 1))
+        }
+    }
+}
+
+impl Field {
+    /// The field named by `as_str`, e.g. from a form.
+    pub fn parse(name: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+}
+
 pub fn detect(first: &[Record]) -> Result<(Mapping, usize), FileError> {
     let Some(head) = first.first() else { return Err(FileError::Empty) };
     for (i, record) in first.iter().take(HEADER_SEARCH).enumerate() {

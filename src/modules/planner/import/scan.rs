@@ -54,6 +54,8 @@ pub struct Scanner {
     stream: Option<RecordStream>,
     head: Vec<Record>,
     pub mapping: Option<Mapping>,
+    /// Columns chosen by the user, used instead of the detected ones.
+    column_override: Option<std::collections::BTreeMap<super::mapping::Field, usize>>,
     pub delimiter: u8,
     pub bytes: u64,
     finished: bool,
@@ -61,7 +63,24 @@ pub struct Scanner {
 
 impl Scanner {
     pub fn new(tenant_id: i64, import_id: i64) -> Self {
-        Scanner { tenant_id, import_id, next_seq: 0, stream: None, head: Vec::new(), mapping: None, delimiter: b',', bytes: 0, finished: false }
+        Scanner {
+            tenant_id,
+            import_id,
+            next_seq: 0,
+            stream: None,
+            head: Vec::new(),
+            mapping: None,
+            column_override: None,
+            delimiter: b',',
+            bytes: 0,
+            finished: false,
+        }
+    }
+
+    /// Reads the file with these columns instead of the detected ones.
+    pub fn with_columns(mut self, columns: Option<std::collections::BTreeMap<super::mapping::Field, usize>>) -> Self {
+        self.column_override = columns;
+        self
     }
 
     /// The rows completed by the next stored chunk; `None` once the file is read.
@@ -111,7 +130,10 @@ impl Scanner {
             if self.head.is_empty() {
                 return Err(ScanError::File(FileError::Empty));
             }
-            let (m, consumed) = mapping::detect(&self.head)?;
+            let (m, consumed) = match self.column_override.clone() {
+                Some(columns) => mapping::with_override(&self.head, columns)?,
+                None => mapping::detect(&self.head)?,
+            };
             self.mapping = Some(m);
             std::mem::take(&mut self.head).into_iter().skip(consumed).collect()
         } else {

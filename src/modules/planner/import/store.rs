@@ -9,6 +9,7 @@ use futures_util::{Stream, StreamExt};
 use serde::Serialize;
 
 use super::csv_stream::sniff;
+use super::mapping::Field;
 use crate::app::AppState;
 use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
@@ -35,6 +36,7 @@ pub struct Import {
     pub delimiter: String,
     pub headers: Vec<String>,
     pub mapping: serde_json::Value,
+    pub column_override: Option<serde_json::Value>,
     pub preview: serde_json::Value,
     pub total_rows: i32,
     pub good_rows: i32,
@@ -53,6 +55,21 @@ pub struct Import {
 }
 
 impl Import {
+    /// The column currently used for a field (as mapped by detection or by the user).
+    pub fn column_of(&self, field: &str) -> Option<usize> {
+        self.mapping.get(field).and_then(|v| v.as_u64()).map(|v| v as usize)
+    }
+    /// Whether `column` is the one used for `field` (the form's preselection).
+    pub fn uses(&self, field: &str, column: &usize) -> bool {
+        self.column_of(field) == Some(*column)
+    }
+    /// (field, label) for the column-choice form.
+    pub fn fields(&self) -> Vec<(&'static str, &'static str)> {
+        Field::ALL.iter().map(|f| (f.as_str(), f.label())).collect()
+    }
+    pub fn can_choose_columns(&self) -> bool {
+        matches!(self.status.as_str(), "ready" | "mapping") && !self.headers.is_empty()
+    }
     pub fn is_running(&self) -> bool {
         matches!(self.status.as_str(), "uploading" | "analyzing" | "importing")
     }
@@ -270,6 +287,69 @@ pub async fn confirm(state: &AppState, ctx: &TenantCtx, id: i64, on_existing: &s
             .await?;
         enqueue_in_tx(conn, &job).await?;
         audit::record(conn, &who, "keyword_import.started", ("keyword_import", id.to_string()), serde_json::json!({ "on_existing": on_existing })).await
+    })
+    .await?;
+    crate::jobs::worker::wake(state).await;
+    get(&mut conn, tenant_id, id).await
+}
+
+/// The user's column choice, if any, as the scanner takes it.
+pub async fn column_override(conn: &mut AsyncPgConnection, tenant_id: i64, id: i64) -> AppResult<Option<std::collections::BTreeMap<Field, usize>>> {
+    let v: Option<serde_json::Value> = keyword_imports::table
+        .filter(keyword_imports::tenant_id.eq(tenant_id))
+        .filter(keyword_imports::id.eq(id))
+        .select(keyword_imports::column_override)
+        .first(conn)
+        .await?;
+    Ok(v.and_then(|v| {
+        let m = v.as_object()?;
+        Some(m.iter().filter_map(|(k, i)| Some((Field::parse(k)?, i.as_u64()? as usize))).collect())
+    }))
+}
+
+/// Takes the user's choice of columns (field name → column index, empty for "not in the file") and
+/// analyses the file again with it.
+pub async fn choose_columns(state: &AppState, ctx: &TenantCtx, id: i64, choice: &std::collections::BTreeMap<String, String>) -> AppResult<Import> {
+    ctx.require(Perm::EditContent)?;
+    let mut conn = state.db.get().await?;
+    let tenant_id = ctx.tenant_id;
+    let import = get(&mut conn, tenant_id, id).await?;
+    if !import.can_choose_columns() {
+        return Err(AppError::Conflict(format!("This import is {}; columns can be chosen after the file is checked", import.status)));
+    }
+    let mut columns = serde_json::Map::new();
+    let mut used = std::collections::HashSet::new();
+    for field in Field::ALL {
+        let raw = choice.get(field.as_str()).map(|s| s.trim()).unwrap_or("");
+        if raw.is_empty() {
+            continue;
+        }
+        let col: usize = raw.parse().ok().filter(|c| *c < import.headers.len()).ok_or_else(|| AppError::field(field.as_str(), format!("Choose one of the file's columns for {}", field.label())))?;
+        if !used.insert(col) {
+            return Err(AppError::field(field.as_str(), format!("Column “{}” is chosen twice", import.headers[col])));
+        }
+        columns.insert(field.as_str().to_string(), serde_json::json!(col));
+    }
+    if !columns.contains_key(Field::Keyword.as_str()) {
+        return Err(AppError::field("keyword", "Choose the column that holds the keywords"));
+    }
+    let who = Who::from(ctx);
+    let job = NewJob { created_by: ctx.actor_label(), max_attempts: 3, ..NewJob::new(tenant_id, JOB_KIND, serde_json::json!({ "import_id": id, "phase": "analyze" })) };
+    let chosen = serde_json::Value::Object(columns);
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        diesel::update(keyword_imports::table.filter(keyword_imports::tenant_id.eq(tenant_id)).filter(keyword_imports::id.eq(id)))
+            .set((
+                keyword_imports::column_override.eq(Some(&chosen)),
+                keyword_imports::status.eq("analyzing"),
+                keyword_imports::error.eq(None::<String>),
+                keyword_imports::bytes_done.eq(0),
+                keyword_imports::processed_rows.eq(0),
+                keyword_imports::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await?;
+        enqueue_in_tx(conn, &job).await?;
+        audit::record(conn, &who, "keyword_import.columns_chosen", ("keyword_import", id.to_string()), chosen.clone()).await
     })
     .await?;
     crate::jobs::worker::wake(state).await;

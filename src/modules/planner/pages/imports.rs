@@ -104,3 +104,14 @@ pub async fn confirm(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i
     store::confirm(&state, &ctx, *id, &form.on_existing).await?;
     Ok(redirect_with(&format!("/planner/imports/{}", *id), Some(Toast::success("Import started"))))
 }
+
+/// The column-choice form: one select per field, the value a column index or empty.
+pub async fn columns(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, form: web::Form<std::collections::BTreeMap<String, String>>) -> AppResult<HttpResponse> {
+    let back = format!("/planner/imports/{}", *id);
+    match store::choose_columns(&state, &ctx, *id, &form).await {
+        Ok(_) => Ok(redirect_with(&back, Some(Toast::success("Checking the file again with these columns…")))),
+        Err(AppError::Validation(f)) => Ok(redirect_with(&back, Some(Toast::error(f.values().cloned().collect::<Vec<_>>().join("; "))))),
+        Err(e @ AppError::Conflict(_)) => Ok(redirect_with(&back, Some(Toast::error(e.to_string())))),
+        Err(e) => Err(e),
+    }
+}
