@@ -43,9 +43,11 @@ pub async fn tenant_ctx(state: &AppState, req: &HttpRequest) -> AppResult<Tenant
 /// The session's user and the active membership: the token's tenant, or — when the user was removed from
 /// it — their oldest remaining one. Query-builder statements, so Postgres keeps them prepared.
 async fn from_session(state: &AppState, claims: Claims, ip: Option<String>) -> AppResult<TenantCtx> {
-    let mut conn = state.db.get().await?;
+    let conn = state.db.get().await?;
     let now = chrono::Utc::now();
-    let row: Option<((i64, String, String, bool), Option<(String, TenantRow)>)> = sessions::table
+    // The session row and the user's workspaces are asked for together (pipelined on one connection);
+    // the workspaces are only used when the session turns out valid.
+    let session = sessions::table
         .inner_join(users::table)
         .left_join(
             memberships::table
@@ -59,18 +61,18 @@ async fn from_session(state: &AppState, claims: Claims, ip: Option<String>) -> A
         .select((
             (users::id, users::email, users::name, users::is_system_admin),
             (memberships::role, TENANT_COLS).nullable(),
-        ))
-        .first(&mut conn)
-        .await
-        .optional()?;
-    let ((user_id, email, name, is_system_admin), active) = row.ok_or(AppError::Unauthorized)?;
-    let workspaces: Vec<(i64, String, String, chrono::DateTime<chrono::Utc>)> = memberships::table
+        ));
+    let workspaces = memberships::table
         .inner_join(tenants::table)
-        .filter(memberships::user_id.eq(user_id))
+        .filter(memberships::user_id.eq(claims.uid))
         .select((tenants::id, tenants::name, memberships::role, memberships::created_at))
-        .order((tenants::name.asc(), tenants::id.asc()))
-        .load(&mut conn)
-        .await?;
+        .order((tenants::name.asc(), tenants::id.asc()));
+    type SessionRow = ((i64, String, String, bool), Option<(String, TenantRow)>);
+    let (row, workspaces) = tokio::try_join!(
+        async { session.first::<SessionRow>(&mut &*conn).await.optional() },
+        async { workspaces.load::<(i64, String, String, chrono::DateTime<chrono::Utc>)>(&mut &*conn).await }
+    )?;
+    let ((user_id, email, name, is_system_admin), active) = row.ok_or(AppError::Unauthorized)?;
     let (role, t) = match active {
         Some(a) => a,
         None => {
@@ -80,7 +82,7 @@ async fn from_session(state: &AppState, claims: Claims, ip: Option<String>) -> A
             tenants::table
                 .find(oldest.0)
                 .select(TENANT_COLS)
-                .first::<TenantRow>(&mut conn)
+                .first::<TenantRow>(&mut &*conn)
                 .await
                 .map(|t| (oldest.2.clone(), t))?
         }

@@ -115,13 +115,13 @@ pub async fn get(conn: &mut AsyncPgConnection, tenant_id: i64, id: i64) -> AppRe
 }
 
 /// Every cluster's id and name, by name (for "move to cluster" menus).
-pub async fn names(conn: &mut AsyncPgConnection, tenant_id: i64) -> AppResult<Vec<(i64, String)>> {
+pub async fn names(conn: &AsyncPgConnection, tenant_id: i64) -> AppResult<Vec<(i64, String)>> {
     Ok(clusters::table
         .filter(clusters::tenant_id.eq(tenant_id))
         .order(clusters::name)
         .select((clusters::id, clusters::name))
         .limit(5_000)
-        .load(conn)
+        .load(&mut &*conn)
         .await?)
 }
 

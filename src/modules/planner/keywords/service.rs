@@ -57,14 +57,17 @@ impl KeywordRow {
 }
 
 /// One page of the filtered, sorted list and the number of rows matching (cached per keyword revision).
-pub async fn list(state: &AppState, conn: &mut AsyncPgConnection, tenant_id: i64, f: &KeywordFilter, page: &PageParams) -> AppResult<(Vec<KeywordRow>, i64)> {
-    let rows: Vec<(Keyword, Option<String>)> = filter::ordered(filter::matching(tenant_id, f), f)
+/// The page's rows and the revision are asked for together (pipelined on one connection).
+pub async fn list(state: &AppState, conn: &AsyncPgConnection, tenant_id: i64, f: &KeywordFilter, page: &PageParams) -> AppResult<(Vec<KeywordRow>, i64)> {
+    let rows_q = filter::ordered(filter::matching(tenant_id, f), f)
         .select((Keyword::as_select(), clusters::name.nullable()))
         .limit(page.per_page())
-        .offset(page.offset())
-        .load(conn)
-        .await?;
-    let total = super::count::matching(state, conn, tenant_id, f).await?;
+        .offset(page.offset());
+    let (rows, rev) = tokio::try_join!(
+        async { rows_q.load::<(Keyword, Option<String>)>(&mut &*conn).await.map_err(AppError::from) },
+        super::count::revision(conn, tenant_id)
+    )?;
+    let total = super::count::at_revision(state, conn, tenant_id, rev, f).await?;
     Ok((rows.into_iter().map(|(keyword, cluster_name)| KeywordRow { keyword, cluster_name }).collect(), total))
 }
 

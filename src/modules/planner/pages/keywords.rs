@@ -72,9 +72,10 @@ impl KeywordsPage {
 }
 
 async fn list_page(state: &AppState, page: PageCtx, q: ListQuery, form: KeywordInput, errors: FieldErrors) -> AppResult<KeywordsPage> {
-    let mut conn = state.db.get().await?;
-    let (rows, total) = service::list(state, &mut conn, page.ctx.tenant_id, &q.filter, &q.page).await?;
-    let clusters = clusters::names(&mut conn, page.ctx.tenant_id).await?;
+    let conn = state.db.get().await?;
+    // Both go out at once on the one connection (pipelined).
+    let ((rows, total), clusters) =
+        tokio::try_join!(service::list(state, &conn, page.ctx.tenant_id, &q.filter, &q.page), clusters::names(&conn, page.ctx.tenant_id))?;
     let query = q.filter.to_query();
     let mut href = format!("/planner/keywords?{query}");
     if q.page.per_page.is_some() {
