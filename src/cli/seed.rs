@@ -6,12 +6,36 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use crate::app::AppState;
 use crate::auth::{password, secrets::random_token, service::insert_user};
-use crate::db::schema::{memberships, users};
+use crate::db::schema::{keywords, memberships, users};
 use crate::error::AppError;
 use crate::tenancy::service::create_workspace;
 
 pub const DEMO_EMAIL: &str = "demo@igny8.local";
 const DEMO_WORKSPACE: &str = "Demo Agency";
+/// Keywords for the planner to cluster (keyword, monthly volume, difficulty, intent).
+const KEYWORDS: &[(&str, i32, i16, &str)] = &[
+    ("running shoes", 90500, 72, "commercial"),
+    ("best running shoes", 40500, 68, "commercial"),
+    ("trail running shoes", 22200, 55, "commercial"),
+    ("running shoes for flat feet", 8100, 41, "commercial"),
+    ("how to choose running shoes", 2900, 33, "informational"),
+    ("running shoe size guide", 1900, 24, "informational"),
+    ("marathon training plan", 33100, 47, "informational"),
+    ("half marathon training plan", 27100, 44, "informational"),
+    ("marathon training plan for beginners", 6600, 38, "informational"),
+    ("couch to 5k", 60500, 52, "informational"),
+    ("5k training plan", 12100, 36, "informational"),
+    ("running injuries knee", 4400, 29, "informational"),
+    ("runners knee treatment", 9900, 35, "informational"),
+    ("shin splints treatment", 14800, 40, "informational"),
+    ("garmin forerunner 265", 18100, 30, "navigational"),
+    ("buy garmin forerunner", 2400, 27, "transactional"),
+    ("gps running watch", 8100, 49, "commercial"),
+    ("best gps running watch", 5400, 51, "commercial"),
+    ("running hydration vest", 3600, 22, "commercial"),
+    ("energy gels for running", 2900, 18, "commercial"),
+];
+
 /// Teammates, so the team page and roles have something to show.
 const TEAM: &[(&str, &str, &str)] =
     &[("editor@igny8.local", "Eddie Editor", "editor"), ("viewer@igny8.local", "Vera Viewer", "viewer")];
@@ -51,6 +75,13 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
                         .execute(conn)
                         .await?;
                 }
+                let rows: Vec<_> = KEYWORDS
+                    .iter()
+                    .map(|(k, v, d, i)| {
+                        (keywords::tenant_id.eq(tenant_id), keywords::keyword.eq(*k), keywords::volume.eq(*v), keywords::difficulty.eq(*d), keywords::intent.eq(*i))
+                    })
+                    .collect();
+                diesel::insert_into(keywords::table).values(rows).on_conflict_do_nothing().execute(conn).await?;
                 Ok(tenant_id)
             })
         .await

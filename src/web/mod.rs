@@ -85,6 +85,40 @@ pub fn client_ip(req: &HttpRequest, trust_proxy: bool) -> Option<String> {
     req.peer_addr().map(|a| a.ip().to_string())
 }
 
+/// A whole number a template may show (templates pass values by reference, sometimes twice).
+pub trait Figure {
+    fn figure(&self) -> i64;
+}
+impl Figure for i64 {
+    fn figure(&self) -> i64 {
+        *self
+    }
+}
+impl Figure for i32 {
+    fn figure(&self) -> i64 {
+        *self as i64
+    }
+}
+impl<T: Figure + ?Sized> Figure for &T {
+    fn figure(&self) -> i64 {
+        (**self).figure()
+    }
+}
+
+/// 1234567 → "1,234,567", for figures in tables.
+pub fn thousands(n: impl Figure) -> String {
+    let n: i64 = n.figure();
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
 /// A `next` target that stays on this site (no scheme, no `//host`).
 pub fn safe_next(next: &str) -> Option<&str> {
     let ok = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && next.len() < 2000;
@@ -100,6 +134,11 @@ mod tests {
         let t = Toast::success("Saved <b>");
         assert_eq!(Toast::from_cookie_value(&t.to_cookie_value()), Some(t));
         assert_eq!(Toast::from_cookie_value("garbage!"), None);
+    }
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!((thousands(0), thousands(999), thousands(1000), thousands(-1234567)), ("0".into(), "999".into(), "1,000".into(), "-1,234,567".into()));
     }
 
     #[test]
