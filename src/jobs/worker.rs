@@ -100,22 +100,36 @@ impl Workers {
     }
 }
 
-/// Blocks on the Redis wake-up list and pokes the dispatcher.
+/// Blocks on the Redis wake-up list and pokes the dispatcher. BRPOP gets a connection of its own, with no
+/// client-side response timeout: a pooled connection would give up after the client's default 500 ms while
+/// the server still blocks on it, and the next request to borrow that connection would wait behind it.
 async fn wait_for_wakeups(state: Arc<AppState>, notify: Arc<Notify>, poll: Duration) {
     let key = wake_key(&state);
+    let mut conn: Option<kv::redis::aio::MultiplexedConnection> = None;
     loop {
-        let got = async {
-            let mut conn = state.redis.get().await.map_err(|e| e.to_string())?;
-            let r: Option<(String, String)> = conn.brpop(&key, poll.as_secs_f64().max(0.1)).await.map_err(|e| e.to_string())?;
-            Ok::<_, String>(r.is_some())
+        if conn.is_none() {
+            conn = blocking_connection(&state.config.redis_url, poll).await.ok();
         }
-        .await;
+        let got = match conn.as_mut() {
+            Some(c) => c.brpop::<_, Option<(String, String)>>(&key, poll.as_secs_f64().max(0.1)).await.map_err(|e| e.to_string()),
+            None => Err("no Redis connection".to_string()),
+        };
         match got {
-            Ok(true) => notify.notify_one(),
-            Ok(false) => {}
-            Err(_) => tokio::time::sleep(poll).await,
+            Ok(Some(_)) => notify.notify_one(),
+            Ok(None) => {}
+            Err(_) => {
+                conn = None;
+                tokio::time::sleep(poll).await;
+            }
         }
     }
+}
+
+async fn blocking_connection(url: &str, poll: Duration) -> Result<kv::redis::aio::MultiplexedConnection, kv::redis::RedisError> {
+    let cfg = kv::redis::AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(2)))
+        .set_response_timeout(Some(poll + Duration::from_secs(2)));
+    kv::redis::Client::open(url)?.get_multiplexed_async_connection_with_config(&cfg).await
 }
 
 async fn dispatch(

@@ -403,3 +403,15 @@ async fn a_running_job_renews_its_lease_so_nobody_takes_it_over() {
     let counts = owner.get("/system/jobs/counts").await.text().await.unwrap();
     assert!(counts.contains("succeeded: 1") && !counts.contains("<html"), "{counts}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wake_up_reaches_an_idle_worker_long_before_its_next_poll() {
+    // Polling every 20 s and reaping every 5 s: only the Redis wake-up can start the job within the 2 s
+    // below. (A blocking BRPOP on a pooled connection used to time out client-side after 500 ms, leaving
+    // the worker to find the job at its next reap.)
+    let app = with_workers(1, &[("IGNY8_JOB_POLL_MS", "20000")]).await;
+    let (_, tid) = app.signup("Wes", "wes@example.com", "Wes Co").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let id = enqueue(&app, probe(tid, json!({}), 0)).await;
+    wait_status(&app, id, "succeeded", Duration::from_secs(2)).await;
+}
