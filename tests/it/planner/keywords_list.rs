@@ -221,3 +221,38 @@ async fn the_cached_matching_count_follows_every_kind_of_change() {
     assert_eq!(r.json::<Value>().await.unwrap()["result"]["count"], 6);
     assert_eq!(total("q=widget").await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_page_bulk_form_acts_on_ticked_rows_or_on_all_matching_the_filter_it_carries() {
+    let app = TestApp::spawn().await;
+    let (b, _) = app.signup("Bo", "bo2@example.com", "Bo2 Co").await;
+    let mut ids = Vec::new();
+    for (k, v) in [("red shoes", 10), ("blue shoes", 20), ("green hats", 30), ("red hats", 40)] {
+        ids.push(super::support::add_keyword(&b, k, v).await.to_string());
+    }
+    // Ticked rows (ids repeat in the form): export just those two.
+    let r = b.post_form("/planner/keywords/bulk", &[("action", "export"), ("ids", &ids[0]), ("ids", &ids[2])]).await;
+    assert_eq!(r.status(), 200);
+    let csv = r.text().await.unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert!(csv.contains("red shoes") && csv.contains("green hats") && !csv.contains("blue shoes"));
+    // All matching the carried filter (f_q=red): archive them; the redirect keeps the filter.
+    let r = b.post_form("/planner/keywords/bulk", &[("action", "set_status"), ("status", "archived"), ("all", "1"), ("f_q", "red")]).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/planner/keywords?q=red");
+    let (_, archived) = page(&b, "status=archived").await;
+    assert_eq!(archived, 2);
+    // Cluster the ticked rows locally from the form; a bad threshold comes back as a toast, not a 500.
+    let r = b.post_form("/planner/keywords/bulk", &[("action", "cluster_local"), ("threshold", "0.2"), ("ids", &ids[0]), ("ids", &ids[1])]).await;
+    assert_eq!(r.status(), 303);
+    let (items, _) = page(&b, "cluster=none").await;
+    assert_eq!(items.len(), 2, "the two shoes are clustered, the hats are not");
+    let r = b.post_form("/planner/keywords/bulk", &[("action", "cluster_local"), ("threshold", "7"), ("ids", &ids[2])]).await;
+    assert_eq!(r.status(), 303);
+    let flash = r.headers().get_all("set-cookie").iter().any(|c| c.to_str().unwrap().starts_with("igny8_flash="));
+    assert!(flash);
+    // Nothing ticked and not "all": refused with a message.
+    let r = b.post_form("/planner/keywords/bulk", &[("action", "delete")]).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(app.count("keywords").await, 4);
+}
