@@ -71,6 +71,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     crate::modules::billing_page::routes(cfg);
     crate::modules::settings::routes(cfg);
     crate::modules::planner::routes(cfg);
+    crate::modules::writer::routes(cfg);
     crate::modules::coming::routes(cfg);
 }
 

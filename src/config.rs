@@ -40,6 +40,8 @@ pub struct Config {
     pub ai_timeout_secs: u32,
     /// Calls per model per minute, shared by all replicas (seed §10.7).
     pub ai_rate_per_min: u32,
+    /// A generated article shorter than this share of the asked word count is refused (per cent).
+    pub writer_min_words_percent: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -119,6 +121,7 @@ impl Config {
             job_backoff_ms: parse_num(&get, "IGNY8_JOB_BACKOFF_MS", 1000, 1, 600_000)?,
             ai_timeout_secs: parse_num(&get, "IGNY8_AI_TIMEOUT_SECS", 60, 1, 600)?,
             ai_rate_per_min: parse_num(&get, "IGNY8_AI_RATE_PER_MIN", 60, 1, 100_000)?,
+            writer_min_words_percent: parse_num(&get, "IGNY8_WRITER_MIN_WORDS_PERCENT", 50, 1, 100)?,
         })
     }
 

@@ -61,6 +61,23 @@
     }
   });
 
+  // Live length counters beside meta fields: "42 / 60", red past the limit.
+  function updateCounters() {
+    document.querySelectorAll("[data-counter-for]").forEach(function (c) {
+      var input = document.getElementById(c.getAttribute("data-counter-for"));
+      if (!input) return;
+      var max = parseInt(c.getAttribute("data-max"), 10) || 0;
+      var n = Array.from(input.value).length;
+      c.textContent = n + " / " + max;
+      c.classList.toggle("over", n > max);
+    });
+  }
+  document.addEventListener("input", function (evt) {
+    if (evt.target.hasAttribute && evt.target.hasAttribute("data-count")) updateCounters();
+  });
+  updateCounters();
+  document.body.addEventListener("htmx:afterSettle", updateCounters);
+
   fadeExisting();
   document.body.addEventListener("htmx:afterSettle", fadeExisting);
 })();

@@ -77,6 +77,23 @@ fn shaped_answer(req: &ChatRequest) -> Option<String> {
                 .collect();
             Some(serde_json::json!({ "ideas": ideas }).to_string())
         }
+        crate::modules::writer::prompts::CONTENT_PURPOSE => {
+            let (title, outline, words) = crate::modules::writer::prompts::content_request_in(&req.user);
+            let headings = if outline.is_empty() { vec![format!("About {title}"), "Getting started".into(), "Frequently asked questions".into()] } else { outline };
+            let per_section = (words / headings.len().max(1)).max(40);
+            let sentence = format!("This offline dev provider paragraph talks about {} so the pipeline can be tried without a provider key.", title.to_lowercase());
+            let mut html = String::new();
+            for h in &headings {
+                html.push_str(&format!("<h2>{h}</h2>"));
+                let mut written = 0;
+                while written < per_section {
+                    html.push_str(&format!("<p>{sentence}</p>"));
+                    written += sentence.split_whitespace().count();
+                }
+            }
+            Some(serde_json::json!({ "title": title, "meta_title": title, "meta_description": format!("Everything about {title}."),
+                "slug": "", "primary_keyword": "", "content_html": html }).to_string())
+        }
         _ => None,
     }
 }

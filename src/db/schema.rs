@@ -171,7 +171,7 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     plans, tenants, users, memberships, invitations, api_tokens, sessions, audit_events, credit_ledger, jobs, model_rates,
     ai_settings, ai_calls, clusters, keywords, content_ideas, tasks, keyword_imports, keyword_import_chunks,
-    keyword_import_rejects, keyword_revisions,
+    keyword_import_rejects, keyword_revisions, task_versions,
 );
 
 diesel::table! {
@@ -266,6 +266,15 @@ diesel::table! {
         status -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        meta_title -> Text,
+        meta_description -> Text,
+        slug -> Text,
+        primary_keyword -> Text,
+        content_html -> Text,
+        word_count -> Int4,
+        ai_model -> Text,
+        error -> Nullable<Text>,
+        credits_spent -> Int8,
     }
 }
 
@@ -324,5 +333,22 @@ diesel::table! {
     keyword_revisions (tenant_id) {
         tenant_id -> Int8,
         rev -> Int8,
+    }
+}
+
+diesel::table! {
+    task_versions (tenant_id, task_id, version) {
+        tenant_id -> Int8,
+        task_id -> Int8,
+        version -> Int4,
+        replaced_by -> Text,
+        title -> Text,
+        meta_title -> Text,
+        meta_description -> Text,
+        slug -> Text,
+        content_html -> Text,
+        word_count -> Int4,
+        created_by -> Text,
+        created_at -> Timestamptz,
     }
 }

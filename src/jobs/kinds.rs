@@ -37,6 +37,7 @@ pub fn registry() -> Registry {
     handlers.insert(PROBE, Arc::new(|state, job| probe(state, job).boxed()));
     handlers.insert(crate::ai::jobs::PROMPT, Arc::new(|state, job| crate::ai::jobs::prompt(state, job).boxed()));
     crate::modules::planner::register_jobs(&mut handlers);
+    crate::modules::writer::register_jobs(&mut handlers);
     Registry { handlers }
 }
 

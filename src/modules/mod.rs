@@ -7,3 +7,4 @@ pub mod planner;
 pub mod settings;
 pub mod system;
 pub mod team;
+pub mod writer;

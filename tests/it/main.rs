@@ -16,4 +16,5 @@ mod planner;
 mod rbac;
 mod readiness;
 mod team;
+mod writer;
 mod tenancy;

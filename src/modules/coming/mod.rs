@@ -15,7 +15,6 @@ struct Upcoming {
 }
 
 const UPCOMING: &[Upcoming] = &[
-    Upcoming { path: "/writer/tasks", title: "Writer tasks", summary: "AI articles with SEO meta, versions, and live progress per task." },
     Upcoming { path: "/writer/images", title: "Images", summary: "Featured and in-article images from OpenAI or Runware, with alt text." },
     Upcoming { path: "/thinker/prompts", title: "Prompts", summary: "The prompt library behind every AI step, with per-workspace overrides." },
     Upcoming { path: "/thinker/profiles", title: "Author profiles", summary: "Personas, tone and audience that articles are written in." },
@@ -37,8 +36,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     for u in UPCOMING {
         cfg.route(u.path, web::get().to(move |page: PageCtx| async move { show(page, u) }));
     }
-    cfg.route("/writer", web::get().to(|| async { crate::web::redirect_with("/writer/tasks", None) }))
-        .route("/thinker", web::get().to(|| async { crate::web::redirect_with("/thinker/prompts", None) }));
+    cfg.route("/thinker", web::get().to(|| async { crate::web::redirect_with("/thinker/prompts", None) }));
 }
 
 fn show(page: PageCtx, u: &'static Upcoming) -> AppResult<HttpResponse> {

@@ -7,4 +7,4 @@ mod import_formats;
 mod import_rows;
 mod keywords_list;
 mod roles;
-mod support;
+pub mod support;

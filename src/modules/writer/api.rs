@@ -1,0 +1,70 @@
+//! The writer's JSON API under /api/writer — the same services as the pages.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use super::generate;
+use super::service::{self, ArticleInput, NewTask, TaskFilter};
+use crate::app::AppState;
+use crate::auth::rbac::Perm;
+use crate::error::{AppError, AppResult};
+use crate::tenancy::TenantCtx;
+use crate::web::pagination::{PageParams, Pager};
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    #[serde(flatten)]
+    filter: TaskFilter,
+    #[serde(flatten)]
+    page: PageParams,
+}
+
+pub async fn list(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<ListQuery>) -> AppResult<HttpResponse> {
+    ctx.require(Perm::ViewWorkspace)?;
+    let mut conn = state.db.get().await?;
+    let (rows, total) = service::list(&mut conn, ctx.tenant_id, &q.filter, &q.page).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "tasks": rows, "pager": Pager::new(&q.page, total) })))
+}
+
+pub async fn get(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    ctx.require(Perm::ViewWorkspace)?;
+    let mut conn = state.db.get().await?;
+    Ok(HttpResponse::Ok().json(service::get(&mut conn, ctx.tenant_id, *id).await?))
+}
+
+pub async fn create(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<NewTask>) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Created().json(service::create(&state, &ctx, &body).await?))
+}
+
+pub async fn save(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, body: web::Json<ArticleInput>) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(service::save(&state, &ctx, *id, &body).await?))
+}
+
+pub async fn delete(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    match service::delete(&state, &ctx, &[*id]).await? {
+        0 => Err(AppError::NotFound),
+        _ => Ok(HttpResponse::NoContent().finish()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct IdsBody {
+    ids: Vec<i64>,
+}
+
+pub async fn generate(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<IdsBody>) -> AppResult<HttpResponse> {
+    let jobs = generate::enqueue(&state, &ctx, &body.ids).await?;
+    Ok(HttpResponse::Accepted().json(serde_json::json!({ "job_ids": jobs, "credits_each": generate::CREDITS })))
+}
+
+pub async fn versions(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    ctx.require(Perm::ViewWorkspace)?;
+    let mut conn = state.db.get().await?;
+    service::get(&mut conn, ctx.tenant_id, *id).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "versions": service::versions(&mut conn, ctx.tenant_id, *id).await? })))
+}
+
+pub async fn restore(state: web::Data<AppState>, ctx: TenantCtx, path: web::Path<(i64, i32)>) -> AppResult<HttpResponse> {
+    let (id, version) = path.into_inner();
+    Ok(HttpResponse::Ok().json(service::restore(&state, &ctx, id, version).await?))
+}

@@ -1,0 +1,183 @@
+//! "Generate content" as a job (`writer.generate`, 3 credits, seed §8.4): prompt from the task, the
+//! tenant's text model, and an answer checked before anything is stored — truncated, empty, far shorter
+//! than asked, without headings or of the wrong shape fails the job (retried, then refunded) and the task
+//! says why. The HTML is sanitised and the word count computed; the previous article becomes a version.
+
+use std::sync::Arc;
+
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use serde::Deserialize;
+
+use super::service::{Task, keep_version};
+use super::{html, prompts};
+use crate::ai::{ChatRequest, parse, router};
+use crate::app::AppState;
+use crate::audit::{self, Who};
+use crate::auth::rbac::Perm;
+use crate::db::schema::tasks;
+use crate::error::{AppError, AppResult};
+use crate::jobs::queue::{ClaimedJob, Completion, JobError, NewJob, enqueue_in_tx};
+use crate::tenancy::TenantCtx;
+
+pub const JOB_KIND: &str = "writer.generate";
+pub const CREDITS: i64 = 3;
+
+/// Queues generation for each task that is not already generating; all or none (one 402 for the lot).
+pub async fn enqueue(state: &AppState, ctx: &TenantCtx, ids: &[i64]) -> AppResult<Vec<i64>> {
+    ctx.require(Perm::EditContent)?;
+    if ids.is_empty() {
+        return Err(AppError::BadRequest("Select the tasks to generate".into()));
+    }
+    let (tenant_id, label, who) = (ctx.tenant_id, ctx.actor_label(), Who::from(ctx));
+    let ids = ids.to_vec();
+    let mut conn = state.db.get().await?;
+    let jobs = conn
+        .transaction::<_, AppError, _>(async move |conn| {
+            let all: Vec<(i64, String)> = tasks::table
+                .filter(tasks::tenant_id.eq(tenant_id))
+                .filter(tasks::id.eq_any(&ids))
+                .select((tasks::id, tasks::status))
+                .order(tasks::id)
+                .load(conn)
+                .await?;
+            if all.is_empty() {
+                return Err(AppError::NotFound);
+            }
+            let found: Vec<i64> = all.into_iter().filter(|(_, s)| s != "generating").map(|(id, _)| id).collect();
+            if found.is_empty() {
+                return Err(AppError::Conflict("Those tasks are already being generated".into()));
+            }
+            crate::billing::ledger::lock_and_check(conn, tenant_id, CREDITS * found.len() as i64).await?;
+            let mut jobs = Vec::new();
+            for id in &found {
+                let job = NewJob { credits: CREDITS, created_by: label.clone(), max_attempts: 3, ..NewJob::new(tenant_id, JOB_KIND, serde_json::json!({ "task_id": id })) };
+                jobs.push(enqueue_in_tx(conn, &job).await?);
+            }
+            diesel::update(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq_any(&found)))
+                .set((tasks::status.eq("generating"), tasks::error.eq(None::<String>), tasks::updated_at.eq(diesel::dsl::now)))
+                .execute(conn)
+                .await?;
+            audit::record(conn, &who, "task.generate_queued", ("task", format!("{} tasks", found.len())), serde_json::json!({ "tasks": found, "jobs": jobs })).await?;
+            Ok(jobs)
+        })
+        .await?;
+    crate::jobs::worker::wake(state).await;
+    Ok(jobs)
+}
+
+#[derive(Debug, Deserialize)]
+struct Answer {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    meta_title: String,
+    #[serde(default)]
+    meta_description: String,
+    #[serde(default)]
+    slug: String,
+    #[serde(default)]
+    primary_keyword: String,
+    content_html: String,
+}
+
+pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
+    let task_id = job.payload.get("task_id").and_then(|v| v.as_i64()).ok_or_else(|| JobError::Fatal("the job names no task".into()))?;
+    match write(&state, &job, task_id).await {
+        Ok(done) => Ok(done),
+        Err(e) => {
+            // The last attempt (or one that cannot get better): the task shows why, and can be retried.
+            if matches!(e, JobError::Fatal(_)) || job.attempts >= job.max_attempts {
+                if let Ok(mut conn) = state.db.get().await {
+                    let _ = diesel::update(tasks::table.filter(tasks::tenant_id.eq(job.tenant_id)).filter(tasks::id.eq(task_id)))
+                        .set((tasks::status.eq("failed"), tasks::error.eq(e.message()), tasks::updated_at.eq(diesel::dsl::now)))
+                        .execute(&mut conn)
+                        .await;
+                }
+            }
+            Err(e)
+        }
+    }
+}
+
+async fn write(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<Completion, JobError> {
+    let tenant_id = job.tenant_id;
+    let task: Task = {
+        let mut conn = state.db.get().await.map_err(|e| JobError::retry(e.to_string()))?;
+        super::service::get(&mut conn, tenant_id, task_id).await.map_err(|e| match e {
+            AppError::NotFound => JobError::Fatal("the task was deleted".into()),
+            other => JobError::retry(other.to_string()),
+        })?
+    };
+    let outline = task.outline.iter().map(|h| format!("- {h}")).collect::<Vec<_>>().join("\n");
+    let primary = if task.primary_keyword.is_empty() { task.target_keywords.iter().next().cloned().unwrap_or_default() } else { task.primary_keyword.clone() };
+    let user = prompts::render(
+        prompts::CONTENT_TEMPLATE,
+        &[
+            ("TITLE", task.title.clone()),
+            ("PRIMARY_KEYWORD", primary.clone()),
+            ("SECONDARY_KEYWORDS", task.target_keywords.iter().skip(1).cloned().collect::<Vec<_>>().join(", ")),
+            ("OUTLINE", outline),
+            ("WORD_COUNT", task.word_count_goal.to_string()),
+        ],
+    );
+    let mut req = ChatRequest::new(prompts::CONTENT_SYSTEM, user).purpose(prompts::CONTENT_PURPOSE);
+    req.json = true;
+    req.max_tokens = ((task.word_count_goal as u32) * 2 + 1000).min(16_000);
+    let res = router::chat(state, tenant_id, Some(job.id), req).await?;
+    let answer: Answer = parse::json(&res)?;
+    let content = html::sanitize(&answer.content_html);
+    let words = html::word_count(&content);
+    if words == 0 {
+        return Err(JobError::Fatal("the model returned an empty article".into()));
+    }
+    let needed = task.word_count_goal as i64 * state.config.writer_min_words_percent as i64 / 100;
+    if (words as i64) < needed {
+        return Err(JobError::Fatal(format!("the article has {words} words; at least {needed} of the {} asked were expected", task.word_count_goal)));
+    }
+    if html::h2_count(&content) == 0 {
+        return Err(JobError::Fatal("the article has no H2 headings".into()));
+    }
+    let title = if answer.title.trim().is_empty() { task.title.clone() } else { html::fit(&answer.title, 300) };
+    let meta_title = html::fit(if answer.meta_title.trim().is_empty() { &title } else { &answer.meta_title }, 60);
+    let meta_description = html::fit(&answer.meta_description, 160);
+    let slug = html::slugify(if answer.slug.trim().is_empty() { &title } else { &answer.slug });
+    let primary = if answer.primary_keyword.trim().is_empty() { primary } else { html::fit(&answer.primary_keyword, 200) };
+    let (job_id, model) = (job.id, res.model.clone());
+    Ok(Completion {
+        result: serde_json::json!({ "task_id": task_id, "words": words, "model": model, "tokens_in": res.tokens_in, "tokens_out": res.tokens_out }),
+        effects: Some(Box::new(move |conn| {
+            Box::pin(async move {
+                let before: Task = tasks::table
+                    .filter(tasks::tenant_id.eq(tenant_id))
+                    .filter(tasks::id.eq(task_id))
+                    .select(Task::as_select())
+                    .for_update()
+                    .first(conn)
+                    .await?;
+                let by = format!("job #{job_id}");
+                keep_version(conn, tenant_id, &before, "generate", &by).await?;
+                diesel::update(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id)))
+                    .set((
+                        tasks::title.eq(&title),
+                        tasks::meta_title.eq(&meta_title),
+                        tasks::meta_description.eq(&meta_description),
+                        tasks::slug.eq(&slug),
+                        tasks::primary_keyword.eq(&primary),
+                        tasks::content_html.eq(&content),
+                        tasks::word_count.eq(words),
+                        tasks::ai_model.eq(&model),
+                        tasks::status.eq("draft"),
+                        tasks::error.eq(None::<String>),
+                        tasks::credits_spent.eq(tasks::credits_spent + CREDITS),
+                        tasks::updated_at.eq(diesel::dsl::now),
+                    ))
+                    .execute(conn)
+                    .await?;
+                let who = Who { tenant_id, user_id: None, label: by, ip: None };
+                audit::record(conn, &who, "task.generated", ("task", task_id.to_string()), serde_json::json!({ "words": words, "model": model })).await
+            })
+        })),
+        actual_credits: None,
+    })
+}

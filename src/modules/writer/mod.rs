@@ -1,0 +1,41 @@
+//! Writer (seed §3.1, §4.8): tasks from the planner or by hand, "generate content" as a job, the editor
+//! with sanitised HTML, a sandboxed preview and versions. Images and the Thinker library come next.
+
+pub mod api;
+pub mod generate;
+pub mod html;
+pub mod pages;
+pub mod prompts;
+pub mod service;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use actix_web::web;
+use futures_util::FutureExt;
+
+use crate::jobs::kinds::Handler;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/writer", web::get().to(|| async { crate::web::redirect_with("/writer/tasks", None) }))
+        .route("/writer/tasks", web::get().to(pages::list))
+        .route("/writer/tasks", web::post().to(pages::create))
+        .route("/writer/tasks/bulk", web::post().to(pages::bulk))
+        .route("/writer/tasks/{id}", web::get().to(pages::show))
+        .route("/writer/tasks/{id}", web::post().to(pages::save))
+        .route("/writer/tasks/{id}/generate", web::post().to(pages::generate_one))
+        .route("/writer/tasks/{id}/delete", web::post().to(pages::delete))
+        .route("/writer/tasks/{id}/versions/{version}/restore", web::post().to(pages::restore))
+        .route("/api/writer/tasks", web::get().to(api::list))
+        .route("/api/writer/tasks", web::post().to(api::create))
+        .route("/api/writer/tasks/generate", web::post().to(api::generate))
+        .route("/api/writer/tasks/{id}", web::get().to(api::get))
+        .route("/api/writer/tasks/{id}", web::put().to(api::save))
+        .route("/api/writer/tasks/{id}", web::delete().to(api::delete))
+        .route("/api/writer/tasks/{id}/versions", web::get().to(api::versions))
+        .route("/api/writer/tasks/{id}/versions/{version}/restore", web::post().to(api::restore));
+}
+
+pub fn register_jobs(handlers: &mut HashMap<&'static str, Handler>) {
+    handlers.insert(generate::JOB_KIND, Arc::new(|state, job| generate::run(state, job).boxed()));
+}

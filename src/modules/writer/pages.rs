@@ -1,0 +1,150 @@
+//! Writer pages: the tasks list (filters, create by hand, bulk generate/delete) and the editor of one task
+//! (meta with length counters, sanitised HTML, a sandboxed preview, status moves, versions).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+use super::generate;
+use super::service::{self, ArticleInput, EDITOR_STATUSES, NewTask, STATUSES, Task, TaskFilter, TaskRow, Version};
+use crate::app::AppState;
+use crate::auth::rbac::Perm;
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::tenancy::TenantCtx;
+use crate::web::page::PageCtx;
+use crate::web::pagination::{PageParams, Pager};
+use crate::web::{Toast, redirect_with, render, render_status};
+
+#[derive(serde::Deserialize)]
+pub struct ListQuery {
+    #[serde(flatten)]
+    filter: TaskFilter,
+    #[serde(flatten)]
+    page: PageParams,
+}
+
+#[derive(Template)]
+#[template(path = "writer/tasks.html")]
+struct TasksPage {
+    page: PageCtx,
+    filter: TaskFilter,
+    rows: Vec<TaskRow>,
+    pager: Pager,
+    statuses: [&'static str; 8],
+    form: NewTask,
+    errors: FieldErrors,
+}
+
+impl TasksPage {
+    fn can_edit(&self) -> bool {
+        self.page.can(&Perm::EditContent)
+    }
+}
+
+async fn tasks_page(state: &AppState, page: PageCtx, q: ListQuery, form: NewTask, errors: FieldErrors) -> AppResult<TasksPage> {
+    let mut conn = state.db.get().await?;
+    let (rows, total) = service::list(&mut conn, page.ctx.tenant_id, &q.filter, &q.page).await?;
+    let pager = Pager::new(&q.page, total).linked(format!("/writer/tasks?{}", q.filter.to_query()));
+    Ok(TasksPage { page, filter: q.filter, rows, pager, statuses: STATUSES, form, errors })
+}
+
+pub async fn list(state: web::Data<AppState>, page: PageCtx, q: web::Query<ListQuery>) -> AppResult<HttpResponse> {
+    page.ctx.require(Perm::ViewWorkspace)?;
+    render(&tasks_page(&state, page, q.into_inner(), NewTask::default(), FieldErrors::new()).await?)
+}
+
+pub async fn create(state: web::Data<AppState>, page: PageCtx, form: web::Form<NewTask>) -> AppResult<HttpResponse> {
+    match service::create(&state, &page.ctx, &form).await {
+        Ok(t) => Ok(redirect_with(&format!("/writer/tasks/{}", t.id), Some(Toast::success("Task created")))),
+        Err(AppError::Validation(errors)) => {
+            let q = ListQuery { filter: TaskFilter::default(), page: PageParams::default() };
+            render_status(&tasks_page(&state, page, q, form.into_inner(), errors).await?, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Bulk from the list: `action` = generate | delete, `ids` repeated.
+pub async fn bulk(state: web::Data<AppState>, ctx: TenantCtx, body: web::Bytes) -> AppResult<HttpResponse> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|e| AppError::BadRequest(format!("The form could not be read: {e}")))?;
+    let ids: Vec<i64> = pairs.iter().filter(|(k, _)| k == "ids").filter_map(|(_, v)| v.parse().ok()).collect();
+    let action = pairs.iter().find(|(k, _)| k == "action").map(|(_, v)| v.as_str()).unwrap_or("");
+    let back = "/writer/tasks";
+    if ids.is_empty() {
+        return Ok(redirect_with(back, Some(Toast::error("Select at least one task"))));
+    }
+    let result = match action {
+        "generate" => generate::enqueue(&state, &ctx, &ids).await.map(|j| format!("Generating {} article{} ({} credits each)", j.len(), if j.len() == 1 { "" } else { "s" }, generate::CREDITS)),
+        "delete" => service::delete(&state, &ctx, &ids).await.map(|n| format!("{n} tasks deleted")),
+        _ => Err(AppError::BadRequest("Choose an action".into())),
+    };
+    match result {
+        Ok(m) => Ok(redirect_with(back, Some(Toast::success(m)))),
+        Err(e @ (AppError::BadRequest(_) | AppError::Conflict(_) | AppError::PaymentRequired(_))) => Ok(redirect_with(back, Some(Toast::error(e.to_string())))),
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "writer/task.html")]
+struct EditorPage {
+    page: PageCtx,
+    task: Task,
+    form: ArticleInput,
+    errors: FieldErrors,
+    versions: Vec<Version>,
+    statuses: [&'static str; 3],
+}
+
+impl EditorPage {
+    fn can_edit(&self) -> bool {
+        self.page.can(&Perm::EditContent)
+    }
+    fn editable(&self) -> bool {
+        EDITOR_STATUSES.contains(&self.task.status.as_str())
+    }
+}
+
+async fn editor(state: &AppState, page: PageCtx, id: i64, form: Option<ArticleInput>, errors: FieldErrors) -> AppResult<EditorPage> {
+    let mut conn = state.db.get().await?;
+    let task = service::get(&mut conn, page.ctx.tenant_id, id).await?;
+    let versions = service::versions(&mut conn, page.ctx.tenant_id, id).await?;
+    let form = form.unwrap_or_else(|| ArticleInput::from(&task));
+    Ok(EditorPage { page, task, form, errors, versions, statuses: EDITOR_STATUSES })
+}
+
+pub async fn show(state: web::Data<AppState>, page: PageCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    page.ctx.require(Perm::ViewWorkspace)?;
+    render(&editor(&state, page, *id, None, FieldErrors::new()).await?)
+}
+
+pub async fn save(state: web::Data<AppState>, page: PageCtx, id: web::Path<i64>, form: web::Form<ArticleInput>) -> AppResult<HttpResponse> {
+    match service::save(&state, &page.ctx, *id, &form).await {
+        Ok(_) => Ok(redirect_with(&format!("/writer/tasks/{}", *id), Some(Toast::success("Article saved")))),
+        Err(AppError::Validation(errors)) => render_status(&editor(&state, page, *id, Some(form.into_inner()), errors).await?, StatusCode::UNPROCESSABLE_ENTITY),
+        Err(e @ AppError::Conflict(_)) => Ok(redirect_with(&format!("/writer/tasks/{}", *id), Some(Toast::error(e.to_string())))),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn generate_one(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    let back = format!("/writer/tasks/{}", *id);
+    match generate::enqueue(&state, &ctx, &[*id]).await {
+        Ok(_) => Ok(redirect_with(&back, Some(Toast::success(format!("Generating the article ({} credits)", generate::CREDITS))))),
+        Err(e @ (AppError::Conflict(_) | AppError::PaymentRequired(_))) => Ok(redirect_with(&back, Some(Toast::error(e.to_string())))),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn restore(state: web::Data<AppState>, ctx: TenantCtx, path: web::Path<(i64, i32)>) -> AppResult<HttpResponse> {
+    let (id, version) = path.into_inner();
+    service::restore(&state, &ctx, id, version).await?;
+    Ok(redirect_with(&format!("/writer/tasks/{id}"), Some(Toast::success(format!("Version {version} restored")))))
+}
+
+pub async fn delete(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    if service::delete(&state, &ctx, &[*id]).await? == 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(redirect_with("/writer/tasks", Some(Toast::success("Task deleted"))))
+}

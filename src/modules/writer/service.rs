@@ -1,0 +1,356 @@
+//! Writer tasks: list, create by hand, the editor's save (sanitised, versioned, audited), status moves,
+//! delete, versions and restore.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+
+use super::html;
+use crate::app::AppState;
+use crate::audit::{self, Who};
+use crate::auth::rbac::Perm;
+use crate::db::like_pattern;
+use crate::db::schema::{clusters, task_versions, tasks};
+use crate::error::{AppError, AppResult};
+use crate::modules::planner::ideas::service::split_list;
+use crate::tenancy::TenantCtx;
+use crate::web::forms::Check;
+use crate::web::pagination::PageParams;
+
+pub const STATUSES: [&str; 8] = ["queued", "generating", "draft", "review", "ready", "publishing", "published", "failed"];
+/// The statuses an editor moves a written article between.
+pub const EDITOR_STATUSES: [&str; 3] = ["draft", "review", "ready"];
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = tasks)]
+pub struct Task {
+    pub id: i64,
+    pub idea_id: Option<i64>,
+    pub cluster_id: Option<i64>,
+    pub title: String,
+    pub description: String,
+    pub target_keywords: Vec<String>,
+    pub outline: Vec<String>,
+    pub word_count_goal: i32,
+    pub status: String,
+    pub meta_title: String,
+    pub meta_description: String,
+    pub slug: String,
+    pub primary_keyword: String,
+    pub content_html: String,
+    pub word_count: i32,
+    pub ai_model: String,
+    pub error: Option<String>,
+    pub credits_spent: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskRow {
+    #[serde(flatten)]
+    pub task: Task,
+    pub cluster_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default)]
+pub struct TaskFilter {
+    pub q: String,
+    pub status: String,
+    pub cluster: String,
+}
+
+impl TaskFilter {
+    pub fn to_query(&self) -> String {
+        let pairs = [("q", &self.q), ("status", &self.status), ("cluster", &self.cluster)];
+        serde_urlencoded::to_string(pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).unwrap_or_default()
+    }
+}
+
+pub async fn list(conn: &mut AsyncPgConnection, tenant_id: i64, f: &TaskFilter, page: &PageParams) -> AppResult<(Vec<TaskRow>, i64)> {
+    macro_rules! filtered {
+        () => {{
+            let mut q = tasks::table
+                .left_join(clusters::table.on(clusters::tenant_id.eq(tasks::tenant_id).and(clusters::id.nullable().eq(tasks::cluster_id))))
+                .filter(tasks::tenant_id.eq(tenant_id))
+                .into_boxed();
+            if !f.q.trim().is_empty() {
+                q = q.filter(tasks::title.ilike(like_pattern(f.q.trim())));
+            }
+            if STATUSES.contains(&f.status.as_str()) {
+                q = q.filter(tasks::status.eq(f.status.clone()));
+            }
+            if let Ok(id) = f.cluster.parse::<i64>() {
+                q = q.filter(tasks::cluster_id.eq(id));
+            }
+            q
+        }};
+    }
+    let rows: Vec<(Task, Option<String>)> = filtered!()
+        .order((tasks::updated_at.desc(), tasks::id.desc()))
+        .select((Task::as_select(), clusters::name.nullable()))
+        .limit(page.per_page())
+        .offset(page.offset())
+        .load(conn)
+        .await?;
+    let total: i64 = filtered!().count().get_result(conn).await?;
+    Ok((rows.into_iter().map(|(task, cluster_name)| TaskRow { task, cluster_name }).collect(), total))
+}
+
+pub async fn get(conn: &mut AsyncPgConnection, tenant_id: i64, id: i64) -> AppResult<Task> {
+    Ok(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(id)).select(Task::as_select()).first(conn).await?)
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct NewTask {
+    pub title: String,
+    /// Comma- or line-separated.
+    pub target_keywords: String,
+    /// One H2 per line.
+    pub outline: String,
+    pub word_count_goal: String,
+}
+
+fn goal(c: &mut Check, raw: &str) -> i32 {
+    match raw.trim() {
+        "" => 1500,
+        s => match s.replace(',', "").parse::<i32>() {
+            Ok(n) if (100..=20_000).contains(&n) => n,
+            _ => {
+                c.fail("word_count_goal", "Word count is a whole number from 100 to 20,000");
+                0
+            }
+        },
+    }
+}
+
+pub async fn create(state: &AppState, ctx: &TenantCtx, input: &NewTask) -> AppResult<Task> {
+    ctx.require(Perm::EditContent)?;
+    let mut c = Check::new();
+    let title = c.text("title", &input.title, "Title", 3, 300);
+    let words = goal(&mut c, &input.word_count_goal);
+    c.finish()?;
+    let keywords = split_list(&input.target_keywords, &[',', '\n']);
+    let outline = split_list(&input.outline, &['\n']);
+    let (tenant_id, who) = (ctx.tenant_id, Who::from(ctx));
+    let mut conn = state.db.get().await?;
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        let task: Task = diesel::insert_into(tasks::table)
+            .values((
+                tasks::tenant_id.eq(tenant_id),
+                tasks::title.eq(&title),
+                tasks::primary_keyword.eq(keywords.iter().next().cloned().unwrap_or_default()),
+                tasks::target_keywords.eq(&keywords),
+                tasks::outline.eq(&outline),
+                tasks::word_count_goal.eq(words),
+            ))
+            .returning(Task::as_returning())
+            .get_result(conn)
+            .await?;
+        audit::record(conn, &who, "task.created", ("task", task.id.to_string()), serde_json::json!({ "title": task.title })).await?;
+        Ok(task)
+    })
+    .await
+}
+
+/// What the editor saves. The HTML is sanitised here, whatever sent it.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct ArticleInput {
+    pub title: String,
+    pub meta_title: String,
+    pub meta_description: String,
+    pub slug: String,
+    pub primary_keyword: String,
+    pub target_keywords: String,
+    pub content_html: String,
+    pub status: String,
+}
+
+impl From<&Task> for ArticleInput {
+    fn from(t: &Task) -> Self {
+        ArticleInput {
+            title: t.title.clone(),
+            meta_title: t.meta_title.clone(),
+            meta_description: t.meta_description.clone(),
+            slug: t.slug.clone(),
+            primary_keyword: t.primary_keyword.clone(),
+            target_keywords: t.target_keywords.join(", "),
+            content_html: t.content_html.clone(),
+            status: t.status.clone(),
+        }
+    }
+}
+
+/// Keeps the task's current article as the next version, before it is replaced.
+pub async fn keep_version(conn: &mut AsyncPgConnection, tenant_id: i64, t: &Task, replaced_by: &str, by: &str) -> AppResult<()> {
+    if t.content_html.is_empty() {
+        return Ok(());
+    }
+    let next: i32 = task_versions::table
+        .filter(task_versions::tenant_id.eq(tenant_id))
+        .filter(task_versions::task_id.eq(t.id))
+        .select(diesel::dsl::max(task_versions::version))
+        .first::<Option<i32>>(conn)
+        .await?
+        .unwrap_or(0)
+        + 1;
+    diesel::insert_into(task_versions::table)
+        .values((
+            task_versions::tenant_id.eq(tenant_id),
+            task_versions::task_id.eq(t.id),
+            task_versions::version.eq(next),
+            task_versions::replaced_by.eq(replaced_by),
+            task_versions::title.eq(&t.title),
+            task_versions::meta_title.eq(&t.meta_title),
+            task_versions::meta_description.eq(&t.meta_description),
+            task_versions::slug.eq(&t.slug),
+            task_versions::content_html.eq(&t.content_html),
+            task_versions::word_count.eq(t.word_count),
+            task_versions::created_by.eq(by),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn save(state: &AppState, ctx: &TenantCtx, id: i64, input: &ArticleInput) -> AppResult<Task> {
+    ctx.require(Perm::EditContent)?;
+    let mut c = Check::new();
+    let title = c.text("title", &input.title, "Title", 3, 300);
+    let meta_title = c.text("meta_title", &input.meta_title, "Meta title", 0, 60);
+    let meta_description = c.text("meta_description", &input.meta_description, "Meta description", 0, 160);
+    let slug = html::slugify(if input.slug.trim().is_empty() { &input.title } else { &input.slug });
+    let status = input.status.trim().to_string();
+    if !EDITOR_STATUSES.contains(&status.as_str()) {
+        c.fail("status", "Status is draft, review or ready");
+    }
+    let content_html = html::sanitize(&input.content_html);
+    c.finish()?;
+    let word_count = html::word_count(&content_html);
+    let keywords = split_list(&input.target_keywords, &[',', '\n']);
+    let primary = input.primary_keyword.trim().chars().take(200).collect::<String>();
+    let (tenant_id, who) = (ctx.tenant_id, Who::from(ctx));
+    let mut conn = state.db.get().await?;
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        let before: Task = tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(id)).select(Task::as_select()).for_update().first(conn).await?;
+        if !EDITOR_STATUSES.contains(&before.status.as_str()) {
+            return Err(AppError::Conflict(format!("This task is {}; it can be edited once it has an article", before.status)));
+        }
+        if before.content_html != content_html {
+            keep_version(conn, tenant_id, &before, "edit", &who.label).await?;
+        }
+        let t: Task = diesel::update(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(id)))
+            .set((
+                tasks::title.eq(&title),
+                tasks::meta_title.eq(&meta_title),
+                tasks::meta_description.eq(&meta_description),
+                tasks::slug.eq(&slug),
+                tasks::primary_keyword.eq(&primary),
+                tasks::target_keywords.eq(&keywords),
+                tasks::content_html.eq(&content_html),
+                tasks::word_count.eq(word_count),
+                tasks::status.eq(&status),
+                tasks::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning(Task::as_returning())
+            .get_result(conn)
+            .await?;
+        let changed: Vec<&str> = [
+            ("title", before.title != t.title),
+            ("meta_title", before.meta_title != t.meta_title),
+            ("meta_description", before.meta_description != t.meta_description),
+            ("slug", before.slug != t.slug),
+            ("content", before.content_html != t.content_html),
+            ("status", before.status != t.status),
+            ("keywords", before.target_keywords != t.target_keywords || before.primary_keyword != t.primary_keyword),
+        ]
+        .into_iter()
+        .filter(|(_, c)| *c)
+        .map(|(n, _)| n)
+        .collect();
+        let detail = serde_json::json!({ "changed": changed, "status": { "from": before.status, "to": t.status } });
+        audit::record(conn, &who, "task.edited", ("task", id.to_string()), detail).await?;
+        Ok(t)
+    })
+    .await
+}
+
+pub async fn delete(state: &AppState, ctx: &TenantCtx, ids: &[i64]) -> AppResult<usize> {
+    ctx.require(Perm::EditContent)?;
+    let (tenant_id, who, ids) = (ctx.tenant_id, Who::from(ctx), ids.to_vec());
+    let mut conn = state.db.get().await?;
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        let titles: Vec<String> =
+            diesel::delete(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq_any(&ids))).returning(tasks::title).get_results(conn).await?;
+        if !titles.is_empty() {
+            audit::record(conn, &who, "task.deleted", ("task", format!("{} tasks", titles.len())), serde_json::json!({ "titles": titles })).await?;
+        }
+        Ok(titles.len())
+    })
+    .await
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = task_versions)]
+pub struct Version {
+    pub version: i32,
+    pub replaced_by: String,
+    pub title: String,
+    pub meta_title: String,
+    pub meta_description: String,
+    pub slug: String,
+    pub content_html: String,
+    pub word_count: i32,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn versions(conn: &mut AsyncPgConnection, tenant_id: i64, task_id: i64) -> AppResult<Vec<Version>> {
+    Ok(task_versions::table
+        .filter(task_versions::tenant_id.eq(tenant_id))
+        .filter(task_versions::task_id.eq(task_id))
+        .order(task_versions::version.desc())
+        .select(Version::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// Puts an earlier version back (the current article becomes a version itself).
+pub async fn restore(state: &AppState, ctx: &TenantCtx, task_id: i64, version: i32) -> AppResult<Task> {
+    ctx.require(Perm::EditContent)?;
+    let (tenant_id, who) = (ctx.tenant_id, Who::from(ctx));
+    let mut conn = state.db.get().await?;
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        let before: Task =
+            tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id)).select(Task::as_select()).for_update().first(conn).await?;
+        let v: Version = task_versions::table
+            .filter(task_versions::tenant_id.eq(tenant_id))
+            .filter(task_versions::task_id.eq(task_id))
+            .filter(task_versions::version.eq(version))
+            .select(Version::as_select())
+            .first(conn)
+            .await?;
+        keep_version(conn, tenant_id, &before, "restore", &who.label).await?;
+        let t: Task = diesel::update(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id)))
+            .set((
+                tasks::title.eq(&v.title),
+                tasks::meta_title.eq(&v.meta_title),
+                tasks::meta_description.eq(&v.meta_description),
+                tasks::slug.eq(&v.slug),
+                tasks::content_html.eq(&v.content_html),
+                tasks::word_count.eq(v.word_count),
+                tasks::status.eq(if EDITOR_STATUSES.contains(&before.status.as_str()) { before.status.as_str() } else { "draft" }),
+                tasks::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning(Task::as_returning())
+            .get_result(conn)
+            .await?;
+        audit::record(conn, &who, "task.restored", ("task", task_id.to_string()), serde_json::json!({ "version": version })).await?;
+        Ok(t)
+    })
+    .await
+}

@@ -1,0 +1,205 @@
+//! The writer: idea → task → generated article (checked, sanitised, counted, charged), failures that store
+//! nothing and refund, the editor's sanitising save, a preview that runs nothing, versions, roles, tenants.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use igny8::db::schema::content_ideas;
+use serde_json::{Value, json};
+
+use crate::fake_ai::{FakeAi, Reply};
+use crate::harness::{Browser, TestApp};
+use crate::planner::support::{balance, wait_job};
+
+async fn app() -> TestApp {
+    let env: HashMap<&str, String> = HashMap::from([("IGNY8_WORKERS", "2".to_string()), ("IGNY8_ALLOW_PRIVATE_TARGETS", "on".to_string())]);
+    TestApp::spawn_with(&crate::harness::redis_url(), env).await
+}
+
+async fn use_fake(b: &Browser, fake: &FakeAi) {
+    let r = b
+        .api(reqwest::Method::PUT, "/api/settings/ai", Some(json!({ "text_provider": "openai", "text_base_url": fake.base, "text_api_key": "sk-test-123456",
+            "text_model": "gpt-4o-mini", "image_provider": "dev", "image_model": "dev-image" })))
+        .await;
+    assert_eq!(r.status(), 200);
+}
+
+/// An idea written straight into the table, sent to the writer through the API; returns the task id.
+async fn task_from_idea(app: &TestApp, b: &Browser, tenant_id: i64, words: i32) -> i64 {
+    let mut conn = app.db().await;
+    let idea: i64 = diesel::insert_into(content_ideas::table)
+        .values((
+            content_ideas::tenant_id.eq(tenant_id),
+            content_ideas::title.eq("Best running shoes for beginners"),
+            content_ideas::target_keywords.eq(vec!["running shoes".to_string(), "beginner running".to_string()]),
+            content_ideas::outline.eq(vec!["Why shoes matter".to_string(), "What to look for".to_string()]),
+            content_ideas::estimated_words.eq(words),
+        ))
+        .returning(content_ideas::id)
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+    let r = b.api_post("/api/planner/ideas/send-to-writer", json!({ "ids": [idea] })).await;
+    assert_eq!(r.status(), 201);
+    r.json::<Value>().await.unwrap()["task_ids"][0].as_i64().unwrap()
+}
+
+fn paragraph(n: usize) -> String {
+    format!("<p>{}</p>", vec!["cushioned"; n].join(" "))
+}
+
+fn article(html: &str) -> Reply {
+    Reply::Ok(
+        json!({ "title": "Best Running Shoes for Beginners (2026)", "meta_title": "Best running shoes for beginners in 2026: tested picks, fit tips and prices compared",
+                "meta_description": "Short.", "slug": "Best Running Shoes!! 2026", "primary_keyword": "running shoes", "secondary_keywords": ["beginner running"],
+                "content_html": html })
+        .to_string(),
+    )
+}
+
+async fn generate(app: &TestApp, b: &Browser, task: i64) -> (String, Value, Option<String>) {
+    let r = b.api_post("/api/writer/tasks/generate", json!({ "ids": [task] })).await;
+    assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
+    let job = r.json::<Value>().await.unwrap()["job_ids"][0].as_i64().unwrap();
+    wait_job(app, job).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn idea_to_task_to_a_sanitised_counted_charged_draft_with_versions() {
+    let app = app().await;
+    let fake = FakeAi::start();
+    let (b, tid) = app.signup("Wren", "wren@example.com", "Wren Co").await;
+    use_fake(&b, &fake).await;
+    let task = task_from_idea(&app, &b, tid, 600).await;
+    let before = balance(&b).await;
+    let html = format!(
+        "<h2 onclick=\"steal()\">Why shoes matter</h2>{}<script>alert('x')</script><h2>What to look for</h2>{}<img src=x onerror=\"alert(1)\"><a href=\"javascript:alert(1)\">link</a>",
+        paragraph(200),
+        paragraph(200)
+    );
+    fake.then([article(&html)]);
+    let (status, result, err) = generate(&app, &b, task).await;
+    assert_eq!(status, "succeeded", "{err:?}");
+    let t: Value = b.get(&format!("/api/writer/tasks/{task}")).await.json().await.unwrap();
+    assert_eq!(t["status"], "draft");
+    let stored = t["content_html"].as_str().unwrap();
+    for banned in ["script", "onclick", "onerror", "javascript:", "alert("] {
+        assert!(!stored.contains(banned), "{banned} stored: {stored}");
+    }
+    assert!(stored.contains("<h2>Why shoes matter</h2>"));
+    assert_eq!(t["word_count"], 408, "words counted from the stored text: 3 + 200 + 4 + 200 + 1 (the link text)");
+    assert_eq!(result["words"], 408);
+    assert!(t["meta_title"].as_str().unwrap().chars().count() <= 60, "{}", t["meta_title"]);
+    assert_eq!(t["slug"], "best-running-shoes-2026");
+    assert_eq!(t["primary_keyword"], "running shoes");
+    assert_eq!(before - balance(&b).await, 3, "3 credits settled");
+    let prompt = fake.seen()[0].body["messages"][1]["content"].as_str().unwrap().to_string();
+    assert!(prompt.contains("Title: Best running shoes for beginners") && prompt.contains("- What to look for") && prompt.contains("about 600 words"), "{prompt}");
+
+    // Again: the first article becomes version 1, and can be restored.
+    fake.then([article(&format!("<h2>New take</h2>{}", paragraph(400)))]);
+    assert_eq!(generate(&app, &b, task).await.0, "succeeded");
+    let v: Value = b.get(&format!("/api/writer/tasks/{task}/versions")).await.json().await.unwrap();
+    assert_eq!(v["versions"].as_array().unwrap().len(), 1);
+    assert_eq!(v["versions"][0]["replaced_by"], "generate");
+    let r = b.api_post(&format!("/api/writer/tasks/{task}/versions/1/restore"), json!({})).await;
+    assert_eq!(r.status(), 200);
+    let t: Value = r.json().await.unwrap();
+    assert!(t["content_html"].as_str().unwrap().contains("Why shoes matter"));
+    assert_eq!(b.get(&format!("/api/writer/tasks/{task}/versions")).await.json::<Value>().await.unwrap()["versions"].as_array().unwrap().len(), 2);
+
+    // The editor's save is sanitised too, moves the status, and the preview runs nothing.
+    let payload = "<h2>Edited</h2><p>Text</p><img src=x onerror=alert(document.cookie)><script>alert(2)</script>";
+    let r = b
+        .api(reqwest::Method::PUT, &format!("/api/writer/tasks/{task}"), Some(json!({ "title": "Edited title", "meta_title": "Edited", "meta_description": "D",
+            "slug": "", "content_html": payload, "status": "review" })))
+        .await;
+    assert_eq!(r.status(), 200);
+    let t: Value = r.json().await.unwrap();
+    assert_eq!((t["status"].as_str(), t["slug"].as_str()), (Some("review"), Some("edited-title")));
+    assert!(!t["content_html"].as_str().unwrap().contains("onerror") && !t["content_html"].as_str().unwrap().contains("script"));
+    let (status, page) = b.get_text(&format!("/writer/tasks/{task}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("sandbox=\"\"") && page.contains("srcdoc=\""), "the preview is a sandboxed srcdoc iframe");
+    assert!(!page.contains("onerror") && !page.contains("<script>alert"), "nothing executable on the page");
+    let r = b.api(reqwest::Method::PUT, &format!("/api/writer/tasks/{task}"), Some(json!({ "title": "Edited title", "meta_title": "x".repeat(61), "status": "review" }))).await;
+    assert_eq!(r.status(), 422, "meta title over 60 characters is refused in the editor");
+    let audit: Value = b.get("/api/system/audit?action=task.edited").await.json().await.unwrap();
+    assert!(audit.to_string().contains("\"content\"") && audit.to_string().contains("review"), "who changed what: {audit}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unusable_answers_store_nothing_fail_the_task_with_a_reason_and_refund() {
+    let app = app().await;
+    let fake = FakeAi::start();
+    let (b, tid) = app.signup("Fae", "fae@example.com", "Fae Co").await;
+    use_fake(&b, &fake).await;
+    let full = format!("<h2>A</h2>{}<h2>B</h2>{}", paragraph(300), paragraph(300));
+    let cases: Vec<(&str, Vec<Reply>, &str)> = vec![
+        // A truncated answer will not improve by retrying: failed at once.
+        ("truncated", vec![Reply::Truncated], "cut off"),
+        ("empty", vec![article("")], "empty"),
+        ("too short", vec![article(&format!("<h2>A</h2>{}", paragraph(50)))], "words"),
+        ("no headings", vec![article(&paragraph(600))], "H2"),
+        ("wrong shape", vec![Reply::Ok(json!({ "article": full }).to_string())], "shape"),
+        ("only a script", vec![article("<script>alert(1)</script>")], "empty"),
+    ];
+    for (name, replies, reason) in cases {
+        let task = task_from_idea(&app, &b, tid, 600).await;
+        fake.then(replies);
+        let before = balance(&b).await;
+        let (status, _, err) = generate(&app, &b, task).await;
+        assert!(status == "failed" || status == "dead", "{name}: {status}");
+        let err = err.unwrap_or_default();
+        assert!(err.to_lowercase().contains(&reason.to_lowercase()), "{name}: {err}");
+        let t: Value = b.get(&format!("/api/writer/tasks/{task}")).await.json().await.unwrap();
+        assert_eq!((t["status"].as_str(), t["content_html"].as_str()), (Some("failed"), Some("")), "{name}: never stored");
+        assert!(t["error"].as_str().unwrap().to_lowercase().contains(&reason.to_lowercase()), "{name}: the task says why");
+        assert_eq!(balance(&b).await, before, "{name}: refunded");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn viewers_cannot_generate_edit_or_delete_and_other_tenants_tasks_are_404() {
+    let app = app().await;
+    let team = app.team("wrt").await;
+    let r = team.editor.api_post("/api/writer/tasks", json!({ "title": "Hand-made task", "target_keywords": "trail shoes", "word_count_goal": "800" })).await;
+    assert_eq!(r.status(), 201);
+    let task = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let v = &team.viewer;
+    assert_eq!(v.api_post("/api/writer/tasks/generate", json!({ "ids": [task] })).await.status(), 403);
+    assert_eq!(v.api_post("/api/writer/tasks", json!({ "title": "Viewer task" })).await.status(), 403);
+    assert_eq!(v.api(reqwest::Method::PUT, &format!("/api/writer/tasks/{task}"), Some(json!({ "title": "x y z", "status": "draft" }))).await.status(), 403);
+    assert_eq!(v.api(reqwest::Method::DELETE, &format!("/api/writer/tasks/{task}"), None).await.status(), 403);
+    assert_eq!(v.post_form(&format!("/writer/tasks/{task}/generate"), &[]).await.status(), 403);
+    assert_eq!(v.post_form("/writer/tasks/bulk", &[("action", "delete"), ("ids", &task.to_string())]).await.status(), 403);
+    assert_eq!(v.get(&format!("/api/writer/tasks/{task}")).await.status(), 200, "viewers read");
+
+    let (other, _) = app.signup("Oz", "oz@example.com", "Oz Co").await;
+    assert_eq!(other.get(&format!("/api/writer/tasks/{task}")).await.status(), 404);
+    assert_eq!(other.get(&format!("/writer/tasks/{task}")).await.status(), 404);
+    assert_eq!(other.api_post("/api/writer/tasks/generate", json!({ "ids": [task] })).await.status(), 404);
+    assert_eq!(other.api(reqwest::Method::DELETE, &format!("/api/writer/tasks/{task}"), None).await.status(), 404);
+    assert_eq!(app.count("tasks").await, 1);
+    // Validation on create.
+    let r = team.editor.api_post("/api/writer/tasks", json!({ "title": "", "word_count_goal": "lots" })).await;
+    assert_eq!(r.status(), 422);
+    let fields = r.json::<Value>().await.unwrap()["error"]["fields"].clone();
+    assert!(fields.get("title").is_some() && fields.get("word_count_goal").is_some());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_offline_dev_provider_writes_a_usable_draft() {
+    let app = app().await;
+    let (b, _) = app.signup("Dev", "dev@example.com", "Dev Co").await;
+    let r = b.api_post("/api/writer/tasks", json!({ "title": "Trail running for beginners", "outline": "Gear\nTraining\nSafety", "word_count_goal": "500" })).await;
+    let task = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let (status, _, err) = generate(&app, &b, task).await;
+    assert_eq!(status, "succeeded", "{err:?}");
+    let t: Value = b.get(&format!("/api/writer/tasks/{task}")).await.json().await.unwrap();
+    assert!(t["word_count"].as_i64().unwrap() >= 250 && t["content_html"].as_str().unwrap().contains("<h2>Safety</h2>"), "{t}");
+    let (status, html) = b.get_text("/writer/tasks").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Trail running for beginners") && html.contains("draft"));
+}
