@@ -72,6 +72,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     crate::modules::settings::routes(cfg);
     crate::modules::planner::routes(cfg);
     crate::modules::writer::routes(cfg);
+    crate::modules::thinker::routes(cfg);
     crate::modules::coming::routes(cfg);
 }
 

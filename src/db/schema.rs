@@ -171,7 +171,7 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     plans, tenants, users, memberships, invitations, api_tokens, sessions, audit_events, credit_ledger, jobs, model_rates,
     ai_settings, ai_calls, clusters, keywords, content_ideas, tasks, keyword_imports, keyword_import_chunks,
-    keyword_import_rejects, keyword_revisions, task_versions,
+    keyword_import_rejects, keyword_revisions, task_versions, prompt_overrides,
 );
 
 diesel::table! {
@@ -348,6 +348,18 @@ diesel::table! {
         slug -> Text,
         content_html -> Text,
         word_count -> Int4,
+        created_by -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    prompt_overrides (tenant_id, key, version) {
+        tenant_id -> Int8,
+        key -> Text,
+        version -> Int4,
+        system -> Text,
+        template -> Text,
         created_by -> Text,
         created_at -> Timestamptz,
     }

@@ -7,4 +7,5 @@ pub mod planner;
 pub mod settings;
 pub mod system;
 pub mod team;
+pub mod thinker;
 pub mod writer;

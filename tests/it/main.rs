@@ -16,5 +16,6 @@ mod planner;
 mod rbac;
 mod readiness;
 mod team;
+mod thinker;
 mod writer;
 mod tenancy;

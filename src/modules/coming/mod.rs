@@ -16,7 +16,6 @@ struct Upcoming {
 
 const UPCOMING: &[Upcoming] = &[
     Upcoming { path: "/writer/images", title: "Images", summary: "Featured and in-article images from OpenAI or Runware, with alt text." },
-    Upcoming { path: "/thinker/prompts", title: "Prompts", summary: "The prompt library behind every AI step, with per-workspace overrides." },
     Upcoming { path: "/thinker/profiles", title: "Author profiles", summary: "Personas, tone and audience that articles are written in." },
     Upcoming { path: "/thinker/strategies", title: "Strategies", summary: "Structure rules, calls to action and internal-link hints." },
     Upcoming { path: "/thinker/playground", title: "Playground", summary: "Try a prompt or an image prompt before it runs on real content." },
@@ -36,7 +35,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     for u in UPCOMING {
         cfg.route(u.path, web::get().to(move |page: PageCtx| async move { show(page, u) }));
     }
-    cfg.route("/thinker", web::get().to(|| async { crate::web::redirect_with("/thinker/prompts", None) }));
 }
 
 fn show(page: PageCtx, u: &'static Upcoming) -> AppResult<HttpResponse> {

@@ -1,5 +1,5 @@
-//! The planner's built-in prompts (the Thinker library will let a workspace override them). Each prompt
-//! asks for JSON and names the exact shape the parser checks.
+//! The planner's built-in prompts (defaults of the Thinker library, which a workspace may override). Each
+//! prompt asks for JSON and names the exact shape the parser checks.
 
 pub const CLUSTER_PURPOSE: &str = "cluster_keywords";
 pub const IDEAS_PURPOSE: &str = "content_ideas";
@@ -9,15 +9,16 @@ cluster should be answerable by one article. Answer with JSON only, in this shap
 {\"clusters\": [{\"name\": \"short cluster name\", \"description\": \"one sentence\", \"keywords\": [\"keyword\", ...]}]}. \
 Use every keyword you are given exactly once, copied exactly as written; do not add keywords.";
 
-/// The user message: one keyword per line after a `Keywords:` line.
+pub const CLUSTER_TEMPLATE: &str = "Group these [IGNY8_KEYWORD_COUNT] keywords into clusters.\nKeywords:\n[IGNY8_KEYWORDS]";
+
+/// The `[IGNY8_KEYWORDS]` value: one keyword per line, each after "- ".
+pub fn keyword_lines(keywords: &[&str]) -> String {
+    keywords.iter().map(|k| format!("- {k}\n")).collect()
+}
+
+/// The built-in clustering message for these keywords.
 pub fn cluster_user(keywords: &[&str]) -> String {
-    let mut s = String::from("Group these keywords into clusters.\nKeywords:\n");
-    for k in keywords {
-        s.push_str("- ");
-        s.push_str(k);
-        s.push('\n');
-    }
-    s
+    crate::modules::writer::prompts::render(CLUSTER_TEMPLATE, &[("KEYWORDS", keyword_lines(keywords)), ("KEYWORD_COUNT", keywords.len().to_string())])
 }
 
 /// The keywords listed by `cluster_user` (the offline dev provider reads its own prompt back).
@@ -30,8 +31,14 @@ in this shape: {\"ideas\": [{\"title\": \"...\", \"description\": \"two sentence
 \"structure\": \"guide|how_to|listicle|comparison|review|news|case_study\", \"target_keywords\": [\"...\"], \
 \"outline\": [\"H2 heading\", ...], \"estimated_words\": 1500}]}. Give exactly the number of ideas asked for, each with 4 to 8 H2 headings.";
 
+pub const IDEAS_TEMPLATE: &str = "Cluster: [IGNY8_CLUSTER]\nDescription: [IGNY8_DESCRIPTION]\nKeywords: [IGNY8_KEYWORDS]\nIdeas: [IGNY8_COUNT]\n";
+
+pub fn ideas_values(cluster: &str, description: &str, keywords: &[String], count: usize) -> Vec<(&'static str, String)> {
+    vec![("CLUSTER", cluster.to_string()), ("DESCRIPTION", description.to_string()), ("KEYWORDS", keywords.join(", ")), ("COUNT", count.to_string())]
+}
+
 pub fn ideas_user(cluster: &str, description: &str, keywords: &[String], count: usize) -> String {
-    format!("Cluster: {cluster}\nDescription: {description}\nKeywords: {}\nIdeas: {count}\n", keywords.join(", "))
+    crate::modules::writer::prompts::render(IDEAS_TEMPLATE, &ideas_values(cluster, description, keywords, count))
 }
 
 /// (cluster name, idea count) from `ideas_user`'s message.

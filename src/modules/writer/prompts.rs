@@ -1,5 +1,5 @@
-//! The writer's built-in content prompt, with `[IGNY8_*]` placeholders filled from the task. (The Thinker
-//! library will let a workspace override it; the placeholders stay the contract.)
+//! The writer's built-in prompts (defaults of the Thinker library), with `[IGNY8_*]` placeholders filled
+//! from the task; the placeholders are the contract a workspace's own version must keep to.
 
 pub const CONTENT_PURPOSE: &str = "article_content";
 
@@ -15,6 +15,26 @@ Outline (one H2 each):
 Length: about [IGNY8_WORD_COUNT] words
 Answer in this JSON shape: {\"title\": \"...\", \"meta_title\": \"at most 60 characters\", \"meta_description\": \"at most 160 characters\", \
 \"slug\": \"url-slug\", \"primary_keyword\": \"...\", \"secondary_keywords\": [\"...\"], \"content_html\": \"<h2>...</h2><p>...</p>\"}";
+
+pub const REPARSE_SYSTEM: &str = "You are an editor. Restructure and reformat the article you are given into clean, well-organised \
+HTML (h2/h3 headings, short paragraphs, lists and tables where they help) without changing its facts. Answer with JSON only.";
+
+pub const REPARSE_TEMPLATE: &str = "Restructure this article.
+Title: [IGNY8_TITLE]
+Primary keyword: [IGNY8_PRIMARY_KEYWORD]
+Article HTML:
+[IGNY8_ARTICLE_HTML]
+Answer in this JSON shape: {\"content_html\": \"<h2>...</h2><p>...</p>\"}";
+
+pub const IMAGE_PROMPTS_SYSTEM: &str = "You write prompts for an image model: concrete, visual, no text in the image. Answer with JSON only.";
+
+pub const IMAGE_PROMPTS_TEMPLATE: &str = "Article title: [IGNY8_TITLE]
+Article text:
+[IGNY8_ARTICLE_TEXT]
+Write one featured-image prompt and [IGNY8_IMAGE_COUNT] in-article image prompts, each with alt text.
+Answer in this JSON shape: {\"featured\": {\"prompt\": \"...\", \"alt\": \"...\"}, \"in_article\": [{\"prompt\": \"...\", \"alt\": \"...\"}]}";
+
+pub const IMAGE_TEMPLATE: &str = "[IGNY8_IMAGE_PROMPT]. High-quality editorial photograph, natural light, no text or logos.";
 
 /// Replaces each `[IGNY8_NAME]` with its value; unknown placeholders are left as written.
 pub fn render(template: &str, values: &[(&str, String)]) -> String {

@@ -68,12 +68,17 @@ pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, Jo
         return Err(JobError::Fatal("none of the keywords exist any more".into()));
     }
     let sent: Vec<(i64, String)> = sent.into_iter().map(|(id, k, _)| (id, k)).collect();
+    let prompt = {
+        let mut conn = state.db.get().await.map_err(|e| JobError::retry(e.to_string()))?;
+        crate::modules::thinker::service::resolve(&mut conn, tenant_id, "clustering").await.map_err(|e| JobError::retry(e.to_string()))?
+    };
     let batches: Vec<&[(i64, String)]> = sent.chunks(batch).collect();
     let mut assigned: Vec<Assigned> = Vec::new();
     let mut report = Report::default();
     for (i, part) in batches.iter().enumerate() {
         let words: Vec<&str> = part.iter().map(|(_, k)| k.as_str()).collect();
-        let mut req = ChatRequest::new(prompts::CLUSTER_SYSTEM, prompts::cluster_user(&words)).purpose(prompts::CLUSTER_PURPOSE);
+        let user = prompt.render(&[("KEYWORDS", prompts::keyword_lines(&words)), ("KEYWORD_COUNT", words.len().to_string())]);
+        let mut req = ChatRequest::new(prompt.system.clone(), user).purpose(prompts::CLUSTER_PURPOSE);
         req.json = true;
         req.max_tokens = (part.len() as u32 * 24 + 400).min(16_000);
         req.temperature = 0.2;

@@ -107,7 +107,7 @@ pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, Jo
     let count = job.payload.get("count").and_then(|v| v.as_i64()).unwrap_or(MIN_IDEAS).clamp(MIN_IDEAS, MAX_IDEAS) as usize;
     let tenant_id = job.tenant_id;
     let retry = |e: AppError| JobError::retry(e.to_string());
-    let (name, description, top) = {
+    let (name, description, top, prompt) = {
         let mut conn = state.db.get().await.map_err(|e| JobError::retry(e.to_string()))?;
         let (name, description): (String, String) = clusters::table
             .filter(clusters::tenant_id.eq(tenant_id))
@@ -127,9 +127,11 @@ pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, Jo
             .load(&mut conn)
             .await
             .map_err(|e| retry(e.into()))?;
-        (name, description, top)
+        let prompt = crate::modules::thinker::service::resolve(&mut conn, tenant_id, "ideas").await.map_err(retry)?;
+        (name, description, top, prompt)
     };
-    let mut req = ChatRequest::new(prompts::IDEAS_SYSTEM, prompts::ideas_user(&name, &description, &top, count)).purpose(prompts::IDEAS_PURPOSE);
+    let user = prompt.render(&prompts::ideas_values(&name, &description, &top, count));
+    let mut req = ChatRequest::new(prompt.system.clone(), user).purpose(prompts::IDEAS_PURPOSE);
     req.json = true;
     req.max_tokens = 600 * count as u32;
     let res = router::chat(&state, tenant_id, Some(job.id), req).await?;

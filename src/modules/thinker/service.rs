@@ -1,0 +1,181 @@
+//! The prompt library per workspace: the prompt in use for a step (the workspace's newest version, or the
+//! built-in one), saving a new version with its placeholders checked, going back to the built-in, history.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde::Serialize;
+
+use super::library::{self, Builtin, LIBRARY};
+use crate::app::AppState;
+use crate::audit::{self, Who};
+use crate::auth::rbac::Perm;
+use crate::db::schema::prompt_overrides;
+use crate::error::{AppError, AppResult};
+use crate::tenancy::TenantCtx;
+use crate::web::forms::Check;
+
+/// The prompt a step runs with.
+#[derive(Debug, Clone, Serialize)]
+pub struct Resolved {
+    pub key: &'static str,
+    pub system: String,
+    pub template: String,
+    /// The workspace's version in use; None = the built-in prompt.
+    pub version: Option<i32>,
+}
+
+impl Resolved {
+    pub fn render(&self, values: &[(&str, String)]) -> String {
+        crate::modules::writer::prompts::render(&self.template, values)
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = prompt_overrides)]
+pub struct PromptVersion {
+    pub version: i32,
+    pub system: String,
+    pub template: String,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl PromptVersion {
+    pub fn is_reset(&self) -> bool {
+        self.template.is_empty()
+    }
+}
+
+fn known(key: &str) -> AppResult<&'static Builtin> {
+    library::builtin(key).ok_or(AppError::NotFound)
+}
+
+/// The prompt in use for `key` in this workspace.
+pub async fn resolve(conn: &mut AsyncPgConnection, tenant_id: i64, key: &str) -> AppResult<Resolved> {
+    let b = known(key)?;
+    let latest: Option<PromptVersion> = prompt_overrides::table
+        .filter(prompt_overrides::tenant_id.eq(tenant_id))
+        .filter(prompt_overrides::key.eq(key))
+        .order(prompt_overrides::version.desc())
+        .select(PromptVersion::as_select())
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(match latest {
+        Some(v) if !v.is_reset() => Resolved { key: b.key, system: v.system, template: v.template, version: Some(v.version) },
+        _ => Resolved { key: b.key, system: b.system.to_string(), template: b.template.to_string(), version: None },
+    })
+}
+
+pub async fn versions(conn: &mut AsyncPgConnection, tenant_id: i64, key: &str) -> AppResult<Vec<PromptVersion>> {
+    known(key)?;
+    Ok(prompt_overrides::table
+        .filter(prompt_overrides::tenant_id.eq(tenant_id))
+        .filter(prompt_overrides::key.eq(key))
+        .order(prompt_overrides::version.desc())
+        .select(PromptVersion::as_select())
+        .limit(50)
+        .load(conn)
+        .await?)
+}
+
+/// Checks a workspace's version: length, no unknown placeholder, none of the required ones missing.
+pub fn check(b: &Builtin, system: &str, template: &str) -> AppResult<(String, String)> {
+    let mut c = Check::new();
+    let system = multiline(&mut c, "system", system, "System message", 0, 10_000);
+    let template = multiline(&mut c, "template", template, "Prompt", 1, 20_000);
+    let used = library::placeholders_in(&template);
+    let unknown: Vec<String> = used.iter().filter(|p| !b.placeholders.contains(&p.as_str())).map(|p| format!("[IGNY8_{p}]")).collect();
+    let allowed = b.placeholders.iter().map(|p| format!("[IGNY8_{p}]")).collect::<Vec<_>>().join(", ");
+    if !unknown.is_empty() {
+        c.fail("template", format!("Unknown placeholder {}; this prompt may use {allowed}", unknown.join(", ")));
+    }
+    let missing: Vec<String> = b.required.iter().filter(|r| !used.iter().any(|u| u == *r)).map(|r| format!("[IGNY8_{r}]")).collect();
+    if !missing.is_empty() {
+        c.fail("template", format!("The prompt needs {} to work", missing.join(", ")));
+    }
+    if !library::placeholders_in(&system).is_empty() {
+        c.fail("system", "The system message takes no placeholders; put them in the prompt");
+    }
+    c.finish()?;
+    Ok((system, template))
+}
+
+/// Multi-line text: like `Check::text`, but line breaks and tabs are allowed.
+fn multiline(c: &mut Check, field: &str, value: &str, label: &str, min: usize, max: usize) -> String {
+    let v = value.trim().replace("\r\n", "\n");
+    let n = v.chars().count();
+    if n < min {
+        c.fail(field, format!("{label} is required"));
+    } else if n > max {
+        c.fail(field, format!("{label} can be at most {max} characters (got {n})"));
+    } else if v.contains('\u{FFFD}') || v.chars().any(|ch| ch.is_control() && !matches!(ch, '\n' | '\t')) {
+        c.fail(field, format!("{label} contains characters that are not text"));
+    }
+    v
+}
+
+async fn insert_version(conn: &mut AsyncPgConnection, tenant_id: i64, key: &str, system: &str, template: &str, by: &str) -> AppResult<i32> {
+    let next: i32 = prompt_overrides::table
+        .filter(prompt_overrides::tenant_id.eq(tenant_id))
+        .filter(prompt_overrides::key.eq(key))
+        .select(diesel::dsl::max(prompt_overrides::version))
+        .first::<Option<i32>>(conn)
+        .await?
+        .unwrap_or(0)
+        + 1;
+    diesel::insert_into(prompt_overrides::table)
+        .values((
+            prompt_overrides::tenant_id.eq(tenant_id),
+            prompt_overrides::key.eq(key),
+            prompt_overrides::version.eq(next),
+            prompt_overrides::system.eq(system),
+            prompt_overrides::template.eq(template),
+            prompt_overrides::created_by.eq(by),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(next)
+}
+
+/// Saves the workspace's own version of a prompt (owner/admin: it changes every AI answer of the workspace).
+pub async fn save(state: &AppState, ctx: &TenantCtx, key: &str, system: &str, template: &str) -> AppResult<i32> {
+    ctx.require(Perm::ManageSettings)?;
+    let b = known(key)?;
+    let (system, template) = check(b, system, template)?;
+    let (tenant_id, who, key) = (ctx.tenant_id, Who::from(ctx), b.key);
+    let mut conn = state.db.get().await?;
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        // One writer at a time per workspace (the version number is max + 1).
+        crate::billing::ledger::lock_and_check(conn, tenant_id, 0).await?;
+        let v = insert_version(conn, tenant_id, key, &system, &template, &who.label).await?;
+        audit::record(conn, &who, "prompt.saved", ("prompt", key.to_string()), serde_json::json!({ "version": v })).await?;
+        Ok(v)
+    })
+    .await
+}
+
+/// Back to the built-in prompt (kept as a version, so the history shows it).
+pub async fn reset(state: &AppState, ctx: &TenantCtx, key: &str) -> AppResult<i32> {
+    ctx.require(Perm::ManageSettings)?;
+    let b = known(key)?;
+    let (tenant_id, who, key) = (ctx.tenant_id, Who::from(ctx), b.key);
+    let mut conn = state.db.get().await?;
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        crate::billing::ledger::lock_and_check(conn, tenant_id, 0).await?;
+        let v = insert_version(conn, tenant_id, key, "", "", &who.label).await?;
+        audit::record(conn, &who, "prompt.reset", ("prompt", key.to_string()), serde_json::json!({ "version": v })).await?;
+        Ok(v)
+    })
+    .await
+}
+
+/// Every step with the prompt in use (for the library page).
+pub async fn overview(conn: &mut AsyncPgConnection, tenant_id: i64) -> AppResult<Vec<(&'static Builtin, Resolved)>> {
+    let mut out = Vec::new();
+    for b in LIBRARY {
+        out.push((b, resolve(conn, tenant_id, b.key).await?));
+    }
+    Ok(out)
+}

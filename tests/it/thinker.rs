@@ -1,0 +1,86 @@
+//! The prompt library: a workspace's own version changes what the provider receives; placeholders are
+//! checked on save; history and reset; only owners and admins change prompts.
+
+use serde_json::{Value, json};
+
+use crate::fake_ai::{FakeAi, Reply};
+use crate::harness::TestApp;
+use crate::planner::support::wait_job;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_workspace_prompt_changes_what_is_sent_and_bad_placeholders_are_refused() {
+    let env = std::collections::HashMap::from([("IGNY8_WORKERS", "2".to_string()), ("IGNY8_ALLOW_PRIVATE_TARGETS", "on".to_string())]);
+    let app = TestApp::spawn_with(&crate::harness::redis_url(), env).await;
+    let fake = FakeAi::start();
+    let team = app.team("thk").await;
+    let owner = &team.owner;
+    let r = owner
+        .api(reqwest::Method::PUT, "/api/settings/ai", Some(json!({ "text_provider": "openai", "text_base_url": fake.base, "text_api_key": "sk-test-123456",
+            "text_model": "gpt-4o-mini", "image_provider": "dev", "image_model": "dev-image" })))
+        .await;
+    assert_eq!(r.status(), 200);
+
+    // Refused on save: an unknown placeholder, a missing required one, placeholders in the system message.
+    let r = owner.api(reqwest::Method::PUT, "/api/thinker/prompts/content", Some(json!({ "template": "Write about [IGNY8_TITLE] for [IGNY8_AUDIENCE]" }))).await;
+    assert_eq!(r.status(), 422);
+    let msg = r.json::<Value>().await.unwrap()["error"]["fields"]["template"].as_str().unwrap().to_string();
+    assert!(msg.contains("[IGNY8_AUDIENCE]") && msg.contains("[IGNY8_WORD_COUNT]"), "names the unknown one and lists the allowed: {msg}");
+    let r = owner.api(reqwest::Method::PUT, "/api/thinker/prompts/content", Some(json!({ "template": "Write something good" }))).await;
+    assert_eq!(r.status(), 422, "the title placeholder is required");
+    let r = owner.api(reqwest::Method::PUT, "/api/thinker/prompts/content", Some(json!({ "system": "Be [IGNY8_TONE]", "template": "[IGNY8_TITLE]" }))).await;
+    assert_eq!(r.status(), 422);
+    // Editors and viewers read prompts but cannot change them.
+    for b in [&team.editor, &team.viewer] {
+        let r = b.api(reqwest::Method::PUT, "/api/thinker/prompts/content", Some(json!({ "template": "[IGNY8_TITLE]" }))).await;
+        assert_eq!(r.status(), 403);
+        assert_eq!(b.get("/api/thinker/prompts/content").await.status(), 200);
+    }
+    assert_eq!(owner.get("/api/thinker/prompts/nope").await.status(), 404);
+
+    // The workspace's version is what the provider receives.
+    let custom = "HOUSE STYLE: write “[IGNY8_TITLE]” in about [IGNY8_WORD_COUNT] words, in [IGNY8_LANGUAGE]. Outline:\n[IGNY8_OUTLINE]\nReturn JSON with content_html.";
+    let r = owner.api(reqwest::Method::PUT, "/api/thinker/prompts/content", Some(json!({ "system": "You are the house writer.", "template": custom }))).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["version"], 1);
+    let r = team.editor.api_post("/api/writer/tasks", json!({ "title": "Winter running", "outline": "Layers\nShoes", "word_count_goal": "300" })).await;
+    let task = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let body = format!("<h2>Layers</h2><p>{}</p>", vec!["warm"; 200].join(" "));
+    fake.then([Reply::Ok(json!({ "title": "Winter running", "content_html": body }).to_string())]);
+    let r = team.editor.api_post("/api/writer/tasks/generate", json!({ "ids": [task] })).await;
+    let job = r.json::<Value>().await.unwrap()["job_ids"][0].as_i64().unwrap();
+    assert_eq!(wait_job(&app, job).await.0, "succeeded");
+    let sent = &fake.seen()[0].body["messages"];
+    assert_eq!(sent[0]["content"], "You are the house writer.");
+    assert_eq!(sent[1]["content"], "HOUSE STYLE: write “Winter running” in about 300 words, in English. Outline:\n- Layers\n- Shoes\nReturn JSON with content_html.");
+
+    // Back to the built-in prompt: the next request carries it again; the history keeps both versions.
+    let r = owner.api_post("/api/thinker/prompts/content/reset", json!({})).await;
+    assert_eq!(r.status(), 200);
+    fake.then([Reply::Ok(json!({ "title": "Winter running", "content_html": body }).to_string())]);
+    let r = team.editor.api_post("/api/writer/tasks/generate", json!({ "ids": [task] })).await;
+    let job = r.json::<Value>().await.unwrap()["job_ids"][0].as_i64().unwrap();
+    assert_eq!(wait_job(&app, job).await.0, "succeeded");
+    let sent = fake.seen()[1].body["messages"][1]["content"].as_str().unwrap().to_string();
+    assert!(sent.starts_with("Write an article.\nTitle: Winter running"), "{sent}");
+    let v: Value = owner.get("/api/thinker/prompts/content").await.json().await.unwrap();
+    assert_eq!(v["versions"].as_array().unwrap().len(), 2);
+    assert!(v["in_use"]["version"].is_null());
+
+    // The clustering prompt is overridable too, and its keywords still arrive.
+    let r = owner.api(reqwest::Method::PUT, "/api/thinker/prompts/clustering", Some(json!({ "template": "Cluster these [IGNY8_KEYWORD_COUNT]:\n[IGNY8_KEYWORDS]" }))).await;
+    assert_eq!(r.status(), 200);
+    let r = team.editor.api_post("/api/planner/keywords", json!({ "keyword": "snow running shoes" })).await;
+    let kw = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    fake.then([Reply::Ok(json!({ "clusters": [{ "name": "Snow", "keywords": ["snow running shoes"] }] }).to_string())]);
+    let r = team.editor.api_post("/api/planner/cluster", json!({ "mode": "ai", "ids": [kw] })).await;
+    assert_eq!(wait_job(&app, r.json::<Value>().await.unwrap()["job_id"].as_i64().unwrap()).await.0, "succeeded");
+    assert_eq!(fake.seen()[2].body["messages"][1]["content"], "Cluster these 1:\n- snow running shoes\n");
+
+    // The pages render, and the owner's page form refuses a bad placeholder beside the field.
+    let r = owner.post_form("/thinker/prompts/ideas", &[("template", "[IGNY8_CLUSTER] [IGNY8_COUNT] [IGNY8_NOPE]")]).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("Unknown placeholder [IGNY8_NOPE]"));
+    let (status, html) = owner.get_text("/thinker/prompts").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("workspace version") && html.contains("Article content"));
+}
