@@ -203,3 +203,45 @@ async fn the_offline_dev_provider_writes_a_usable_draft() {
     assert_eq!(status, 200);
     assert!(html.contains("Trail running for beginners") && html.contains("draft"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reparse_keeps_the_previous_article_charges_one_credit_and_a_bad_answer_changes_nothing() {
+    let app = app().await;
+    let fake = FakeAi::start();
+    let (b, tid) = app.signup("Rex", "rex@example.com", "Rex Co").await;
+    use_fake(&b, &fake).await;
+    let task = task_from_idea(&app, &b, tid, 400).await;
+    fake.then([article(&format!("<h2>First</h2>{}", paragraph(400)))]);
+    assert_eq!(generate(&app, &b, task).await.0, "succeeded");
+
+    async fn reparse(b: &Browser, task: i64) -> i64 {
+        let r = b.api_post("/api/writer/tasks/reparse", json!({ "ids": [task] })).await;
+        assert_eq!(r.status(), 202);
+        r.json::<Value>().await.unwrap()["job_ids"][0].as_i64().unwrap()
+    }
+    let before = balance(&b).await;
+    fake.then([Reply::Ok(json!({ "content_html": format!("<h2>First</h2><h3>Part</h3>{}<ul><li>point</li></ul>", paragraph(390)) }).to_string())]);
+    let (status, _, err) = wait_job(&app, reparse(&b, task).await).await;
+    assert_eq!(status, "succeeded", "{err:?}");
+    assert_eq!(before - balance(&b).await, 1);
+    let t: Value = b.get(&format!("/api/writer/tasks/{task}")).await.json().await.unwrap();
+    assert!(t["content_html"].as_str().unwrap().contains("<h3>Part</h3>"));
+    assert_eq!(t["status"], "draft");
+    let v: Value = b.get(&format!("/api/writer/tasks/{task}/versions")).await.json().await.unwrap();
+    assert_eq!(v["versions"][0]["replaced_by"], "reparse");
+    let prompt = fake.seen()[1].body["messages"][1]["content"].as_str().unwrap().to_string();
+    assert!(prompt.contains("Restructure this article") && prompt.contains("<h2>First</h2>"), "{prompt}");
+
+    // An answer that drops most of the article: refused, refunded, the article untouched, the task says why.
+    let before = balance(&b).await;
+    fake.then([Reply::Ok(json!({ "content_html": "<h2>First</h2><p>Too short now.</p>" }).to_string())]);
+    assert_eq!(wait_job(&app, reparse(&b, task).await).await.0, "failed");
+    assert_eq!(balance(&b).await, before);
+    let after: Value = b.get(&format!("/api/writer/tasks/{task}")).await.json().await.unwrap();
+    assert_eq!(after["content_html"], t["content_html"]);
+    assert!(after["error"].as_str().unwrap().starts_with("reparse:"));
+    // A task without an article cannot be reparsed.
+    let r = b.api_post("/api/writer/tasks", json!({ "title": "Empty task" })).await;
+    let empty = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    assert_eq!(b.api_post("/api/writer/tasks/reparse", json!({ "ids": [empty] })).await.status(), 409);
+}

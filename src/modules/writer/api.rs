@@ -57,6 +57,11 @@ pub async fn generate(state: web::Data<AppState>, ctx: TenantCtx, body: web::Jso
     Ok(HttpResponse::Accepted().json(serde_json::json!({ "job_ids": jobs, "credits_each": generate::CREDITS })))
 }
 
+pub async fn reparse(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<IdsBody>) -> AppResult<HttpResponse> {
+    let jobs = super::reparse::enqueue(&state, &ctx, &body.ids).await?;
+    Ok(HttpResponse::Accepted().json(serde_json::json!({ "job_ids": jobs, "credits_each": super::reparse::CREDITS })))
+}
+
 pub async fn versions(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
     ctx.require(Perm::ViewWorkspace)?;
     let mut conn = state.db.get().await?;

@@ -81,6 +81,24 @@ struct Answer {
     content_html: String,
 }
 
+/// The answer's HTML, sanitised, with its word count — or why it cannot be stored: empty, far shorter than
+/// `expected_words` (below the configured share), or without H2 headings. Shared by generate and reparse.
+pub fn checked_article(state: &AppState, raw_html: &str, expected_words: i32) -> Result<(String, i32), JobError> {
+    let content = html::sanitize(raw_html);
+    let words = html::word_count(&content);
+    if words == 0 {
+        return Err(JobError::Fatal("the model returned an empty article".into()));
+    }
+    let needed = expected_words as i64 * state.config.writer_min_words_percent as i64 / 100;
+    if (words as i64) < needed {
+        return Err(JobError::Fatal(format!("the article has {words} words; at least {needed} of the {expected_words} asked were expected")));
+    }
+    if html::h2_count(&content) == 0 {
+        return Err(JobError::Fatal("the article has no H2 headings".into()));
+    }
+    Ok((content, words))
+}
+
 pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
     let task_id = job.payload.get("task_id").and_then(|v| v.as_i64()).ok_or_else(|| JobError::Fatal("the job names no task".into()))?;
     match write(&state, &job, task_id).await {
@@ -132,18 +150,7 @@ async fn write(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<Compl
     req.max_tokens = ((task.word_count_goal as u32) * 2 + 1000).min(16_000);
     let res = router::chat(state, tenant_id, Some(job.id), req).await?;
     let answer: Answer = parse::json(&res)?;
-    let content = html::sanitize(&answer.content_html);
-    let words = html::word_count(&content);
-    if words == 0 {
-        return Err(JobError::Fatal("the model returned an empty article".into()));
-    }
-    let needed = task.word_count_goal as i64 * state.config.writer_min_words_percent as i64 / 100;
-    if (words as i64) < needed {
-        return Err(JobError::Fatal(format!("the article has {words} words; at least {needed} of the {} asked were expected", task.word_count_goal)));
-    }
-    if html::h2_count(&content) == 0 {
-        return Err(JobError::Fatal("the article has no H2 headings".into()));
-    }
+    let (content, words) = checked_article(state, &answer.content_html, task.word_count_goal)?;
     let title = if answer.title.trim().is_empty() { task.title.clone() } else { html::fit(&answer.title, 300) };
     let meta_title = html::fit(if answer.meta_title.trim().is_empty() { &title } else { &answer.meta_title }, 60);
     let meta_description = html::fit(&answer.meta_description, 160);

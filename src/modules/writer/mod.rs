@@ -6,6 +6,7 @@ pub mod generate;
 pub mod html;
 pub mod pages;
 pub mod prompts;
+pub mod reparse;
 pub mod service;
 
 use std::collections::HashMap;
@@ -24,11 +25,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/writer/tasks/{id}", web::get().to(pages::show))
         .route("/writer/tasks/{id}", web::post().to(pages::save))
         .route("/writer/tasks/{id}/generate", web::post().to(pages::generate_one))
+        .route("/writer/tasks/{id}/reparse", web::post().to(pages::reparse_one))
         .route("/writer/tasks/{id}/delete", web::post().to(pages::delete))
         .route("/writer/tasks/{id}/versions/{version}/restore", web::post().to(pages::restore))
         .route("/api/writer/tasks", web::get().to(api::list))
         .route("/api/writer/tasks", web::post().to(api::create))
         .route("/api/writer/tasks/generate", web::post().to(api::generate))
+        .route("/api/writer/tasks/reparse", web::post().to(api::reparse))
         .route("/api/writer/tasks/{id}", web::get().to(api::get))
         .route("/api/writer/tasks/{id}", web::put().to(api::save))
         .route("/api/writer/tasks/{id}", web::delete().to(api::delete))
@@ -38,4 +41,5 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 pub fn register_jobs(handlers: &mut HashMap<&'static str, Handler>) {
     handlers.insert(generate::JOB_KIND, Arc::new(|state, job| generate::run(state, job).boxed()));
+    handlers.insert(reparse::JOB_KIND, Arc::new(|state, job| reparse::run(state, job).boxed()));
 }

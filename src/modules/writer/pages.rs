@@ -75,6 +75,7 @@ pub async fn bulk(state: web::Data<AppState>, ctx: TenantCtx, body: web::Bytes) 
     }
     let result = match action {
         "generate" => generate::enqueue(&state, &ctx, &ids).await.map(|j| format!("Generating {} article{} ({} credits each)", j.len(), if j.len() == 1 { "" } else { "s" }, generate::CREDITS)),
+        "reparse" => super::reparse::enqueue(&state, &ctx, &ids).await.map(|j| format!("Reparsing {} article{} (1 credit each)", j.len(), if j.len() == 1 { "" } else { "s" })),
         "delete" => service::delete(&state, &ctx, &ids).await.map(|n| format!("{n} tasks deleted")),
         _ => Err(AppError::BadRequest("Choose an action".into())),
     };
@@ -131,6 +132,15 @@ pub async fn generate_one(state: web::Data<AppState>, ctx: TenantCtx, id: web::P
     let back = format!("/writer/tasks/{}", *id);
     match generate::enqueue(&state, &ctx, &[*id]).await {
         Ok(_) => Ok(redirect_with(&back, Some(Toast::success(format!("Generating the article ({} credits)", generate::CREDITS))))),
+        Err(e @ (AppError::Conflict(_) | AppError::PaymentRequired(_))) => Ok(redirect_with(&back, Some(Toast::error(e.to_string())))),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn reparse_one(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    let back = format!("/writer/tasks/{}", *id);
+    match super::reparse::enqueue(&state, &ctx, &[*id]).await {
+        Ok(_) => Ok(redirect_with(&back, Some(Toast::success("Reparsing the article (1 credit); the current one is kept as a version")))),
         Err(e @ (AppError::Conflict(_) | AppError::PaymentRequired(_))) => Ok(redirect_with(&back, Some(Toast::error(e.to_string())))),
         Err(e) => Err(e),
     }

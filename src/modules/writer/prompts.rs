@@ -2,6 +2,7 @@
 //! from the task; the placeholders are the contract a workspace's own version must keep to.
 
 pub const CONTENT_PURPOSE: &str = "article_content";
+pub const REPARSE_PURPOSE: &str = "article_reparse";
 
 pub const CONTENT_SYSTEM: &str = "You are an expert SEO content writer. Write complete, accurate, well-structured articles \
 in clean HTML (h2/h3 headings, paragraphs, lists, tables where useful; no h1, no inline styles, no scripts). Answer with JSON only.";

@@ -1,0 +1,126 @@
+//! "Reparse" as a job (`writer.reparse`, 1 credit): the reparse prompt restructures an existing article;
+//! the answer passes the same checks as a generated one (and may not lose more than the configured share
+//! of the words); the previous article is kept as a version. A failure leaves the article as it was.
+
+use std::sync::Arc;
+
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use serde::Deserialize;
+
+use super::generate::checked_article;
+use super::service::{EDITOR_STATUSES, Task, keep_version};
+use super::prompts;
+use crate::ai::{ChatRequest, parse, router};
+use crate::app::AppState;
+use crate::audit::{self, Who};
+use crate::auth::rbac::Perm;
+use crate::db::schema::tasks;
+use crate::error::{AppError, AppResult};
+use crate::jobs::queue::{ClaimedJob, Completion, JobError, NewJob, enqueue_in_tx};
+use crate::tenancy::TenantCtx;
+
+pub const JOB_KIND: &str = "writer.reparse";
+pub const CREDITS: i64 = 1;
+
+pub async fn enqueue(state: &AppState, ctx: &TenantCtx, ids: &[i64]) -> AppResult<Vec<i64>> {
+    ctx.require(Perm::EditContent)?;
+    let (tenant_id, label, ids) = (ctx.tenant_id, ctx.actor_label(), ids.to_vec());
+    let mut conn = state.db.get().await?;
+    let jobs = conn
+        .transaction::<_, AppError, _>(async move |conn| {
+            let found: Vec<(i64, String, i32)> = tasks::table
+                .filter(tasks::tenant_id.eq(tenant_id))
+                .filter(tasks::id.eq_any(&ids))
+                .select((tasks::id, tasks::status, tasks::word_count))
+                .order(tasks::id)
+                .load(conn)
+                .await?;
+            if found.is_empty() {
+                return Err(AppError::NotFound);
+            }
+            let ready: Vec<i64> = found.iter().filter(|(_, s, w)| EDITOR_STATUSES.contains(&s.as_str()) && *w > 0).map(|(id, _, _)| *id).collect();
+            if ready.is_empty() {
+                return Err(AppError::Conflict("Only tasks with an article (draft, review or ready) can be reparsed".into()));
+            }
+            crate::billing::ledger::lock_and_check(conn, tenant_id, CREDITS * ready.len() as i64).await?;
+            let mut jobs = Vec::new();
+            for id in ready {
+                let job = NewJob { credits: CREDITS, created_by: label.clone(), max_attempts: 3, ..NewJob::new(tenant_id, JOB_KIND, serde_json::json!({ "task_id": id })) };
+                jobs.push(enqueue_in_tx(conn, &job).await?);
+            }
+            Ok(jobs)
+        })
+        .await?;
+    crate::jobs::worker::wake(state).await;
+    Ok(jobs)
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    content_html: String,
+}
+
+pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
+    let task_id = job.payload.get("task_id").and_then(|v| v.as_i64()).ok_or_else(|| JobError::Fatal("the job names no task".into()))?;
+    let result = reparse(&state, &job, task_id).await;
+    if let Err(e) = &result {
+        if matches!(e, JobError::Fatal(_)) || job.attempts >= job.max_attempts {
+            if let Ok(mut conn) = state.db.get().await {
+                let _ = diesel::update(tasks::table.filter(tasks::tenant_id.eq(job.tenant_id)).filter(tasks::id.eq(task_id)))
+                    .set(tasks::error.eq(format!("reparse: {}", e.message())))
+                    .execute(&mut conn)
+                    .await;
+            }
+        }
+    }
+    result
+}
+
+async fn reparse(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<Completion, JobError> {
+    let tenant_id = job.tenant_id;
+    let retry = |e: AppError| JobError::retry(e.to_string());
+    let (task, prompt) = {
+        let mut conn = state.db.get().await.map_err(|e| JobError::retry(e.to_string()))?;
+        let task: Task = super::service::get(&mut conn, tenant_id, task_id).await.map_err(|e| match e {
+            AppError::NotFound => JobError::Fatal("the task was deleted".into()),
+            other => retry(other),
+        })?;
+        (task, crate::modules::thinker::service::resolve(&mut conn, tenant_id, "reparse").await.map_err(retry)?)
+    };
+    if task.content_html.is_empty() {
+        return Err(JobError::Fatal("the task has no article to reparse".into()));
+    }
+    let user = prompt.render(&[("TITLE", task.title.clone()), ("PRIMARY_KEYWORD", task.primary_keyword.clone()), ("ARTICLE_HTML", task.content_html.clone())]);
+    let mut req = ChatRequest::new(prompt.system.clone(), user).purpose(prompts::REPARSE_PURPOSE);
+    req.json = true;
+    req.max_tokens = ((task.word_count as u32) * 2 + 1000).min(16_000);
+    let res = router::chat(state, tenant_id, Some(job.id), req).await?;
+    let answer: Answer = parse::json(&res)?;
+    let (content, words) = checked_article(state, &answer.content_html, task.word_count)?;
+    let job_id = job.id;
+    Ok(Completion {
+        result: serde_json::json!({ "task_id": task_id, "words": words, "before": task.word_count }),
+        effects: Some(Box::new(move |conn| {
+            Box::pin(async move {
+                let before: Task =
+                    tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id)).select(Task::as_select()).for_update().first(conn).await?;
+                let by = format!("job #{job_id}");
+                keep_version(conn, tenant_id, &before, "reparse", &by).await?;
+                diesel::update(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id)))
+                    .set((
+                        tasks::content_html.eq(&content),
+                        tasks::word_count.eq(words),
+                        tasks::error.eq(None::<String>),
+                        tasks::credits_spent.eq(tasks::credits_spent + CREDITS),
+                        tasks::updated_at.eq(diesel::dsl::now),
+                    ))
+                    .execute(conn)
+                    .await?;
+                let who = Who { tenant_id, user_id: None, label: by, ip: None };
+                audit::record(conn, &who, "task.reparsed", ("task", task_id.to_string()), serde_json::json!({ "words": words })).await
+            })
+        })),
+        actual_credits: None,
+    })
+}
