@@ -94,6 +94,12 @@ fn shaped_answer(req: &ChatRequest) -> Option<String> {
             Some(serde_json::json!({ "title": title, "meta_title": title, "meta_description": format!("Everything about {title}."),
                 "slug": "", "primary_keyword": "", "content_html": html }).to_string())
         }
+        crate::modules::writer::prompts::IMAGE_PROMPTS_PURPOSE => {
+            let count: usize = req.user.lines().find_map(|l| l.strip_prefix("Write one featured-image prompt and ")).and_then(|r| r.split_whitespace().next()).and_then(|n| n.parse().ok()).unwrap_or(0);
+            let title = req.user.lines().find_map(|l| l.strip_prefix("Article title: ")).unwrap_or("the article").to_string();
+            let in_article: Vec<serde_json::Value> = (1..=count).map(|i| serde_json::json!({ "prompt": format!("{title}, scene {i}"), "alt": format!("{title}: illustration {i}") })).collect();
+            Some(serde_json::json!({ "featured": { "prompt": format!("{title}, hero image"), "alt": title }, "in_article": in_article }).to_string())
+        }
         crate::modules::writer::prompts::REPARSE_PURPOSE => {
             // Offline: hand the article back as it was, which passes the checks.
             let html = req.user.split_once("Article HTML:\n").and_then(|(_, rest)| rest.rsplit_once("\nAnswer in this JSON shape")).map(|(h, _)| h).unwrap_or("");

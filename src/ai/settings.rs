@@ -29,6 +29,7 @@ pub struct AiSettings {
     pub image_base_url: String,
     pub image_api_key_enc: Option<String>,
     pub image_model: String,
+    pub images_per_article: i16,
 }
 
 impl Default for AiSettings {
@@ -43,6 +44,7 @@ impl Default for AiSettings {
             image_base_url: String::new(),
             image_api_key_enc: None,
             image_model: "dall-e-3".into(),
+            images_per_article: 2,
         }
     }
 }
@@ -88,6 +90,7 @@ pub struct AiSettingsView {
     pub image_base_url: String,
     pub image_key: Option<String>,
     pub image_model: String,
+    pub images_per_article: i16,
     /// Text runs on the offline dev provider (no provider chosen or no key).
     pub text_is_dev: bool,
     pub image_is_dev: bool,
@@ -108,6 +111,7 @@ impl AiSettings {
             image_base_url: self.image_base_url.clone(),
             image_key: masked(&self.image_api_key_enc),
             image_model: self.image_model.clone(),
+            images_per_article: self.images_per_article,
             text_is_dev: self.text_provider == "dev",
             image_is_dev: self.image_provider == "dev",
         }
@@ -139,6 +143,18 @@ pub struct AiSettingsInput {
     pub clear_image_key: Option<String>,
     #[serde(default)]
     pub image_model: String,
+    /// In-article images per article, 0–4 (empty keeps 2).
+    #[serde(default, deserialize_with = "crate::ai::settings::text_or_number")]
+    pub images_per_article: String,
+}
+
+/// Text or a number: JSON callers send `2`, forms send `"2"`.
+pub fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    })
 }
 
 fn checked(v: &Option<String>) -> bool {
@@ -166,6 +182,13 @@ pub async fn save(state: &AppState, ctx: &TenantCtx, input: &AiSettingsInput) ->
     let image_base_url = check.text("image_base_url", &input.image_base_url, "Image base URL", 0, 300);
     let text_key = check.text("text_api_key", &input.text_api_key, "API key", 0, 400);
     let image_key = check.text("image_api_key", &input.image_api_key, "Image API key", 0, 400);
+    let images_per_article: i16 = match input.images_per_article.trim() {
+        "" => 2,
+        raw => raw.parse().ok().filter(|n| (0..=4).contains(n)).unwrap_or_else(|| {
+            check.fail("images_per_article", "In-article images: a number from 0 to 4");
+            2
+        }),
+    };
     for (field, url) in [("text_base_url", &text_base_url), ("image_base_url", &image_base_url)] {
         if !url.is_empty() && !check.errors.contains_key(field) {
             if let Err(msg) = crate::outbound::check_url(url, state.config.allow_private_targets).await {
@@ -196,6 +219,7 @@ pub async fn save(state: &AppState, ctx: &TenantCtx, input: &AiSettingsInput) ->
         image_base_url: image_base_url.trim_end_matches('/').to_string(),
         image_api_key_enc: seal(&image_key, checked(&input.clear_image_key), current.image_api_key_enc),
         image_model,
+        images_per_article,
     };
     if row.text_provider == "openai" && row.text_api_key_enc.is_none() && row.text_base_url.contains("api.openai.com") {
         return Err(AppError::field("text_api_key", "OpenAI needs an API key"));
@@ -211,6 +235,7 @@ pub async fn save(state: &AppState, ctx: &TenantCtx, input: &AiSettingsInput) ->
         ai_settings::image_base_url.eq(&row.image_base_url),
         ai_settings::image_api_key_enc.eq(&row.image_api_key_enc),
         ai_settings::image_model.eq(&row.image_model),
+        ai_settings::images_per_article.eq(row.images_per_article),
         ai_settings::updated_at.eq(diesel::dsl::now),
     );
     let who = Who::from(ctx);

@@ -141,6 +141,7 @@ diesel::table! {
         image_api_key_enc -> Nullable<Text>,
         image_model -> Text,
         updated_at -> Timestamptz,
+        images_per_article -> Int2,
     }
 }
 
@@ -171,7 +172,7 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     plans, tenants, users, memberships, invitations, api_tokens, sessions, audit_events, credit_ledger, jobs, model_rates,
     ai_settings, ai_calls, clusters, keywords, content_ideas, tasks, keyword_imports, keyword_import_chunks,
-    keyword_import_rejects, keyword_revisions, task_versions, prompt_overrides,
+    keyword_import_rejects, keyword_revisions, task_versions, prompt_overrides, images,
 );
 
 diesel::table! {
@@ -362,5 +363,27 @@ diesel::table! {
         template -> Text,
         created_by -> Text,
         created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    images (tenant_id, id) {
+        tenant_id -> Int8,
+        id -> Int8,
+        task_id -> Int8,
+        kind -> Text,
+        position -> Int4,
+        prompt -> Text,
+        alt -> Text,
+        status -> Text,
+        provider -> Text,
+        model -> Text,
+        content_type -> Text,
+        size_bytes -> Int4,
+        sha256 -> Text,
+        data -> Nullable<Bytea>,
+        error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
     }
 }

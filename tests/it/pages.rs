@@ -6,7 +6,7 @@ async fn every_module_has_a_page_in_the_layout() {
     let (b, _) = app.signup("Max", "max@example.com", "Max Co").await;
     for path in [
         "/dashboard", "/team", "/system", "/system/jobs", "/system/ai-calls", "/billing", "/settings", "/account/password", "/planner/keywords",
-        "/planner/clusters", "/planner/ideas", "/planner/imports", "/writer/tasks", "/thinker/prompts",
+        "/planner/clusters", "/planner/ideas", "/planner/imports", "/writer/tasks", "/writer/images", "/thinker/prompts",
         "/thinker/prompts/content",
     ] {
         let (status, html) = b.get_text(path).await;
@@ -14,7 +14,6 @@ async fn every_module_has_a_page_in_the_layout() {
         assert!(html.contains("class=\"sidebar\"") && html.contains("Max Co"), "{path} in layout");
     }
     for path in [
-        "/writer/images",
         "/thinker/profiles", "/thinker/strategies", "/thinker/playground", "/sites", "/automation",
     ] {
         let (status, html) = b.get_text(path).await;

@@ -245,3 +245,71 @@ async fn reparse_keeps_the_previous_article_charges_one_credit_and_a_bad_answer_
     let empty = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     assert_eq!(b.api_post("/api/writer/tasks/reparse", json!({ "ids": [empty] })).await.status(), 409);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn images_are_planned_rendered_stored_and_placed_after_their_h2s() {
+    use std::time::{Duration, Instant};
+    let app = app().await;
+    let fake = FakeAi::start();
+    let (b, tid) = app.signup("Ima", "ima@example.com", "Ima Co").await;
+    use_fake(&b, &fake).await;
+    let task = task_from_idea(&app, &b, tid, 300).await;
+    fake.then([article(&format!("<h2>One</h2>{}<h2>Two</h2>{}<h2>Three</h2>{}", paragraph(100), paragraph(100), paragraph(100)))]);
+    assert_eq!(generate(&app, &b, task).await.0, "succeeded");
+    let before = balance(&b).await;
+
+    fake.then([Reply::Ok(
+        json!({ "featured": { "prompt": "runner at dawn", "alt": "A runner at dawn" },
+                "in_article": [{ "prompt": "shoe close-up", "alt": "Shoe close-up" }, { "prompt": "track", "alt": "A running track" }, { "prompt": "extra", "alt": "ignored" }] })
+        .to_string(),
+    )]);
+    let r = b.api_post("/api/writer/tasks/images", json!({ "ids": [task] })).await;
+    assert_eq!(r.status(), 202);
+    let job = r.json::<Value>().await.unwrap()["job_ids"][0].as_i64().unwrap();
+    assert_eq!(wait_job(&app, job).await.0, "succeeded");
+    let start = Instant::now();
+    let imgs = loop {
+        let v: Value = b.get(&format!("/api/writer/images?task={task}")).await.json().await.unwrap();
+        let list = v["images"].as_array().unwrap().clone();
+        if list.len() == 3 && list.iter().all(|i| i["status"] == "ready") {
+            break list;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "{v}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let by_pos = |p: i64| imgs.iter().find(|i| i["position"] == p).unwrap().clone();
+    assert_eq!((by_pos(0)["kind"].as_str(), by_pos(0)["alt"].as_str()), (Some("featured"), Some("A runner at dawn")));
+    assert_eq!(by_pos(2)["alt"], "A running track");
+    assert!(imgs.iter().all(|i| i["content_type"] == "image/svg+xml" && i["size_bytes"].as_i64().unwrap() > 100 && i["sha256"].as_str().unwrap().len() == 64));
+    assert_eq!(before - balance(&b).await, 3, "1 credit per image; the prompt step is free; the surplus prompt is ignored (2 in-article asked)");
+
+    // In-article images sit right after their H2s; the featured one is not in the body.
+    let t: Value = b.get(&format!("/api/writer/tasks/{task}")).await.json().await.unwrap();
+    let html = t["content_html"].as_str().unwrap();
+    let u1 = by_pos(1)["url"].as_str().unwrap().to_string();
+    let u2 = by_pos(2)["url"].as_str().unwrap().to_string();
+    assert!(html.contains(&format!("<h2>One</h2><figure><img src=\"{u1}\" alt=\"Shoe close-up\"></figure>")), "{html}");
+    assert!(html.contains(&format!("<h2>Two</h2><figure><img src=\"{u2}\" alt=\"A running track\"></figure>")), "{html}");
+    assert!(!html.contains(by_pos(0)["url"].as_str().unwrap()) && html.matches("<figure>").count() == 2);
+
+    // Served by token, with a sandbox CSP; a wrong token or another id is a 404, even signed out.
+    let anon = app.browser();
+    let r = anon.get(&u1).await;
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-security-policy"].to_str().unwrap().starts_with("sandbox"));
+    assert_eq!(r.headers()["content-type"], "image/svg+xml");
+    let bad = format!("{}0", &u1[..u1.len() - 1]);
+    assert_eq!(anon.get(&bad).await.status(), 404);
+
+    // Regenerate one image: 1 credit, placed again in the same spot.
+    let r = b.api_post(&format!("/api/writer/images/{}/regenerate", by_pos(1)["id"]), json!({})).await;
+    assert_eq!(r.status(), 202);
+    assert_eq!(wait_job(&app, r.json::<Value>().await.unwrap()["job_id"].as_i64().unwrap()).await.0, "succeeded");
+    let t: Value = b.get(&format!("/api/writer/tasks/{task}")).await.json().await.unwrap();
+    assert_eq!(t["content_html"].as_str().unwrap().matches("<figure>").count(), 2, "placed again, not twice");
+    let (status, page) = b.get_text("/writer/images").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("A runner at dawn") && page.contains("Regenerate"));
+    let (status, page) = b.get_text(&format!("/writer/tasks/{task}")).await;
+    assert!(status == 200 && page.contains("After H2 #2"));
+}

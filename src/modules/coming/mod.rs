@@ -15,7 +15,6 @@ struct Upcoming {
 }
 
 const UPCOMING: &[Upcoming] = &[
-    Upcoming { path: "/writer/images", title: "Images", summary: "Featured and in-article images from OpenAI or Runware, with alt text." },
     Upcoming { path: "/thinker/profiles", title: "Author profiles", summary: "Personas, tone and audience that articles are written in." },
     Upcoming { path: "/thinker/strategies", title: "Strategies", summary: "Structure rules, calls to action and internal-link hints." },
     Upcoming { path: "/thinker/playground", title: "Playground", summary: "Try a prompt or an image prompt before it runs on real content." },

@@ -62,6 +62,40 @@ pub async fn reparse(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json
     Ok(HttpResponse::Accepted().json(serde_json::json!({ "job_ids": jobs, "credits_each": super::reparse::CREDITS })))
 }
 
+pub async fn images(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<IdsBody>) -> AppResult<HttpResponse> {
+    let jobs = super::image_jobs::enqueue_prompts(&state, &ctx, &body.ids).await?;
+    Ok(HttpResponse::Accepted().json(serde_json::json!({ "job_ids": jobs, "credits_per_image": super::image_jobs::CREDITS_PER_IMAGE })))
+}
+
+#[derive(Deserialize)]
+pub struct ImagesQuery {
+    #[serde(flatten)]
+    filter: super::images::ImageFilter,
+    #[serde(flatten)]
+    page: PageParams,
+}
+
+pub async fn image_list(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<ImagesQuery>) -> AppResult<HttpResponse> {
+    ctx.require(Perm::ViewWorkspace)?;
+    let mut conn = state.db.get().await?;
+    let (rows, total) = super::images::list(&mut conn, ctx.tenant_id, &q.filter, &q.page).await?;
+    let rows: Vec<serde_json::Value> = rows
+        .into_iter()
+        .map(|i| {
+            let url = super::images::url(&state.config.secret_key, ctx.tenant_id, i.id);
+            let mut v = serde_json::to_value(&i).unwrap_or_default();
+            v["url"] = serde_json::json!(url);
+            v
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "images": rows, "pager": Pager::new(&q.page, total) })))
+}
+
+pub async fn regenerate_image(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    let job = super::image_jobs::regenerate(&state, &ctx, *id).await?;
+    Ok(HttpResponse::Accepted().json(serde_json::json!({ "job_id": job })))
+}
+
 pub async fn versions(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
     ctx.require(Perm::ViewWorkspace)?;
     let mut conn = state.db.get().await?;

@@ -1,9 +1,11 @@
 //! Writer (seed §3.1, §4.8): tasks from the planner or by hand, "generate content" as a job, the editor
-//! with sanitised HTML, a sandboxed preview and versions. Images and the Thinker library come next.
+//! with sanitised HTML, a sandboxed preview and versions, reparse, and images placed after their H2s.
 
 pub mod api;
 pub mod generate;
 pub mod html;
+pub mod image_jobs;
+pub mod images;
 pub mod pages;
 pub mod prompts;
 pub mod reparse;
@@ -26,12 +28,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/writer/tasks/{id}", web::post().to(pages::save))
         .route("/writer/tasks/{id}/generate", web::post().to(pages::generate_one))
         .route("/writer/tasks/{id}/reparse", web::post().to(pages::reparse_one))
+        .route("/writer/tasks/{id}/images", web::post().to(pages::images_one))
+        .route("/writer/images", web::get().to(pages::images_page))
+        .route("/writer/images/{id}/regenerate", web::post().to(pages::regenerate_image))
+        .route("/media/images/{id}/{token}", web::get().to(pages::media))
         .route("/writer/tasks/{id}/delete", web::post().to(pages::delete))
         .route("/writer/tasks/{id}/versions/{version}/restore", web::post().to(pages::restore))
         .route("/api/writer/tasks", web::get().to(api::list))
         .route("/api/writer/tasks", web::post().to(api::create))
         .route("/api/writer/tasks/generate", web::post().to(api::generate))
         .route("/api/writer/tasks/reparse", web::post().to(api::reparse))
+        .route("/api/writer/tasks/images", web::post().to(api::images))
+        .route("/api/writer/images", web::get().to(api::image_list))
+        .route("/api/writer/images/{id}/regenerate", web::post().to(api::regenerate_image))
         .route("/api/writer/tasks/{id}", web::get().to(api::get))
         .route("/api/writer/tasks/{id}", web::put().to(api::save))
         .route("/api/writer/tasks/{id}", web::delete().to(api::delete))
@@ -42,4 +51,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 pub fn register_jobs(handlers: &mut HashMap<&'static str, Handler>) {
     handlers.insert(generate::JOB_KIND, Arc::new(|state, job| generate::run(state, job).boxed()));
     handlers.insert(reparse::JOB_KIND, Arc::new(|state, job| reparse::run(state, job).boxed()));
+    handlers.insert(image_jobs::PROMPTS_KIND, Arc::new(|state, job| image_jobs::run_prompts(state, job).boxed()));
+    handlers.insert(image_jobs::IMAGE_KIND, Arc::new(|state, job| image_jobs::run_image(state, job).boxed()));
 }

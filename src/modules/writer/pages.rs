@@ -75,6 +75,7 @@ pub async fn bulk(state: web::Data<AppState>, ctx: TenantCtx, body: web::Bytes) 
     }
     let result = match action {
         "generate" => generate::enqueue(&state, &ctx, &ids).await.map(|j| format!("Generating {} article{} ({} credits each)", j.len(), if j.len() == 1 { "" } else { "s" }, generate::CREDITS)),
+        "images" => super::image_jobs::enqueue_prompts(&state, &ctx, &ids).await.map(|j| format!("Planning images for {} article{} (1 credit per image)", j.len(), if j.len() == 1 { "" } else { "s" })),
         "reparse" => super::reparse::enqueue(&state, &ctx, &ids).await.map(|j| format!("Reparsing {} article{} (1 credit each)", j.len(), if j.len() == 1 { "" } else { "s" })),
         "delete" => service::delete(&state, &ctx, &ids).await.map(|n| format!("{n} tasks deleted")),
         _ => Err(AppError::BadRequest("Choose an action".into())),
@@ -95,6 +96,7 @@ struct EditorPage {
     errors: FieldErrors,
     versions: Vec<Version>,
     statuses: [&'static str; 3],
+    images: Vec<(super::images::Image, String)>,
 }
 
 impl EditorPage {
@@ -110,8 +112,16 @@ async fn editor(state: &AppState, page: PageCtx, id: i64, form: Option<ArticleIn
     let mut conn = state.db.get().await?;
     let task = service::get(&mut conn, page.ctx.tenant_id, id).await?;
     let versions = service::versions(&mut conn, page.ctx.tenant_id, id).await?;
+    let images = super::images::for_task(&mut conn, page.ctx.tenant_id, id)
+        .await?
+        .into_iter()
+        .map(|i| {
+            let u = super::images::url(&state.config.secret_key, page.ctx.tenant_id, i.id);
+            (i, u)
+        })
+        .collect();
     let form = form.unwrap_or_else(|| ArticleInput::from(&task));
-    Ok(EditorPage { page, task, form, errors, versions, statuses: EDITOR_STATUSES })
+    Ok(EditorPage { page, task, form, errors, versions, statuses: EDITOR_STATUSES, images })
 }
 
 pub async fn show(state: web::Data<AppState>, page: PageCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
@@ -144,6 +154,70 @@ pub async fn reparse_one(state: web::Data<AppState>, ctx: TenantCtx, id: web::Pa
         Err(e @ (AppError::Conflict(_) | AppError::PaymentRequired(_))) => Ok(redirect_with(&back, Some(Toast::error(e.to_string())))),
         Err(e) => Err(e),
     }
+}
+
+pub async fn images_one(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    let back = format!("/writer/tasks/{}", *id);
+    match super::image_jobs::enqueue_prompts(&state, &ctx, &[*id]).await {
+        Ok(_) => Ok(redirect_with(&back, Some(Toast::success("Planning the images (1 credit per image)")))),
+        Err(e @ AppError::Conflict(_)) => Ok(redirect_with(&back, Some(Toast::error(e.to_string())))),
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "writer/images.html")]
+struct ImagesPage {
+    page: PageCtx,
+    filter: super::images::ImageFilter,
+    rows: Vec<(super::images::Image, String)>,
+    pager: Pager,
+}
+
+impl ImagesPage {
+    fn can_edit(&self) -> bool {
+        self.page.can(&Perm::EditContent)
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct ImagesQuery {
+    #[serde(flatten)]
+    filter: super::images::ImageFilter,
+    #[serde(flatten)]
+    page: PageParams,
+}
+
+pub async fn images_page(state: web::Data<AppState>, page: PageCtx, q: web::Query<ImagesQuery>) -> AppResult<HttpResponse> {
+    page.ctx.require(Perm::ViewWorkspace)?;
+    let q = q.into_inner();
+    let mut conn = state.db.get().await?;
+    let (rows, total) = super::images::list(&mut conn, page.ctx.tenant_id, &q.filter, &q.page).await?;
+    let rows = rows.into_iter().map(|i| { let u = super::images::url(&state.config.secret_key, page.ctx.tenant_id, i.id); (i, u) }).collect();
+    let pager = Pager::new(&q.page, total).linked(format!("/writer/images?{}", q.filter.to_query()));
+    render(&ImagesPage { page, filter: q.filter, rows, pager })
+}
+
+pub async fn regenerate_image(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    match super::image_jobs::regenerate(&state, &ctx, *id).await {
+        Ok(_) => Ok(redirect_with("/writer/images", Some(Toast::success("Regenerating the image (1 credit)")))),
+        Err(e @ AppError::PaymentRequired(_)) => Ok(redirect_with("/writer/images", Some(Toast::error(e.to_string())))),
+        Err(e) => Err(e),
+    }
+}
+
+/// `/media/images/{id}/{token}`: public by its token (previews and WordPress fetch it without a session);
+/// served with `sandbox` CSP and nosniff, so an SVG can never run script.
+pub async fn media(state: web::Data<AppState>, path: web::Path<(i64, String)>) -> AppResult<HttpResponse> {
+    let (id, token) = path.into_inner();
+    let mut conn = state.db.get().await?;
+    let (content_type, data) = super::images::bytes(&mut conn, &state.config.secret_key, id, &token).await?;
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header(("Content-Security-Policy", "sandbox; default-src 'none'; style-src 'unsafe-inline'"))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .insert_header(("Cache-Control", "private, max-age=60"))
+        .body(data))
 }
 
 pub async fn restore(state: web::Data<AppState>, ctx: TenantCtx, path: web::Path<(i64, i32)>) -> AppResult<HttpResponse> {

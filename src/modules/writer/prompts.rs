@@ -3,6 +3,7 @@
 
 pub const CONTENT_PURPOSE: &str = "article_content";
 pub const REPARSE_PURPOSE: &str = "article_reparse";
+pub const IMAGE_PROMPTS_PURPOSE: &str = "image_prompts";
 
 pub const CONTENT_SYSTEM: &str = "You are an expert SEO content writer. Write complete, accurate, well-structured articles \
 in clean HTML (h2/h3 headings, paragraphs, lists, tables where useful; no h1, no inline styles, no scripts). Answer with JSON only.";

@@ -1,0 +1,262 @@
+//! Images as jobs. `writer.image_prompts` (free) asks the text model for a featured-image prompt and the
+//! workspace's number of in-article prompts (no more than the article's H2s), stores them as image rows and
+//! queues one `writer.image` job per image (1 credit each). `writer.image` renders one image on the
+//! workspace's image provider, stores it and places the in-article ones after their H2.
+
+use std::sync::Arc;
+
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use serde::Deserialize;
+
+use super::images;
+use super::service::{EDITOR_STATUSES, Task};
+use super::{html, prompts};
+use crate::ai::{ChatRequest, ImageRequest, parse, router};
+use crate::app::AppState;
+use crate::audit::{self, Who};
+use crate::auth::rbac::Perm;
+use crate::db::schema::{images as images_t, tasks};
+use crate::error::{AppError, AppResult};
+use crate::jobs::queue::{ClaimedJob, Completion, JobError, NewJob, enqueue_in_tx};
+use crate::tenancy::TenantCtx;
+
+pub const PROMPTS_KIND: &str = "writer.image_prompts";
+pub const IMAGE_KIND: &str = "writer.image";
+pub const CREDITS_PER_IMAGE: i64 = 1;
+
+/// "Generate images" for tasks that have an article.
+pub async fn enqueue_prompts(state: &AppState, ctx: &TenantCtx, ids: &[i64]) -> AppResult<Vec<i64>> {
+    ctx.require(Perm::EditContent)?;
+    let (tenant_id, label, ids) = (ctx.tenant_id, ctx.actor_label(), ids.to_vec());
+    let mut conn = state.db.get().await?;
+    let jobs = conn
+        .transaction::<_, AppError, _>(async move |conn| {
+            let found: Vec<(i64, String, i32)> =
+                tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq_any(&ids)).select((tasks::id, tasks::status, tasks::word_count)).load(conn).await?;
+            if found.is_empty() {
+                return Err(AppError::NotFound);
+            }
+            let ready: Vec<i64> = found.iter().filter(|(_, s, w)| EDITOR_STATUSES.contains(&s.as_str()) && *w > 0).map(|(id, _, _)| *id).collect();
+            if ready.is_empty() {
+                return Err(AppError::Conflict("Images are made from an article: generate the content first".into()));
+            }
+            let mut jobs = Vec::new();
+            for id in ready {
+                let job = NewJob { created_by: label.clone(), max_attempts: 3, ..NewJob::new(tenant_id, PROMPTS_KIND, serde_json::json!({ "task_id": id })) };
+                jobs.push(enqueue_in_tx(conn, &job).await?);
+            }
+            Ok(jobs)
+        })
+        .await?;
+    crate::jobs::worker::wake(state).await;
+    Ok(jobs)
+}
+
+#[derive(Debug, Deserialize)]
+struct PromptAnswer {
+    featured: ImagePrompt,
+    #[serde(default)]
+    in_article: Vec<ImagePrompt>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ImagePrompt {
+    prompt: String,
+    #[serde(default)]
+    alt: String,
+}
+
+/// Visible text of the article, for the image-prompt step (capped: the model needs the gist, not all of it).
+fn article_text(html_in: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in html_in.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.split_whitespace().take(1500).collect::<Vec<_>>().join(" ")
+}
+
+pub async fn run_prompts(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
+    let task_id = job.payload.get("task_id").and_then(|v| v.as_i64()).ok_or_else(|| JobError::Fatal("the job names no task".into()))?;
+    let tenant_id = job.tenant_id;
+    let retry = |e: AppError| JobError::retry(e.to_string());
+    let (task, prompt, per_article) = {
+        let mut conn = state.db.get().await.map_err(|e| JobError::retry(e.to_string()))?;
+        let task: Task = super::service::get(&mut conn, tenant_id, task_id).await.map_err(|e| match e {
+            AppError::NotFound => JobError::Fatal("the task was deleted".into()),
+            other => retry(other),
+        })?;
+        let prompt = crate::modules::thinker::service::resolve(&mut conn, tenant_id, "image_prompts").await.map_err(retry)?;
+        let settings = state.ai_settings.get(&state, tenant_id).await.map_err(retry)?;
+        (task, prompt, settings.images_per_article.clamp(0, 4) as usize)
+    };
+    let count = per_article.min(html::h2_count(&task.content_html));
+    let user = prompt.render(&[("TITLE", task.title.clone()), ("ARTICLE_TEXT", article_text(&task.content_html)), ("IMAGE_COUNT", count.to_string())]);
+    let mut req = ChatRequest::new(prompt.system.clone(), user).purpose(prompts::IMAGE_PROMPTS_PURPOSE);
+    req.json = true;
+    let res = router::chat(&state, tenant_id, Some(job.id), req).await?;
+    let answer: PromptAnswer = parse::json(&res)?;
+    let clean = |p: &ImagePrompt| (p.prompt.trim().chars().take(1000).collect::<String>(), html::fit(&p.alt, 200));
+    let mut wanted: Vec<(String, i32, String, String)> = Vec::new();
+    let (fp, fa) = clean(&answer.featured);
+    if fp.is_empty() {
+        return Err(JobError::Fatal("the model gave no featured-image prompt".into()));
+    }
+    wanted.push(("featured".into(), 0, fp, if fa.is_empty() { task.title.clone() } else { fa }));
+    for (i, p) in answer.in_article.iter().filter(|p| !p.prompt.trim().is_empty()).take(count).enumerate() {
+        let (pp, pa) = clean(p);
+        wanted.push(("in_article".into(), i as i32 + 1, pp, pa));
+    }
+    let (job_id, n) = (job.id, wanted.len());
+    Ok(Completion {
+        result: serde_json::json!({ "task_id": task_id, "images": n }),
+        effects: Some(Box::new(move |conn| {
+            Box::pin(async move {
+                // A new set replaces the task's images.
+                diesel::delete(images_t::table.filter(images_t::tenant_id.eq(tenant_id)).filter(images_t::task_id.eq(task_id))).execute(conn).await?;
+                for (kind, position, prompt, alt) in &wanted {
+                    let id: i64 = diesel::insert_into(images_t::table)
+                        .values((
+                            images_t::tenant_id.eq(tenant_id),
+                            images_t::task_id.eq(task_id),
+                            images_t::kind.eq(kind),
+                            images_t::position.eq(position),
+                            images_t::prompt.eq(prompt),
+                            images_t::alt.eq(alt),
+                        ))
+                        .returning(images_t::id)
+                        .get_result(conn)
+                        .await?;
+                    queue_image(conn, tenant_id, id, &format!("job #{job_id}")).await?;
+                }
+                let who = Who { tenant_id, user_id: None, label: format!("job #{job_id}"), ip: None };
+                audit::record(conn, &who, "images.planned", ("task", task_id.to_string()), serde_json::json!({ "images": n })).await
+            })
+        })),
+        actual_credits: None,
+    })
+}
+
+/// Queues one image (1 credit). Short of credits, the image is marked failed with the reason instead.
+async fn queue_image(conn: &mut diesel_async::AsyncPgConnection, tenant_id: i64, image_id: i64, by: &str) -> AppResult<()> {
+    let job = NewJob { credits: CREDITS_PER_IMAGE, created_by: by.to_string(), max_attempts: 3, ..NewJob::new(tenant_id, IMAGE_KIND, serde_json::json!({ "image_id": image_id })) };
+    match enqueue_in_tx(conn, &job).await {
+        Ok(_) => Ok(()),
+        Err(AppError::PaymentRequired(msg)) => {
+            diesel::update(images_t::table.filter(images_t::tenant_id.eq(tenant_id)).filter(images_t::id.eq(image_id)))
+                .set((images_t::status.eq("failed"), images_t::error.eq(msg)))
+                .execute(conn)
+                .await?;
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// "Regenerate" one image: a new render of the same prompt (1 credit).
+pub async fn regenerate(state: &AppState, ctx: &TenantCtx, image_id: i64) -> AppResult<i64> {
+    ctx.require(Perm::EditContent)?;
+    let (tenant_id, label) = (ctx.tenant_id, ctx.actor_label());
+    let mut conn = state.db.get().await?;
+    let id = conn
+        .transaction::<_, AppError, _>(async move |conn| {
+            crate::billing::ledger::lock_and_check(conn, tenant_id, CREDITS_PER_IMAGE).await?;
+            let n = diesel::update(images_t::table.filter(images_t::tenant_id.eq(tenant_id)).filter(images_t::id.eq(image_id)))
+                .set((images_t::status.eq("queued"), images_t::error.eq(None::<String>), images_t::updated_at.eq(diesel::dsl::now)))
+                .execute(conn)
+                .await?;
+            if n == 0 {
+                return Err(AppError::NotFound);
+            }
+            let job = NewJob { credits: CREDITS_PER_IMAGE, created_by: label, max_attempts: 3, ..NewJob::new(tenant_id, IMAGE_KIND, serde_json::json!({ "image_id": image_id })) };
+            enqueue_in_tx(conn, &job).await
+        })
+        .await?;
+    crate::jobs::worker::wake(state).await;
+    Ok(id)
+}
+
+pub async fn run_image(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
+    let image_id = job.payload.get("image_id").and_then(|v| v.as_i64()).ok_or_else(|| JobError::Fatal("the job names no image".into()))?;
+    let tenant_id = job.tenant_id;
+    let result = render(&state, &job, image_id).await;
+    if let Err(e) = &result {
+        if matches!(e, JobError::Fatal(_)) || job.attempts >= job.max_attempts {
+            if let Ok(mut conn) = state.db.get().await {
+                let _ = diesel::update(images_t::table.filter(images_t::tenant_id.eq(tenant_id)).filter(images_t::id.eq(image_id)))
+                    .set((images_t::status.eq("failed"), images_t::error.eq(e.message())))
+                    .execute(&mut conn)
+                    .await;
+            }
+        }
+    }
+    result
+}
+
+async fn render(state: &AppState, job: &ClaimedJob, image_id: i64) -> Result<Completion, JobError> {
+    let tenant_id = job.tenant_id;
+    let retry = |e: AppError| JobError::retry(e.to_string());
+    let ((task_id, kind, prompt_text), title, template) = {
+        let mut conn = state.db.get().await.map_err(|e| JobError::retry(e.to_string()))?;
+        let row: (i64, String, String) = images_t::table
+            .filter(images_t::tenant_id.eq(tenant_id))
+            .filter(images_t::id.eq(image_id))
+            .select((images_t::task_id, images_t::kind, images_t::prompt))
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(|e| retry(e.into()))?
+            .ok_or_else(|| JobError::Fatal("the image was removed".into()))?;
+        let title: String = tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(row.0)).select(tasks::title).first(&mut conn).await.map_err(|e| retry(e.into()))?;
+        let template = crate::modules::thinker::service::resolve(&mut conn, tenant_id, "image").await.map_err(retry)?;
+        (row, title, template)
+    };
+    let (width, height) = if kind == "featured" { (1200, 630) } else { (1024, 768) };
+    let req = ImageRequest { model: String::new(), prompt: template.render(&[("IMAGE_PROMPT", prompt_text), ("TITLE", title)]), width, height };
+    let res = router::image(state, tenant_id, Some(job.id), req).await?;
+    if res.bytes.is_empty() {
+        return Err(JobError::Fatal("the image provider returned no image".into()));
+    }
+    let (bytes, content_type, model) = (res.bytes, res.content_type, res.model);
+    let (size, hash) = (bytes.len() as i32, sha256_hex_bytes(&bytes));
+    let secret = state.config.secret_key.clone();
+    Ok(Completion {
+        result: serde_json::json!({ "image_id": image_id, "bytes": size, "content_type": content_type }),
+        effects: Some(Box::new(move |conn| {
+            Box::pin(async move {
+                diesel::update(images_t::table.filter(images_t::tenant_id.eq(tenant_id)).filter(images_t::id.eq(image_id)))
+                    .set((
+                        images_t::status.eq("ready"),
+                        images_t::data.eq(Some(&bytes)),
+                        images_t::content_type.eq(&content_type),
+                        images_t::size_bytes.eq(size),
+                        images_t::sha256.eq(&hash),
+                        images_t::model.eq(&model),
+                        images_t::error.eq(None::<String>),
+                        images_t::updated_at.eq(diesel::dsl::now),
+                    ))
+                    .execute(conn)
+                    .await?;
+                if kind == "in_article" {
+                    images::place_in_task(&secret, conn, tenant_id, task_id).await?;
+                }
+                Ok(())
+            })
+        })),
+        actual_credits: None,
+    })
+}
+
+fn sha256_hex_bytes(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
