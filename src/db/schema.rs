@@ -172,7 +172,7 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     plans, tenants, users, memberships, invitations, api_tokens, sessions, audit_events, credit_ledger, jobs, model_rates,
     ai_settings, ai_calls, clusters, keywords, content_ideas, tasks, keyword_imports, keyword_import_chunks,
-    keyword_import_rejects, keyword_revisions, task_versions, prompt_overrides, images,
+    keyword_import_rejects, keyword_revisions, task_versions, prompt_overrides, images, author_profiles, strategies,
 );
 
 diesel::table! {
@@ -276,6 +276,8 @@ diesel::table! {
         ai_model -> Text,
         error -> Nullable<Text>,
         credits_spent -> Int8,
+        author_profile_id -> Nullable<Int8>,
+        strategy_id -> Nullable<Int8>,
     }
 }
 
@@ -383,6 +385,33 @@ diesel::table! {
         sha256 -> Text,
         data -> Nullable<Bytea>,
         error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    author_profiles (tenant_id, id) {
+        tenant_id -> Int8,
+        id -> Int8,
+        name -> Text,
+        persona -> Text,
+        tone -> Text,
+        audience -> Text,
+        language -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    strategies (tenant_id, id) {
+        tenant_id -> Int8,
+        id -> Int8,
+        name -> Text,
+        structure -> Text,
+        cta -> Text,
+        internal_links -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
     }

@@ -84,3 +84,46 @@ async fn a_workspace_prompt_changes_what_is_sent_and_bad_placeholders_are_refuse
     assert_eq!(status, 200);
     assert!(html.contains("workspace version") && html.contains("Article content"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tasks_author_profile_and_strategy_reach_the_content_prompt() {
+    let env = std::collections::HashMap::from([("IGNY8_WORKERS", "2".to_string()), ("IGNY8_ALLOW_PRIVATE_TARGETS", "on".to_string())]);
+    let app = TestApp::spawn_with(&crate::harness::redis_url(), env).await;
+    let fake = FakeAi::start();
+    let team = app.team("sty").await;
+    let ed = &team.editor;
+    let r = team
+        .owner
+        .api(reqwest::Method::PUT, "/api/settings/ai", Some(json!({ "text_provider": "openai", "text_base_url": fake.base, "text_api_key": "sk-test-123456",
+            "text_model": "gpt-4o-mini", "image_provider": "dev", "image_model": "dev-image" })))
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = ed.api_post("/api/thinker/profiles", json!({ "name": "Coach Kim", "persona": "a certified running coach", "tone": "warm and practical", "audience": "new runners", "language": "German" })).await;
+    assert_eq!(r.status(), 201);
+    let profile = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    assert_eq!(ed.api_post("/api/thinker/profiles", json!({ "name": "coach kim" })).await.status(), 422, "names are unique per workspace");
+    let r = ed.api_post("/api/thinker/strategies", json!({ "name": "Shop funnel", "structure": "summary box first", "cta": "book a free fitting", "internal_links": "/guides/fit" })).await;
+    let strategy = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    assert_eq!(team.viewer.api_post("/api/thinker/strategies", json!({ "name": "Viewer's" })).await.status(), 403);
+
+    let r = ed.api_post("/api/writer/tasks", json!({ "title": "Marathon taper", "word_count_goal": "300" })).await;
+    let task = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let r = ed.api(reqwest::Method::PUT, &format!("/api/writer/tasks/{task}/style"), Some(json!({ "author_profile_id": profile, "strategy_id": strategy }))).await;
+    assert_eq!(r.status(), 200);
+    let (other, _) = app.signup("Ot", "ot@example.com", "Ot Co").await;
+    let r = other.api_post("/api/thinker/profiles", json!({ "name": "Theirs" })).await;
+    let foreign = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let r = ed.api(reqwest::Method::PUT, &format!("/api/writer/tasks/{task}/style"), Some(json!({ "author_profile_id": foreign }))).await;
+    assert_eq!(r.status(), 422, "another workspace's profile cannot be picked");
+
+    let body = format!("<h2>Taper</h2><p>{}</p>", vec!["rest"; 200].join(" "));
+    fake.then([Reply::Ok(json!({ "title": "Marathon taper", "content_html": body }).to_string())]);
+    let r = ed.api_post("/api/writer/tasks/generate", json!({ "ids": [task] })).await;
+    assert_eq!(wait_job(&app, r.json::<Value>().await.unwrap()["job_ids"][0].as_i64().unwrap()).await.0, "succeeded");
+    let prompt = fake.seen()[0].body["messages"][1]["content"].as_str().unwrap().to_string();
+    for part in ["Tone: warm and practical. Language: German.", "Write as a certified running coach. Audience: new runners.", "Call to action: book a free fitting", "/guides/fit"] {
+        assert!(prompt.contains(part), "{part} in {prompt}");
+    }
+    let (status, html) = ed.get_text("/thinker/profiles").await;
+    assert!(status == 200 && html.contains("Coach Kim"));
+}

@@ -15,8 +15,6 @@ struct Upcoming {
 }
 
 const UPCOMING: &[Upcoming] = &[
-    Upcoming { path: "/thinker/profiles", title: "Author profiles", summary: "Personas, tone and audience that articles are written in." },
-    Upcoming { path: "/thinker/strategies", title: "Strategies", summary: "Structure rules, calls to action and internal-link hints." },
     Upcoming { path: "/thinker/playground", title: "Playground", summary: "Try a prompt or an image prompt before it runs on real content." },
     Upcoming { path: "/sites", title: "Sites", summary: "Connect WordPress sites with an application password and publish without duplicates." },
     Upcoming { path: "/automation", title: "Automation", summary: "Run the whole pipeline on a schedule, within limits and a credit budget." },

@@ -107,3 +107,13 @@ pub async fn restore(state: web::Data<AppState>, ctx: TenantCtx, path: web::Path
     let (id, version) = path.into_inner();
     Ok(HttpResponse::Ok().json(service::restore(&state, &ctx, id, version).await?))
 }
+
+#[derive(Deserialize)]
+pub struct StyleBody {
+    author_profile_id: Option<i64>,
+    strategy_id: Option<i64>,
+}
+
+pub async fn set_style(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, body: web::Json<StyleBody>) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(service::set_style(&state, &ctx, *id, body.author_profile_id, body.strategy_id).await?))
+}

@@ -120,31 +120,34 @@ pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, Jo
 
 async fn write(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<Completion, JobError> {
     let tenant_id = job.tenant_id;
-    let (task, prompt) = {
+    let (task, prompt, style) = {
         let mut conn = state.db.get().await.map_err(|e| JobError::retry(e.to_string()))?;
         let task = super::service::get(&mut conn, tenant_id, task_id).await.map_err(|e| match e {
             AppError::NotFound => JobError::Fatal("the task was deleted".into()),
             other => JobError::retry(other.to_string()),
         })?;
         let prompt = crate::modules::thinker::service::resolve(&mut conn, tenant_id, "content").await.map_err(|e| JobError::retry(e.to_string()))?;
-        (task, prompt)
+        let profile = match task.author_profile_id {
+            Some(p) => crate::modules::thinker::styles::profile(&mut conn, tenant_id, p).await.ok(),
+            None => None,
+        };
+        let strategy = match task.strategy_id {
+            Some(s) => crate::modules::thinker::styles::strategy(&mut conn, tenant_id, s).await.ok(),
+            None => None,
+        };
+        (task, prompt, crate::modules::thinker::styles::prompt_values(profile.as_ref(), strategy.as_ref()))
     };
     let outline = task.outline.iter().map(|h| format!("- {h}")).collect::<Vec<_>>().join("\n");
     let primary = if task.primary_keyword.is_empty() { task.target_keywords.iter().next().cloned().unwrap_or_default() } else { task.primary_keyword.clone() };
-    let user = prompt.render(
-        &[
-            ("TITLE", task.title.clone()),
-            ("PRIMARY_KEYWORD", primary.clone()),
-            ("SECONDARY_KEYWORDS", task.target_keywords.iter().skip(1).cloned().collect::<Vec<_>>().join(", ")),
-            ("OUTLINE", outline),
-            ("WORD_COUNT", task.word_count_goal.to_string()),
-            // Author profiles and strategies are not built yet: neutral defaults.
-            ("TONE", "clear, helpful and confident".to_string()),
-            ("LANGUAGE", "English".to_string()),
-            ("AUTHOR_PROFILE", String::new()),
-            ("STRATEGY", String::new()),
-        ],
-    );
+    let mut values = vec![
+        ("TITLE", task.title.clone()),
+        ("PRIMARY_KEYWORD", primary.clone()),
+        ("SECONDARY_KEYWORDS", task.target_keywords.iter().skip(1).cloned().collect::<Vec<_>>().join(", ")),
+        ("OUTLINE", outline),
+        ("WORD_COUNT", task.word_count_goal.to_string()),
+    ];
+    values.extend(style);
+    let user = prompt.render(&values);
     let mut req = ChatRequest::new(prompt.system.clone(), user).purpose(prompts::CONTENT_PURPOSE);
     req.json = true;
     req.max_tokens = ((task.word_count_goal as u32) * 2 + 1000).min(16_000);

@@ -29,6 +29,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/writer/tasks/{id}/generate", web::post().to(pages::generate_one))
         .route("/writer/tasks/{id}/reparse", web::post().to(pages::reparse_one))
         .route("/writer/tasks/{id}/images", web::post().to(pages::images_one))
+        .route("/writer/tasks/{id}/style", web::post().to(pages::set_style))
         .route("/writer/images", web::get().to(pages::images_page))
         .route("/writer/images/{id}/regenerate", web::post().to(pages::regenerate_image))
         .route("/media/images/{id}/{token}", web::get().to(pages::media))
@@ -45,6 +46,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/writer/tasks/{id}", web::put().to(api::save))
         .route("/api/writer/tasks/{id}", web::delete().to(api::delete))
         .route("/api/writer/tasks/{id}/versions", web::get().to(api::versions))
+        .route("/api/writer/tasks/{id}/style", web::put().to(api::set_style))
         .route("/api/writer/tasks/{id}/versions/{version}/restore", web::post().to(api::restore));
 }
 

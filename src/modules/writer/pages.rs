@@ -97,9 +97,17 @@ struct EditorPage {
     versions: Vec<Version>,
     statuses: [&'static str; 3],
     images: Vec<(super::images::Image, String)>,
+    profiles: Vec<crate::modules::thinker::styles::Profile>,
+    strategies: Vec<crate::modules::thinker::styles::Strategy>,
 }
 
 impl EditorPage {
+    fn uses_profile(&self, id: &i64) -> bool {
+        self.task.author_profile_id == Some(*id)
+    }
+    fn uses_strategy(&self, id: &i64) -> bool {
+        self.task.strategy_id == Some(*id)
+    }
     fn can_edit(&self) -> bool {
         self.page.can(&Perm::EditContent)
     }
@@ -121,7 +129,9 @@ async fn editor(state: &AppState, page: PageCtx, id: i64, form: Option<ArticleIn
         })
         .collect();
     let form = form.unwrap_or_else(|| ArticleInput::from(&task));
-    Ok(EditorPage { page, task, form, errors, versions, statuses: EDITOR_STATUSES, images })
+    let profiles = crate::modules::thinker::styles::profiles(&mut conn, page.ctx.tenant_id).await?;
+    let strategies = crate::modules::thinker::styles::strategies(&mut conn, page.ctx.tenant_id).await?;
+    Ok(EditorPage { page, task, form, errors, versions, statuses: EDITOR_STATUSES, images, profiles, strategies })
 }
 
 pub async fn show(state: web::Data<AppState>, page: PageCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
@@ -218,6 +228,24 @@ pub async fn media(state: web::Data<AppState>, path: web::Path<(i64, String)>) -
         .insert_header(("X-Content-Type-Options", "nosniff"))
         .insert_header(("Cache-Control", "private, max-age=60"))
         .body(data))
+}
+
+#[derive(serde::Deserialize)]
+pub struct StyleForm {
+    #[serde(default)]
+    author_profile_id: String,
+    #[serde(default)]
+    strategy_id: String,
+}
+
+pub async fn set_style(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, form: web::Form<StyleForm>) -> AppResult<HttpResponse> {
+    let back = format!("/writer/tasks/{}", *id);
+    let pick = |s: &str| s.trim().parse::<i64>().ok();
+    match service::set_style(&state, &ctx, *id, pick(&form.author_profile_id), pick(&form.strategy_id)).await {
+        Ok(_) => Ok(redirect_with(&back, Some(Toast::success("Voice and strategy saved for this task")))),
+        Err(AppError::Validation(f)) => Ok(redirect_with(&back, Some(Toast::error(f.values().cloned().collect::<Vec<_>>().join("; "))))),
+        Err(e) => Err(e),
+    }
 }
 
 pub async fn restore(state: web::Data<AppState>, ctx: TenantCtx, path: web::Path<(i64, i32)>) -> AppResult<HttpResponse> {

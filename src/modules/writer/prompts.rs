@@ -15,6 +15,9 @@ Secondary keywords: [IGNY8_SECONDARY_KEYWORDS]
 Outline (one H2 each):
 [IGNY8_OUTLINE]
 Length: about [IGNY8_WORD_COUNT] words
+Tone: [IGNY8_TONE]. Language: [IGNY8_LANGUAGE].
+[IGNY8_AUTHOR_PROFILE]
+[IGNY8_STRATEGY]
 Answer in this JSON shape: {\"title\": \"...\", \"meta_title\": \"at most 60 characters\", \"meta_description\": \"at most 160 characters\", \
 \"slug\": \"url-slug\", \"primary_keyword\": \"...\", \"secondary_keywords\": [\"...\"], \"content_html\": \"<h2>...</h2><p>...</p>\"}";
 

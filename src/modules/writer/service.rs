@@ -43,6 +43,8 @@ pub struct Task {
     pub ai_model: String,
     pub error: Option<String>,
     pub credits_spent: i64,
+    pub author_profile_id: Option<i64>,
+    pub strategy_id: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -353,4 +355,24 @@ pub async fn restore(state: &AppState, ctx: &TenantCtx, task_id: i64, version: i
         Ok(t)
     })
     .await
+}
+
+/// Which author profile and strategy the task's article is written with (None = neutral defaults).
+pub async fn set_style(state: &AppState, ctx: &TenantCtx, id: i64, profile: Option<i64>, strategy: Option<i64>) -> AppResult<Task> {
+    ctx.require(Perm::EditContent)?;
+    let mut conn = state.db.get().await?;
+    let tenant_id = ctx.tenant_id;
+    if let Some(p) = profile {
+        crate::modules::thinker::styles::profile(&mut conn, tenant_id, p).await.map_err(|_| AppError::field("author_profile_id", "Choose one of this workspace's author profiles"))?;
+    }
+    if let Some(s) = strategy {
+        crate::modules::thinker::styles::strategy(&mut conn, tenant_id, s).await.map_err(|_| AppError::field("strategy_id", "Choose one of this workspace's strategies"))?;
+    }
+    let t: Task = diesel::update(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(id)))
+        .set((tasks::author_profile_id.eq(profile), tasks::strategy_id.eq(strategy), tasks::updated_at.eq(diesel::dsl::now)))
+        .returning(Task::as_returning())
+        .get_result(&mut conn)
+        .await?;
+    audit::record(&mut conn, &Who::from(ctx), "task.style_set", ("task", id.to_string()), serde_json::json!({ "author_profile_id": profile, "strategy_id": strategy })).await?;
+    Ok(t)
 }
