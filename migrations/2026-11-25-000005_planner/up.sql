@@ -171,3 +171,7 @@ CREATE TRIGGER keywords_revision_upd AFTER UPDATE ON keywords REFERENCING NEW TA
     FOR EACH STATEMENT EXECUTE FUNCTION keywords_bump_revision();
 CREATE TRIGGER keywords_revision_del AFTER DELETE ON keywords REFERENCING OLD TABLE AS changed
     FOR EACH STATEMENT EXECUTE FUNCTION keywords_bump_revision();
+
+-- AI calls are logged under what they were for (cluster_keywords, content_ideas, article_content, …).
+ALTER TABLE ai_calls DROP CONSTRAINT ai_calls_operation_check;
+ALTER TABLE ai_calls ADD CONSTRAINT ai_calls_operation_check CHECK (operation ~ '^[a-z_]{1,40}$');

@@ -9,7 +9,8 @@ use crate::jobs::queue::{ClaimedJob, Completion, JobError};
 
 pub const PROMPT: &str = "ai.prompt";
 
-/// Payload: `{"system": "...", "prompt": "...", "json": bool, "max_tokens": n}`.
+/// Payload: `{"system": "...", "prompt": "...", "json": bool, "max_tokens": n, "provider": "dev"}` (`dev` runs on
+/// the offline provider whatever the workspace uses). The result keeps the raw answer beside the parsed one.
 pub async fn prompt(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
     let p = &job.payload;
     let text = |k: &str| p.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
@@ -19,14 +20,26 @@ pub async fn prompt(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion,
     }
     let mut req = ChatRequest::new(text("system"), user);
     req.json = p.get("json").and_then(|v| v.as_bool()).unwrap_or(false);
+    req.purpose = crate::modules::thinker::library::purpose_of(&text("playground"));
     req.max_tokens = p.get("max_tokens").and_then(|v| v.as_u64()).unwrap_or(1024).clamp(16, 16_000) as u32;
-    let res = router::chat(&state, job.tenant_id, Some(job.id), req.clone()).await?;
-    let output = if req.json {
-        parse::json::<serde_json::Map<String, serde_json::Value>>(&res).map(serde_json::Value::Object)?
+    let res = if text("provider") == "dev" {
+        router::chat_dev(&state, job.tenant_id, Some(job.id), req.clone()).await?
     } else {
-        serde_json::Value::String(parse::text(&res)?)
+        router::chat(&state, job.tenant_id, Some(job.id), req.clone()).await?
+    };
+    // A playground run shows why an answer would be refused instead of failing the run.
+    let (output, parse_error) = if req.json {
+        match parse::json::<serde_json::Map<String, serde_json::Value>>(&res) {
+            Ok(m) => (serde_json::Value::Object(m), None),
+            Err(e) if p.get("keep_unparsed").and_then(|v| v.as_bool()).unwrap_or(false) => (serde_json::Value::Null, Some(e.to_string())),
+            Err(e) => return Err(e.into()),
+        }
+    } else {
+        (serde_json::Value::String(parse::text(&res)?), None)
     };
     Ok(Completion::result(serde_json::json!({
+        "raw": res.content,
+        "parse_error": parse_error,
         "output": output,
         "model": res.model,
         "tokens_in": res.tokens_in,

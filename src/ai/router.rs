@@ -87,6 +87,16 @@ async fn take_rate_slot(state: &AppState, provider: &str, model: &str) -> Result
 /// A chat completion for the tenant: primary model, then the fallback when the primary fails.
 pub async fn chat(state: &AppState, tenant_id: i64, job_id: Option<i64>, req: ChatRequest) -> Result<ChatResponse, AiError> {
     let route = text_route(state, tenant_id).await?;
+    chat_on(state, tenant_id, job_id, req, route).await
+}
+
+/// The same on the offline dev provider, whatever the workspace uses (the playground's default).
+pub async fn chat_dev(state: &AppState, tenant_id: i64, job_id: Option<i64>, req: ChatRequest) -> Result<ChatResponse, AiError> {
+    let route: Route<dyn TextProvider> = Route { provider: Box::new(DevProvider), models: vec![dev::TEXT_MODEL.into()] };
+    chat_on(state, tenant_id, job_id, req, route).await
+}
+
+async fn chat_on(state: &AppState, tenant_id: i64, job_id: Option<i64>, req: ChatRequest, route: Route<dyn TextProvider>) -> Result<ChatResponse, AiError> {
     let mut last = AiError::Config("no model configured".into());
     for (i, model) in route.models.iter().enumerate() {
         take_rate_slot(state, route.provider.name(), model).await?;

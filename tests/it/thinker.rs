@@ -127,3 +127,60 @@ async fn a_tasks_author_profile_and_strategy_reach_the_content_prompt() {
     let (status, html) = ed.get_text("/thinker/profiles").await;
     assert!(status == 200 && html.contains("Coach Kim"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_playground_runs_a_prompt_and_shows_raw_parsed_tokens_and_cost() {
+    use std::time::{Duration, Instant};
+    let env = std::collections::HashMap::from([("IGNY8_WORKERS", "2".to_string()), ("IGNY8_ALLOW_PRIVATE_TARGETS", "on".to_string())]);
+    let app = TestApp::spawn_with(&crate::harness::redis_url(), env).await;
+    let fake = FakeAi::start();
+    let team = app.team("pg").await;
+    let r = team
+        .owner
+        .api(reqwest::Method::PUT, "/api/settings/ai", Some(json!({ "text_provider": "openai", "text_base_url": fake.base, "text_api_key": "sk-test-123456",
+            "text_model": "gpt-4o-mini", "image_provider": "dev", "image_model": "dev-image" })))
+        .await;
+    assert_eq!(r.status(), 200);
+    let ed = &team.editor;
+    async fn finished(b: &crate::harness::Browser, id: i64) -> Value {
+        let start = Instant::now();
+        loop {
+            let v: Value = b.get(&format!("/api/thinker/playground/runs/{id}")).await.json().await.unwrap();
+            if !matches!(v["status"].as_str(), Some("queued" | "running")) {
+                return v;
+            }
+            assert!(start.elapsed() < Duration::from_secs(20));
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+    }
+    let balance = crate::planner::support::balance(ed).await;
+    // Dev provider (the default): free; the ideas prompt rendered with the sample values.
+    let r = ed.api_post("/api/thinker/playground", json!({ "key": "ideas", "template": "Cluster: [IGNY8_CLUSTER]\nIdeas: [IGNY8_COUNT]\n", "values": { "CLUSTER": "Trail shoes", "COUNT": "2" }, "json": true })).await;
+    assert_eq!(r.status(), 202);
+    let run = finished(ed, r.json::<Value>().await.unwrap()["run_id"].as_i64().unwrap()).await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(run["prompt"], "Cluster: Trail shoes\nIdeas: 2");
+    assert_eq!(run["output"]["ideas"].as_array().unwrap().len(), 2, "parsed: {run}");
+    assert!(run["raw"].as_str().unwrap().contains("Trail shoes") && run["tokens_out"].as_i64().unwrap() > 0, "{run}");
+    assert_eq!(crate::planner::support::balance(ed).await, balance, "dev runs are free");
+
+    // The workspace's model: 1 credit; an answer the pipeline would refuse is shown with the reason.
+    fake.then([Reply::Ok("this is not json".into())]);
+    let r = ed.api_post("/api/thinker/playground", json!({ "template": "Say hello", "provider": "workspace", "json": true })).await;
+    let id = r.json::<Value>().await.unwrap()["run_id"].as_i64().unwrap();
+    let run = finished(ed, id).await;
+    assert_eq!(run["status"], "succeeded");
+    assert_eq!(run["raw"], "this is not json");
+    assert!(run["parse_error"].as_str().unwrap().contains("not valid JSON"));
+    assert_eq!((run["tokens_in"].as_i64(), run["tokens_out"].as_i64()), (Some(1200), Some(800)));
+    assert!(run["cost_usd"].as_f64().unwrap() > 0.0, "{run}");
+    assert_eq!(balance - crate::planner::support::balance(ed).await, 1);
+    let (status, html) = ed.get_text(&format!("/thinker/playground/runs/{id}")).await;
+    assert!(status == 200 && html.contains("would refuse this answer"));
+
+    assert_eq!(team.viewer.api_post("/api/thinker/playground", json!({ "template": "x" })).await.status(), 403);
+    let (other, _) = app.signup("Pp", "pp@example.com", "Pp Co").await;
+    assert_eq!(other.get(&format!("/api/thinker/playground/runs/{id}")).await.status(), 404);
+    let (status, html) = ed.get_text("/thinker/playground?key=clustering").await;
+    assert!(status == 200 && html.contains("[IGNY8_KEYWORDS]") && html.contains("chocolate cake recipe"));
+}

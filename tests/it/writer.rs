@@ -94,6 +94,12 @@ async fn idea_to_task_to_a_sanitised_counted_charged_draft_with_versions() {
     assert_eq!(t["slug"], "best-running-shoes-2026");
     assert_eq!(t["primary_keyword"], "running shoes");
     assert_eq!(before - balance(&b).await, 3, "3 credits settled");
+    let logged: i64 = {
+        use igny8::db::schema::ai_calls;
+        let mut conn = app.db().await;
+        ai_calls::table.filter(ai_calls::operation.eq("article_content")).filter(ai_calls::status.eq("ok")).count().get_result(&mut conn).await.unwrap()
+    };
+    assert_eq!(logged, 1, "the call is in the AI-call log under its purpose");
     let prompt = fake.seen()[0].body["messages"][1]["content"].as_str().unwrap().to_string();
     assert!(prompt.contains("Title: Best running shoes for beginners") && prompt.contains("- What to look for") && prompt.contains("about 600 words"), "{prompt}");
 

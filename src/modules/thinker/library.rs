@@ -64,6 +64,18 @@ pub const LIBRARY: &[Builtin] = &[
     },
 ];
 
+/// The AI call purpose of a step (so the offline dev provider answers a playground run in its shape).
+pub fn purpose_of(key: &str) -> &'static str {
+    match key {
+        "clustering" => planner::CLUSTER_PURPOSE,
+        "ideas" => planner::IDEAS_PURPOSE,
+        "content" => writer::CONTENT_PURPOSE,
+        "reparse" => writer::REPARSE_PURPOSE,
+        "image_prompts" => writer::IMAGE_PROMPTS_PURPOSE,
+        _ => "chat",
+    }
+}
+
 pub fn builtin(key: &str) -> Option<&'static Builtin> {
     LIBRARY.iter().find(|b| b.key == key)
 }

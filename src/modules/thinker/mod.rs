@@ -5,6 +5,7 @@
 pub mod api;
 pub mod library;
 pub mod pages;
+pub mod playground;
 pub mod service;
 pub mod style_pages;
 pub mod styles;
@@ -27,6 +28,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/thinker/profiles", web::post().to(style_pages::api_create_profile))
         .route("/api/thinker/strategies", web::get().to(style_pages::api_strategies))
         .route("/api/thinker/strategies", web::post().to(style_pages::api_create_strategy))
+        .route("/thinker/playground", web::get().to(playground::page))
+        .route("/thinker/playground", web::post().to(playground::run_form))
+        .route("/thinker/playground/runs/{id}", web::get().to(playground::run_page))
+        .route("/api/thinker/playground", web::post().to(playground::api_run))
+        .route("/api/thinker/playground/runs/{id}", web::get().to(playground::api_view))
         .route("/api/thinker/prompts", web::get().to(api::list))
         .route("/api/thinker/prompts/{key}", web::get().to(api::get))
         .route("/api/thinker/prompts/{key}", web::put().to(api::save))

@@ -103,7 +103,7 @@ pub fn check(b: &Builtin, system: &str, template: &str) -> AppResult<(String, St
 }
 
 /// Multi-line text: like `Check::text`, but line breaks and tabs are allowed.
-fn multiline(c: &mut Check, field: &str, value: &str, label: &str, min: usize, max: usize) -> String {
+pub fn multiline(c: &mut Check, field: &str, value: &str, label: &str, min: usize, max: usize) -> String {
     let v = value.trim().replace("\r\n", "\n");
     let n = v.chars().count();
     if n < min {
