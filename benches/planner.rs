@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use igny8::db::schema::{clusters, keyword_revisions};
+use igny8::db::schema::{clusters, list_revisions};
 use igny8::modules::planner::clustering::local::{self, Item, Options};
 use igny8::modules::planner::keywords::filter::{self, KeywordFilter};
 use igny8::modules::planner::keywords::service::Keyword;
@@ -43,7 +43,7 @@ fn print_sql(tenant_id: i64, query: &str, cached: bool) {
         .offset(page.offset());
     let count = filter::matching(tenant_id, &f).count();
     let names = clusters::table.filter(clusters::tenant_id.eq(tenant_id)).order(clusters::name).select((clusters::id, clusters::name)).limit(5_000);
-    let rev = keyword_revisions::table.find(tenant_id).select(keyword_revisions::rev);
+    let rev = list_revisions::table.filter(list_revisions::tenant_id.eq(tenant_id)).filter(list_revisions::list.eq("keywords")).select(list_revisions::rev);
     let middle = if cached { inline(diesel::debug_query::<Pg, _>(&rev).to_string()) } else { inline(diesel::debug_query::<Pg, _>(&count).to_string()) };
     for q in [inline(diesel::debug_query::<Pg, _>(&list).to_string()), middle, inline(diesel::debug_query::<Pg, _>(&names).to_string())] {
         println!("{};", q.replace('\n', " "));

@@ -1,7 +1,7 @@
 ALTER TABLE ai_calls DROP CONSTRAINT ai_calls_operation_check;
 ALTER TABLE ai_calls ADD CONSTRAINT ai_calls_operation_check CHECK (operation IN ('chat', 'image'));
-DROP TABLE keyword_revisions;
-DROP FUNCTION keywords_bump_revision() CASCADE;
+DROP TABLE list_revisions;
+DROP FUNCTION bump_list_revision() CASCADE;
 ALTER TABLE jobs DROP COLUMN progress_done, DROP COLUMN progress_total;
 DROP TABLE keyword_import_rejects;
 DROP TABLE keyword_import_chunks;

@@ -151,26 +151,35 @@ CREATE TABLE keyword_import_rejects (
 ALTER TABLE jobs ADD COLUMN progress_done integer NOT NULL DEFAULT 0,
                  ADD COLUMN progress_total integer NOT NULL DEFAULT 0;
 
--- A per-tenant revision of its keywords, bumped by every statement that changes them (including the
--- foreign-key SET NULL when a cluster goes). The keywords list caches its "N matching" count under the
--- revision, so paging through a filter of 100,000 keywords does not count them again on every page.
-CREATE TABLE keyword_revisions (
-    tenant_id bigint PRIMARY KEY REFERENCES tenants(id) ON DELETE CASCADE,
-    rev       bigint NOT NULL DEFAULT 0
+-- A per-tenant revision of each long list (keywords, tasks), bumped by every statement that changes its
+-- rows (including a foreign key's SET NULL). The lists cache their "N matching" count under the revision,
+-- so paging through a filter of 100,000 rows does not count them again on every page.
+CREATE TABLE list_revisions (
+    tenant_id bigint NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    list      text NOT NULL,
+    rev       bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, list)
 );
-CREATE FUNCTION keywords_bump_revision() RETURNS trigger LANGUAGE plpgsql AS $$
+-- TG_ARGV[0] names the list.
+CREATE FUNCTION bump_list_revision() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO keyword_revisions (tenant_id, rev)
-    SELECT DISTINCT tenant_id, 1 FROM changed
-    ON CONFLICT (tenant_id) DO UPDATE SET rev = keyword_revisions.rev + 1;
+    INSERT INTO list_revisions (tenant_id, list, rev)
+    SELECT DISTINCT tenant_id, TG_ARGV[0], 1 FROM changed
+    ON CONFLICT (tenant_id, list) DO UPDATE SET rev = list_revisions.rev + 1;
     RETURN NULL;
 END $$;
 CREATE TRIGGER keywords_revision_ins AFTER INSERT ON keywords REFERENCING NEW TABLE AS changed
-    FOR EACH STATEMENT EXECUTE FUNCTION keywords_bump_revision();
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_list_revision('keywords');
 CREATE TRIGGER keywords_revision_upd AFTER UPDATE ON keywords REFERENCING NEW TABLE AS changed
-    FOR EACH STATEMENT EXECUTE FUNCTION keywords_bump_revision();
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_list_revision('keywords');
 CREATE TRIGGER keywords_revision_del AFTER DELETE ON keywords REFERENCING OLD TABLE AS changed
-    FOR EACH STATEMENT EXECUTE FUNCTION keywords_bump_revision();
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_list_revision('keywords');
+CREATE TRIGGER tasks_revision_ins AFTER INSERT ON tasks REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_list_revision('tasks');
+CREATE TRIGGER tasks_revision_upd AFTER UPDATE ON tasks REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_list_revision('tasks');
+CREATE TRIGGER tasks_revision_del AFTER DELETE ON tasks REFERENCING OLD TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_list_revision('tasks');
 
 -- AI calls are logged under what they were for (cluster_keywords, content_ideas, article_content, …).
 ALTER TABLE ai_calls DROP CONSTRAINT ai_calls_operation_check;

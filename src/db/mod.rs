@@ -1,5 +1,6 @@
 //! Postgres: the connection pool, embedded migrations and small shared query helpers.
 
+pub mod counts;
 pub mod schema;
 
 use std::time::Duration;

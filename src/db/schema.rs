@@ -172,7 +172,7 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     plans, tenants, users, memberships, invitations, api_tokens, sessions, audit_events, credit_ledger, jobs, model_rates,
     ai_settings, ai_calls, clusters, keywords, content_ideas, tasks, keyword_imports, keyword_import_chunks,
-    keyword_import_rejects, keyword_revisions, task_versions, prompt_overrides, images, author_profiles, strategies,
+    keyword_import_rejects, list_revisions, task_versions, prompt_overrides, images, author_profiles, strategies,
 );
 
 diesel::table! {
@@ -333,8 +333,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    keyword_revisions (tenant_id) {
+    list_revisions (tenant_id, list) {
         tenant_id -> Int8,
+        list -> Text,
         rev -> Int8,
     }
 }

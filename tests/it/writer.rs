@@ -319,3 +319,25 @@ async fn images_are_planned_rendered_stored_and_placed_after_their_h2s() {
     let (status, page) = b.get_text(&format!("/writer/tasks/{task}")).await;
     assert!(status == 200 && page.contains("After H2 #2"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cached_task_counts_follow_creates_status_moves_and_deletes() {
+    let app = app().await;
+    let (b, _) = app.signup("Cnt", "cnt@example.com", "Cnt Co").await;
+    let total = |q: &'static str| {
+        let b = &b;
+        async move { b.get(&format!("/api/writer/tasks?{q}")).await.json::<Value>().await.unwrap()["pager"]["total"].as_i64().unwrap() }
+    };
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let r = b.api_post("/api/writer/tasks", json!({ "title": format!("Counted task {i}"), "word_count_goal": "300" })).await;
+        ids.push(r.json::<Value>().await.unwrap()["id"].as_i64().unwrap());
+        assert_eq!(total("").await, i + 1);
+    }
+    assert_eq!(total("status=queued").await, 3);
+    let r = b.api_post("/api/writer/tasks/generate", json!({ "ids": [ids[0]] })).await;
+    assert_eq!(wait_job(&app, r.json::<Value>().await.unwrap()["job_ids"][0].as_i64().unwrap()).await.0, "succeeded");
+    assert_eq!((total("status=queued").await, total("status=draft").await), (2, 1), "a status move changes the filtered counts");
+    assert_eq!(b.api(reqwest::Method::DELETE, &format!("/api/writer/tasks/{}", ids[1]), None).await.status(), 204);
+    assert_eq!((total("").await, total("status=queued").await), (2, 1));
+}

@@ -21,8 +21,8 @@ pub struct ListQuery {
 
 pub async fn list(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<ListQuery>) -> AppResult<HttpResponse> {
     ctx.require(Perm::ViewWorkspace)?;
-    let mut conn = state.db.get().await?;
-    let (rows, total) = service::list(&mut conn, ctx.tenant_id, &q.filter, &q.page).await?;
+    let conn = state.db.get().await?;
+    let (rows, total) = service::list(&state, &conn, ctx.tenant_id, &q.filter, &q.page).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "tasks": rows, "pager": Pager::new(&q.page, total) })))
 }
 

@@ -42,8 +42,8 @@ impl TasksPage {
 }
 
 async fn tasks_page(state: &AppState, page: PageCtx, q: ListQuery, form: NewTask, errors: FieldErrors) -> AppResult<TasksPage> {
-    let mut conn = state.db.get().await?;
-    let (rows, total) = service::list(&mut conn, page.ctx.tenant_id, &q.filter, &q.page).await?;
+    let conn = state.db.get().await?;
+    let (rows, total) = service::list(state, &conn, page.ctx.tenant_id, &q.filter, &q.page).await?;
     let pager = Pager::new(&q.page, total).linked(format!("/writer/tasks?{}", q.filter.to_query()));
     Ok(TasksPage { page, filter: q.filter, rows, pager, statuses: STATUSES, form, errors })
 }

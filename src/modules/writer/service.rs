@@ -49,10 +49,27 @@ pub struct Task {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A task as the list shows it: everything but the article itself (which can be tens of kilobytes).
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = tasks)]
+pub struct TaskListItem {
+    pub id: i64,
+    pub idea_id: Option<i64>,
+    pub cluster_id: Option<i64>,
+    pub title: String,
+    pub target_keywords: Vec<String>,
+    pub word_count_goal: i32,
+    pub status: String,
+    pub word_count: i32,
+    pub error: Option<String>,
+    pub credits_spent: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct TaskRow {
     #[serde(flatten)]
-    pub task: Task,
+    pub task: TaskListItem,
     pub cluster_name: Option<String>,
 }
 
@@ -71,7 +88,9 @@ impl TaskFilter {
     }
 }
 
-pub async fn list(conn: &mut AsyncPgConnection, tenant_id: i64, f: &TaskFilter, page: &PageParams) -> AppResult<(Vec<TaskRow>, i64)> {
+/// One page of the filtered list and the number matching (cached per tasks revision, like keywords);
+/// the rows and the revision go out together on one connection.
+pub async fn list(state: &AppState, conn: &AsyncPgConnection, tenant_id: i64, f: &TaskFilter, page: &PageParams) -> AppResult<(Vec<TaskRow>, i64)> {
     macro_rules! filtered {
         () => {{
             let mut q = tasks::table
@@ -90,14 +109,19 @@ pub async fn list(conn: &mut AsyncPgConnection, tenant_id: i64, f: &TaskFilter, 
             q
         }};
     }
-    let rows: Vec<(Task, Option<String>)> = filtered!()
+    let rows_q = filtered!()
         .order((tasks::updated_at.desc(), tasks::id.desc()))
-        .select((Task::as_select(), clusters::name.nullable()))
+        .select((TaskListItem::as_select(), clusters::name.nullable()))
         .limit(page.per_page())
-        .offset(page.offset())
-        .load(conn)
-        .await?;
-    let total: i64 = filtered!().count().get_result(conn).await?;
+        .offset(page.offset());
+    let (rows, rev) = tokio::try_join!(
+        async { rows_q.load::<(TaskListItem, Option<String>)>(&mut &*conn).await.map_err(AppError::from) },
+        crate::db::counts::revision(conn, tenant_id, "tasks")
+    )?;
+    let total = crate::db::counts::cached(state, tenant_id, "tasks", rev, &f.to_query(), || async {
+        Ok(filtered!().count().get_result::<i64>(&mut &*conn).await?)
+    })
+    .await?;
     Ok((rows.into_iter().map(|(task, cluster_name)| TaskRow { task, cluster_name }).collect(), total))
 }
 
