@@ -8,6 +8,7 @@ use crate::app::AppState;
 use crate::jobs::queue::{ClaimedJob, Completion, JobError};
 
 pub const PROMPT: &str = "ai.prompt";
+pub const IMAGE_TEST: &str = "ai.image_test";
 
 /// Payload: `{"system": "...", "prompt": "...", "json": bool, "max_tokens": n, "provider": "dev"}` (`dev` runs on
 /// the offline provider whatever the workspace uses). The result keeps the raw answer beside the parsed one.
@@ -44,5 +45,28 @@ pub async fn prompt(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion,
         "model": res.model,
         "tokens_in": res.tokens_in,
         "tokens_out": res.tokens_out,
+    })))
+}
+
+/// Payload: `{"prompt": "...", "provider": "dev" | "workspace"}`: one image, kept (base64) in the job's
+/// result for the playground to show; nothing else is stored.
+pub async fn image_test(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
+    use base64::Engine;
+    let p = &job.payload;
+    let prompt = p.get("prompt").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    if prompt.trim().is_empty() {
+        return Err(JobError::Fatal("the job has no prompt".into()));
+    }
+    let req = super::ImageRequest { model: String::new(), prompt, width: 1024, height: 1024 };
+    let res = if p.get("provider").and_then(|v| v.as_str()) == Some("workspace") {
+        router::image(&state, job.tenant_id, Some(job.id), req).await?
+    } else {
+        router::image_dev(&state, job.tenant_id, Some(job.id), req).await?
+    };
+    Ok(Completion::result(serde_json::json!({
+        "content_type": res.content_type,
+        "size": res.bytes.len(),
+        "model": res.model,
+        "bytes_b64": base64::engine::general_purpose::STANDARD.encode(&res.bytes),
     })))
 }

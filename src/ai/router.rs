@@ -126,6 +126,16 @@ async fn chat_on(state: &AppState, tenant_id: i64, job_id: Option<i64>, req: Cha
 
 pub async fn image(state: &AppState, tenant_id: i64, job_id: Option<i64>, req: ImageRequest) -> Result<ImageResponse, AiError> {
     let route = image_route(state, tenant_id).await?;
+    image_on(state, tenant_id, job_id, req, route).await
+}
+
+/// The same on the offline dev provider (the playground's default).
+pub async fn image_dev(state: &AppState, tenant_id: i64, job_id: Option<i64>, req: ImageRequest) -> Result<ImageResponse, AiError> {
+    let route: Route<dyn ImageProvider> = Route { provider: Box::new(DevProvider), models: vec![dev::IMAGE_MODEL.into()] };
+    image_on(state, tenant_id, job_id, req, route).await
+}
+
+async fn image_on(state: &AppState, tenant_id: i64, job_id: Option<i64>, req: ImageRequest, route: Route<dyn ImageProvider>) -> Result<ImageResponse, AiError> {
     let model = route.models[0].clone();
     take_rate_slot(state, route.provider.name(), &model).await?;
     let req = ImageRequest { model: model.clone(), ..req };

@@ -36,6 +36,7 @@ pub fn registry() -> Registry {
     let mut handlers: HashMap<&'static str, Handler> = HashMap::new();
     handlers.insert(PROBE, Arc::new(|state, job| probe(state, job).boxed()));
     handlers.insert(crate::ai::jobs::PROMPT, Arc::new(|state, job| crate::ai::jobs::prompt(state, job).boxed()));
+    handlers.insert(crate::ai::jobs::IMAGE_TEST, Arc::new(|state, job| crate::ai::jobs::image_test(state, job).boxed()));
     crate::modules::planner::register_jobs(&mut handlers);
     crate::modules::writer::register_jobs(&mut handlers);
     Registry { handlers }

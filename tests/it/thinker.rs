@@ -184,3 +184,51 @@ async fn the_playground_runs_a_prompt_and_shows_raw_parsed_tokens_and_cost() {
     let (status, html) = ed.get_text("/thinker/playground?key=clustering").await;
     assert!(status == 200 && html.contains("[IGNY8_KEYWORDS]") && html.contains("chocolate cake recipe"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn image_testing_runs_one_prompt_and_shows_the_image() {
+    use std::time::{Duration, Instant};
+    let env = std::collections::HashMap::from([("IGNY8_WORKERS", "2".to_string()), ("IGNY8_ALLOW_PRIVATE_TARGETS", "on".to_string())]);
+    let app = TestApp::spawn_with(&crate::harness::redis_url(), env).await;
+    let fake = FakeAi::start();
+    let (b, _) = app.signup("Img", "img@example.com", "Img Co").await;
+    let r = b
+        .api(reqwest::Method::PUT, "/api/settings/ai", Some(json!({ "text_provider": "dev", "text_model": "dev-text", "image_provider": "openai",
+            "image_base_url": fake.base, "image_api_key": "img-key-123456", "image_model": "dall-e-3" })))
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    async fn done(b: &crate::harness::Browser, id: i64) -> Value {
+        let start = Instant::now();
+        loop {
+            let v: Value = b.get(&format!("/api/thinker/playground/runs/{id}")).await.json().await.unwrap();
+            if !matches!(v["status"].as_str(), Some("queued" | "running")) {
+                return v;
+            }
+            assert!(start.elapsed() < Duration::from_secs(20));
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+    }
+    let before = crate::planner::support::balance(&b).await;
+    let r = b.api_post("/api/thinker/playground/image", json!({ "prompt": "a trail runner on a ridge" })).await;
+    let id = r.json::<Value>().await.unwrap()["run_id"].as_i64().unwrap();
+    let run = done(&b, id).await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(run["image"][0], "image/svg+xml");
+    let img = b.get(&format!("/thinker/playground/runs/{id}/image")).await;
+    assert_eq!(img.status(), 200);
+    assert!(img.headers()["content-security-policy"].to_str().unwrap().starts_with("sandbox"));
+    assert!(img.text().await.unwrap().contains("<svg"));
+    assert_eq!(crate::planner::support::balance(&b).await, before, "the dev provider is free");
+
+    let r = b.api_post("/api/thinker/playground/image", json!({ "prompt": "a trail runner on a ridge", "provider": "workspace" })).await;
+    let id = r.json::<Value>().await.unwrap()["run_id"].as_i64().unwrap();
+    let run = done(&b, id).await;
+    assert_eq!((run["status"].as_str(), run["image"][0].as_str()), (Some("succeeded"), Some("image/png")), "{run}");
+    assert_eq!(fake.seen()[0].path, "/v1/images/generations");
+    assert_eq!(before - crate::planner::support::balance(&b).await, 1);
+    let bytes = b.get(&format!("/thinker/playground/runs/{id}/image")).await.bytes().await.unwrap();
+    assert_eq!(&bytes[1..4], b"PNG");
+    assert_eq!(b.api_post("/api/thinker/playground/image", json!({ "prompt": "" })).await.status(), 422);
+    let (other, _) = app.signup("Oth", "oth@example.com", "Oth Co").await;
+    assert_eq!(other.get(&format!("/thinker/playground/runs/{id}/image")).await.status(), 404);
+}

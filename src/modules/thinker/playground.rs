@@ -83,6 +83,58 @@ pub async fn run(state: &AppState, ctx: &TenantCtx, input: &RunInput) -> AppResu
     Ok(id)
 }
 
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct ImageRunInput {
+    pub prompt: String,
+    /// `dev` (default) or `workspace`.
+    pub provider: String,
+}
+
+/// Image testing: one prompt on the dev provider (free) or the workspace's image model (1 credit).
+pub async fn run_image(state: &AppState, ctx: &TenantCtx, input: &ImageRunInput) -> AppResult<i64> {
+    ctx.require(Perm::EditContent)?;
+    let mut c = Check::new();
+    let prompt = c.text("prompt", &input.prompt, "Image prompt", 3, 2000);
+    c.finish()?;
+    let dev = input.provider != "workspace";
+    let job = NewJob {
+        credits: if dev { 0 } else { 1 },
+        max_attempts: 1,
+        created_by: ctx.actor_label(),
+        ..NewJob::new(ctx.tenant_id, crate::ai::jobs::IMAGE_TEST, serde_json::json!({ "prompt": prompt, "provider": if dev { "dev" } else { "workspace" } }))
+    };
+    let id = queue::enqueue(&state.db, job).await?;
+    crate::jobs::worker::wake(state).await;
+    Ok(id)
+}
+
+/// The tested image's bytes (from the run's result), served with a sandbox CSP.
+pub async fn image_bytes(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    use base64::Engine;
+    ctx.require(Perm::ViewWorkspace)?;
+    let mut conn = state.db.get().await?;
+    let job: JobRow = listing::get(&mut conn, ctx.tenant_id, *id).await?;
+    let r = job.result.filter(|_| job.kind == crate::ai::jobs::IMAGE_TEST).ok_or(AppError::NotFound)?;
+    let bytes = r.get("bytes_b64").and_then(|v| v.as_str()).and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok()).ok_or(AppError::NotFound)?;
+    let content_type = r.get("content_type").and_then(|v| v.as_str()).unwrap_or("application/octet-stream").to_string();
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header(("Content-Security-Policy", "sandbox; default-src 'none'; style-src 'unsafe-inline'"))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .body(bytes))
+}
+
+pub async fn image_form(state: web::Data<AppState>, ctx: TenantCtx, form: web::Form<ImageRunInput>) -> AppResult<HttpResponse> {
+    let id = run_image(&state, &ctx, &form).await?;
+    Ok(redirect_with(&format!("/thinker/playground/runs/{id}"), None))
+}
+
+pub async fn api_image(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<ImageRunInput>) -> AppResult<HttpResponse> {
+    let id = run_image(&state, &ctx, &body).await?;
+    Ok(HttpResponse::Accepted().json(serde_json::json!({ "run_id": id })))
+}
+
 /// A run as the page and API show it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct RunView {
@@ -99,6 +151,8 @@ pub struct RunView {
     pub tokens_out: i64,
     pub cost_usd: f64,
     pub model: String,
+    /// An image test: the image's type and size (the bytes are at `/thinker/playground/runs/{id}/image`).
+    pub image: Option<(String, i64)>,
 }
 
 impl RunView {
@@ -116,9 +170,10 @@ impl RunView {
 pub async fn view(state: &AppState, tenant_id: i64, id: i64) -> AppResult<RunView> {
     let mut conn = state.db.get().await?;
     let job: JobRow = listing::get(&mut conn, tenant_id, id).await?;
-    if job.kind != PROMPT {
+    if job.kind != PROMPT && job.kind != crate::ai::jobs::IMAGE_TEST {
         return Err(AppError::NotFound);
     }
+    let is_image = job.kind == crate::ai::jobs::IMAGE_TEST;
     let calls: Vec<(i32, i32, i64, String)> = ai_calls::table
         .filter(ai_calls::tenant_id.eq(tenant_id))
         .filter(ai_calls::job_id.eq(id))
@@ -134,14 +189,19 @@ pub async fn view(state: &AppState, tenant_id: i64, id: i64) -> AppResult<RunVie
         prompt: text(p, "prompt").unwrap_or_default(),
         system: text(p, "system").unwrap_or_default(),
         provider: text(p, "provider").unwrap_or_default(),
-        raw: text(&r, "raw"),
-        output: r.get("output").cloned(),
+        raw: if is_image { None } else { text(&r, "raw") },
+        output: if is_image { None } else { r.get("output").cloned() },
         parse_error: text(&r, "parse_error"),
         error: job.last_error.clone(),
         tokens_in: calls.iter().map(|c| c.0 as i64).sum(),
         tokens_out: calls.iter().map(|c| c.1 as i64).sum(),
         cost_usd: calls.iter().map(|c| c.2).sum::<i64>() as f64 / 1_000_000.0,
         model: calls.last().map(|c| c.3.clone()).unwrap_or_default(),
+        image: if is_image && job.status == "succeeded" {
+            Some((text(&r, "content_type").unwrap_or_default(), r.get("size").and_then(|v| v.as_i64()).unwrap_or(0)))
+        } else {
+            None
+        },
     })
 }
 
