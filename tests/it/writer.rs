@@ -114,6 +114,11 @@ async fn idea_to_task_to_a_sanitised_counted_charged_draft_with_versions() {
     let t: Value = r.json().await.unwrap();
     assert!(t["content_html"].as_str().unwrap().contains("Why shoes matter"));
     assert_eq!(b.get(&format!("/api/writer/tasks/{task}/versions")).await.json::<Value>().await.unwrap()["versions"].as_array().unwrap().len(), 2);
+    let v2: Value = b.get(&format!("/api/writer/tasks/{task}/versions/2")).await.json().await.unwrap();
+    assert!(v2["content_html"].as_str().unwrap().contains("New take"), "version 2 is the article the restore replaced");
+    let (status, cmp) = b.get_text(&format!("/writer/tasks/{task}/versions/2")).await;
+    assert_eq!(status, 200);
+    assert!(cmp.contains("New take") && cmp.contains("Why shoes matter") && cmp.contains("replaced by restore"), "both sides of the comparison");
 
     // The editor's save is sanitised too, moves the status, and the preview runs nothing.
     let payload = "<h2>Edited</h2><p>Text</p><img src=x onerror=alert(document.cookie)><script>alert(2)</script>";
@@ -340,4 +345,12 @@ async fn the_cached_task_counts_follow_creates_status_moves_and_deletes() {
     assert_eq!((total("status=queued").await, total("status=draft").await), (2, 1), "a status move changes the filtered counts");
     assert_eq!(b.api(reqwest::Method::DELETE, &format!("/api/writer/tasks/{}", ids[1]), None).await.status(), 204);
     assert_eq!((total("").await, total("status=queued").await), (2, 1));
+    // Sorting (kept in the URL like the filters) does not change the count.
+    let titles = |v: Value| v["tasks"].as_array().unwrap().iter().map(|t| t["title"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let asc = titles(b.get("/api/writer/tasks?sort=title").await.json().await.unwrap());
+    assert_eq!(asc, vec!["Counted task 0", "Counted task 2"]);
+    let desc = titles(b.get("/api/writer/tasks?sort=title&dir=desc").await.json().await.unwrap());
+    assert_eq!(desc, vec!["Counted task 2", "Counted task 0"]);
+    let (_, html) = b.get_text("/writer/tasks?sort=title").await;
+    assert!(html.contains("Title ▲") && html.contains("dir=desc"), "the sorted column is marked and links to the other direction");
 }

@@ -103,6 +103,13 @@ pub async fn versions(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<
     Ok(HttpResponse::Ok().json(serde_json::json!({ "versions": service::versions(&mut conn, ctx.tenant_id, *id).await? })))
 }
 
+pub async fn version(state: web::Data<AppState>, ctx: TenantCtx, path: web::Path<(i64, i32)>) -> AppResult<HttpResponse> {
+    ctx.require(Perm::ViewWorkspace)?;
+    let (id, v) = path.into_inner();
+    let mut conn = state.db.get().await?;
+    Ok(HttpResponse::Ok().json(service::version(&mut conn, ctx.tenant_id, id, v).await?))
+}
+
 pub async fn restore(state: web::Data<AppState>, ctx: TenantCtx, path: web::Path<(i64, i32)>) -> AppResult<HttpResponse> {
     let (id, version) = path.into_inner();
     Ok(HttpResponse::Ok().json(service::restore(&state, &ctx, id, version).await?))

@@ -34,6 +34,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/writer/images/{id}/regenerate", web::post().to(pages::regenerate_image))
         .route("/media/images/{id}/{token}", web::get().to(pages::media))
         .route("/writer/tasks/{id}/delete", web::post().to(pages::delete))
+        .route("/writer/tasks/{id}/versions/{version}", web::get().to(pages::compare))
         .route("/writer/tasks/{id}/versions/{version}/restore", web::post().to(pages::restore))
         .route("/api/writer/tasks", web::get().to(api::list))
         .route("/api/writer/tasks", web::post().to(api::create))
@@ -47,6 +48,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/writer/tasks/{id}", web::delete().to(api::delete))
         .route("/api/writer/tasks/{id}/versions", web::get().to(api::versions))
         .route("/api/writer/tasks/{id}/style", web::put().to(api::set_style))
+        .route("/api/writer/tasks/{id}/versions/{version}", web::get().to(api::version))
         .route("/api/writer/tasks/{id}/versions/{version}/restore", web::post().to(api::restore));
 }
 

@@ -39,6 +39,10 @@ impl TasksPage {
     fn can_edit(&self) -> bool {
         self.page.can(&Perm::EditContent)
     }
+    /// Any row still being written: the list refreshes itself until it is done.
+    fn generating(&self) -> bool {
+        self.rows.iter().any(|r| r.task.status == "generating")
+    }
 }
 
 async fn tasks_page(state: &AppState, page: PageCtx, q: ListQuery, form: NewTask, errors: FieldErrors) -> AppResult<TasksPage> {
@@ -246,6 +250,40 @@ pub async fn set_style(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path
         Err(AppError::Validation(f)) => Ok(redirect_with(&back, Some(Toast::error(f.values().cloned().collect::<Vec<_>>().join("; "))))),
         Err(e) => Err(e),
     }
+}
+
+#[derive(Template)]
+#[template(path = "writer/compare.html")]
+struct ComparePage {
+    page: PageCtx,
+    task: Task,
+    version: Version,
+    /// (field, version's value, current value, differs)
+    fields: Vec<(&'static str, String, String, bool)>,
+    old_headings: Vec<String>,
+    new_headings: Vec<String>,
+}
+
+/// An earlier version beside the current article: fields, headings and both renderings (sandboxed).
+pub async fn compare(state: web::Data<AppState>, page: PageCtx, path: web::Path<(i64, i32)>) -> AppResult<HttpResponse> {
+    page.ctx.require(Perm::ViewWorkspace)?;
+    let (id, v) = path.into_inner();
+    let mut conn = state.db.get().await?;
+    let task = service::get(&mut conn, page.ctx.tenant_id, id).await?;
+    let version = service::version(&mut conn, page.ctx.tenant_id, id, v).await?;
+    let row = |name: &'static str, old: String, new: String| {
+        let differs = old != new;
+        (name, old, new, differs)
+    };
+    let fields = vec![
+        row("Title", version.title.clone(), task.title.clone()),
+        row("Meta title", version.meta_title.clone(), task.meta_title.clone()),
+        row("Meta description", version.meta_description.clone(), task.meta_description.clone()),
+        row("Slug", version.slug.clone(), task.slug.clone()),
+        row("Words", version.word_count.to_string(), task.word_count.to_string()),
+    ];
+    let (old_headings, new_headings) = (service::headings(&version.content_html), service::headings(&task.content_html));
+    render(&ComparePage { page, task, version, fields, old_headings, new_headings })
 }
 
 pub async fn restore(state: web::Data<AppState>, ctx: TenantCtx, path: web::Path<(i64, i32)>) -> AppResult<HttpResponse> {

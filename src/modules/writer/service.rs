@@ -79,12 +79,44 @@ pub struct TaskFilter {
     pub q: String,
     pub status: String,
     pub cluster: String,
+    /// updated (default), title, status, words, credits, created
+    pub sort: String,
+    /// asc | desc
+    pub dir: String,
 }
+
+pub const TASK_SORTS: [&str; 6] = ["updated", "title", "status", "words", "credits", "created"];
 
 impl TaskFilter {
     pub fn to_query(&self) -> String {
-        let pairs = [("q", &self.q), ("status", &self.status), ("cluster", &self.cluster)];
+        let pairs = [("q", &self.q), ("status", &self.status), ("cluster", &self.cluster), ("sort", &self.sort), ("dir", &self.dir)];
         serde_urlencoded::to_string(pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).unwrap_or_default()
+    }
+    /// The filter without sort (the count does not depend on it).
+    fn count_key(&self) -> String {
+        TaskFilter { sort: String::new(), dir: String::new(), ..self.clone() }.to_query()
+    }
+    fn sort_key(&self) -> &str {
+        if TASK_SORTS.contains(&self.sort.as_str()) { &self.sort } else { "updated" }
+    }
+    fn descending(&self) -> bool {
+        match self.dir.as_str() {
+            "asc" => false,
+            "desc" => true,
+            _ => !matches!(self.sort_key(), "title" | "status"),
+        }
+    }
+    /// The query string sorting by `column` (toggling the direction when it already is).
+    pub fn sort_link(&self, column: &str) -> String {
+        let dir = if self.sort_key() == column { if self.descending() { "asc" } else { "desc" } } else { "" };
+        TaskFilter { sort: column.to_string(), dir: dir.to_string(), ..self.clone() }.to_query()
+    }
+    pub fn sort_mark(&self, column: &str) -> &'static str {
+        match (self.sort_key() == column, self.descending()) {
+            (false, _) => "",
+            (true, true) => " ▼",
+            (true, false) => " ▲",
+        }
     }
 }
 
@@ -109,8 +141,21 @@ pub async fn list(state: &AppState, conn: &AsyncPgConnection, tenant_id: i64, f:
             q
         }};
     }
-    let rows_q = filtered!()
-        .order((tasks::updated_at.desc(), tasks::id.desc()))
+    macro_rules! by {
+        ($q:expr, $col:expr) => {
+            if f.descending() { $q.order_by(($col.desc(), tasks::id.desc())) } else { $q.order_by(($col.asc(), tasks::id.asc())) }
+        };
+    }
+    let q = filtered!();
+    let q = match f.sort_key() {
+        "title" => by!(q, tasks::title),
+        "status" => by!(q, tasks::status),
+        "words" => by!(q, tasks::word_count),
+        "credits" => by!(q, tasks::credits_spent),
+        "created" => by!(q, tasks::created_at),
+        _ => by!(q, tasks::updated_at),
+    };
+    let rows_q = q
         .select((TaskListItem::as_select(), clusters::name.nullable()))
         .limit(page.per_page())
         .offset(page.offset());
@@ -118,7 +163,7 @@ pub async fn list(state: &AppState, conn: &AsyncPgConnection, tenant_id: i64, f:
         async { rows_q.load::<(TaskListItem, Option<String>)>(&mut &*conn).await.map_err(AppError::from) },
         crate::db::counts::revision(conn, tenant_id, "tasks")
     )?;
-    let total = crate::db::counts::cached(state, tenant_id, "tasks", rev, &f.to_query(), || async {
+    let total = crate::db::counts::cached(state, tenant_id, "tasks", rev, &f.count_key(), || async {
         Ok(filtered!().count().get_result::<i64>(&mut &*conn).await?)
     })
     .await?;
@@ -399,4 +444,19 @@ pub async fn set_style(state: &AppState, ctx: &TenantCtx, id: i64, profile: Opti
         .await?;
     audit::record(&mut conn, &Who::from(ctx), "task.style_set", ("task", id.to_string()), serde_json::json!({ "author_profile_id": profile, "strategy_id": strategy })).await?;
     Ok(t)
+}
+
+pub async fn version(conn: &mut AsyncPgConnection, tenant_id: i64, task_id: i64, version: i32) -> AppResult<Version> {
+    Ok(task_versions::table
+        .filter(task_versions::tenant_id.eq(tenant_id))
+        .filter(task_versions::task_id.eq(task_id))
+        .filter(task_versions::version.eq(version))
+        .select(Version::as_select())
+        .first(conn)
+        .await?)
+}
+
+/// The H2 headings of an article, in order (what a comparison lines up).
+pub fn headings(html: &str) -> Vec<String> {
+    html.split("<h2>").skip(1).filter_map(|s| s.split_once("</h2>").map(|(h, _)| h.to_string())).collect()
 }
