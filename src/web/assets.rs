@@ -15,6 +15,7 @@ struct Asset {
 
 const ASSETS: &[Asset] = &[
     Asset { name: "app.css", content_type: "text/css; charset=utf-8", body: include_bytes!("../../static/app.css") },
+    Asset { name: "preview.css", content_type: "text/css; charset=utf-8", body: include_bytes!("../../static/preview.css") },
     Asset { name: "app.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../../static/app.js") },
     Asset { name: "favicon.svg", content_type: "image/svg+xml", body: include_bytes!("../../static/favicon.svg") },
     Asset {
@@ -35,6 +36,8 @@ pub struct AssetUrls {
     pub js: String,
     pub htmx: String,
     pub favicon: String,
+    /// The article preview's stylesheet (inside the sandboxed iframe).
+    pub preview_css: String,
 }
 
 pub static URLS: LazyLock<AssetUrls> = LazyLock::new(|| AssetUrls {
@@ -42,6 +45,7 @@ pub static URLS: LazyLock<AssetUrls> = LazyLock::new(|| AssetUrls {
     js: url("app.js"),
     htmx: url("vendor/htmx/htmx.min.js"),
     favicon: url("favicon.svg"),
+    preview_css: url("preview.css"),
 });
 
 fn url(name: &str) -> String {
