@@ -26,7 +26,36 @@ struct DashboardPage {
     plan: Plan,
     members: i64,
     recent: Vec<AuditEvent>,
+    pipeline: Pipeline,
 }
+
+/// How far the workspace's content has come, stage by stage.
+#[derive(QueryableByName)]
+struct Pipeline {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    keywords: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    unclustered: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    clusters: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    ideas_new: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    tasks_waiting: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    articles: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    images: i64,
+}
+
+const PIPELINE_SQL: &str = "SELECT
+    (SELECT count(*) FROM keywords WHERE tenant_id = $1) AS keywords,
+    (SELECT count(*) FROM keywords WHERE tenant_id = $1 AND cluster_id IS NULL) AS unclustered,
+    (SELECT count(*) FROM clusters WHERE tenant_id = $1) AS clusters,
+    (SELECT count(*) FROM content_ideas WHERE tenant_id = $1 AND status = 'new') AS ideas_new,
+    (SELECT count(*) FROM tasks WHERE tenant_id = $1 AND status IN ('queued', 'failed')) AS tasks_waiting,
+    (SELECT count(*) FROM tasks WHERE tenant_id = $1 AND status IN ('draft', 'review', 'ready')) AS articles,
+    (SELECT count(*) FROM images WHERE tenant_id = $1 AND status = 'ready') AS images";
 
 async fn page(state: web::Data<AppState>, page: PageCtx) -> AppResult<HttpResponse> {
     page.ctx.require(Perm::ViewWorkspace)?;
@@ -39,5 +68,6 @@ async fn page(state: web::Data<AppState>, page: PageCtx) -> AppResult<HttpRespon
     } else {
         vec![]
     };
-    render(&DashboardPage { page, plan, members, recent })
+    let pipeline = diesel::sql_query(PIPELINE_SQL).bind::<diesel::sql_types::BigInt, _>(tenant_id).get_result(&mut conn).await?;
+    render(&DashboardPage { page, plan, members, recent, pipeline })
 }

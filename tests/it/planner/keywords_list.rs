@@ -251,6 +251,9 @@ async fn the_page_bulk_form_acts_on_ticked_rows_or_on_all_matching_the_filter_it
     assert_eq!(r.status(), 303);
     let flash = r.headers().get_all("set-cookie").iter().any(|c| c.to_str().unwrap().starts_with("igny8_flash="));
     assert!(flash);
+    // The dashboard shows how far the pipeline has come.
+    let (_, dash) = b.get_text("/dashboard").await;
+    assert!(dash.contains("Keywords</a>: 4") && dash.contains("2 not clustered yet") && dash.contains("Clusters</a>: 1"), "{dash}");
     // Nothing ticked and not "all": refused with a message.
     let r = b.post_form("/planner/keywords/bulk", &[("action", "delete")]).await;
     assert_eq!(r.status(), 303);
