@@ -73,6 +73,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     crate::modules::planner::routes(cfg);
     crate::modules::writer::routes(cfg);
     crate::modules::thinker::routes(cfg);
+    crate::modules::sites::routes(cfg);
     crate::modules::coming::routes(cfg);
 }
 

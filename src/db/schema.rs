@@ -172,7 +172,7 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     plans, tenants, users, memberships, invitations, api_tokens, sessions, audit_events, credit_ledger, jobs, model_rates,
     ai_settings, ai_calls, clusters, keywords, content_ideas, tasks, keyword_imports, keyword_import_chunks,
-    keyword_import_rejects, list_revisions, task_versions, prompt_overrides, images, author_profiles, strategies,
+    keyword_import_rejects, list_revisions, task_versions, prompt_overrides, images, author_profiles, strategies, sites,
 );
 
 diesel::table! {
@@ -413,6 +413,22 @@ diesel::table! {
         structure -> Text,
         cta -> Text,
         internal_links -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    sites (tenant_id, id) {
+        tenant_id -> Int8,
+        id -> Int8,
+        name -> Text,
+        base_url -> Text,
+        username -> Text,
+        app_password_enc -> Text,
+        default_status -> Text,
+        default_category -> Text,
+        seo_plugin -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
     }

@@ -5,6 +5,7 @@ pub mod coming;
 pub mod dashboard;
 pub mod planner;
 pub mod settings;
+pub mod sites;
 pub mod system;
 pub mod team;
 pub mod thinker;

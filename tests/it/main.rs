@@ -14,6 +14,7 @@ mod limits_and_ledger;
 mod pages;
 mod planner;
 mod rbac;
+mod sites;
 mod readiness;
 mod team;
 mod thinker;

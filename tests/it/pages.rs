@@ -8,14 +8,14 @@ async fn every_module_has_a_page_in_the_layout() {
         "/dashboard", "/team", "/system", "/system/jobs", "/system/ai-calls", "/billing", "/settings", "/account/password", "/planner/keywords",
         "/planner/clusters", "/planner/ideas", "/planner/imports", "/writer/tasks", "/writer/images", "/thinker/prompts",
         "/thinker/prompts/content", "/thinker/profiles", "/thinker/strategies",
-        "/thinker/playground",
+        "/thinker/playground", "/sites",
     ] {
         let (status, html) = b.get_text(path).await;
         assert_eq!(status, 200, "{path}");
         assert!(html.contains("class=\"sidebar\"") && html.contains("Max Co"), "{path} in layout");
     }
     for path in [
-        "/sites", "/automation",
+        "/automation",
     ] {
         let (status, html) = b.get_text(path).await;
         assert_eq!(status, 200, "{path}");

@@ -15,7 +15,6 @@ struct Upcoming {
 }
 
 const UPCOMING: &[Upcoming] = &[
-    Upcoming { path: "/sites", title: "Sites", summary: "Connect WordPress sites with an application password and publish without duplicates." },
     Upcoming { path: "/automation", title: "Automation", summary: "Run the whole pipeline on a schedule, within limits and a credit budget." },
 ];
 

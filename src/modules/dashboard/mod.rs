@@ -46,6 +46,8 @@ struct Pipeline {
     articles: i64,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     images: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    sites: i64,
 }
 
 const PIPELINE_SQL: &str = "SELECT
@@ -55,7 +57,8 @@ const PIPELINE_SQL: &str = "SELECT
     (SELECT count(*) FROM content_ideas WHERE tenant_id = $1 AND status = 'new') AS ideas_new,
     (SELECT count(*) FROM tasks WHERE tenant_id = $1 AND status IN ('queued', 'failed')) AS tasks_waiting,
     (SELECT count(*) FROM tasks WHERE tenant_id = $1 AND status IN ('draft', 'review', 'ready')) AS articles,
-    (SELECT count(*) FROM images WHERE tenant_id = $1 AND status = 'ready') AS images";
+    (SELECT count(*) FROM images WHERE tenant_id = $1 AND status = 'ready') AS images,
+    (SELECT count(*) FROM sites WHERE tenant_id = $1) AS sites";
 
 async fn page(state: web::Data<AppState>, page: PageCtx) -> AppResult<HttpResponse> {
     page.ctx.require(Perm::ViewWorkspace)?;

@@ -1,0 +1,91 @@
+//! Sites (seed §2.3): the WordPress sites a workspace publishes to. Connecting, the connection self-test and
+//! publishing build on these rows.
+
+pub mod service;
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+use crate::app::AppState;
+use crate::auth::rbac::Perm;
+use crate::error::{AppError, AppResult};
+use crate::tenancy::TenantCtx;
+use crate::web::page::PageCtx;
+use crate::web::{Toast, redirect_with, render};
+use service::{POST_STATUSES, SEO_PLUGINS, Site, SiteInput};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/sites", web::get().to(page))
+        .route("/sites/{id}", web::post().to(save))
+        .route("/sites/{id}/delete", web::post().to(remove))
+        .route("/api/sites", web::get().to(api_list))
+        .route("/api/sites", web::post().to(api_create))
+        .route("/api/sites/{id}", web::get().to(api_get))
+        .route("/api/sites/{id}", web::put().to(api_update))
+        .route("/api/sites/{id}", web::delete().to(api_delete));
+}
+
+#[derive(Template)]
+#[template(path = "sites/index.html")]
+struct SitesPage {
+    page: PageCtx,
+    sites: Vec<Site>,
+    max_sites: i32,
+    statuses: [&'static str; 3],
+    plugins: [&'static str; 4],
+}
+
+impl SitesPage {
+    fn can_manage(&self) -> bool {
+        self.page.can(&Perm::ManageSites)
+    }
+}
+
+async fn page(state: web::Data<AppState>, page: PageCtx) -> AppResult<HttpResponse> {
+    page.ctx.require(Perm::ViewWorkspace)?;
+    let mut conn = state.db.get().await?;
+    let sites = service::list(&state, &mut conn, page.ctx.tenant_id).await?;
+    let max_sites = state.plan(&page.ctx.plan_code).await?.max_sites;
+    render(&SitesPage { page, sites, max_sites, statuses: POST_STATUSES, plugins: SEO_PLUGINS })
+}
+
+/// `id` 0 adds a site.
+async fn save(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, form: web::Form<SiteInput>) -> AppResult<HttpResponse> {
+    let result = if *id == 0 { service::create(&state, &ctx, &form).await } else { service::update(&state, &ctx, *id, &form).await };
+    match result {
+        Ok(s) => Ok(redirect_with("/sites", Some(Toast::success(format!("{} saved", s.name))))),
+        Err(AppError::Validation(f)) => Ok(redirect_with("/sites", Some(Toast::error(f.values().cloned().collect::<Vec<_>>().join("; "))))),
+        Err(e @ AppError::PlanLimit(_)) => Ok(redirect_with("/sites", Some(Toast::error(e.to_string())))),
+        Err(e) => Err(e),
+    }
+}
+
+async fn remove(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    service::delete(&state, &ctx, *id).await?;
+    Ok(redirect_with("/sites", Some(Toast::success("Site removed"))))
+}
+
+async fn api_list(state: web::Data<AppState>, ctx: TenantCtx) -> AppResult<HttpResponse> {
+    ctx.require(Perm::ViewWorkspace)?;
+    let mut conn = state.db.get().await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "sites": service::list(&state, &mut conn, ctx.tenant_id).await? })))
+}
+
+async fn api_get(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    ctx.require(Perm::ViewWorkspace)?;
+    let mut conn = state.db.get().await?;
+    Ok(HttpResponse::Ok().json(service::get(&state, &mut conn, ctx.tenant_id, *id).await?))
+}
+
+async fn api_create(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<SiteInput>) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Created().json(service::create(&state, &ctx, &body).await?))
+}
+
+async fn api_update(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, body: web::Json<SiteInput>) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(service::update(&state, &ctx, *id, &body).await?))
+}
+
+async fn api_delete(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    service::delete(&state, &ctx, *id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,210 @@
+//! WordPress sites: add, edit, remove, list — the plan's site limit enforced, the base URL checked against
+//! private and loopback addresses (SSRF), the application password sealed at rest and only ever shown masked.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::audit::{self, Who};
+use crate::auth::rbac::Perm;
+use crate::auth::vault::mask;
+use crate::db::is_unique_violation;
+use crate::db::schema::sites;
+use crate::error::{AppError, AppResult};
+use crate::tenancy::TenantCtx;
+use crate::web::forms::Check;
+
+pub const POST_STATUSES: [&str; 3] = ["draft", "publish", "future"];
+pub const SEO_PLUGINS: [&str; 4] = ["auto", "yoast", "rankmath", "none"];
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = sites)]
+pub struct SiteRow {
+    pub id: i64,
+    pub name: String,
+    pub base_url: String,
+    pub username: String,
+    pub app_password_enc: String,
+    pub default_status: String,
+    pub default_category: String,
+    pub seo_plugin: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What pages and the API show: the password only masked.
+#[derive(Debug, Clone, Serialize)]
+pub struct Site {
+    pub id: i64,
+    pub name: String,
+    pub base_url: String,
+    pub username: String,
+    pub app_password: String,
+    pub default_status: String,
+    pub default_category: String,
+    pub seo_plugin: String,
+    pub created_at: DateTime<Utc>,
+}
+
+fn view(state: &AppState, r: SiteRow) -> Site {
+    let app_password = state.vault.open(&r.app_password_enc).map(|p| mask(&p)).unwrap_or_else(|_| "(unreadable — enter it again)".into());
+    Site {
+        id: r.id,
+        name: r.name,
+        base_url: r.base_url,
+        username: r.username,
+        app_password,
+        default_status: r.default_status,
+        default_category: r.default_category,
+        seo_plugin: r.seo_plugin,
+        created_at: r.created_at,
+    }
+}
+
+pub async fn list(state: &AppState, conn: &mut AsyncPgConnection, tenant_id: i64) -> AppResult<Vec<Site>> {
+    let rows: Vec<SiteRow> = sites::table.filter(sites::tenant_id.eq(tenant_id)).order(sites::name).select(SiteRow::as_select()).load(conn).await?;
+    Ok(rows.into_iter().map(|r| view(state, r)).collect())
+}
+
+pub async fn get(state: &AppState, conn: &mut AsyncPgConnection, tenant_id: i64, id: i64) -> AppResult<Site> {
+    let r: SiteRow = sites::table.filter(sites::tenant_id.eq(tenant_id)).filter(sites::id.eq(id)).select(SiteRow::as_select()).first(conn).await?;
+    Ok(view(state, r))
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct SiteInput {
+    pub name: String,
+    pub base_url: String,
+    pub username: String,
+    /// Empty on edit keeps the stored password.
+    pub app_password: String,
+    pub default_status: String,
+    pub default_category: String,
+    pub seo_plugin: String,
+}
+
+struct Checked {
+    name: String,
+    base_url: String,
+    username: String,
+    password: String,
+    status: String,
+    category: String,
+    seo: String,
+}
+
+async fn check(state: &AppState, input: &SiteInput, new: bool) -> AppResult<Checked> {
+    let mut c = Check::new();
+    let name = c.text("name", &input.name, "Name", 1, 120);
+    let base_url = c.text("base_url", &input.base_url, "Site URL", 1, 300).trim_end_matches('/').to_string();
+    let username = c.text("username", &input.username, "User name", 1, 60);
+    // Application passwords are shown by WordPress in groups of four with spaces; both forms work.
+    let password = c.text("app_password", &input.app_password, "Application password", if new { 1 } else { 0 }, 200);
+    let status = if input.default_status.is_empty() { "draft".to_string() } else { input.default_status.clone() };
+    if !POST_STATUSES.contains(&status.as_str()) {
+        c.fail("default_status", "Default post status is draft, publish or future (scheduled)");
+    }
+    let seo = if input.seo_plugin.is_empty() { "auto".to_string() } else { input.seo_plugin.clone() };
+    if !SEO_PLUGINS.contains(&seo.as_str()) {
+        c.fail("seo_plugin", "SEO plugin is auto, yoast, rankmath or none");
+    }
+    let category = c.text("default_category", &input.default_category, "Default category", 0, 120);
+    if !c.errors.contains_key("base_url") {
+        if let Err(msg) = crate::outbound::check_url(&base_url, state.config.allow_private_targets).await {
+            c.fail("base_url", msg);
+        }
+    }
+    c.finish()?;
+    Ok(Checked { name, base_url, username, password, status, category, seo })
+}
+
+fn url_taken(e: diesel::result::Error, url: &str) -> AppError {
+    if is_unique_violation(&e) { AppError::field("base_url", format!("{url} is already connected")) } else { e.into() }
+}
+
+pub async fn create(state: &AppState, ctx: &TenantCtx, input: &SiteInput) -> AppResult<Site> {
+    ctx.require(Perm::ManageSites)?;
+    let v = check(state, input, true).await?;
+    let plan = state.plan(&ctx.plan_code).await?;
+    let (tenant_id, who, sealed) = (ctx.tenant_id, Who::from(ctx), state.vault.seal(&v.password));
+    let mut conn = state.db.get().await?;
+    let id = conn
+        .transaction::<_, AppError, _>(async move |conn| {
+            // The tenant row lock serialises "count, then insert" against the plan limit.
+            crate::billing::ledger::lock_and_check(conn, tenant_id, 0).await?;
+            let n: i64 = sites::table.filter(sites::tenant_id.eq(tenant_id)).count().get_result(conn).await?;
+            if n >= plan.max_sites as i64 {
+                return Err(AppError::PlanLimit(format!(
+                    "The {} plan connects up to {} site{}; remove one or upgrade on the Billing page",
+                    plan.name,
+                    plan.max_sites,
+                    if plan.max_sites == 1 { "" } else { "s" }
+                )));
+            }
+            let id: i64 = diesel::insert_into(sites::table)
+                .values((
+                    sites::tenant_id.eq(tenant_id),
+                    sites::name.eq(&v.name),
+                    sites::base_url.eq(&v.base_url),
+                    sites::username.eq(&v.username),
+                    sites::app_password_enc.eq(&sealed),
+                    sites::default_status.eq(&v.status),
+                    sites::default_category.eq(&v.category),
+                    sites::seo_plugin.eq(&v.seo),
+                ))
+                .returning(sites::id)
+                .get_result(conn)
+                .await
+                .map_err(|e| url_taken(e, &v.base_url))?;
+            audit::record(conn, &who, "site.added", ("site", id.to_string()), serde_json::json!({ "name": v.name, "url": v.base_url })).await?;
+            Ok(id)
+        })
+        .await?;
+    get(state, &mut conn, ctx.tenant_id, id).await
+}
+
+pub async fn update(state: &AppState, ctx: &TenantCtx, id: i64, input: &SiteInput) -> AppResult<Site> {
+    ctx.require(Perm::ManageSites)?;
+    let v = check(state, input, false).await?;
+    let (tenant_id, who) = (ctx.tenant_id, Who::from(ctx));
+    let sealed = (!v.password.is_empty()).then(|| state.vault.seal(&v.password));
+    let mut conn = state.db.get().await?;
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        let target = sites::table.filter(sites::tenant_id.eq(tenant_id)).filter(sites::id.eq(id));
+        let n = diesel::update(target)
+            .set((
+                sites::name.eq(&v.name),
+                sites::base_url.eq(&v.base_url),
+                sites::username.eq(&v.username),
+                sites::default_status.eq(&v.status),
+                sites::default_category.eq(&v.category),
+                sites::seo_plugin.eq(&v.seo),
+                sites::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await
+            .map_err(|e| url_taken(e, &v.base_url))?;
+        if n == 0 {
+            return Err(AppError::NotFound);
+        }
+        if let Some(s) = &sealed {
+            diesel::update(target).set(sites::app_password_enc.eq(s)).execute(conn).await?;
+        }
+        audit::record(conn, &who, "site.updated", ("site", id.to_string()), serde_json::json!({ "name": v.name, "password_changed": sealed.is_some() })).await
+    })
+    .await?;
+    get(state, &mut conn, ctx.tenant_id, id).await
+}
+
+pub async fn delete(state: &AppState, ctx: &TenantCtx, id: i64) -> AppResult<()> {
+    ctx.require(Perm::ManageSites)?;
+    let (tenant_id, who) = (ctx.tenant_id, Who::from(ctx));
+    let mut conn = state.db.get().await?;
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        let name: String = diesel::delete(sites::table.filter(sites::tenant_id.eq(tenant_id)).filter(sites::id.eq(id))).returning(sites::name).get_result(conn).await?;
+        audit::record(conn, &who, "site.removed", ("site", id.to_string()), serde_json::json!({ "name": name })).await
+    })
+    .await
+}
