@@ -211,6 +211,37 @@ pub enum JobError {
     Fatal(String),
 }
 
+/// Trouble reaching Postgres or Redis inside a handler is worth another attempt. The message keeps the
+/// cause: an internal error's Display hides it from users, but the job's `last_error` is for operators.
+impl From<AppError> for JobError {
+    fn from(e: AppError) -> Self {
+        JobError::retry(match e {
+            AppError::Internal(inner) => format!("{inner:#}"),
+            other => other.to_string(),
+        })
+    }
+}
+
+impl From<diesel::result::Error> for JobError {
+    fn from(e: diesel::result::Error) -> Self {
+        AppError::from(e).into()
+    }
+}
+
+impl From<diesel_async::pooled_connection::deadpool::PoolError> for JobError {
+    fn from(e: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
+        AppError::from(e).into()
+    }
+}
+
+impl ClaimedJob {
+    /// True when this failure ends the job (fatal, or the last attempt): handlers then record the reason on
+    /// what the job was for (the task, the image, the import).
+    pub fn is_final(&self, e: &JobError) -> bool {
+        matches!(e, JobError::Fatal(_)) || self.attempts >= self.max_attempts
+    }
+}
+
 impl JobError {
     pub fn retry(message: impl Into<String>) -> Self {
         JobError::Retry { message: message.into(), after: None }

@@ -105,7 +105,7 @@ pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, Jo
         Ok(done) => Ok(done),
         Err(e) => {
             // The last attempt (or one that cannot get better): the task shows why, and can be retried.
-            if matches!(e, JobError::Fatal(_)) || job.attempts >= job.max_attempts {
+            if job.is_final(&e) {
                 if let Ok(mut conn) = state.db.get().await {
                     let _ = diesel::update(tasks::table.filter(tasks::tenant_id.eq(job.tenant_id)).filter(tasks::id.eq(task_id)))
                         .set((tasks::status.eq("failed"), tasks::error.eq(e.message()), tasks::updated_at.eq(diesel::dsl::now)))
@@ -121,12 +121,12 @@ pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, Jo
 async fn write(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<Completion, JobError> {
     let tenant_id = job.tenant_id;
     let (task, prompt, style) = {
-        let mut conn = state.db.get().await.map_err(|e| JobError::retry(e.to_string()))?;
+        let mut conn = state.db.get().await?;
         let task = super::service::get(&mut conn, tenant_id, task_id).await.map_err(|e| match e {
             AppError::NotFound => JobError::Fatal("the task was deleted".into()),
-            other => JobError::retry(other.to_string()),
+            other => other.into(),
         })?;
-        let prompt = crate::modules::thinker::service::resolve(&mut conn, tenant_id, "content").await.map_err(|e| JobError::retry(e.to_string()))?;
+        let prompt = crate::modules::thinker::service::resolve(&mut conn, tenant_id, "content").await?;
         let profile = match task.author_profile_id {
             Some(p) => crate::modules::thinker::styles::profile(&mut conn, tenant_id, p).await.ok(),
             None => None,

@@ -88,15 +88,14 @@ fn article_text(html_in: &str) -> String {
 pub async fn run_prompts(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
     let task_id = job.payload.get("task_id").and_then(|v| v.as_i64()).ok_or_else(|| JobError::Fatal("the job names no task".into()))?;
     let tenant_id = job.tenant_id;
-    let retry = |e: AppError| JobError::retry(e.to_string());
     let (task, prompt, per_article) = {
-        let mut conn = state.db.get().await.map_err(|e| JobError::retry(e.to_string()))?;
+        let mut conn = state.db.get().await?;
         let task: Task = super::service::get(&mut conn, tenant_id, task_id).await.map_err(|e| match e {
             AppError::NotFound => JobError::Fatal("the task was deleted".into()),
-            other => retry(other),
+            other => other.into(),
         })?;
-        let prompt = crate::modules::thinker::service::resolve(&mut conn, tenant_id, "image_prompts").await.map_err(retry)?;
-        let settings = state.ai_settings.get(&state, tenant_id).await.map_err(retry)?;
+        let prompt = crate::modules::thinker::service::resolve(&mut conn, tenant_id, "image_prompts").await?;
+        let settings = state.ai_settings.get(&state, tenant_id).await?;
         (task, prompt, settings.images_per_article.clamp(0, 4) as usize)
     };
     let count = per_article.min(html::h2_count(&task.content_html));
@@ -190,7 +189,7 @@ pub async fn run_image(state: Arc<AppState>, job: ClaimedJob) -> Result<Completi
     let tenant_id = job.tenant_id;
     let result = render(&state, &job, image_id).await;
     if let Err(e) = &result {
-        if matches!(e, JobError::Fatal(_)) || job.attempts >= job.max_attempts {
+        if job.is_final(e) {
             if let Ok(mut conn) = state.db.get().await {
                 let _ = diesel::update(images_t::table.filter(images_t::tenant_id.eq(tenant_id)).filter(images_t::id.eq(image_id)))
                     .set((images_t::status.eq("failed"), images_t::error.eq(e.message())))
@@ -204,9 +203,8 @@ pub async fn run_image(state: Arc<AppState>, job: ClaimedJob) -> Result<Completi
 
 async fn render(state: &AppState, job: &ClaimedJob, image_id: i64) -> Result<Completion, JobError> {
     let tenant_id = job.tenant_id;
-    let retry = |e: AppError| JobError::retry(e.to_string());
     let ((task_id, kind, prompt_text), title, template) = {
-        let mut conn = state.db.get().await.map_err(|e| JobError::retry(e.to_string()))?;
+        let mut conn = state.db.get().await?;
         let row: (i64, String, String) = images_t::table
             .filter(images_t::tenant_id.eq(tenant_id))
             .filter(images_t::id.eq(image_id))
@@ -214,10 +212,10 @@ async fn render(state: &AppState, job: &ClaimedJob, image_id: i64) -> Result<Com
             .first(&mut conn)
             .await
             .optional()
-            .map_err(|e| retry(e.into()))?
+            ?
             .ok_or_else(|| JobError::Fatal("the image was removed".into()))?;
-        let title: String = tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(row.0)).select(tasks::title).first(&mut conn).await.map_err(|e| retry(e.into()))?;
-        let template = crate::modules::thinker::service::resolve(&mut conn, tenant_id, "image").await.map_err(retry)?;
+        let title: String = tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(row.0)).select(tasks::title).first(&mut conn).await?;
+        let template = crate::modules::thinker::service::resolve(&mut conn, tenant_id, "image").await?;
         (row, title, template)
     };
     let (width, height) = if kind == "featured" { (1200, 630) } else { (1024, 768) };

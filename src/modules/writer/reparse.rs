@@ -65,7 +65,7 @@ pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, Jo
     let task_id = job.payload.get("task_id").and_then(|v| v.as_i64()).ok_or_else(|| JobError::Fatal("the job names no task".into()))?;
     let result = reparse(&state, &job, task_id).await;
     if let Err(e) = &result {
-        if matches!(e, JobError::Fatal(_)) || job.attempts >= job.max_attempts {
+        if job.is_final(e) {
             if let Ok(mut conn) = state.db.get().await {
                 let _ = diesel::update(tasks::table.filter(tasks::tenant_id.eq(job.tenant_id)).filter(tasks::id.eq(task_id)))
                     .set(tasks::error.eq(format!("reparse: {}", e.message())))
@@ -79,14 +79,13 @@ pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, Jo
 
 async fn reparse(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<Completion, JobError> {
     let tenant_id = job.tenant_id;
-    let retry = |e: AppError| JobError::retry(e.to_string());
     let (task, prompt) = {
-        let mut conn = state.db.get().await.map_err(|e| JobError::retry(e.to_string()))?;
+        let mut conn = state.db.get().await?;
         let task: Task = super::service::get(&mut conn, tenant_id, task_id).await.map_err(|e| match e {
             AppError::NotFound => JobError::Fatal("the task was deleted".into()),
-            other => retry(other),
+            other => other.into(),
         })?;
-        (task, crate::modules::thinker::service::resolve(&mut conn, tenant_id, "reparse").await.map_err(retry)?)
+        (task, crate::modules::thinker::service::resolve(&mut conn, tenant_id, "reparse").await?)
     };
     if task.content_html.is_empty() {
         return Err(JobError::Fatal("the task has no article to reparse".into()));

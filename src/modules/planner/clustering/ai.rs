@@ -61,16 +61,16 @@ pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, Jo
     let batch = job.payload.get("batch_size").and_then(|v| v.as_u64()).unwrap_or(DEFAULT_BATCH as u64).clamp(10, 300) as usize;
     let tenant_id = job.tenant_id;
     let sent = {
-        let mut conn = state.db.get().await.map_err(|e| JobError::retry(e.to_string()))?;
-        load(&mut conn, tenant_id, &ids).await.map_err(|e| JobError::retry(e.to_string()))?
+        let mut conn = state.db.get().await?;
+        load(&mut conn, tenant_id, &ids).await?
     };
     if sent.is_empty() {
         return Err(JobError::Fatal("none of the keywords exist any more".into()));
     }
     let sent: Vec<(i64, String)> = sent.into_iter().map(|(id, k, _)| (id, k)).collect();
     let prompt = {
-        let mut conn = state.db.get().await.map_err(|e| JobError::retry(e.to_string()))?;
-        crate::modules::thinker::service::resolve(&mut conn, tenant_id, "clustering").await.map_err(|e| JobError::retry(e.to_string()))?
+        let mut conn = state.db.get().await?;
+        crate::modules::thinker::service::resolve(&mut conn, tenant_id, "clustering").await?
     };
     let batches: Vec<&[(i64, String)]> = sent.chunks(batch).collect();
     let mut assigned: Vec<Assigned> = Vec::new();

@@ -106,9 +106,8 @@ pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, Jo
     let cluster_id = job.payload.get("cluster_id").and_then(|v| v.as_i64()).ok_or_else(|| JobError::Fatal("the job names no cluster".into()))?;
     let count = job.payload.get("count").and_then(|v| v.as_i64()).unwrap_or(MIN_IDEAS).clamp(MIN_IDEAS, MAX_IDEAS) as usize;
     let tenant_id = job.tenant_id;
-    let retry = |e: AppError| JobError::retry(e.to_string());
     let (name, description, top, prompt) = {
-        let mut conn = state.db.get().await.map_err(|e| JobError::retry(e.to_string()))?;
+        let mut conn = state.db.get().await?;
         let (name, description): (String, String) = clusters::table
             .filter(clusters::tenant_id.eq(tenant_id))
             .filter(clusters::id.eq(cluster_id))
@@ -116,7 +115,7 @@ pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, Jo
             .first(&mut conn)
             .await
             .optional()
-            .map_err(|e| retry(e.into()))?
+            ?
             .ok_or_else(|| JobError::Fatal("the cluster was deleted".into()))?;
         let top: Vec<String> = keywords::table
             .filter(keywords::tenant_id.eq(tenant_id))
@@ -126,8 +125,8 @@ pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, Jo
             .limit(20)
             .load(&mut conn)
             .await
-            .map_err(|e| retry(e.into()))?;
-        let prompt = crate::modules::thinker::service::resolve(&mut conn, tenant_id, "ideas").await.map_err(retry)?;
+            ?;
+        let prompt = crate::modules::thinker::service::resolve(&mut conn, tenant_id, "ideas").await?;
         (name, description, top, prompt)
     };
     let user = prompt.render(&prompts::ideas_values(&name, &description, &top, count));

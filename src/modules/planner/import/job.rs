@@ -13,7 +13,7 @@ pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, Jo
     let tenant_id = job.tenant_id;
     let outcome = match job.payload.get("phase").and_then(|v| v.as_str()) {
         Some("analyze") => {
-            let mut conn = state.db.get().await.map_err(|e| JobError::retry(e.to_string()))?;
+            let mut conn = state.db.get().await?;
             analyze::run(&mut conn, tenant_id, import_id).await.map(|c| serde_json::json!({ "analysed": c }))
         }
         Some("apply") => {
@@ -27,29 +27,26 @@ pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, Jo
         // No keyword column: keep the file and ask the user which columns to use.
         Err(ScanError::File(super::csv_stream::FileError::NoKeywordColumn { headers })) if !headers.is_empty() => {
             let message = super::csv_stream::FileError::NoKeywordColumn { headers: headers.clone() }.to_string();
-            let mut conn = state.db.get().await.map_err(|e| JobError::retry(e.to_string()))?;
-            analyze::needs_columns(&mut conn, tenant_id, import_id, &headers, &message).await.map_err(|e| JobError::retry(e.to_string()))?;
+            let mut conn = state.db.get().await?;
+            analyze::needs_columns(&mut conn, tenant_id, import_id, &headers, &message).await?;
             Ok(Completion::result(serde_json::json!({ "needs_columns": message })))
         }
         // A file problem is the import's outcome, not the job's: the import says why; nothing was written.
         Err(ScanError::File(e)) => {
             let message = e.to_string();
-            let mut conn = state.db.get().await.map_err(|e| JobError::retry(e.to_string()))?;
-            analyze::fail(&mut conn, tenant_id, import_id, &message).await.map_err(|e| JobError::retry(e.to_string()))?;
-            apply::drop_chunks(&mut conn, tenant_id, import_id).await.map_err(|e| JobError::retry(e.to_string()))?;
+            let mut conn = state.db.get().await?;
+            analyze::fail(&mut conn, tenant_id, import_id, &message).await?;
+            apply::drop_chunks(&mut conn, tenant_id, import_id).await?;
             Ok(Completion::result(serde_json::json!({ "failed": message })))
         }
         Err(ScanError::Db(e)) => {
-            let e = match e {
-                crate::error::AppError::Internal(inner) => format!("{inner:#}"),
-                other => other.to_string(),
-            };
-            if job.attempts >= job.max_attempts {
+            let e = JobError::from(e);
+            if job.is_final(&e) {
                 if let Ok(mut conn) = state.db.get().await {
-                    analyze::fail(&mut conn, tenant_id, import_id, &format!("The import could not finish: {e}. Nothing was imported; try again.")).await.ok();
+                    analyze::fail(&mut conn, tenant_id, import_id, &format!("The import could not finish: {}. Nothing was imported; try again.", e.message())).await.ok();
                 }
             }
-            Err(JobError::retry(e.to_string()))
+            Err(e)
         }
     }
 }
