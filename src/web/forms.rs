@@ -30,6 +30,20 @@ impl Check {
         v.to_string()
     }
 
+    /// Like `text`, for textareas: line breaks and tabs are text too (CRLF becomes LF).
+    pub fn multiline(&mut self, field: &str, value: &str, label: &str, min: usize, max: usize) -> String {
+        let v = value.trim().replace("\r\n", "\n");
+        let n = v.chars().count();
+        if n < min {
+            self.fail(field, if min <= 1 { format!("{label} is required") } else { format!("{label} needs at least {min} characters") });
+        } else if n > max {
+            self.fail(field, format!("{label} can be at most {max} characters (got {n})"));
+        } else if let Some(msg) = bad_chars(&v.replace(['\n', '\t'], " ")) {
+            self.fail(field, format!("{label} {msg}"));
+        }
+        v
+    }
+
     /// A lower-cased email address with a plausible shape.
     pub fn email(&mut self, field: &str, value: &str) -> String {
         let v = value.trim().to_lowercase();
@@ -84,6 +98,10 @@ mod tests {
         c.text("e", "tab\u{7}", "Name", 1, 10);
         assert_eq!(c.errors.len(), 4);
         assert!(c.errors["c"].contains("at most 120"));
+        let mut m = Check::new();
+        assert_eq!(m.multiline("a", " one\r\ntwo\tthree ", "Text", 1, 50), "one\ntwo\tthree");
+        m.multiline("b", "bell\u{7}", "Text", 1, 50);
+        assert_eq!(m.errors.len(), 1);
     }
 
     #[test]

@@ -61,8 +61,8 @@ pub struct RunInput {
 pub async fn run(state: &AppState, ctx: &TenantCtx, input: &RunInput) -> AppResult<i64> {
     ctx.require(Perm::EditContent)?;
     let mut c = Check::new();
-    let template = service::multiline(&mut c, "template", &input.template, "Prompt", 1, 20_000);
-    let _ = service::multiline(&mut c, "system", &input.system, "System message", 0, 10_000);
+    let template = c.multiline("template", &input.template, "Prompt", 1, 20_000);
+    let system = c.multiline("system", &input.system, "System message", 0, 10_000);
     let dev = input.provider != "workspace";
     c.finish()?;
     let values: Vec<(&str, String)> = input.values.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
@@ -74,7 +74,7 @@ pub async fn run(state: &AppState, ctx: &TenantCtx, input: &RunInput) -> AppResu
         ..NewJob::new(
             ctx.tenant_id,
             PROMPT,
-            serde_json::json!({ "system": input.system, "prompt": prompt, "json": input.json, "max_tokens": 2000,
+            serde_json::json!({ "system": system, "prompt": prompt, "json": input.json, "max_tokens": 2000,
                                 "provider": if dev { "dev" } else { "workspace" }, "keep_unparsed": true, "playground": input.key }),
         )
     };

@@ -83,8 +83,8 @@ pub async fn versions(conn: &mut AsyncPgConnection, tenant_id: i64, key: &str) -
 /// Checks a workspace's version: length, no unknown placeholder, none of the required ones missing.
 pub fn check(b: &Builtin, system: &str, template: &str) -> AppResult<(String, String)> {
     let mut c = Check::new();
-    let system = multiline(&mut c, "system", system, "System message", 0, 10_000);
-    let template = multiline(&mut c, "template", template, "Prompt", 1, 20_000);
+    let system = c.multiline("system", system, "System message", 0, 10_000);
+    let template = c.multiline("template", template, "Prompt", 1, 20_000);
     let used = library::placeholders_in(&template);
     let unknown: Vec<String> = used.iter().filter(|p| !b.placeholders.contains(&p.as_str())).map(|p| format!("[IGNY8_{p}]")).collect();
     let allowed = b.placeholders.iter().map(|p| format!("[IGNY8_{p}]")).collect::<Vec<_>>().join(", ");
@@ -100,20 +100,6 @@ pub fn check(b: &Builtin, system: &str, template: &str) -> AppResult<(String, St
     }
     c.finish()?;
     Ok((system, template))
-}
-
-/// Multi-line text: like `Check::text`, but line breaks and tabs are allowed.
-pub fn multiline(c: &mut Check, field: &str, value: &str, label: &str, min: usize, max: usize) -> String {
-    let v = value.trim().replace("\r\n", "\n");
-    let n = v.chars().count();
-    if n < min {
-        c.fail(field, format!("{label} is required"));
-    } else if n > max {
-        c.fail(field, format!("{label} can be at most {max} characters (got {n})"));
-    } else if v.contains('\u{FFFD}') || v.chars().any(|ch| ch.is_control() && !matches!(ch, '\n' | '\t')) {
-        c.fail(field, format!("{label} contains characters that are not text"));
-    }
-    v
 }
 
 async fn insert_version(conn: &mut AsyncPgConnection, tenant_id: i64, key: &str, system: &str, template: &str, by: &str) -> AppResult<i32> {

@@ -79,7 +79,7 @@ pub async fn save_profile(state: &AppState, ctx: &TenantCtx, id: Option<i64>, in
     ctx.require(Perm::EditContent)?;
     let mut c = Check::new();
     let name = c.text("name", &input.name, "Name", 1, 120);
-    let persona = c.text("persona", &input.persona, "Persona", 0, 2000);
+    let persona = c.multiline("persona", &input.persona, "Persona", 0, 2000);
     let tone = c.text("tone", &input.tone, "Tone", 0, 300);
     let audience = c.text("audience", &input.audience, "Audience", 0, 500);
     let language = match input.language.trim() {
@@ -121,9 +121,9 @@ pub async fn save_strategy(state: &AppState, ctx: &TenantCtx, id: Option<i64>, i
     ctx.require(Perm::EditContent)?;
     let mut c = Check::new();
     let name = c.text("name", &input.name, "Name", 1, 120);
-    let structure = c.text("structure", &input.structure.replace('\n', " "), "Structure rules", 0, 2000);
+    let structure = c.multiline("structure", &input.structure, "Structure rules", 0, 2000);
     let cta = c.text("cta", &input.cta, "Call to action", 0, 500);
-    let internal_links = c.text("internal_links", &input.internal_links.replace('\n', " "), "Internal-link hints", 0, 2000);
+    let internal_links = c.multiline("internal_links", &input.internal_links, "Internal-link hints", 0, 2000);
     c.finish()?;
     let (tenant_id, who) = (ctx.tenant_id, Who::from(ctx));
     let mut conn = state.db.get().await?;

@@ -62,12 +62,13 @@ async fn ideas_are_generated_charged_per_idea_edited_and_sent_to_the_writer_once
     let fields = r.json::<Value>().await.unwrap()["error"]["fields"].clone();
     assert!(fields.get("title").is_some() && fields.get("estimated_words").is_some(), "{fields}");
     let r = b
-        .api(reqwest::Method::PUT, &format!("/api/planner/ideas/{id}"), Some(json!({ "title": "Choosing running shoes", "content_type": "post", "structure": "guide",
+        .api(reqwest::Method::PUT, &format!("/api/planner/ideas/{id}"), Some(json!({ "title": "Choosing running shoes", "description": "Line one.\nLine two.", "content_type": "post", "structure": "guide",
             "outline": "Fit\nCushioning", "target_keywords": "running shoes, shoe fit", "estimated_words": "2000" })))
         .await;
     assert_eq!(r.status(), 200);
     let edited: Value = r.json().await.unwrap();
     assert_eq!((edited["outline"].clone(), edited["target_keywords"].clone()), (json!(["Fit", "Cushioning"]), json!(["running shoes", "shoe fit"])));
+    assert_eq!(edited["description"], "Line one.\nLine two.", "the description textarea keeps its line breaks");
 
     // Send to writer: one task per idea, once.
     let ids: Vec<i64> = ideas.iter().map(|i| i["id"].as_i64().unwrap()).collect();

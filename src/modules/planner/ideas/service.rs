@@ -147,7 +147,7 @@ pub fn split_list(raw: &str, sep: &[char]) -> Vec<String> {
 
 pub fn validate(c: &mut Check, input: &IdeaInput) -> IdeaValues {
     let title = c.text("title", &input.title, "Title", 3, 300);
-    let description = c.text("description", &input.description, "Description", 0, 2000);
+    let description = c.multiline("description", &input.description, "Description", 0, 2000);
     let content_type = input.content_type.trim().to_lowercase();
     if !CONTENT_TYPES.contains(&content_type.as_str()) {
         c.fail("content_type", format!("Content type is one of {}", CONTENT_TYPES.join(", ")));
