@@ -54,6 +54,28 @@ impl AppError {
         AppError::Internal(anyhow::anyhow!("{e}"))
     }
 
+    /// A mistake the user can fix (a field, a conflict, credits, the plan), as opposed to a failure of ours:
+    /// after a form post these come back as a toast on the page the form was on.
+    pub fn is_for_the_user(&self) -> bool {
+        matches!(
+            self,
+            AppError::Validation(_)
+                | AppError::BadRequest(_)
+                | AppError::Conflict(_)
+                | AppError::PlanLimit(_)
+                | AppError::PaymentRequired(_)
+                | AppError::PayloadTooLarge(_)
+        )
+    }
+
+    /// One sentence for a toast: the message, or every field's message for a validation error.
+    pub fn summary(&self) -> String {
+        match self {
+            AppError::Validation(f) => f.values().cloned().collect::<Vec<_>>().join("; "),
+            other => other.to_string(),
+        }
+    }
+
     /// Stable snake_case code used in JSON bodies and logs.
     pub fn code(&self) -> &'static str {
         match self {

@@ -152,7 +152,7 @@ async fn create_user(
             })
         .await
         .map_err(|e| match e {
-            AppError::Validation(f) => anyhow::anyhow!("{}", f.values().cloned().collect::<Vec<_>>().join("; ")),
+            e @ AppError::Validation(_) => anyhow::anyhow!("{}", e.summary()),
             other => anyhow::anyhow!("{other}"),
         })?;
     println!("user id: {user_id}");

@@ -66,6 +66,31 @@ pub fn redirect_with(location: &str, toast: Option<Toast>) -> HttpResponse {
     res.finish()
 }
 
+/// The end of a form post: back to `back` with a success toast, or with the user's mistake as an error
+/// toast (see `AppError::is_for_the_user`); anything else is an error page.
+pub fn back_to(back: &str, result: AppResult<String>) -> AppResult<HttpResponse> {
+    match result {
+        Ok(message) => Ok(redirect_with(back, Some(Toast::success(message)))),
+        Err(e) if e.is_for_the_user() => Ok(redirect_with(back, Some(Toast::error(e.summary())))),
+        Err(e) => Err(e),
+    }
+}
+
+/// A form's fields in order with repeated names kept (bulk forms send `ids` once per ticked row).
+pub fn form_pairs(body: &[u8]) -> AppResult<Vec<(String, String)>> {
+    serde_urlencoded::from_bytes(body).map_err(|e| crate::error::AppError::BadRequest(format!("The form could not be read: {e}")))
+}
+
+/// The `ids` of a bulk form (values that are not ids are ignored).
+pub fn form_ids(pairs: &[(String, String)]) -> Vec<i64> {
+    pairs.iter().filter(|(k, _)| k == "ids").filter_map(|(_, v)| v.parse().ok()).collect()
+}
+
+/// The first value of `name` in a form, or "".
+pub fn form_value<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
+    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
+}
+
 pub fn flash_cookie(value: String, max_age: CookieDuration) -> Cookie<'static> {
     Cookie::build(FLASH_COOKIE, value).path("/").http_only(true).same_site(SameSite::Lax).max_age(max_age).finish()
 }

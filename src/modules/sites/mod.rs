@@ -8,10 +8,10 @@ use askama::Template;
 
 use crate::app::AppState;
 use crate::auth::rbac::Perm;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
-use crate::web::{Toast, redirect_with, render};
+use crate::web::{Toast, back_to, redirect_with, render};
 use service::{POST_STATUSES, SEO_PLUGINS, Site, SiteInput};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -52,12 +52,7 @@ async fn page(state: web::Data<AppState>, page: PageCtx) -> AppResult<HttpRespon
 /// `id` 0 adds a site.
 async fn save(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, form: web::Form<SiteInput>) -> AppResult<HttpResponse> {
     let result = if *id == 0 { service::create(&state, &ctx, &form).await } else { service::update(&state, &ctx, *id, &form).await };
-    match result {
-        Ok(s) => Ok(redirect_with("/sites", Some(Toast::success(format!("{} saved", s.name))))),
-        Err(AppError::Validation(f)) => Ok(redirect_with("/sites", Some(Toast::error(f.values().cloned().collect::<Vec<_>>().join("; "))))),
-        Err(e @ AppError::PlanLimit(_)) => Ok(redirect_with("/sites", Some(Toast::error(e.to_string())))),
-        Err(e) => Err(e),
-    }
+    back_to("/sites", result.map(|s| format!("{} saved", s.name)))
 }
 
 async fn remove(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {

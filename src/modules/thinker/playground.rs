@@ -241,7 +241,7 @@ pub async fn page(state: web::Data<AppState>, page: PageCtx, q: web::Query<PageQ
 
 /// The page's form: `v_NAME` fields carry the sample values.
 pub async fn run_form(state: web::Data<AppState>, ctx: TenantCtx, body: web::Bytes) -> AppResult<HttpResponse> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|e| AppError::BadRequest(format!("The form could not be read: {e}")))?;
+    let pairs = crate::web::form_pairs(&body)?;
     let mut input = RunInput::default();
     for (k, v) in pairs {
         match k.as_str() {

@@ -6,10 +6,10 @@ use askama::Template;
 use super::styles::{self, Profile, ProfileInput, Strategy, StrategyInput};
 use crate::app::AppState;
 use crate::auth::rbac::Perm;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
-use crate::web::{Toast, redirect_with, render};
+use crate::web::{back_to, render};
 
 #[derive(Template)]
 #[template(path = "thinker/profiles.html")]
@@ -51,11 +51,7 @@ pub async fn strategies_page(state: web::Data<AppState>, page: PageCtx) -> AppRe
 }
 
 fn outcome(back: &str, r: AppResult<impl Sized>, ok: &str) -> AppResult<HttpResponse> {
-    match r {
-        Ok(_) => Ok(redirect_with(back, Some(Toast::success(ok)))),
-        Err(AppError::Validation(f)) => Ok(redirect_with(back, Some(Toast::error(f.values().cloned().collect::<Vec<_>>().join("; "))))),
-        Err(e) => Err(e),
-    }
+    back_to(back, r.map(|_| ok.to_string()))
 }
 
 /// `id` 0 creates.

@@ -13,7 +13,7 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
 use crate::web::pagination::{PageParams, Pager};
-use crate::web::{Toast, redirect_with, render, render_status};
+use crate::web::{Toast, back_to, form_ids, form_pairs, form_value, redirect_with, render, render_status};
 
 #[derive(serde::Deserialize)]
 pub struct ListQuery {
@@ -70,25 +70,20 @@ pub async fn create(state: web::Data<AppState>, page: PageCtx, form: web::Form<N
 
 /// Bulk from the list: `action` = generate | delete, `ids` repeated.
 pub async fn bulk(state: web::Data<AppState>, ctx: TenantCtx, body: web::Bytes) -> AppResult<HttpResponse> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|e| AppError::BadRequest(format!("The form could not be read: {e}")))?;
-    let ids: Vec<i64> = pairs.iter().filter(|(k, _)| k == "ids").filter_map(|(_, v)| v.parse().ok()).collect();
-    let action = pairs.iter().find(|(k, _)| k == "action").map(|(_, v)| v.as_str()).unwrap_or("");
+    let pairs = form_pairs(&body)?;
+    let ids = form_ids(&pairs);
     let back = "/writer/tasks";
     if ids.is_empty() {
         return Ok(redirect_with(back, Some(Toast::error("Select at least one task"))));
     }
-    let result = match action {
+    let result = match form_value(&pairs, "action") {
         "generate" => generate::enqueue(&state, &ctx, &ids).await.map(|j| format!("Generating {} article{} ({} credits each)", j.len(), if j.len() == 1 { "" } else { "s" }, generate::CREDITS)),
         "images" => super::image_jobs::enqueue_prompts(&state, &ctx, &ids).await.map(|j| format!("Planning images for {} article{} (1 credit per image)", j.len(), if j.len() == 1 { "" } else { "s" })),
         "reparse" => super::reparse::enqueue(&state, &ctx, &ids).await.map(|j| format!("Reparsing {} article{} (1 credit each)", j.len(), if j.len() == 1 { "" } else { "s" })),
         "delete" => service::delete(&state, &ctx, &ids).await.map(|n| format!("{n} tasks deleted")),
         _ => Err(AppError::BadRequest("Choose an action".into())),
     };
-    match result {
-        Ok(m) => Ok(redirect_with(back, Some(Toast::success(m)))),
-        Err(e @ (AppError::BadRequest(_) | AppError::Conflict(_) | AppError::PaymentRequired(_))) => Ok(redirect_with(back, Some(Toast::error(e.to_string())))),
-        Err(e) => Err(e),
-    }
+    back_to(back, result)
 }
 
 #[derive(Template)]
@@ -147,36 +142,23 @@ pub async fn save(state: web::Data<AppState>, page: PageCtx, id: web::Path<i64>,
     match service::save(&state, &page.ctx, *id, &form).await {
         Ok(_) => Ok(redirect_with(&format!("/writer/tasks/{}", *id), Some(Toast::success("Article saved")))),
         Err(AppError::Validation(errors)) => render_status(&editor(&state, page, *id, Some(form.into_inner()), errors).await?, StatusCode::UNPROCESSABLE_ENTITY),
-        Err(e @ AppError::Conflict(_)) => Ok(redirect_with(&format!("/writer/tasks/{}", *id), Some(Toast::error(e.to_string())))),
-        Err(e) => Err(e),
+        Err(e) => back_to(&format!("/writer/tasks/{}", *id), Err(e)),
     }
 }
 
 pub async fn generate_one(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
     let back = format!("/writer/tasks/{}", *id);
-    match generate::enqueue(&state, &ctx, &[*id]).await {
-        Ok(_) => Ok(redirect_with(&back, Some(Toast::success(format!("Generating the article ({} credits)", generate::CREDITS))))),
-        Err(e @ (AppError::Conflict(_) | AppError::PaymentRequired(_))) => Ok(redirect_with(&back, Some(Toast::error(e.to_string())))),
-        Err(e) => Err(e),
-    }
+    back_to(&back, generate::enqueue(&state, &ctx, &[*id]).await.map(|_| format!("Generating the article ({} credits)", generate::CREDITS)))
 }
 
 pub async fn reparse_one(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
     let back = format!("/writer/tasks/{}", *id);
-    match super::reparse::enqueue(&state, &ctx, &[*id]).await {
-        Ok(_) => Ok(redirect_with(&back, Some(Toast::success("Reparsing the article (1 credit); the current one is kept as a version")))),
-        Err(e @ (AppError::Conflict(_) | AppError::PaymentRequired(_))) => Ok(redirect_with(&back, Some(Toast::error(e.to_string())))),
-        Err(e) => Err(e),
-    }
+    back_to(&back, super::reparse::enqueue(&state, &ctx, &[*id]).await.map(|_| "Reparsing the article (1 credit); the current one is kept as a version".into()))
 }
 
 pub async fn images_one(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
     let back = format!("/writer/tasks/{}", *id);
-    match super::image_jobs::enqueue_prompts(&state, &ctx, &[*id]).await {
-        Ok(_) => Ok(redirect_with(&back, Some(Toast::success("Planning the images (1 credit per image)")))),
-        Err(e @ AppError::Conflict(_)) => Ok(redirect_with(&back, Some(Toast::error(e.to_string())))),
-        Err(e) => Err(e),
-    }
+    back_to(&back, super::image_jobs::enqueue_prompts(&state, &ctx, &[*id]).await.map(|_| "Planning the images (1 credit per image)".into()))
 }
 
 #[derive(Template)]
@@ -213,11 +195,7 @@ pub async fn images_page(state: web::Data<AppState>, page: PageCtx, q: web::Quer
 }
 
 pub async fn regenerate_image(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
-    match super::image_jobs::regenerate(&state, &ctx, *id).await {
-        Ok(_) => Ok(redirect_with("/writer/images", Some(Toast::success("Regenerating the image (1 credit)")))),
-        Err(e @ AppError::PaymentRequired(_)) => Ok(redirect_with("/writer/images", Some(Toast::error(e.to_string())))),
-        Err(e) => Err(e),
-    }
+    back_to("/writer/images", super::image_jobs::regenerate(&state, &ctx, *id).await.map(|_| "Regenerating the image (1 credit)".into()))
 }
 
 /// `/media/images/{id}/{token}`: public by its token (previews and WordPress fetch it without a session);
@@ -245,11 +223,7 @@ pub struct StyleForm {
 pub async fn set_style(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, form: web::Form<StyleForm>) -> AppResult<HttpResponse> {
     let back = format!("/writer/tasks/{}", *id);
     let pick = |s: &str| s.trim().parse::<i64>().ok();
-    match service::set_style(&state, &ctx, *id, pick(&form.author_profile_id), pick(&form.strategy_id)).await {
-        Ok(_) => Ok(redirect_with(&back, Some(Toast::success("Voice and strategy saved for this task")))),
-        Err(AppError::Validation(f)) => Ok(redirect_with(&back, Some(Toast::error(f.values().cloned().collect::<Vec<_>>().join("; "))))),
-        Err(e) => Err(e),
-    }
+    back_to(&back, service::set_style(&state, &ctx, *id, pick(&form.author_profile_id), pick(&form.strategy_id)).await.map(|_| "Voice and strategy saved for this task".into()))
 }
 
 #[derive(Template)]

@@ -13,7 +13,7 @@ use crate::modules::planner::keywords::service::{self as kw, KeywordRow};
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
 use crate::web::pagination::{PageParams, Pager};
-use crate::web::{Toast, redirect_with, render};
+use crate::web::{Toast, back_to, form_ids, form_pairs, form_value, redirect_with, render};
 
 #[derive(serde::Deserialize)]
 pub struct ListQuery {
@@ -58,41 +58,29 @@ pub struct ClusterForm {
     status: String,
 }
 
-fn toast_error(back: &str, e: AppError) -> AppResult<HttpResponse> {
-    match e {
-        AppError::Validation(f) => Ok(redirect_with(back, Some(Toast::error(f.values().cloned().collect::<Vec<_>>().join("; "))))),
-        e @ (AppError::BadRequest(_) | AppError::Conflict(_) | AppError::PaymentRequired(_)) => Ok(redirect_with(back, Some(Toast::error(e.to_string())))),
-        e => Err(e),
-    }
-}
-
 pub async fn create(state: web::Data<AppState>, ctx: TenantCtx, form: web::Form<ClusterForm>) -> AppResult<HttpResponse> {
     match service::create(&state, &ctx, &form.name, &form.description).await {
         Ok(id) => Ok(redirect_with(&format!("/planner/clusters/{id}"), Some(Toast::success("Cluster created")))),
-        Err(e) => toast_error("/planner/clusters", e),
+        Err(e) => back_to("/planner/clusters", Err(e)),
     }
 }
 
 /// Bulk from the list: `action` = ideas | delete, `ids` repeated, `count` ideas per cluster.
 pub async fn bulk(state: web::Data<AppState>, ctx: TenantCtx, body: web::Bytes) -> AppResult<HttpResponse> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|e| AppError::BadRequest(format!("The form could not be read: {e}")))?;
-    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
-    let ids: Vec<i64> = pairs.iter().filter(|(k, _)| k == "ids").filter_map(|(_, v)| v.parse().ok()).collect();
+    let pairs = form_pairs(&body)?;
+    let ids = form_ids(&pairs);
     let back = "/planner/clusters";
     if ids.is_empty() {
         return Ok(redirect_with(back, Some(Toast::error("Select at least one cluster"))));
     }
-    let result = match get("action").as_str() {
-        "ideas" => generate::enqueue(&state, &ctx, &ids, get("count").trim().parse().unwrap_or(5))
+    let result = match form_value(&pairs, "action") {
+        "ideas" => generate::enqueue(&state, &ctx, &ids, form_value(&pairs, "count").trim().parse().unwrap_or(5))
             .await
             .map(|jobs| format!("Generating ideas for {} cluster{}", jobs.len(), if jobs.len() == 1 { "" } else { "s" })),
         "delete" => service::delete(&state, &ctx, &ids).await.map(|n| format!("{n} cluster{} deleted; their keywords are unclustered", if n == 1 { "" } else { "s" })),
         _ => Err(AppError::BadRequest("Choose an action".into())),
     };
-    match result {
-        Ok(msg) => Ok(redirect_with(back, Some(Toast::success(msg)))),
-        Err(e) => toast_error(back, e),
-    }
+    back_to(back, result)
 }
 
 #[derive(Template)]
@@ -125,10 +113,7 @@ pub async fn show(state: web::Data<AppState>, page: PageCtx, id: web::Path<i64>,
 pub async fn update(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, form: web::Form<ClusterForm>) -> AppResult<HttpResponse> {
     let back = format!("/planner/clusters/{}", *id);
     let status = if form.status.is_empty() { "active" } else { form.status.as_str() };
-    match service::update(&state, &ctx, *id, &form.name, &form.description, status).await {
-        Ok(()) => Ok(redirect_with(&back, Some(Toast::success("Cluster saved")))),
-        Err(e) => toast_error(&back, e),
-    }
+    back_to(&back, service::update(&state, &ctx, *id, &form.name, &form.description, status).await.map(|()| "Cluster saved".into()))
 }
 
 #[derive(serde::Deserialize)]
@@ -143,7 +128,7 @@ pub async fn merge(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64
     };
     match service::merge(&state, &ctx, *id, target).await {
         Ok(n) => Ok(redirect_with(&format!("/planner/clusters/{target}"), Some(Toast::success(format!("Merged; {n} keywords moved"))))),
-        Err(e) => toast_error(&format!("/planner/clusters/{}", *id), e),
+        Err(e) => back_to(&format!("/planner/clusters/{}", *id), Err(e)),
     }
 }
 

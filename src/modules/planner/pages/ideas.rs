@@ -12,7 +12,7 @@ use crate::modules::planner::ideas::service::{self, CONTENT_TYPES, Idea, IdeaFil
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
 use crate::web::pagination::{PageParams, Pager};
-use crate::web::{Toast, redirect_with, render, render_status};
+use crate::web::{Toast, back_to, form_ids, form_pairs, form_value, redirect_with, render, render_status};
 
 #[derive(serde::Deserialize)]
 pub struct ListQuery {
@@ -56,26 +56,24 @@ pub async fn list(state: web::Data<AppState>, page: PageCtx, q: web::Query<ListQ
 
 /// Bulk from the list: `action` = send | delete, `ids` repeated.
 pub async fn bulk(state: web::Data<AppState>, ctx: TenantCtx, body: web::Bytes) -> AppResult<HttpResponse> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|e| AppError::BadRequest(format!("The form could not be read: {e}")))?;
-    let ids: Vec<i64> = pairs.iter().filter(|(k, _)| k == "ids").filter_map(|(_, v)| v.parse().ok()).collect();
-    let action = pairs.iter().find(|(k, _)| k == "action").map(|(_, v)| v.as_str()).unwrap_or("");
+    let pairs = form_pairs(&body)?;
+    let ids = form_ids(&pairs);
     let back = "/planner/ideas";
     if ids.is_empty() {
         return Ok(redirect_with(back, Some(Toast::error("Select at least one idea"))));
     }
-    let msg = match action {
-        "send" => {
-            let sent = service::send_to_writer(&state, &ctx, &ids).await?;
+    let result = match form_value(&pairs, "action") {
+        "send" => service::send_to_writer(&state, &ctx, &ids).await.map(|sent| {
             let mut m = format!("{} writer task{} created", sent.task_ids.len(), if sent.task_ids.len() == 1 { "" } else { "s" });
             if sent.already_sent > 0 {
                 m.push_str(&format!("; {} idea{} had been sent before", sent.already_sent, if sent.already_sent == 1 { "" } else { "s" }));
             }
             m
-        }
-        "delete" => format!("{} ideas deleted", service::delete(&state, &ctx, &ids).await?),
-        _ => return Ok(redirect_with(back, Some(Toast::error("Choose an action")))),
+        }),
+        "delete" => service::delete(&state, &ctx, &ids).await.map(|n| format!("{n} ideas deleted")),
+        _ => Err(AppError::BadRequest("Choose an action".into())),
     };
-    Ok(redirect_with(back, Some(Toast::success(msg))))
+    back_to(back, result)
 }
 
 #[derive(Template)]

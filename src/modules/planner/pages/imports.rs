@@ -12,7 +12,7 @@ use crate::modules::planner::import::store::{self, Import, MAX_BYTES, Reject};
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
 use crate::web::pagination::{PageParams, Pager};
-use crate::web::{Toast, redirect_with, render, wants_fragment};
+use crate::web::{Toast, back_to, redirect_with, render, wants_fragment};
 
 #[derive(Template)]
 #[template(path = "planner/imports.html")]
@@ -49,8 +49,7 @@ pub async fn upload(state: web::Data<AppState>, ctx: TenantCtx, mut form: Multip
         }
         return match store::receive(&state, &ctx, &filename, field).await {
             Ok(import) => Ok(redirect_with(&format!("/planner/imports/{}", import.id), Some(Toast::success("File received; checking every row…")))),
-            Err(e @ (AppError::BadRequest(_) | AppError::PayloadTooLarge(_))) => Ok(redirect_with("/planner/imports", Some(Toast::error(e.to_string())))),
-            Err(e) => Err(e),
+            Err(e) => back_to("/planner/imports", Err(e)),
         };
     }
     Ok(redirect_with("/planner/imports", Some(Toast::error("Choose a CSV file to upload"))))
@@ -108,10 +107,5 @@ pub async fn confirm(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i
 /// The column-choice form: one select per field, the value a column index or empty.
 pub async fn columns(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, form: web::Form<std::collections::BTreeMap<String, String>>) -> AppResult<HttpResponse> {
     let back = format!("/planner/imports/{}", *id);
-    match store::choose_columns(&state, &ctx, *id, &form).await {
-        Ok(_) => Ok(redirect_with(&back, Some(Toast::success("Checking the file again with these columns…")))),
-        Err(AppError::Validation(f)) => Ok(redirect_with(&back, Some(Toast::error(f.values().cloned().collect::<Vec<_>>().join("; "))))),
-        Err(e @ AppError::Conflict(_)) => Ok(redirect_with(&back, Some(Toast::error(e.to_string())))),
-        Err(e) => Err(e),
-    }
+    back_to(&back, store::choose_columns(&state, &ctx, *id, &form).await.map(|_| "Checking the file again with these columns…".into()))
 }

@@ -17,7 +17,7 @@ use crate::modules::planner::keywords::service::{self, Keyword, KeywordInput, Ke
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
 use crate::web::pagination::{PageParams, Pager};
-use crate::web::{Toast, redirect_with, render_status};
+use crate::web::{Toast, back_to, form_pairs, redirect_with, render_status};
 
 #[derive(serde::Deserialize)]
 pub struct ListQuery {
@@ -163,25 +163,14 @@ pub async fn delete(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i6
 
 /// The bulk form posts here; the outcome comes back as a toast on the list it was sent from.
 pub async fn bulk_action(state: web::Data<AppState>, ctx: TenantCtx, body: web::Bytes) -> AppResult<HttpResponse> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|e| AppError::BadRequest(format!("The form could not be read: {e}")))?;
-    let req = BulkRequest::from_form(pairs);
+    let req = BulkRequest::from_form(form_pairs(&body)?);
     let back = format!("/planner/keywords?{}", req.filter.to_query());
     if req.action == "export" {
         ctx.require(Perm::ViewWorkspace)?;
         let ids = if req.all { None } else { Some(req.selection().map(|_| req.ids.clone())?) };
         return Ok(export::response(state.db.clone(), ExportSpec { tenant_id: ctx.tenant_id, filter: req.filter, ids }, "keywords.csv"));
     }
-    match bulk::run(&state, &ctx, &req).await {
-        Ok(outcome) => Ok(redirect_with(&back, Some(Toast::success(outcome.message())))),
-        Err(e @ (AppError::BadRequest(_) | AppError::Validation(_) | AppError::PaymentRequired(_) | AppError::Conflict(_))) => {
-            let msg = match &e {
-                AppError::Validation(f) => f.values().cloned().collect::<Vec<_>>().join("; "),
-                other => other.to_string(),
-            };
-            Ok(redirect_with(&back, Some(Toast::error(msg))))
-        }
-        Err(e) => Err(e),
-    }
+    back_to(&back, bulk::run(&state, &ctx, &req).await.map(|outcome| outcome.message()))
 }
 
 pub async fn export_csv(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<KeywordFilter>) -> AppResult<HttpResponse> {
