@@ -144,17 +144,8 @@ pub struct AiSettingsInput {
     #[serde(default)]
     pub image_model: String,
     /// In-article images per article, 0–4 (empty keeps 2).
-    #[serde(default, deserialize_with = "crate::ai::settings::text_or_number")]
+    #[serde(default, deserialize_with = "crate::web::forms::text_or_number")]
     pub images_per_article: String,
-}
-
-/// Text or a number: JSON callers send `2`, forms send `"2"`.
-pub fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    Ok(match serde_json::Value::deserialize(d)? {
-        serde_json::Value::Null => String::new(),
-        serde_json::Value::String(s) => s,
-        other => other.to_string(),
-    })
 }
 
 fn checked(v: &Option<String>) -> bool {

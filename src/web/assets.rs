@@ -50,7 +50,7 @@ pub static URLS: LazyLock<AssetUrls> = LazyLock::new(|| AssetUrls {
 
 fn url(name: &str) -> String {
     let asset = ASSETS.iter().find(|a| a.name == name).expect("asset is embedded");
-    let hash = sha256_hex(&String::from_utf8_lossy(asset.body));
+    let hash = sha256_hex(asset.body);
     format!("/static/{}?v={}", name, &hash[..12])
 }
 

@@ -64,6 +64,17 @@ impl Check {
     }
 }
 
+/// A field that JSON callers send as a number (`"volume": 1200`) and forms as text: kept as text, so the
+/// same checks and messages apply to both.
+pub fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    use serde::Deserialize;
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    })
+}
+
 fn bad_chars(v: &str) -> Option<&'static str> {
     if v.contains('\u{FFFD}') {
         Some("contains bytes that are not valid UTF-8 text")

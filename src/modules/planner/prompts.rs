@@ -16,12 +16,9 @@ pub fn keyword_lines(keywords: &[&str]) -> String {
     keywords.iter().map(|k| format!("- {k}\n")).collect()
 }
 
-/// The built-in clustering message for these keywords.
-pub fn cluster_user(keywords: &[&str]) -> String {
-    crate::modules::writer::prompts::render(CLUSTER_TEMPLATE, &[("KEYWORDS", keyword_lines(keywords)), ("KEYWORD_COUNT", keywords.len().to_string())])
-}
 
-/// The keywords listed by `cluster_user` (the offline dev provider reads its own prompt back).
+
+/// The keywords listed in a rendered clustering prompt (the offline dev provider reads its own prompt back).
 pub fn keywords_in(user: &str) -> Vec<&str> {
     user.split_once("Keywords:\n").map(|(_, rest)| rest.lines().filter_map(|l| l.strip_prefix("- ")).collect()).unwrap_or_default()
 }
@@ -37,11 +34,8 @@ pub fn ideas_values(cluster: &str, description: &str, keywords: &[String], count
     vec![("CLUSTER", cluster.to_string()), ("DESCRIPTION", description.to_string()), ("KEYWORDS", keywords.join(", ")), ("COUNT", count.to_string())]
 }
 
-pub fn ideas_user(cluster: &str, description: &str, keywords: &[String], count: usize) -> String {
-    crate::modules::writer::prompts::render(IDEAS_TEMPLATE, &ideas_values(cluster, description, keywords, count))
-}
 
-/// (cluster name, idea count) from `ideas_user`'s message.
+/// (cluster name, idea count) from a rendered ideas prompt.
 pub fn ideas_request_in(user: &str) -> (String, usize) {
     let field = |name: &str| user.lines().find_map(|l| l.strip_prefix(name)).unwrap_or("").trim().to_string();
     (field("Cluster:"), field("Ideas:").parse().unwrap_or(3))
@@ -53,7 +47,9 @@ mod tests {
 
     #[test]
     fn prompts_read_back() {
-        assert_eq!(keywords_in(&cluster_user(&["a b", "c"])), vec!["a b", "c"]);
-        assert_eq!(ideas_request_in(&ideas_user("Shoes", "d", &["x".into()], 4)), ("Shoes".to_string(), 4));
+        use crate::modules::writer::prompts::render;
+        let cluster = render(CLUSTER_TEMPLATE, &[("KEYWORDS", keyword_lines(&["a b", "c"])), ("KEYWORD_COUNT", "2".into())]);
+        assert_eq!(keywords_in(&cluster), vec!["a b", "c"]);
+        assert_eq!(ideas_request_in(&render(IDEAS_TEMPLATE, &ideas_values("Shoes", "d", &["x".into()], 4))), ("Shoes".to_string(), 4));
     }
 }

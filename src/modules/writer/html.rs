@@ -28,8 +28,8 @@ pub fn sanitize(html: &str) -> String {
         .to_string()
 }
 
-/// Words of the article's visible text (tags and entities are not words).
-pub fn word_count(html: &str) -> i32 {
+/// The article's visible text with tags removed (each tag ends a word), whitespace untouched.
+fn visible(html: &str) -> String {
     let mut text = String::with_capacity(html.len());
     let mut in_tag = false;
     for c in html.chars() {
@@ -43,7 +43,17 @@ pub fn word_count(html: &str) -> i32 {
             _ => {}
         }
     }
-    text.split_whitespace().filter(|w| !(w.starts_with('&') && w.ends_with(';')) && w.chars().any(char::is_alphanumeric)).count() as i32
+    text
+}
+
+/// Words of the article's visible text (tags and entities are not words).
+pub fn word_count(html: &str) -> i32 {
+    visible(html).split_whitespace().filter(|w| !(w.starts_with('&') && w.ends_with(';')) && w.chars().any(char::is_alphanumeric)).count() as i32
+}
+
+/// The first `max_words` words of the visible text, single-spaced (what a prompt about the article needs).
+pub fn text(html: &str, max_words: usize) -> String {
+    visible(html).split_whitespace().take(max_words).collect::<Vec<_>>().join(" ")
 }
 
 /// How many `<h2>` headings the article has (an article without any is refused).

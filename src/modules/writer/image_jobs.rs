@@ -67,24 +67,6 @@ struct ImagePrompt {
     alt: String,
 }
 
-/// Visible text of the article, for the image-prompt step (capped: the model needs the gist, not all of it).
-fn article_text(html_in: &str) -> String {
-    let mut text = String::new();
-    let mut in_tag = false;
-    for c in html_in.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                text.push(' ');
-            }
-            _ if !in_tag => text.push(c),
-            _ => {}
-        }
-    }
-    text.split_whitespace().take(1500).collect::<Vec<_>>().join(" ")
-}
-
 pub async fn run_prompts(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
     let task_id = job.payload.get("task_id").and_then(|v| v.as_i64()).ok_or_else(|| JobError::Fatal("the job names no task".into()))?;
     let tenant_id = job.tenant_id;
@@ -99,7 +81,7 @@ pub async fn run_prompts(state: Arc<AppState>, job: ClaimedJob) -> Result<Comple
         (task, prompt, settings.images_per_article.clamp(0, 4) as usize)
     };
     let count = per_article.min(html::h2_count(&task.content_html));
-    let user = prompt.render(&[("TITLE", task.title.clone()), ("ARTICLE_TEXT", article_text(&task.content_html)), ("IMAGE_COUNT", count.to_string())]);
+    let user = prompt.render(&[("TITLE", task.title.clone()), ("ARTICLE_TEXT", html::text(&task.content_html, 1500)), ("IMAGE_COUNT", count.to_string())]);
     let mut req = ChatRequest::new(prompt.system.clone(), user).purpose(prompts::IMAGE_PROMPTS_PURPOSE);
     req.json = true;
     let res = router::chat(&state, tenant_id, Some(job.id), req).await?;
@@ -225,7 +207,7 @@ async fn render(state: &AppState, job: &ClaimedJob, image_id: i64) -> Result<Com
         return Err(JobError::Fatal("the image provider returned no image".into()));
     }
     let (bytes, content_type, model) = (res.bytes, res.content_type, res.model);
-    let (size, hash) = (bytes.len() as i32, sha256_hex_bytes(&bytes));
+    let (size, hash) = (bytes.len() as i32, crate::auth::secrets::sha256_hex(&bytes));
     let secret = state.config.secret_key.clone();
     Ok(Completion {
         result: serde_json::json!({ "image_id": image_id, "bytes": size, "content_type": content_type }),
@@ -254,7 +236,3 @@ async fn render(state: &AppState, job: &ClaimedJob, image_id: i64) -> Result<Com
     })
 }
 
-fn sha256_hex_bytes(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}

@@ -75,31 +75,22 @@ pub async fn get(conn: &mut AsyncPgConnection, tenant_id: i64, id: i64) -> AppRe
     Ok(keywords::table.filter(keywords::tenant_id.eq(tenant_id)).filter(keywords::id.eq(id)).select(Keyword::as_select()).first(conn).await?)
 }
 
-/// Text or a number: JSON callers send `"volume": 1200`, forms send text.
-fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    Ok(match serde_json::Value::deserialize(d)? {
-        serde_json::Value::Null => String::new(),
-        serde_json::Value::String(s) => s,
-        other => other.to_string(),
-    })
-}
-
 /// A keyword as typed in the form or sent to the API.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub struct KeywordInput {
     pub keyword: String,
-    #[serde(deserialize_with = "text_or_number")]
+    #[serde(deserialize_with = "crate::web::forms::text_or_number")]
     pub volume: String,
-    #[serde(deserialize_with = "text_or_number")]
+    #[serde(deserialize_with = "crate::web::forms::text_or_number")]
     pub difficulty: String,
-    #[serde(deserialize_with = "text_or_number")]
+    #[serde(deserialize_with = "crate::web::forms::text_or_number")]
     pub cpc: String,
     pub intent: String,
     pub country: String,
     pub sector: String,
     /// A cluster id, or empty for none.
-    #[serde(deserialize_with = "text_or_number")]
+    #[serde(deserialize_with = "crate::web::forms::text_or_number")]
     pub cluster_id: String,
     pub status: String,
 }
