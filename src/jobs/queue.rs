@@ -95,6 +95,27 @@ pub async fn enqueue_in_tx(conn: &mut AsyncPgConnection, job: &NewJob) -> AppRes
     Ok(id)
 }
 
+/// Queues one job per payload in the caller's transaction, all or none. The credit check covers the total
+/// first, so a refusal (402) names the full price rather than failing half-way.
+pub async fn enqueue_all_in_tx(
+    conn: &mut AsyncPgConnection,
+    tenant_id: i64,
+    kind: &str,
+    credits_each: i64,
+    created_by: &str,
+    payloads: Vec<serde_json::Value>,
+) -> AppResult<Vec<i64>> {
+    if credits_each > 0 {
+        ledger::lock_and_check(conn, tenant_id, credits_each * payloads.len() as i64).await?;
+    }
+    let mut ids = Vec::with_capacity(payloads.len());
+    for payload in payloads {
+        let job = NewJob { credits: credits_each, created_by: created_by.to_string(), max_attempts: 3, ..NewJob::new(tenant_id, kind, payload) };
+        ids.push(enqueue_in_tx(conn, &job).await?);
+    }
+    Ok(ids)
+}
+
 /// Enqueue in a transaction of its own (for callers with no other change to make).
 pub async fn enqueue(pool: &DbPool, job: NewJob) -> AppResult<i64> {
     let mut conn = pool.get().await?;

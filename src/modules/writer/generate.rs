@@ -17,7 +17,7 @@ use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
 use crate::db::schema::tasks;
 use crate::error::{AppError, AppResult};
-use crate::jobs::queue::{ClaimedJob, Completion, JobError, NewJob, enqueue_in_tx};
+use crate::jobs::queue::{ClaimedJob, Completion, JobError, enqueue_all_in_tx};
 use crate::tenancy::TenantCtx;
 
 pub const JOB_KIND: &str = "writer.generate";
@@ -48,12 +48,8 @@ pub async fn enqueue(state: &AppState, ctx: &TenantCtx, ids: &[i64]) -> AppResul
             if found.is_empty() {
                 return Err(AppError::Conflict("Those tasks are already being generated".into()));
             }
-            crate::billing::ledger::lock_and_check(conn, tenant_id, CREDITS * found.len() as i64).await?;
-            let mut jobs = Vec::new();
-            for id in &found {
-                let job = NewJob { credits: CREDITS, created_by: label.clone(), max_attempts: 3, ..NewJob::new(tenant_id, JOB_KIND, serde_json::json!({ "task_id": id })) };
-                jobs.push(enqueue_in_tx(conn, &job).await?);
-            }
+            let payloads = found.iter().map(|id| serde_json::json!({ "task_id": id })).collect();
+            let jobs = enqueue_all_in_tx(conn, tenant_id, JOB_KIND, CREDITS, &label, payloads).await?;
             diesel::update(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq_any(&found)))
                 .set((tasks::status.eq("generating"), tasks::error.eq(None::<String>), tasks::updated_at.eq(diesel::dsl::now)))
                 .execute(conn)

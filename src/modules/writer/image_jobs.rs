@@ -18,7 +18,7 @@ use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
 use crate::db::schema::{images as images_t, tasks};
 use crate::error::{AppError, AppResult};
-use crate::jobs::queue::{ClaimedJob, Completion, JobError, NewJob, enqueue_in_tx};
+use crate::jobs::queue::{ClaimedJob, Completion, JobError, NewJob, enqueue_all_in_tx, enqueue_in_tx};
 use crate::tenancy::TenantCtx;
 
 pub const PROMPTS_KIND: &str = "writer.image_prompts";
@@ -41,12 +41,8 @@ pub async fn enqueue_prompts(state: &AppState, ctx: &TenantCtx, ids: &[i64]) -> 
             if ready.is_empty() {
                 return Err(AppError::Conflict("Images are made from an article: generate the content first".into()));
             }
-            let mut jobs = Vec::new();
-            for id in ready {
-                let job = NewJob { created_by: label.clone(), max_attempts: 3, ..NewJob::new(tenant_id, PROMPTS_KIND, serde_json::json!({ "task_id": id })) };
-                jobs.push(enqueue_in_tx(conn, &job).await?);
-            }
-            Ok(jobs)
+            let payloads = ready.iter().map(|id| serde_json::json!({ "task_id": id })).collect();
+            enqueue_all_in_tx(conn, tenant_id, PROMPTS_KIND, 0, &label, payloads).await
         })
         .await?;
     crate::jobs::worker::wake(state).await;

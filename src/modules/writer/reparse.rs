@@ -17,7 +17,7 @@ use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
 use crate::db::schema::tasks;
 use crate::error::{AppError, AppResult};
-use crate::jobs::queue::{ClaimedJob, Completion, JobError, NewJob, enqueue_in_tx};
+use crate::jobs::queue::{ClaimedJob, Completion, JobError, enqueue_all_in_tx};
 use crate::tenancy::TenantCtx;
 
 pub const JOB_KIND: &str = "writer.reparse";
@@ -43,13 +43,8 @@ pub async fn enqueue(state: &AppState, ctx: &TenantCtx, ids: &[i64]) -> AppResul
             if ready.is_empty() {
                 return Err(AppError::Conflict("Only tasks with an article (draft, review or ready) can be reparsed".into()));
             }
-            crate::billing::ledger::lock_and_check(conn, tenant_id, CREDITS * ready.len() as i64).await?;
-            let mut jobs = Vec::new();
-            for id in ready {
-                let job = NewJob { credits: CREDITS, created_by: label.clone(), max_attempts: 3, ..NewJob::new(tenant_id, JOB_KIND, serde_json::json!({ "task_id": id })) };
-                jobs.push(enqueue_in_tx(conn, &job).await?);
-            }
-            Ok(jobs)
+            let payloads = ready.iter().map(|id| serde_json::json!({ "task_id": id })).collect();
+            enqueue_all_in_tx(conn, tenant_id, JOB_KIND, CREDITS, &label, payloads).await
         })
         .await?;
     crate::jobs::worker::wake(state).await;

@@ -15,7 +15,7 @@ use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
 use crate::db::schema::{clusters, content_ideas, keywords};
 use crate::error::{AppError, AppResult};
-use crate::jobs::queue::{ClaimedJob, Completion, JobError, NewJob, enqueue_in_tx};
+use crate::jobs::queue::{ClaimedJob, Completion, JobError, enqueue_all_in_tx};
 use crate::modules::planner::prompts;
 use crate::tenancy::TenantCtx;
 use crate::web::forms::Check;
@@ -48,18 +48,8 @@ pub async fn enqueue(state: &AppState, ctx: &TenantCtx, cluster_ids: &[i64], cou
     // One reservation check for the whole request, so the 402 names the full price.
     let ids = conn
         .transaction::<_, AppError, _>(async move |conn| {
-            crate::billing::ledger::lock_and_check(conn, tenant_id, count * found.len() as i64).await?;
-            let mut ids = Vec::new();
-            for cid in found {
-                let job = NewJob {
-                    credits: count,
-                    created_by: label.clone(),
-                    max_attempts: 3,
-                    ..NewJob::new(tenant_id, JOB_KIND, serde_json::json!({ "cluster_id": cid, "count": count }))
-                };
-                ids.push(enqueue_in_tx(conn, &job).await?);
-            }
-            Ok(ids)
+            let payloads = found.iter().map(|cid| serde_json::json!({ "cluster_id": cid, "count": count })).collect();
+            enqueue_all_in_tx(conn, tenant_id, JOB_KIND, count, &label, payloads).await
         })
         .await?;
     crate::jobs::worker::wake(state).await;
