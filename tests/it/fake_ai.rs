@@ -75,6 +75,19 @@ impl FakeAi {
     pub fn seen(&self) -> Vec<Seen> {
         self.script.seen.lock().unwrap().clone()
     }
+
+    /// Points the workspace's text model at this fake (images stay on the dev provider).
+    pub async fn use_for_text(&self, owner: &crate::harness::Browser) {
+        let r = owner
+            .api(
+                reqwest::Method::PUT,
+                "/api/settings/ai",
+                Some(json!({ "text_provider": "openai", "text_base_url": self.base, "text_api_key": "sk-test-123456", "text_model": "gpt-4o-mini",
+                             "image_provider": "dev", "image_model": "dev-image" })),
+            )
+            .await;
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    }
 }
 
 fn record(s: &Script, req: &HttpRequest, body: &web::Bytes) -> Option<Reply> {

@@ -7,6 +7,19 @@ use crate::fake_ai::{FakeAi, Reply};
 use crate::harness::TestApp;
 use crate::planner::support::wait_job;
 
+/// A playground run once it has ended.
+async fn run_finished(b: &crate::harness::Browser, id: i64) -> Value {
+    let start = std::time::Instant::now();
+    loop {
+        let v: Value = b.get(&format!("/api/thinker/playground/runs/{id}")).await.json().await.unwrap();
+        if !matches!(v["status"].as_str(), Some("queued" | "running")) {
+            return v;
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(20), "run {id}: {v}");
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_workspace_prompt_changes_what_is_sent_and_bad_placeholders_are_refused() {
     let env = std::collections::HashMap::from([("IGNY8_WORKERS", "2".to_string()), ("IGNY8_ALLOW_PRIVATE_TARGETS", "on".to_string())]);
@@ -14,11 +27,7 @@ async fn a_workspace_prompt_changes_what_is_sent_and_bad_placeholders_are_refuse
     let fake = FakeAi::start();
     let team = app.team("thk").await;
     let owner = &team.owner;
-    let r = owner
-        .api(reqwest::Method::PUT, "/api/settings/ai", Some(json!({ "text_provider": "openai", "text_base_url": fake.base, "text_api_key": "sk-test-123456",
-            "text_model": "gpt-4o-mini", "image_provider": "dev", "image_model": "dev-image" })))
-        .await;
-    assert_eq!(r.status(), 200);
+    fake.use_for_text(&owner).await;
 
     // Refused on save: an unknown placeholder, a missing required one, placeholders in the system message.
     let r = owner.api(reqwest::Method::PUT, "/api/thinker/prompts/content", Some(json!({ "template": "Write about [IGNY8_TITLE] for [IGNY8_AUDIENCE]" }))).await;
@@ -92,12 +101,7 @@ async fn a_tasks_author_profile_and_strategy_reach_the_content_prompt() {
     let fake = FakeAi::start();
     let team = app.team("sty").await;
     let ed = &team.editor;
-    let r = team
-        .owner
-        .api(reqwest::Method::PUT, "/api/settings/ai", Some(json!({ "text_provider": "openai", "text_base_url": fake.base, "text_api_key": "sk-test-123456",
-            "text_model": "gpt-4o-mini", "image_provider": "dev", "image_model": "dev-image" })))
-        .await;
-    assert_eq!(r.status(), 200);
+    fake.use_for_text(&team.owner).await;
     let r = ed.api_post("/api/thinker/profiles", json!({ "name": "Coach Kim", "persona": "a certified running coach", "tone": "warm and practical", "audience": "new runners", "language": "German" })).await;
     assert_eq!(r.status(), 201);
     let profile = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
@@ -130,34 +134,17 @@ async fn a_tasks_author_profile_and_strategy_reach_the_content_prompt() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_playground_runs_a_prompt_and_shows_raw_parsed_tokens_and_cost() {
-    use std::time::{Duration, Instant};
     let env = std::collections::HashMap::from([("IGNY8_WORKERS", "2".to_string()), ("IGNY8_ALLOW_PRIVATE_TARGETS", "on".to_string())]);
     let app = TestApp::spawn_with(&crate::harness::redis_url(), env).await;
     let fake = FakeAi::start();
     let team = app.team("pg").await;
-    let r = team
-        .owner
-        .api(reqwest::Method::PUT, "/api/settings/ai", Some(json!({ "text_provider": "openai", "text_base_url": fake.base, "text_api_key": "sk-test-123456",
-            "text_model": "gpt-4o-mini", "image_provider": "dev", "image_model": "dev-image" })))
-        .await;
-    assert_eq!(r.status(), 200);
+    fake.use_for_text(&team.owner).await;
     let ed = &team.editor;
-    async fn finished(b: &crate::harness::Browser, id: i64) -> Value {
-        let start = Instant::now();
-        loop {
-            let v: Value = b.get(&format!("/api/thinker/playground/runs/{id}")).await.json().await.unwrap();
-            if !matches!(v["status"].as_str(), Some("queued" | "running")) {
-                return v;
-            }
-            assert!(start.elapsed() < Duration::from_secs(20));
-            tokio::time::sleep(Duration::from_millis(30)).await;
-        }
-    }
     let balance = crate::planner::support::balance(ed).await;
     // Dev provider (the default): free; the ideas prompt rendered with the sample values.
     let r = ed.api_post("/api/thinker/playground", json!({ "key": "ideas", "template": "Cluster: [IGNY8_CLUSTER]\nIdeas: [IGNY8_COUNT]\n", "values": { "CLUSTER": "Trail shoes", "COUNT": "2" }, "json": true })).await;
     assert_eq!(r.status(), 202);
-    let run = finished(ed, r.json::<Value>().await.unwrap()["run_id"].as_i64().unwrap()).await;
+    let run = run_finished(ed, r.json::<Value>().await.unwrap()["run_id"].as_i64().unwrap()).await;
     assert_eq!(run["status"], "succeeded", "{run}");
     assert_eq!(run["prompt"], "Cluster: Trail shoes\nIdeas: 2");
     assert_eq!(run["output"]["ideas"].as_array().unwrap().len(), 2, "parsed: {run}");
@@ -168,7 +155,7 @@ async fn the_playground_runs_a_prompt_and_shows_raw_parsed_tokens_and_cost() {
     fake.then([Reply::Ok("this is not json".into())]);
     let r = ed.api_post("/api/thinker/playground", json!({ "template": "Say hello", "provider": "workspace", "json": true })).await;
     let id = r.json::<Value>().await.unwrap()["run_id"].as_i64().unwrap();
-    let run = finished(ed, id).await;
+    let run = run_finished(ed, id).await;
     assert_eq!(run["status"], "succeeded");
     assert_eq!(run["raw"], "this is not json");
     assert!(run["parse_error"].as_str().unwrap().contains("not valid JSON"));
@@ -187,7 +174,6 @@ async fn the_playground_runs_a_prompt_and_shows_raw_parsed_tokens_and_cost() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn image_testing_runs_one_prompt_and_shows_the_image() {
-    use std::time::{Duration, Instant};
     let env = std::collections::HashMap::from([("IGNY8_WORKERS", "2".to_string()), ("IGNY8_ALLOW_PRIVATE_TARGETS", "on".to_string())]);
     let app = TestApp::spawn_with(&crate::harness::redis_url(), env).await;
     let fake = FakeAi::start();
@@ -197,21 +183,10 @@ async fn image_testing_runs_one_prompt_and_shows_the_image() {
             "image_base_url": fake.base, "image_api_key": "img-key-123456", "image_model": "dall-e-3" })))
         .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    async fn done(b: &crate::harness::Browser, id: i64) -> Value {
-        let start = Instant::now();
-        loop {
-            let v: Value = b.get(&format!("/api/thinker/playground/runs/{id}")).await.json().await.unwrap();
-            if !matches!(v["status"].as_str(), Some("queued" | "running")) {
-                return v;
-            }
-            assert!(start.elapsed() < Duration::from_secs(20));
-            tokio::time::sleep(Duration::from_millis(30)).await;
-        }
-    }
     let before = crate::planner::support::balance(&b).await;
     let r = b.api_post("/api/thinker/playground/image", json!({ "prompt": "a trail runner on a ridge" })).await;
     let id = r.json::<Value>().await.unwrap()["run_id"].as_i64().unwrap();
-    let run = done(&b, id).await;
+    let run = run_finished(&b, id).await;
     assert_eq!(run["status"], "succeeded", "{run}");
     assert_eq!(run["image"][0], "image/svg+xml");
     let img = b.get(&format!("/thinker/playground/runs/{id}/image")).await;
@@ -222,7 +197,7 @@ async fn image_testing_runs_one_prompt_and_shows_the_image() {
 
     let r = b.api_post("/api/thinker/playground/image", json!({ "prompt": "a trail runner on a ridge", "provider": "workspace" })).await;
     let id = r.json::<Value>().await.unwrap()["run_id"].as_i64().unwrap();
-    let run = done(&b, id).await;
+    let run = run_finished(&b, id).await;
     assert_eq!((run["status"].as_str(), run["image"][0].as_str()), (Some("succeeded"), Some("image/png")), "{run}");
     assert_eq!(fake.seen()[0].path, "/v1/images/generations");
     assert_eq!(before - crate::planner::support::balance(&b).await, 1);

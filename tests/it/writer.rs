@@ -17,13 +17,6 @@ async fn app() -> TestApp {
     TestApp::spawn_with(&crate::harness::redis_url(), env).await
 }
 
-async fn use_fake(b: &Browser, fake: &FakeAi) {
-    let r = b
-        .api(reqwest::Method::PUT, "/api/settings/ai", Some(json!({ "text_provider": "openai", "text_base_url": fake.base, "text_api_key": "sk-test-123456",
-            "text_model": "gpt-4o-mini", "image_provider": "dev", "image_model": "dev-image" })))
-        .await;
-    assert_eq!(r.status(), 200);
-}
 
 /// An idea written straight into the table, sent to the writer through the API; returns the task id.
 async fn task_from_idea(app: &TestApp, b: &Browser, tenant_id: i64, words: i32) -> i64 {
@@ -70,7 +63,7 @@ async fn idea_to_task_to_a_sanitised_counted_charged_draft_with_versions() {
     let app = app().await;
     let fake = FakeAi::start();
     let (b, tid) = app.signup("Wren", "wren@example.com", "Wren Co").await;
-    use_fake(&b, &fake).await;
+    fake.use_for_text(&b).await;
     let task = task_from_idea(&app, &b, tid, 600).await;
     let before = balance(&b).await;
     let html = format!(
@@ -145,7 +138,7 @@ async fn unusable_answers_store_nothing_fail_the_task_with_a_reason_and_refund()
     let app = app().await;
     let fake = FakeAi::start();
     let (b, tid) = app.signup("Fae", "fae@example.com", "Fae Co").await;
-    use_fake(&b, &fake).await;
+    fake.use_for_text(&b).await;
     let full = format!("<h2>A</h2>{}<h2>B</h2>{}", paragraph(300), paragraph(300));
     let cases: Vec<(&str, Vec<Reply>, &str)> = vec![
         // A truncated answer will not improve by retrying: failed at once.
@@ -220,7 +213,7 @@ async fn reparse_keeps_the_previous_article_charges_one_credit_and_a_bad_answer_
     let app = app().await;
     let fake = FakeAi::start();
     let (b, tid) = app.signup("Rex", "rex@example.com", "Rex Co").await;
-    use_fake(&b, &fake).await;
+    fake.use_for_text(&b).await;
     let task = task_from_idea(&app, &b, tid, 400).await;
     fake.then([article(&format!("<h2>First</h2>{}", paragraph(400)))]);
     assert_eq!(generate(&app, &b, task).await.0, "succeeded");
@@ -263,7 +256,7 @@ async fn images_are_planned_rendered_stored_and_placed_after_their_h2s() {
     let app = app().await;
     let fake = FakeAi::start();
     let (b, tid) = app.signup("Ima", "ima@example.com", "Ima Co").await;
-    use_fake(&b, &fake).await;
+    fake.use_for_text(&b).await;
     let task = task_from_idea(&app, &b, tid, 300).await;
     fake.then([article(&format!("<h2>One</h2>{}<h2>Two</h2>{}<h2>Three</h2>{}", paragraph(100), paragraph(100), paragraph(100)))]);
     assert_eq!(generate(&app, &b, task).await.0, "succeeded");

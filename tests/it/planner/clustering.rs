@@ -86,24 +86,13 @@ async fn local_clustering_is_deterministic_and_names_clusters_after_their_bigges
     assert_eq!(r.status(), 422);
 }
 
-async fn use_fake(owner: &Browser, fake: &FakeAi) {
-    let r = owner
-        .api(
-            reqwest::Method::PUT,
-            "/api/settings/ai",
-            Some(json!({ "text_provider": "openai", "text_base_url": fake.base, "text_api_key": "sk-test-123456", "text_model": "gpt-4o-mini",
-                         "image_provider": "dev", "image_model": "dev-image" })),
-        )
-        .await;
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ai_answers_that_drop_invent_or_repeat_keywords_lose_nothing_and_are_reported() {
     let app = app().await;
     let fake = FakeAi::start();
     let (b, _) = app.signup("Al", "al@example.com", "Al Co").await;
-    use_fake(&b, &fake).await;
+    fake.use_for_text(&b).await;
     let names = ["running shoes", "Trail Shoes", "cake recipe", "tax deadline", "chocolate cake"];
     let mut ids = Vec::new();
     for n in names {
@@ -149,7 +138,7 @@ async fn ai_clustering_batches_requests_and_refunds_when_the_answer_is_unusable(
     let app = app().await;
     let fake = FakeAi::start();
     let (b, _) = app.signup("Bea", "bea@example.com", "Bea Co").await;
-    use_fake(&b, &fake).await;
+    fake.use_for_text(&b).await;
     let names: Vec<String> = (0..25).map(|i| format!("topic {i} guide")).collect();
     for n in &names {
         add_keyword(&b, n, 10).await;
@@ -165,6 +154,14 @@ async fn ai_clustering_batches_requests_and_refunds_when_the_answer_is_unusable(
     let (status, result, _) = wait_job(&app, v["job_id"].as_i64().unwrap()).await;
     assert_eq!(status, "succeeded");
     assert_eq!(fake.seen().len(), 3, "25 keywords in batches of 10 → 3 requests");
+    let progress: (i32, i32) = {
+        use diesel::prelude::*;
+        use diesel_async::RunQueryDsl;
+        use igny8::db::schema::jobs;
+        let mut conn = app.db().await;
+        jobs::table.filter(jobs::id.eq(v["job_id"].as_i64().unwrap())).select((jobs::progress_done, jobs::progress_total)).first(&mut conn).await.unwrap()
+    };
+    assert_eq!(progress, (3, 3), "the progress bar counted the batches");
     assert_eq!(result["report"]["invented"].as_array().unwrap().len(), 50);
     assert_eq!(snapshot(&b).await.0["Guides"].len(), 25);
     assert_eq!(before - balance(&b).await, 1);
@@ -185,4 +182,20 @@ async fn ai_clustering_batches_requests_and_refunds_when_the_answer_is_unusable(
     assert!(err.unwrap().contains("shape"));
     assert_eq!(balance(&b).await, before, "refunded");
     assert!(snapshot(&b).await.1.len() >= 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_activity_strip_polls_while_planner_work_runs_and_stays_quiet_otherwise() {
+    // No workers: the queued job stays queued, as it does while others are ahead of it.
+    let app = crate::harness::TestApp::spawn().await;
+    let (b, _) = app.signup("Act", "act@example.com", "Act Co").await;
+    let (_, idle) = b.get_text("/planner/activity").await;
+    assert!(idle.contains("id=\"planner-activity\"") && !idle.contains("hx-trigger"), "nothing running, no polling: {idle}");
+    add_keyword(&b, "trail shoes", 10).await;
+    let r = b.api_post("/api/planner/cluster", json!({ "mode": "ai", "all": true })).await;
+    let job = r.json::<Value>().await.unwrap()["job_id"].as_i64().unwrap();
+    let (status, html) = b.get_text("/planner/activity").await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&format!("AI clustering #{job}")) && html.contains("queued"), "{html}");
+    assert!(html.contains("hx-trigger=\"every 2s\"") && html.contains(&format!("seen={job}")), "polls, watching the job: {html}");
 }

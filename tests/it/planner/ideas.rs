@@ -15,11 +15,7 @@ async fn ideas_are_generated_charged_per_idea_edited_and_sent_to_the_writer_once
     let app = app().await;
     let fake = FakeAi::start();
     let (b, _) = app.signup("Ivy", "ivy@example.com", "Ivy Co").await;
-    let r = b
-        .api(reqwest::Method::PUT, "/api/settings/ai", Some(json!({ "text_provider": "openai", "text_base_url": fake.base, "text_api_key": "sk-test-123456",
-            "text_model": "gpt-4o-mini", "image_provider": "dev", "image_model": "dev-image" })))
-        .await;
-    assert_eq!(r.status(), 200);
+    fake.use_for_text(&b).await;
     let kw = add_keyword(&b, "running shoes", 5000).await;
     let r = b.api_post("/api/planner/clusters", json!({ "name": "Running shoes", "description": "Shoes for runners" })).await;
     assert_eq!(r.status(), 201);
