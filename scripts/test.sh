@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Test IGNY8: starts what the tests need (Postgres, Redis), checks that the run command brings up a
+# Test IGNY8: starts what the tests need (Postgres, Redis, a WordPress on loopback), checks that the run command brings up a
 # working page with the demo login, then runs every Rust test against the real services.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,10 @@ ensure_postgres
 ensure_redis
 command -v redis-server >/dev/null || apt_install redis-server   # the Redis-outage test starts its own
 ensure_psql
+
+log "the test WordPress (Debian's packages, loopback only)"
+bash scripts/wordpress-up.sh up
+export IGNY8_TEST_WP_ENV="${WP_ROOT:-/tmp/igny8-wp}/env"
 
 export IGNY8_TEST_DATABASE_URL="${IGNY8_TEST_DATABASE_URL:-postgres://postgres@$PG_HOST:$PG_PORT}"
 export IGNY8_TEST_REDIS_URL="${IGNY8_TEST_REDIS_URL:-redis://127.0.0.1:$REDIS_PORT}"

@@ -29,6 +29,8 @@ pub struct AppState {
     pub ai_settings: crate::ai::settings::SettingsCache,
     /// One HTTP client for every outbound call (connection reuse).
     pub http: reqwest::Client,
+    /// WordPress calls: no redirects (the Authorization header must not follow one to another host).
+    pub wp_http: reqwest::Client,
 }
 
 impl AppState {
@@ -57,6 +59,7 @@ impl AppState {
                 .user_agent(concat!("IGNY8/", env!("CARGO_PKG_VERSION")))
                 .connect_timeout(std::time::Duration::from_secs(10))
                 .build()?,
+            wp_http: crate::wordpress::http_client(),
         })
     }
 }
@@ -74,6 +77,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     crate::modules::writer::routes(cfg);
     crate::modules::thinker::routes(cfg);
     crate::modules::sites::routes(cfg);
+    crate::modules::publish::routes(cfg);
     crate::modules::coming::routes(cfg);
 }
 

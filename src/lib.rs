@@ -15,6 +15,7 @@ pub mod modules;
 pub mod outbound;
 pub mod tenancy;
 pub mod web;
+pub mod wordpress;
 
 use crate::config::{Config, LogFormat};
 

@@ -173,6 +173,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     plans, tenants, users, memberships, invitations, api_tokens, sessions, audit_events, credit_ledger, jobs, model_rates,
     ai_settings, ai_calls, clusters, keywords, content_ideas, tasks, keyword_imports, keyword_import_chunks,
     keyword_import_rejects, list_revisions, task_versions, prompt_overrides, images, author_profiles, strategies, sites,
+    publications, published_media,
 );
 
 diesel::table! {
@@ -431,5 +432,50 @@ diesel::table! {
         seo_plugin -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        plugin_secret_enc -> Text,
+        api_root -> Text,
+        seo_detected -> Text,
+        companion_version -> Text,
+        checked_at -> Nullable<Timestamptz>,
+        check_ok -> Nullable<Bool>,
+        check_report -> Nullable<Jsonb>,
+    }
+}
+
+diesel::table! {
+    publications (tenant_id, task_id) {
+        tenant_id -> Int8,
+        task_id -> Int8,
+        site_id -> Int8,
+        remote_id -> Nullable<Int8>,
+        remote_status -> Text,
+        remote_url -> Text,
+        remote_modified -> Nullable<Timestamptz>,
+        state -> Text,
+        post_status -> Text,
+        scheduled_at -> Nullable<Timestamptz>,
+        categories -> Array<Text>,
+        tags -> Array<Text>,
+        task_status_before -> Text,
+        steps -> Jsonb,
+        warning -> Nullable<Text>,
+        error -> Nullable<Text>,
+        published_at -> Nullable<Timestamptz>,
+        synced_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    published_media (tenant_id, image_id, site_id) {
+        tenant_id -> Int8,
+        image_id -> Int8,
+        site_id -> Int8,
+        remote_id -> Int8,
+        remote_url -> Text,
+        sha256 -> Text,
+        attached_to -> Nullable<Int8>,
+        created_at -> Timestamptz,
     }
 }

@@ -39,6 +39,7 @@ pub fn registry() -> Registry {
     handlers.insert(crate::ai::jobs::IMAGE_TEST, Arc::new(|state, job| crate::ai::jobs::image_test(state, job).boxed()));
     crate::modules::planner::register_jobs(&mut handlers);
     crate::modules::writer::register_jobs(&mut handlers);
+    crate::modules::publish::register_jobs(&mut handlers);
     Registry { handlers }
 }
 

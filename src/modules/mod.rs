@@ -4,6 +4,7 @@ pub mod billing_page;
 pub mod coming;
 pub mod dashboard;
 pub mod planner;
+pub mod publish;
 pub mod settings;
 pub mod sites;
 pub mod system;

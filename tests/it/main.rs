@@ -20,3 +20,4 @@ mod team;
 mod thinker;
 mod writer;
 mod tenancy;
+mod wordpress;

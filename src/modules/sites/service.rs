@@ -31,6 +31,13 @@ pub struct SiteRow {
     pub default_category: String,
     pub seo_plugin: String,
     pub created_at: DateTime<Utc>,
+    pub plugin_secret_enc: String,
+    pub api_root: String,
+    pub seo_detected: String,
+    pub companion_version: String,
+    pub checked_at: Option<DateTime<Utc>>,
+    pub check_ok: Option<bool>,
+    pub check_report: Option<serde_json::Value>,
 }
 
 /// What pages and the API show: the password only masked.
@@ -45,6 +52,21 @@ pub struct Site {
     pub default_category: String,
     pub seo_plugin: String,
     pub created_at: DateTime<Utc>,
+    pub plugin_secret_set: bool,
+    /// How the self-test reached the REST API: `wp-json`, `rest_route`, or empty before a test.
+    pub api_root: String,
+    pub seo_detected: String,
+    pub companion_version: String,
+    pub checked_at: Option<DateTime<Utc>>,
+    pub check_ok: Option<bool>,
+    pub check: Option<crate::wordpress::diagnose::Report>,
+}
+
+impl Site {
+    /// The SEO plugin publishing writes meta for: the chosen one, or what the self-test detected.
+    pub fn seo_in_use(&self) -> &str {
+        if self.seo_plugin == "auto" { if self.seo_detected.is_empty() { "none" } else { &self.seo_detected } } else { &self.seo_plugin }
+    }
 }
 
 fn view(state: &AppState, r: SiteRow) -> Site {
@@ -59,6 +81,13 @@ fn view(state: &AppState, r: SiteRow) -> Site {
         default_category: r.default_category,
         seo_plugin: r.seo_plugin,
         created_at: r.created_at,
+        plugin_secret_set: !r.plugin_secret_enc.is_empty(),
+        api_root: r.api_root,
+        seo_detected: r.seo_detected,
+        companion_version: r.companion_version,
+        checked_at: r.checked_at,
+        check_ok: r.check_ok,
+        check: r.check_report.and_then(|v| serde_json::from_value(v).ok()),
     }
 }
 
@@ -83,6 +112,9 @@ pub struct SiteInput {
     pub default_status: String,
     pub default_category: String,
     pub seo_plugin: String,
+    /// The companion plugin's shared secret (Settings → IGNY8 in WordPress); empty on edit keeps it,
+    /// `-` removes it.
+    pub plugin_secret: String,
 }
 
 struct Checked {
@@ -93,6 +125,7 @@ struct Checked {
     status: String,
     category: String,
     seo: String,
+    secret: String,
 }
 
 async fn check(state: &AppState, input: &SiteInput, new: bool) -> AppResult<Checked> {
@@ -111,13 +144,14 @@ async fn check(state: &AppState, input: &SiteInput, new: bool) -> AppResult<Chec
         c.fail("seo_plugin", "SEO plugin is auto, yoast, rankmath or none");
     }
     let category = c.text("default_category", &input.default_category, "Default category", 0, 120);
+    let secret = c.text("plugin_secret", &input.plugin_secret, "Companion plugin secret", 0, 200);
     if !c.errors.contains_key("base_url") {
         if let Err(msg) = crate::outbound::check_url(&base_url, state.config.allow_private_targets).await {
             c.fail("base_url", msg);
         }
     }
     c.finish()?;
-    Ok(Checked { name, base_url, username, password, status, category, seo })
+    Ok(Checked { name, base_url, username, password, status, category, seo, secret })
 }
 
 fn url_taken(e: diesel::result::Error, url: &str) -> AppError {
@@ -129,6 +163,7 @@ pub async fn create(state: &AppState, ctx: &TenantCtx, input: &SiteInput) -> App
     let v = check(state, input, true).await?;
     let plan = state.plan(&ctx.plan_code).await?;
     let (tenant_id, who, sealed) = (ctx.tenant_id, Who::from(ctx), state.vault.seal(&v.password));
+    let secret_sealed = if v.secret.is_empty() || v.secret == "-" { String::new() } else { state.vault.seal(&v.secret) };
     let mut conn = state.db.get().await?;
     let id = conn
         .transaction::<_, AppError, _>(async move |conn| {
@@ -153,6 +188,7 @@ pub async fn create(state: &AppState, ctx: &TenantCtx, input: &SiteInput) -> App
                     sites::default_status.eq(&v.status),
                     sites::default_category.eq(&v.category),
                     sites::seo_plugin.eq(&v.seo),
+                    sites::plugin_secret_enc.eq(&secret_sealed),
                 ))
                 .returning(sites::id)
                 .get_result(conn)
@@ -170,6 +206,11 @@ pub async fn update(state: &AppState, ctx: &TenantCtx, id: i64, input: &SiteInpu
     let v = check(state, input, false).await?;
     let (tenant_id, who) = (ctx.tenant_id, Who::from(ctx));
     let sealed = (!v.password.is_empty()).then(|| state.vault.seal(&v.password));
+    let secret_sealed = match v.secret.as_str() {
+        "" => None,
+        "-" => Some(String::new()),
+        s => Some(state.vault.seal(s)),
+    };
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async move |conn| {
         let target = sites::table.filter(sites::tenant_id.eq(tenant_id)).filter(sites::id.eq(id));
@@ -192,6 +233,9 @@ pub async fn update(state: &AppState, ctx: &TenantCtx, id: i64, input: &SiteInpu
         if let Some(s) = &sealed {
             diesel::update(target).set(sites::app_password_enc.eq(s)).execute(conn).await?;
         }
+        if let Some(s) = &secret_sealed {
+            diesel::update(target).set(sites::plugin_secret_enc.eq(s)).execute(conn).await?;
+        }
         audit::record(conn, &who, "site.updated", ("site", id.to_string()), serde_json::json!({ "name": v.name, "password_changed": sealed.is_some() })).await
     })
     .await?;
@@ -207,4 +251,23 @@ pub async fn delete(state: &AppState, ctx: &TenantCtx, id: i64) -> AppResult<()>
         audit::record(conn, &who, "site.removed", ("site", id.to_string()), serde_json::json!({ "name": name })).await
     })
     .await
+}
+
+/// A site ready for calls: its row as shown, the REST client signed in as its user, the plugin secret.
+pub struct Connection {
+    pub site: Site,
+    pub wp: crate::wordpress::Wp,
+    pub plugin_secret: Option<String>,
+}
+
+/// Opens a site for outbound calls. The address is checked again here (not only when saved): DNS may
+/// have changed, and the allow-private setting may have been turned off since.
+pub async fn connect(state: &AppState, conn: &mut AsyncPgConnection, tenant_id: i64, id: i64) -> AppResult<Connection> {
+    let r: SiteRow = sites::table.filter(sites::tenant_id.eq(tenant_id)).filter(sites::id.eq(id)).select(SiteRow::as_select()).first(conn).await?;
+    crate::outbound::check_url(&r.base_url, state.config.allow_private_targets).await.map_err(|m| AppError::Conflict(format!("{}: {m}", r.name)))?;
+    let password = state.vault.open(&r.app_password_enc).map_err(|_| AppError::Conflict(format!("{}: the application password cannot be read; enter it again", r.name)))?;
+    let plugin_secret = if r.plugin_secret_enc.is_empty() { None } else { state.vault.open(&r.plugin_secret_enc).ok() };
+    let root = crate::wordpress::RestRoot::parse(&r.api_root).unwrap_or(crate::wordpress::RestRoot::Pretty);
+    let wp = crate::wordpress::Wp::new(state.wp_http.clone(), &r.base_url, root, &r.username, &password);
+    Ok(Connection { site: view(state, r), wp, plugin_secret })
 }

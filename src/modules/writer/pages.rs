@@ -111,7 +111,7 @@ impl EditorPage {
         self.page.can(&Perm::EditContent)
     }
     fn editable(&self) -> bool {
-        EDITOR_STATUSES.contains(&self.task.status.as_str())
+        EDITOR_STATUSES.contains(&self.task.status.as_str()) || self.task.status == "published"
     }
 }
 

@@ -308,9 +308,11 @@ pub async fn save(state: &AppState, ctx: &TenantCtx, id: i64, input: &ArticleInp
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async move |conn| {
         let before: Task = tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(id)).select(Task::as_select()).for_update().first(conn).await?;
-        if !EDITOR_STATUSES.contains(&before.status.as_str()) {
+        if !EDITOR_STATUSES.contains(&before.status.as_str()) && before.status != "published" {
             return Err(AppError::Conflict(format!("This task is {}; it can be edited once it has an article", before.status)));
         }
+        // A published article stays published while it is corrected; publishing again updates the post.
+        let status = if before.status == "published" { before.status.clone() } else { status };
         if before.content_html != content_html {
             keep_version(conn, tenant_id, &before, "edit", &who.label).await?;
         }

@@ -1,0 +1,160 @@
+//! `publish.sync`: reads back the status, URL and modified time of every post IGNY8 published (per site, 100
+//! ids a request). A post in the site's trash is marked `trash`; one WordPress no longer has is `deleted` —
+//! and neither is ever re-created without the user asking. `publish.unpublish` takes a post back to draft.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use serde_json::json;
+
+use super::service::{self, record_step};
+use crate::app::AppState;
+use crate::audit::{self, Who};
+use crate::db::schema::{publications, tasks};
+use crate::error::AppError;
+use crate::jobs::queue::{ClaimedJob, Completion, JobError};
+use crate::modules::sites::service::connect;
+use crate::wordpress::{posts, text_of};
+
+pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
+    let tenant_id = job.tenant_id;
+    let only_site = job.payload.get("site_id").and_then(|v| v.as_i64());
+    let mut conn = state.db.get().await?;
+    let mut q = publications::table.filter(publications::tenant_id.eq(tenant_id)).filter(publications::remote_id.is_not_null()).into_boxed();
+    if let Some(s) = only_site {
+        q = q.filter(publications::site_id.eq(s));
+    }
+    let rows: Vec<(i64, i64, Option<i64>, String)> =
+        q.select((publications::task_id, publications::site_id, publications::remote_id, publications::remote_status)).load(&mut conn).await?;
+    let mut by_site: HashMap<i64, Vec<(i64, i64, String)>> = HashMap::new();
+    for (task_id, site_id, remote_id, status) in rows {
+        if status != "deleted" {
+            by_site.entry(site_id).or_default().push((task_id, remote_id.unwrap_or(0), status));
+        }
+    }
+    let (mut checked, mut changed, mut failed_sites) = (0, 0, Vec::new());
+    for (site_id, items) in by_site {
+        let c = match connect(&state, &mut conn, tenant_id, site_id).await {
+            Ok(c) => c,
+            Err(e) => {
+                failed_sites.push(format!("site {site_id}: {e}"));
+                continue;
+            }
+        };
+        let ids: Vec<i64> = items.iter().map(|i| i.1).collect();
+        let found = match posts::statuses(&c.wp, &ids).await {
+            Ok(f) => f,
+            Err(e) => {
+                failed_sites.push(format!("{}: {e}", c.site.name));
+                continue;
+            }
+        };
+        let found: HashMap<i64, posts::Remote> = found.into_iter().map(|r| (r.id, r)).collect();
+        for (task_id, remote_id, before) in items {
+            checked += 1;
+            let (status, link, modified) = match found.get(&remote_id) {
+                Some(r) => (r.status.clone(), Some(r.link.clone()), chrono::NaiveDateTime::parse_from_str(&r.modified_gmt, "%Y-%m-%dT%H:%M:%S").ok().map(|n| n.and_utc())),
+                // Not listed: confirm it is really gone (and not just hidden from the list).
+                None => match posts::get_post(&c.wp, remote_id).await {
+                    Ok(None) => ("deleted".to_string(), None, None),
+                    Ok(Some(p)) => (text_of(&p, "status"), Some(text_of(&p, "link")), None),
+                    Err(e) => {
+                        failed_sites.push(format!("{}: post {remote_id}: {e}", c.site.name));
+                        continue;
+                    }
+                },
+            };
+            if status != before {
+                changed += 1;
+            }
+            apply(&state, tenant_id, task_id, &before, &status, link, modified).await?;
+        }
+    }
+    if checked == 0 && !failed_sites.is_empty() {
+        return Err(JobError::retry(failed_sites.join("; ")));
+    }
+    Ok(Completion::result(json!({ "checked": checked, "changed": changed, "errors": failed_sites })))
+}
+
+async fn apply(
+    state: &AppState,
+    tenant_id: i64,
+    task_id: i64,
+    before: &str,
+    status: &str,
+    link: Option<String>,
+    modified: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<(), JobError> {
+    let mut conn = state.db.get().await?;
+    let (status, before) = (status.to_string(), before.to_string());
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        let target = publications::table.filter(publications::tenant_id.eq(tenant_id)).filter(publications::task_id.eq(task_id));
+        diesel::update(target).set((publications::remote_status.eq(&status), publications::synced_at.eq(diesel::dsl::now))).execute(conn).await?;
+        if let Some(l) = &link {
+            diesel::update(target).set(publications::remote_url.eq(l)).execute(conn).await?;
+        }
+        if modified.is_some() {
+            diesel::update(target).set(publications::remote_modified.eq(modified)).execute(conn).await?;
+        }
+        // The task reads "published" only while the post is live (or scheduled) on the site.
+        let live = matches!(status.as_str(), "publish" | "future");
+        let task_status: String = tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id)).select(tasks::status).first(conn).await?;
+        if task_status == "published" && !live {
+            diesel::update(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id))).set(tasks::status.eq("ready")).execute(conn).await?;
+        } else if task_status == "ready" && live {
+            diesel::update(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id))).set(tasks::status.eq("published")).execute(conn).await?;
+        }
+        if status != before {
+            let who = Who { tenant_id, user_id: None, label: "status sync".into(), ip: None };
+            audit::record(conn, &who, "task.remote_status_changed", ("task", task_id.to_string()), json!({ "from": before, "to": status })).await?;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(())
+}
+
+pub async fn unpublish(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
+    let tenant_id = job.tenant_id;
+    let task_id = job.payload.get("task_id").and_then(|v| v.as_i64()).ok_or_else(|| JobError::Fatal("the job names no task".into()))?;
+    let mut conn = state.db.get().await?;
+    let p = service::get(&mut conn, tenant_id, task_id).await?.ok_or_else(|| JobError::Fatal("nothing published".into()))?;
+    let remote_id = p.remote_id.ok_or_else(|| JobError::Fatal("the article is not on a site".into()))?;
+    let c = connect(&state, &mut conn, tenant_id, p.site_id).await.map_err(|e| JobError::Fatal(e.to_string()))?;
+    let result = posts::update_post(&c.wp, remote_id, &json!({ "status": "draft" })).await;
+    let post = match result {
+        Ok(p) => p,
+        Err(e) => {
+            let err = JobError::from(e);
+            if job.is_final(&err) {
+                diesel::update(publications::table.filter(publications::tenant_id.eq(tenant_id)).filter(publications::task_id.eq(task_id)))
+                    .set((publications::state.eq("failed"), publications::error.eq(format!("unpublish: {}", err.message()))))
+                    .execute(&mut conn)
+                    .await?;
+            }
+            return Err(err);
+        }
+    };
+    record_step(&mut conn, tenant_id, task_id, "unpublish", true, &format!("post {remote_id} is a draft again")).await?;
+    let status = text_of(&post, "status");
+    Ok(Completion {
+        result: json!({ "post_id": remote_id, "status": status }),
+        effects: Some(Box::new(move |conn| {
+            Box::pin(async move {
+                diesel::update(publications::table.filter(publications::tenant_id.eq(tenant_id)).filter(publications::task_id.eq(task_id)))
+                    .set((publications::state.eq("done"), publications::remote_status.eq(&status), publications::error.eq(None::<String>)))
+                    .execute(conn)
+                    .await?;
+                diesel::update(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id)).filter(tasks::status.eq("published")))
+                    .set(tasks::status.eq("ready"))
+                    .execute(conn)
+                    .await?;
+                let who = Who { tenant_id, user_id: None, label: "worker".into(), ip: None };
+                audit::record(conn, &who, "task.unpublished", ("task", task_id.to_string()), json!({ "post_id": remote_id })).await
+            })
+        })),
+        actual_credits: None,
+    })
+}

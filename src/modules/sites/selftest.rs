@@ -1,0 +1,71 @@
+//! The connection self-test of a stored site (the button, the API, and the job queued on every save): runs
+//! `wordpress::diagnose` and keeps the report, the REST form found and the detected SEO plugin on the site.
+
+use std::sync::Arc;
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+use crate::app::AppState;
+use crate::auth::rbac::Perm;
+use crate::db::schema::sites;
+use crate::error::{AppError, AppResult};
+use crate::jobs::queue::{ClaimedJob, Completion, JobError, NewJob, enqueue};
+use crate::tenancy::TenantCtx;
+use crate::wordpress::diagnose::{self, Level, Report};
+
+pub const JOB_KIND: &str = "sites.check";
+
+/// Runs the test now and stores its report. Editors may run it; it changes nothing on the site.
+pub async fn run(state: &AppState, ctx: &TenantCtx, site_id: i64) -> AppResult<Report> {
+    ctx.require(Perm::EditContent)?;
+    check_site(state, ctx.tenant_id, site_id).await
+}
+
+pub async fn check_site(state: &AppState, tenant_id: i64, site_id: i64) -> AppResult<Report> {
+    let mut conn = state.db.get().await?;
+    let report = match super::service::connect(state, &mut conn, tenant_id, site_id).await {
+        Ok(c) => {
+            drop(conn);
+            let r = diagnose::run(&c.wp, &c.site.username, c.plugin_secret.as_deref()).await;
+            conn = state.db.get().await?;
+            r
+        }
+        Err(AppError::Conflict(msg)) => Report {
+            ok: false,
+            steps: vec![diagnose::Step { name: "Address".into(), level: Level::Fail, detail: msg, fix: "Use the site's public address.".into() }],
+            ..Default::default()
+        },
+        Err(e) => return Err(e),
+    };
+    let target = sites::table.filter(sites::tenant_id.eq(tenant_id)).filter(sites::id.eq(site_id));
+    diesel::update(target)
+        .set((
+            sites::checked_at.eq(diesel::dsl::now),
+            sites::check_ok.eq(report.ok),
+            sites::check_report.eq(diagnose::to_json(&report)),
+            sites::api_root.eq(report.root.clone().unwrap_or_default()),
+            sites::seo_detected.eq(report.seo_plugin.clone().unwrap_or_default()),
+            sites::companion_version.eq(report.companion.clone().unwrap_or_default()),
+        ))
+        .execute(&mut conn)
+        .await?;
+    Ok(report)
+}
+
+/// Queued after every save, so the page shows the result without the user waiting on the site.
+pub async fn enqueue_check(state: &AppState, ctx: &TenantCtx, site_id: i64) -> AppResult<()> {
+    let job = NewJob { created_by: ctx.actor_label(), max_attempts: 1, ..NewJob::new(ctx.tenant_id, JOB_KIND, serde_json::json!({ "site_id": site_id })) };
+    enqueue(&state.db, job).await?;
+    crate::jobs::worker::wake(state).await;
+    Ok(())
+}
+
+pub async fn job(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
+    let site_id = job.payload.get("site_id").and_then(|v| v.as_i64()).ok_or_else(|| JobError::Fatal("the job names no site".into()))?;
+    let report = match check_site(&state, job.tenant_id, site_id).await {
+        Err(AppError::NotFound) => return Err(JobError::Fatal("the site was removed".into())),
+        other => other?,
+    };
+    Ok(Completion::result(serde_json::json!({ "ok": report.ok, "summary": report.summary() })))
+}

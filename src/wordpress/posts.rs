@@ -1,0 +1,138 @@
+//! What publishing asks of WordPress: media, terms, posts, post meta, and reading statuses back.
+
+use serde_json::{Value, json};
+
+use super::{Wp, WpError, text_of};
+
+/// Every status a post can have on the site; REST's `any` leaves out trash, which status sync must see.
+pub const ALL_STATUSES: &str = "publish,future,draft,pending,private,trash";
+
+#[derive(Debug, Clone)]
+pub struct Media {
+    pub id: i64,
+    pub url: String,
+}
+
+pub async fn upload_image(wp: &Wp, filename: &str, content_type: &str, bytes: Vec<u8>, alt: &str, post: Option<i64>) -> Result<Media, WpError> {
+    let mut q = vec![("alt_text", alt.to_string())];
+    if let Some(p) = post {
+        q.push(("post", p.to_string()));
+    }
+    let v = wp.upload(filename, content_type, bytes, &q).await?;
+    let id = v.get("id").and_then(|x| x.as_i64()).ok_or_else(|| WpError::Malformed("the media answer has no id".into()))?;
+    let url = v.get("source_url").and_then(|x| x.as_str()).unwrap_or_default().to_string();
+    Ok(Media { id, url })
+}
+
+/// Makes the media item an attachment of the post.
+pub async fn attach(wp: &Wp, media_id: i64, post_id: i64) -> Result<(), WpError> {
+    wp.post(&format!("/wp/v2/media/{media_id}"), &json!({ "post": post_id })).await.map(|_| ())
+}
+
+/// The id of the category or tag with this name, created when missing. WordPress answers `term_exists` with
+/// the existing term's id, so one request covers both cases.
+pub async fn term_id(wp: &Wp, taxonomy: &str, name: &str) -> Result<i64, WpError> {
+    match wp.post(&format!("/wp/v2/{taxonomy}"), &json!({ "name": name })).await {
+        Ok(v) => v.get("id").and_then(|x| x.as_i64()).ok_or_else(|| WpError::Malformed("the term answer has no id".into())),
+        Err(WpError::Api { code, data, .. }) if code == "term_exists" => {
+            data.get("term_id").and_then(|x| x.as_i64()).ok_or_else(|| WpError::Malformed("term_exists without term_id".into()))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The post with this id as the editor sees it, `None` when WordPress no longer has it.
+pub async fn get_post(wp: &Wp, id: i64) -> Result<Option<Value>, WpError> {
+    match wp.get(&format!("/wp/v2/posts/{id}"), &[("context", "edit".into())]).await {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if matches!(e.status(), Some(404 | 410)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Posts with this slug in any status but trash (drafts and scheduled ones too).
+pub async fn posts_with_slug(wp: &Wp, slug: &str) -> Result<Vec<Value>, WpError> {
+    let v = wp
+        .get("/wp/v2/posts", &[("slug", slug.to_string()), ("status", "publish,future,draft,pending,private".into()), ("context", "edit".into()), ("per_page", "10".into())])
+        .await?;
+    Ok(v.as_array().cloned().unwrap_or_default())
+}
+
+pub async fn create_post(wp: &Wp, body: &Value) -> Result<Value, WpError> {
+    wp.post("/wp/v2/posts", body).await
+}
+
+pub async fn update_post(wp: &Wp, id: i64, body: &Value) -> Result<Value, WpError> {
+    wp.post(&format!("/wp/v2/posts/{id}"), body).await
+}
+
+/// Remote state of posts, read in pages of 100 ids.
+#[derive(Debug, Clone)]
+pub struct Remote {
+    pub id: i64,
+    pub status: String,
+    pub link: String,
+    pub modified_gmt: String,
+}
+
+pub async fn statuses(wp: &Wp, ids: &[i64]) -> Result<Vec<Remote>, WpError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(100) {
+        let include = chunk.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+        let v = wp
+            .get(
+                "/wp/v2/posts",
+                &[
+                    ("include", include),
+                    ("status", ALL_STATUSES.into()),
+                    ("per_page", "100".into()),
+                    ("context", "edit".into()),
+                    ("_fields", "id,status,link,modified_gmt".into()),
+                ],
+            )
+            .await?;
+        for p in v.as_array().cloned().unwrap_or_default() {
+            out.push(Remote {
+                id: p.get("id").and_then(|x| x.as_i64()).unwrap_or(0),
+                status: text_of(&p, "status"),
+                link: text_of(&p, "link"),
+                modified_gmt: text_of(&p, "modified_gmt"),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The meta keys IGNY8 writes for the SEO plugin in use; the `igny8_*` ones always (the companion plugin
+/// prints them when there is no SEO plugin).
+pub fn seo_meta(plugin: &str, title: &str, description: &str, keyword: &str) -> serde_json::Map<String, Value> {
+    let mut m = serde_json::Map::new();
+    let mut put = |k: &str, v: &str| {
+        m.insert(k.to_string(), Value::String(v.to_string()));
+    };
+    put("igny8_meta_title", title);
+    put("igny8_meta_description", description);
+    put("igny8_focus_keyword", keyword);
+    match plugin {
+        "yoast" => {
+            put("_yoast_wpseo_title", title);
+            put("_yoast_wpseo_metadesc", description);
+            put("_yoast_wpseo_focuskw", keyword);
+        }
+        "rankmath" => {
+            put("rank_math_title", title);
+            put("rank_math_description", description);
+            put("rank_math_focus_keyword", keyword);
+        }
+        _ => {}
+    }
+    m
+}
+
+/// Writes post meta and reads it back: WordPress drops keys no plugin registered for REST without an
+/// error, so the keys that did not stick are returned.
+pub async fn write_meta(wp: &Wp, post_id: i64, meta: &serde_json::Map<String, Value>) -> Result<Vec<String>, WpError> {
+    let v = update_post(wp, post_id, &json!({ "meta": meta })).await?;
+    let saved = v.get("meta").cloned().unwrap_or(Value::Null);
+    Ok(meta.iter().filter(|(k, want)| saved.get(k.as_str()) != Some(want)).map(|(k, _)| k.clone()).collect())
+}
