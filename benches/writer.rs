@@ -5,6 +5,10 @@
 
 #[path = "../tests/it/fake_ai.rs"]
 mod fake_ai;
+// fake_ai names the test harness's browser type.
+#[path = "../tests/it/harness.rs"]
+#[allow(dead_code)]
+mod harness;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

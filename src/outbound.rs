@@ -27,6 +27,28 @@ pub async fn check_url(url: &str, allow_private: bool) -> Result<reqwest::Url, S
     Ok(parsed)
 }
 
+pub enum ReadError {
+    TooLarge(String),
+    Transport(reqwest::Error),
+}
+
+/// Reads an answer's body chunk by chunk, refusing it past `limit` bytes (a misbehaving or hostile server
+/// cannot make us buffer gigabytes).
+pub async fn read_limited(mut res: reqwest::Response, limit: usize) -> Result<Vec<u8>, ReadError> {
+    let too_large = || ReadError::TooLarge(format!("the answer is larger than {} MB", limit / (1024 * 1024)));
+    if res.content_length().is_some_and(|n| n as usize > limit) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = res.chunk().await.map_err(ReadError::Transport)? {
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 pub fn is_public(ip: &IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {

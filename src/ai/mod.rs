@@ -136,12 +136,19 @@ pub(crate) fn error_message(body: &str) -> String {
         .unwrap_or_else(|| body.chars().take(300).collect())
 }
 
+/// Replies larger than this are refused (base64 images included, a reply is a few MB at most).
+const MAX_REPLY: usize = 32 * 1024 * 1024;
+
 /// Reads a provider's HTTP reply: 429 → RateLimited (with Retry-After), other non-2xx → Http with the
 /// provider's own message, else the body.
 pub(crate) async fn read_reply(provider: &str, res: reqwest::Response, timeout: Duration) -> Result<String, AiError> {
     let status = res.status();
     let after = retry_after(res.headers());
-    let text = res.text().await.map_err(|e| transport_error(provider, e, timeout))?;
+    let bytes = crate::outbound::read_limited(res, MAX_REPLY).await.map_err(|e| match e {
+        crate::outbound::ReadError::TooLarge(m) => AiError::BadOutput(m),
+        crate::outbound::ReadError::Transport(e) => transport_error(provider, e, timeout),
+    })?;
+    let text = String::from_utf8_lossy(&bytes).into_owned();
     if status.as_u16() == 429 {
         return Err(AiError::RateLimited { provider: provider.into(), retry_after: after });
     }

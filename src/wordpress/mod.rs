@@ -6,7 +6,8 @@ pub mod diagnose;
 pub mod posts;
 pub mod sign;
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use serde_json::Value;
@@ -15,6 +16,20 @@ use serde_json::Value;
 const MAX_JSON: usize = 8 * 1024 * 1024;
 const TIMEOUT: Duration = Duration::from_secs(30);
 const UPLOAD_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Nanoseconds this process has spent waiting on WordPress (request sent → answer read), for the publishing
+/// benchmark's "our share" and for operators.
+pub static WAITED_NANOS: AtomicU64 = AtomicU64::new(0);
+
+pub static CALLS: AtomicU64 = AtomicU64::new(0);
+
+pub fn waited() -> Duration {
+    Duration::from_nanos(WAITED_NANOS.load(Ordering::Relaxed))
+}
+
+pub fn calls() -> u64 {
+    CALLS.load(Ordering::Relaxed)
+}
 
 /// Where the REST API lives: `/wp-json/` (pretty permalinks) or `/?rest_route=` (works on every site).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,18 +103,11 @@ fn tail(message: &str) -> String {
 }
 
 /// Answers' bodies are read chunk by chunk and refused past `limit` bytes.
-pub async fn read_limited(mut res: reqwest::Response, limit: usize) -> Result<Vec<u8>, WpError> {
-    if res.content_length().is_some_and(|n| n as usize > limit) {
-        return Err(WpError::Malformed(format!("the answer is larger than {} MB", limit / (1024 * 1024))));
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = res.chunk().await.map_err(|e| WpError::Unreachable(short(&e)))? {
-        if body.len() + chunk.len() > limit {
-            return Err(WpError::Malformed(format!("the answer is larger than {} MB", limit / (1024 * 1024))));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
+pub async fn read_limited(res: reqwest::Response, limit: usize) -> Result<Vec<u8>, WpError> {
+    crate::outbound::read_limited(res, limit).await.map_err(|e| match e {
+        crate::outbound::ReadError::TooLarge(m) => WpError::Malformed(m),
+        crate::outbound::ReadError::Transport(e) => WpError::Unreachable(short(&e)),
+    })
 }
 
 fn short(e: &reqwest::Error) -> String {
@@ -162,9 +170,16 @@ impl Wp {
     }
 
     async fn send(&self, req: reqwest::RequestBuilder) -> Result<Value, WpError> {
-        let res = req.send().await.map_err(|e| WpError::Unreachable(short(&e)))?;
-        let status = res.status().as_u16();
-        let body = read_limited(res, MAX_JSON).await?;
+        let started = Instant::now();
+        let answer = async {
+            let res = req.send().await.map_err(|e| WpError::Unreachable(short(&e)))?;
+            let status = res.status().as_u16();
+            Ok::<_, WpError>((status, read_limited(res, MAX_JSON).await?))
+        }
+        .await;
+        WAITED_NANOS.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        CALLS.fetch_add(1, Ordering::Relaxed);
+        let (status, body) = answer?;
         let json: Option<Value> = serde_json::from_slice(&body).ok();
         if !(200..300).contains(&status) {
             let j = json.unwrap_or(Value::Null);

@@ -21,3 +21,4 @@ mod thinker;
 mod writer;
 mod tenancy;
 mod wordpress;
+mod wp_site;

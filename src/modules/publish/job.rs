@@ -75,13 +75,20 @@ struct Ctx<'a> {
     tenant_id: i64,
     task_id: i64,
     c: Connection,
+    /// Steps done since the last write: saved with the remote id, with the completion, or on failure —
+    /// not one commit each (they would be a third of IGNY8's own time per article).
+    trail: std::sync::Mutex<Vec<Value>>,
 }
 
 impl Ctx<'_> {
-    async fn step(&self, step: &str, detail: &str) -> Result<(), JobError> {
-        let mut conn = self.state.db.get().await?;
-        record_step(&mut conn, self.tenant_id, self.task_id, step, true, detail).await?;
-        Ok(())
+    fn step(&self, step: &str, detail: &str) {
+        self.push(step, true, detail);
+    }
+    fn push(&self, step: &str, ok: bool, detail: &str) {
+        self.trail.lock().expect("trail lock").push(json!({ "step": step, "ok": ok, "detail": detail, "at": chrono::Utc::now() }));
+    }
+    fn take(&self) -> Value {
+        Value::Array(std::mem::take(&mut *self.trail.lock().expect("trail lock")))
     }
 }
 
@@ -102,21 +109,34 @@ async fn publish(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<Com
             .await?;
         (task, p, imgs, c)
     };
-    let cx = Ctx { state, tenant_id, task_id, c };
+    let cx = Ctx { state, tenant_id, task_id, c, trail: Default::default() };
+    let out = steps(&cx, job, &task, &publication, &imgs).await;
+    if out.is_err() {
+        if let Ok(mut conn) = state.db.get().await {
+            let _ = service::append_steps(&mut conn, tenant_id, task_id, cx.take()).await;
+        }
+    }
+    out
+}
+
+async fn steps(cx: &Ctx<'_>, job: &ClaimedJob, task: &Task, publication: &Publication, imgs: &[ReadyImage]) -> Result<Completion, JobError> {
+    let (state, tenant_id, task_id) = (cx.state, cx.tenant_id, cx.task_id);
     let wp = &cx.c.wp;
 
     // 1. Media: each image once per site (re-uploaded only when it was regenerated).
-    let known = find_post(&cx, &task, &publication).await?;
+    let known = find_post(cx, task, publication).await?;
     let post_id_known = known.as_ref().and_then(|p| p.get("id")).and_then(|v| v.as_i64());
     let (mut uploaded, mut reused) = (0, 0);
     let mut remote: HashMap<i64, (i64, String, Option<i64>)> = HashMap::new();
-    for img in &imgs {
+    let to_upload: Vec<i64> = imgs.iter().filter(|i| i.published.is_none()).map(|i| i.id).collect();
+    let mut data = image_data(state, tenant_id, &to_upload).await?;
+    for img in imgs {
         if let Some((rid, url, attached)) = &img.published {
             remote.insert(img.id, (*rid, url.clone(), *attached));
             reused += 1;
             continue;
         }
-        let (content_type, data) = image_bytes(state, tenant_id, img.id).await?;
+        let (content_type, data) = data.remove(&img.id).ok_or_else(|| JobError::Fatal(format!("image {} was deleted", img.id)))?;
         let name = format!("{}-{}.{}", if task.slug.is_empty() { "image" } else { &task.slug }, img.position, ext(&content_type));
         let m = posts::upload_image(wp, &name, &content_type, data, &img.alt, post_id_known).await?;
         let mut conn = state.db.get().await?;
@@ -138,12 +158,12 @@ async fn publish(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<Com
         remote.insert(img.id, (m.id, m.url, post_id_known));
         uploaded += 1;
     }
-    cx.step("media", &format!("{uploaded} uploaded, {reused} already on the site")).await?;
+    cx.step("media", &format!("{uploaded} uploaded, {reused} already on the site"));
 
     // 2. The article's image sources point at the site's copies.
     let urls: HashMap<i64, (i64, String)> = remote.iter().map(|(k, (rid, url, _))| (*k, (*rid, url.clone()))).collect();
     let content = rewrite_images(&task.content_html, &urls);
-    cx.step("content", &format!("{} image source(s) rewritten", urls.len().saturating_sub(imgs.iter().filter(|i| i.position == 0).count()))).await?;
+    cx.step("content", &format!("{} image source(s) rewritten", urls.len().saturating_sub(imgs.iter().filter(|i| i.position == 0).count())));
 
     // 3. Terms, created when missing.
     let mut category_ids = Vec::new();
@@ -154,7 +174,7 @@ async fn publish(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<Com
     for name in &publication.tags {
         tag_ids.push(posts::term_id(wp, "tags", name).await?);
     }
-    cx.step("terms", &format!("{} categor{}, {} tag(s)", category_ids.len(), if category_ids.len() == 1 { "y" } else { "ies" }, tag_ids.len())).await?;
+    cx.step("terms", &format!("{} categor{}, {} tag(s)", category_ids.len(), if category_ids.len() == 1 { "y" } else { "ies" }, tag_ids.len()));
 
     // 4. The post: update the one found, or create it and store its id at once.
     let featured = imgs.iter().find(|i| i.position == 0).and_then(|i| remote.get(&i.id)).map(|r| r.0).unwrap_or(0);
@@ -181,29 +201,33 @@ async fn publish(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<Com
             if job.payload.get("crash_after_create_attempts").and_then(|v| v.as_i64()).is_some_and(|n| n >= job.attempts as i64) {
                 return Err(JobError::retry("stopped after creating the post (rehearsed crash)"));
             }
-            store_remote(&cx, &publication, &p, id).await?;
+            store_remote(cx, publication, &p, id).await?;
             (p, true)
         }
     };
     let post_id = post.get("id").and_then(|v| v.as_i64()).unwrap_or(0);
-    store_remote(&cx, &publication, &post, post_id).await?;
-    cx.step("post", &format!("{} post {post_id} ({})", if created { "created" } else { "updated" }, text_of(&post, "status"))).await?;
+    if !created {
+        store_remote(cx, publication, &post, post_id).await?;
+    }
+    cx.step("post", &format!("{} post {post_id} ({})", if created { "created" } else { "updated" }, text_of(&post, "status")));
 
     // 5. Attach media uploaded before the post existed.
-    let mut attached = 0;
+    let (mut attached, mut attached_ids) = (0, Vec::new());
     for (image_id, (rid, _, parent)) in &remote {
         if *parent != Some(post_id) {
             posts::attach(wp, *rid, post_id).await?;
-            let mut conn = state.db.get().await?;
-            diesel::update(published_media::table.filter(published_media::tenant_id.eq(tenant_id)).filter(published_media::image_id.eq(image_id)).filter(published_media::site_id.eq(publication.site_id)))
-                .set(published_media::attached_to.eq(post_id))
-                .execute(&mut conn)
-                .await?;
+            attached_ids.push(*image_id);
             attached += 1;
         }
     }
     if attached > 0 {
-        cx.step("attach", &format!("{attached} image(s) attached to the post")).await?;
+        // Attaching again is harmless, so this is written once for all of them.
+        let mut conn = state.db.get().await?;
+        diesel::update(published_media::table.filter(published_media::tenant_id.eq(tenant_id)).filter(published_media::image_id.eq_any(&attached_ids)).filter(published_media::site_id.eq(publication.site_id)))
+            .set(published_media::attached_to.eq(post_id))
+            .execute(&mut conn)
+            .await?;
+        cx.step("attach", &format!("{attached} image(s) attached to the post"));
     }
 
     // 6. SEO meta: may fail alone; the article is out either way.
@@ -211,7 +235,7 @@ async fn publish(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<Com
     let meta = posts::seo_meta(&plugin, if task.meta_title.is_empty() { &task.title } else { &task.meta_title }, &task.meta_description, &task.primary_keyword);
     let warning = match posts::write_meta(wp, post_id, &meta).await {
         Ok(dropped) if dropped.is_empty() => {
-            cx.step("seo", &format!("meta title, description and focus keyword saved ({plugin})")).await?;
+            cx.step("seo", &format!("meta title, description and focus keyword saved ({plugin})"));
             None
         }
         Ok(dropped) => Some(format!(
@@ -221,9 +245,9 @@ async fn publish(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<Com
         Err(e) => Some(format!("SEO meta not saved: {e}")),
     };
     if let Some(w) = &warning {
-        let mut conn = state.db.get().await?;
-        record_step(&mut conn, tenant_id, task_id, "seo", false, w).await?;
+        cx.push("seo", false, w);
     }
+    let trail = cx.take();
 
     let remote_status = text_of(&post, "status");
     let link = text_of(&post, "link");
@@ -237,6 +261,7 @@ async fn publish(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<Com
                 diesel::update(publications::table.filter(publications::tenant_id.eq(tenant_id)).filter(publications::task_id.eq(task_id)))
                     .set((
                         publications::state.eq("done"),
+                        publications::steps.eq(publications::steps.concat(trail)),
                         publications::warning.eq(&warning),
                         publications::error.eq(None::<String>),
                         publications::published_at.eq(diesel::dsl::now),
@@ -292,7 +317,7 @@ async fn find_post(cx: &Ctx<'_>, task: &Task, p: &Publication) -> Result<Option<
         };
         if ours {
             let id = post.get("id").and_then(|v| v.as_i64()).unwrap_or(0);
-            cx.step("lookup", &format!("found post {id} by its slug and adopted it")).await?;
+            cx.step("lookup", &format!("found post {id} by its slug and adopted it"));
             store_remote(cx, p, post, id).await?;
             return Ok(Some(post.clone()));
         }
@@ -313,6 +338,7 @@ async fn store_remote(cx: &Ctx<'_>, p: &Publication, post: &Value, id: i64) -> R
     let modified = chrono::NaiveDateTime::parse_from_str(&text_of(post, "modified_gmt"), "%Y-%m-%dT%H:%M:%S").ok().map(|n| n.and_utc());
     diesel::update(publications::table.filter(publications::tenant_id.eq(cx.tenant_id)).filter(publications::task_id.eq(cx.task_id)).filter(publications::site_id.eq(p.site_id)))
         .set((
+            publications::steps.eq(publications::steps.concat(cx.take())),
             publications::remote_id.eq(id),
             publications::remote_status.eq(text_of(post, "status")),
             publications::remote_url.eq(text_of(post, "link")),
@@ -377,10 +403,15 @@ async fn ready_images(conn: &mut AsyncPgConnection, tenant_id: i64, task_id: i64
         .collect())
 }
 
-async fn image_bytes(state: &AppState, tenant_id: i64, id: i64) -> Result<(String, Vec<u8>), JobError> {
+/// The bytes of the images still to upload, in one query.
+async fn image_data(state: &AppState, tenant_id: i64, ids: &[i64]) -> Result<HashMap<i64, (String, Vec<u8>)>, JobError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
     let mut conn = state.db.get().await?;
-    let (ct, data): (String, Option<Vec<u8>>) = images::table.filter(images::tenant_id.eq(tenant_id)).filter(images::id.eq(id)).select((images::content_type, images::data)).first(&mut conn).await?;
-    Ok((ct, data.ok_or_else(|| JobError::Fatal(format!("image {id} has no data")))?))
+    let rows: Vec<(i64, String, Option<Vec<u8>>)> =
+        images::table.filter(images::tenant_id.eq(tenant_id)).filter(images::id.eq_any(ids)).select((images::id, images::content_type, images::data)).load(&mut conn).await?;
+    rows.into_iter().map(|(id, ct, data)| Ok((id, (ct, data.ok_or_else(|| JobError::Fatal(format!("image {id} has no data")))?)))).collect()
 }
 
 fn ext(content_type: &str) -> &'static str {

@@ -281,13 +281,15 @@ pub async fn enqueue_sync_as(state: &AppState, tenant_id: i64, label: &str, site
     Ok(id)
 }
 
-/// Appends one step's outcome to the publication (written as it happens, so a crash leaves the trail).
+/// Appends one step's outcome to the publication's trail.
 pub async fn record_step(conn: &mut AsyncPgConnection, tenant_id: i64, task_id: i64, step: &str, ok: bool, detail: &str) -> AppResult<()> {
-    let entry = serde_json::json!([{ "step": step, "ok": ok, "detail": detail, "at": Utc::now() }]);
-    diesel::sql_query("UPDATE publications SET steps = steps || $3::jsonb, updated_at = now() WHERE tenant_id = $1 AND task_id = $2")
-        .bind::<diesel::sql_types::BigInt, _>(tenant_id)
-        .bind::<diesel::sql_types::BigInt, _>(task_id)
-        .bind::<diesel::sql_types::Jsonb, _>(entry)
+    append_steps(conn, tenant_id, task_id, serde_json::json!([{ "step": step, "ok": ok, "detail": detail, "at": Utc::now() }])).await
+}
+
+/// Appends steps (a JSON array) to the publication's trail.
+pub async fn append_steps(conn: &mut AsyncPgConnection, tenant_id: i64, task_id: i64, steps: serde_json::Value) -> AppResult<()> {
+    diesel::update(publications::table.filter(publications::tenant_id.eq(tenant_id)).filter(publications::task_id.eq(task_id)))
+        .set((publications::steps.eq(publications::steps.concat(steps)), publications::updated_at.eq(diesel::dsl::now)))
         .execute(conn)
         .await?;
     Ok(())
