@@ -14,7 +14,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use igny8::app::AppState;
 use igny8::config::Config;
-use igny8::db::schema::{images, jobs, publications, sites, tasks};
+use igny8::db::schema::{jobs, publications, sites, tasks};
 use igny8::jobs::queue::{NewJob, enqueue_in_tx};
 use igny8::jobs::{kinds, worker};
 
@@ -90,24 +90,8 @@ async fn main() -> anyhow::Result<()> {
             .returning(tasks::id)
             .get_result(&mut conn)
             .await?;
-        for (pos, kind) in [(0, "featured"), (1, "in_article")] {
-            let data = wp_support::png((i * 2 + pos) as u8);
-            diesel::insert_into(images::table)
-                .values((
-                    images::tenant_id.eq(tid),
-                    images::task_id.eq(task),
-                    images::kind.eq(kind),
-                    images::position.eq(pos as i32),
-                    images::prompt.eq("p"),
-                    images::alt.eq("Bench image"),
-                    images::status.eq("ready"),
-                    images::content_type.eq("image/png"),
-                    images::size_bytes.eq(data.len() as i32),
-                    images::sha256.eq(igny8::auth::secrets::sha256_hex(&data)),
-                    images::data.eq(Some(data)),
-                ))
-                .execute(&mut conn)
-                .await?;
+        for pos in [0, 1] {
+            wp_support::add_png(&mut conn, tid, task, pos, "Bench image", (i * 2) as u8 + pos as u8).await;
         }
         igny8::modules::writer::images::place_in_task(secret, &mut conn, tid, task).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         diesel::insert_into(publications::table)

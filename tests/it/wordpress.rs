@@ -8,12 +8,12 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use igny8::db::schema::{images, jobs, publications, tasks};
+use igny8::db::schema::{jobs, publications, tasks};
 use serde_json::{Value, json};
 
 use crate::harness::{Browser, SECRET, TestApp};
 use crate::planner::support::{balance, wait_job};
-use crate::wp_site::{WpSite, png, unique, wp_site};
+use crate::wp_site::{WpSite, add_png, unique, wp_site};
 
 /// Talks to WordPress directly, as the site's admin, to check what IGNY8 did there.
 pub struct WpAdmin {
@@ -74,25 +74,8 @@ pub async fn article_task(app: &TestApp, tenant_id: i64, tag: &str) -> (i64, Str
         .get_result(&mut conn)
         .await
         .unwrap();
-    for (pos, kind, alt) in [(0, "featured", "A runner on a trail"), (1, "in_article", "Outsole close-up"), (2, "in_article", "Lacing a shoe")] {
-        let data = png(pos as u8 * 40 + (task % 40) as u8);
-        diesel::insert_into(images::table)
-            .values((
-                images::tenant_id.eq(tenant_id),
-                images::task_id.eq(task),
-                images::kind.eq(kind),
-                images::position.eq(pos),
-                images::prompt.eq("p"),
-                images::alt.eq(alt),
-                images::status.eq("ready"),
-                images::content_type.eq("image/png"),
-                images::size_bytes.eq(data.len() as i32),
-                images::sha256.eq(igny8::auth::secrets::sha256_hex(&data)),
-                images::data.eq(Some(data)),
-            ))
-            .execute(&mut conn)
-            .await
-            .unwrap();
+    for (pos, alt) in [(0, "A runner on a trail"), (1, "Outsole close-up"), (2, "Lacing a shoe")] {
+        add_png(&mut conn, tenant_id, task, pos, alt, pos as u8 * 40 + (task % 40) as u8).await;
     }
     igny8::modules::writer::images::place_in_task(SECRET, &mut conn, tenant_id, task).await.unwrap();
     (task, slug)

@@ -65,3 +65,28 @@ pub fn png(n: u8) -> Vec<u8> {
     out
 }
 
+
+/// A ready PNG image of a task, as the writer's image job stores it.
+pub async fn add_png(conn: &mut diesel_async::AsyncPgConnection, tenant_id: i64, task_id: i64, position: i32, alt: &str, n: u8) {
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    use igny8::db::schema::images;
+    let data = png(n);
+    diesel::insert_into(images::table)
+        .values((
+            images::tenant_id.eq(tenant_id),
+            images::task_id.eq(task_id),
+            images::kind.eq(if position == 0 { "featured" } else { "in_article" }),
+            images::position.eq(position),
+            images::prompt.eq("p"),
+            images::alt.eq(alt),
+            images::status.eq("ready"),
+            images::content_type.eq("image/png"),
+            images::size_bytes.eq(data.len() as i32),
+            images::sha256.eq(igny8::auth::secrets::sha256_hex(&data)),
+            images::data.eq(Some(data)),
+        ))
+        .execute(conn)
+        .await
+        .expect("image row");
+}
