@@ -4,10 +4,11 @@
 #
 #   scripts/wordpress-up.sh [up|stop|status|reset]
 #
-# Three php -S servers share one WordPress and one database:
+# Four php -S servers share one WordPress and one database:
 #   :8089  the site, with the IGNY8 companion plugin active (shared secret below)
 #   :8090  the same site as if the plugin were not installed (the router filters it out of active_plugins)
 #   :8091  the same site behind a "firewall" that answers 403 to every REST request
+#   :8092  the same site as if pretty permalinks were off: /wp-json/ is a 404, only /?rest_route= works
 # MariaDB listens on a unix socket only. WordPress may not call out (WP_HTTP_BLOCK_EXTERNAL).
 # Writes $WP_ROOT/env (WP_URL, WP_PLAIN_URL, WP_BLOCKED_URL, WP_USER, WP_APP_PASSWORD, WP_PLUGIN_SECRET).
 set -euo pipefail
@@ -18,6 +19,7 @@ WP_ROOT=${WP_ROOT:-/tmp/igny8-wp}      # short: the socket path must stay under 
 PORT=${WP_PORT:-8089}
 PLAIN_PORT=$((PORT + 1))
 BLOCKED_PORT=$((PORT + 2))
+NOPRETTY_PORT=$((PORT + 3))
 ADMIN=${WP_ADMIN_USER:-editor-admin}
 ADMIN_PASS=${WP_ADMIN_PASS:-igny8-Admin-pass-1}
 SECRET=${WP_PLUGIN_SECRET:-igny8-test-plugin-secret-0123456789}
@@ -48,7 +50,7 @@ case "${1:-up}" in
   stop) stop; say "stopped"; exit 0 ;;
   reset) stop; rm -rf "$WP_ROOT"; say "removed $WP_ROOT"; exit 0 ;;
   status)
-    for f in db php-$PORT php-$PLAIN_PORT php-$BLOCKED_PORT; do
+    for f in db php-$PORT php-$PLAIN_PORT php-$BLOCKED_PORT php-$NOPRETTY_PORT; do
       running "$RUN/$f.pid" && echo "$f: running" || echo "$f: stopped"
     done
     exit 0 ;;
@@ -157,6 +159,12 @@ if ($mode === 'blocked' && (strpos($uri, '/wp-json') === 0 || strpos($uri, 'rest
     echo '<html><body><h1>403 Forbidden</h1><p>Request blocked by the site firewall.</p></body></html>';
     return true;
 }
+if ($mode === 'nopretty' && strpos($uri, '/wp-json') === 0) {
+    http_response_code(404);
+    header('Content-Type: text/html');
+    echo '<html><body><h1>Not Found</h1></body></html>';
+    return true;
+}
 if ($mode === 'plain') {
     // This server shows the site as if the companion plugin were not installed.
     $GLOBALS['wp_filter']['option_active_plugins'][10][] = array('accepted_args' => 1, 'function' => function ($p) {
@@ -215,7 +223,7 @@ APP=$(php -d display_errors=0 -d error_log="$RUN/cli.log" "$WP_ROOT/install.php"
 [[ "$APP" =~ ^[A-Za-z0-9]{24}$ ]] || fail "no application password: $APP"
 echo "$APP" > "$WP_ROOT/app_password"
 
-# 5. The three servers.
+# 5. The servers.
 serve() { # port mode workers
   local pid="$RUN/php-$1.pid"
   if running "$pid" && answers "http://127.0.0.1:$1/"; then return 0; fi
@@ -230,6 +238,7 @@ serve() { # port mode workers
 serve "$PORT" full 4
 serve "$PLAIN_PORT" plain 2
 serve "$BLOCKED_PORT" blocked 1
+serve "$NOPRETTY_PORT" nopretty 2
 
 code=$(curl -s -o /dev/null -w '%{http_code}' -u "$ADMIN:$APP" "$URL/wp-json/wp/v2/users/me?context=edit")
 [ "$code" = 200 ] || fail "the application password does not work (HTTP $code)"
@@ -238,9 +247,10 @@ cat > "$WP_ROOT/env" <<ENV
 WP_URL=$URL
 WP_PLAIN_URL=http://127.0.0.1:$PLAIN_PORT
 WP_BLOCKED_URL=http://127.0.0.1:$BLOCKED_PORT
+WP_NOPRETTY_URL=http://127.0.0.1:$NOPRETTY_PORT
 WP_USER=$ADMIN
 WP_APP_PASSWORD=$APP
 WP_PLUGIN_SECRET=$SECRET
 WP_DB_SOCKET=$SOCK
 ENV
-say "WordPress $version at $URL (plain $PLAIN_PORT, REST blocked $BLOCKED_PORT); env in $WP_ROOT/env"
+say "WordPress $version at $URL (plain $PLAIN_PORT, REST blocked $BLOCKED_PORT, no pretty permalinks $NOPRETTY_PORT); env in $WP_ROOT/env"

@@ -1,6 +1,8 @@
 -- Publishing to WordPress (issue 6): what the connection self-test learnt about each site, one publication per
 -- task, and which images are already in a site's media library.
 ALTER TABLE sites
+    -- WordPress user id posts are published as; NULL = the connected user.
+    ADD COLUMN default_author    bigint CHECK (default_author > 0),
     ADD COLUMN plugin_secret_enc text NOT NULL DEFAULT '',
     -- 'wp-json' or 'rest_route' once the self-test found the REST API; '' before.
     ADD COLUMN api_root          text NOT NULL DEFAULT '' CHECK (api_root IN ('', 'wp-json', 'rest_route')),

@@ -432,6 +432,7 @@ diesel::table! {
         seo_plugin -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        default_author -> Nullable<Int8>,
         plugin_secret_enc -> Text,
         api_root -> Text,
         seo_detected -> Text,

@@ -151,7 +151,11 @@ async fn self_test_names_the_wrong_password_the_user_name_typo_and_a_blocked_res
     assert!(step["detail"].as_str().unwrap().contains("blocked") && step["detail"].as_str().unwrap().contains("403"), "{step}");
     assert!(step["fix"].as_str().unwrap().contains("firewall"), "{step}");
 
-    // A wrong plugin secret is a warning, not a failure; the site without the plugin says so.
+    // Without pretty permalinks /wp-json/ is a 404: the REST API is found at /?rest_route= instead.
+    let (_, r) = add_site(&b, &wp.nopretty_url, &wp.user, &wp.password, "").await;
+    assert_eq!((r["ok"].clone(), r["root"].clone()), (json!(true), json!("rest_route")), "{r}");
+
+    // The site without the plugin says so (a warning, not a failure).
     let (_, r) = add_site(&b, &wp.plain_url, &wp.user, &wp.password, "").await;
     assert_eq!(r["ok"], true, "{r}");
     let comp = r["steps"].as_array().unwrap().iter().find(|s| s["name"] == "Companion plugin").unwrap().clone();
@@ -244,6 +248,25 @@ async fn an_article_is_published_once_with_images_terms_featured_media_and_seo_m
     assert_eq!(t["status"], "published");
     let (_, page) = b.get_text(&format!("/writer/tasks/{task}/publishing")).await;
     assert!(page.contains(&format!("#{post_id}")) && page.contains("Update the post") && page.contains("Unpublish"), "{page}");
+
+    // The companion plugin's signed endpoint lists the post with its task marker; unsigned or badly signed → 401.
+    let route = "/igny8/v1/pull-updates";
+    let since = (chrono::Utc::now() - chrono::Duration::minutes(2)).format("%Y-%m-%dT%H:%M:%S");
+    let url = format!("{}/wp-json{route}?since={since}", wp.url);
+    let http = reqwest::Client::new();
+    let mut req = http.get(&url);
+    for (k, v) in igny8::wordpress::sign::headers(&wp.secret, "GET", route, chrono::Utc::now().timestamp()) {
+        req = req.header(k, v);
+    }
+    let updates: Value = req.send().await.unwrap().json().await.unwrap();
+    let mine = updates["posts"].as_array().unwrap().iter().find(|p| p["id"].as_i64() == Some(post_id)).cloned().expect("our post in pull-updates");
+    assert_eq!((mine["task_id"].clone(), mine["status"].clone()), (json!(format!("{tid}:{task}")), json!("publish")));
+    assert_eq!(http.get(&url).send().await.unwrap().status(), 401);
+    let mut forged = http.get(&url);
+    for (k, v) in igny8::wordpress::sign::headers("not-the-secret", "GET", route, chrono::Utc::now().timestamp()) {
+        forged = forged.header(k, v);
+    }
+    assert_eq!(forged.send().await.unwrap().status(), 401);
 
     // Publishing again (after an edit) updates the same post: no second post, no second upload.
     let r = b
@@ -395,4 +418,44 @@ async fn a_private_address_is_refused_when_the_setting_is_off_even_for_a_stored_
     let t: Value = b.get(&format!("/api/writer/tasks/{task}")).await.json().await.unwrap();
     assert_eq!(t["status"], "ready", "the task gets its status back");
     strict.kill_workers();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scheduled_post_goes_out_as_future_with_its_date_and_author_through_rest_route() {
+    let wp = wp_site();
+    let admin = WpAdmin::new(&wp);
+    let app = app().await;
+    let (b, tid) = app.signup("Sch", "sch@example.com", "Sch Co").await;
+    let author = admin.get("/wp/v2/users?slug=igny8-author&context=edit").await[0]["id"].as_i64().expect("the author user");
+    let r = b
+        .api_post("/api/sites", json!({ "name": "No permalinks", "base_url": wp.nopretty_url, "username": wp.user, "app_password": wp.password, "default_author": author }))
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let site = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let report: Value = b.api_post(&format!("/api/sites/{site}/check"), json!({})).await.json().await.unwrap();
+    assert_eq!(report["root"], "rest_route", "{report}");
+    let (task, slug) = article_task(&app, tid, "sched").await;
+
+    // Validation first: a date in the past, or none, is refused with the field named; nothing is queued.
+    for when in ["2020-01-01T10:00", ""] {
+        let r = b.api_post(&format!("/api/publish/tasks/{task}"), json!({ "site_id": site, "status": "future", "scheduled_at": when })).await;
+        assert_eq!(r.status(), 422);
+        assert!(r.json::<Value>().await.unwrap()["error"]["fields"]["scheduled_at"].is_string());
+    }
+    let r = b.api_post(&format!("/api/publish/tasks/{task}"), json!({ "site_id": site, "status": "sometime", "tags": ["x".repeat(101)] })).await;
+    assert_eq!(r.status(), 422);
+    let fields = r.json::<Value>().await.unwrap()["error"]["fields"].clone();
+    assert!(fields["status"].is_string() && fields["tags"].is_string(), "{fields}");
+    assert_eq!(app.count("publications").await, 0);
+
+    let at = (chrono::Utc::now() + chrono::Duration::days(2)).format("%Y-%m-%dT%H:%M:00Z").to_string();
+    let (status, _, err) = publish(&app, &b, task, json!({ "site_id": site, "status": "future", "scheduled_at": at })).await;
+    assert_eq!(status, "succeeded", "{err:?}");
+    let found = admin.posts_with_slug(&slug).await;
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["status"], "future");
+    assert_eq!(found[0]["date_gmt"].as_str().unwrap(), &at[..19]);
+    assert_eq!(found[0]["author"].as_i64(), Some(author));
+    let t: Value = b.get(&format!("/api/writer/tasks/{task}")).await.json().await.unwrap();
+    assert_eq!(t["status"], "published", "scheduled counts as published");
 }

@@ -189,6 +189,9 @@ async fn steps(cx: &Ctx<'_>, job: &ClaimedJob, task: &Task, publication: &Public
         "featured_media": featured,
         "meta": { "igny8_task_id": marker(tenant_id, task_id) },
     });
+    if let Some(author) = cx.c.site.default_author {
+        body["author"] = json!(author);
+    }
     if let Some(at) = publication.scheduled_at.filter(|_| publication.post_status == "future") {
         body["date_gmt"] = json!(at.format("%Y-%m-%dT%H:%M:%S").to_string());
     }

@@ -31,6 +31,7 @@ pub struct SiteRow {
     pub default_category: String,
     pub seo_plugin: String,
     pub created_at: DateTime<Utc>,
+    pub default_author: Option<i64>,
     pub plugin_secret_enc: String,
     pub api_root: String,
     pub seo_detected: String,
@@ -52,6 +53,7 @@ pub struct Site {
     pub default_category: String,
     pub seo_plugin: String,
     pub created_at: DateTime<Utc>,
+    pub default_author: Option<i64>,
     pub plugin_secret_set: bool,
     /// How the self-test reached the REST API: `wp-json`, `rest_route`, or empty before a test.
     pub api_root: String,
@@ -81,6 +83,7 @@ fn view(state: &AppState, r: SiteRow) -> Site {
         default_category: r.default_category,
         seo_plugin: r.seo_plugin,
         created_at: r.created_at,
+        default_author: r.default_author,
         plugin_secret_set: !r.plugin_secret_enc.is_empty(),
         api_root: r.api_root,
         seo_detected: r.seo_detected,
@@ -115,6 +118,9 @@ pub struct SiteInput {
     /// The companion plugin's shared secret (Settings → IGNY8 in WordPress); empty on edit keeps it,
     /// `-` removes it.
     pub plugin_secret: String,
+    /// The WordPress user id posts are published as; empty = the connected user.
+    #[serde(deserialize_with = "crate::web::forms::text_or_number")]
+    pub default_author: String,
 }
 
 struct Checked {
@@ -126,6 +132,7 @@ struct Checked {
     category: String,
     seo: String,
     secret: String,
+    author: Option<i64>,
 }
 
 async fn check(state: &AppState, input: &SiteInput, new: bool) -> AppResult<Checked> {
@@ -145,13 +152,23 @@ async fn check(state: &AppState, input: &SiteInput, new: bool) -> AppResult<Chec
     }
     let category = c.text("default_category", &input.default_category, "Default category", 0, 120);
     let secret = c.text("plugin_secret", &input.plugin_secret, "Companion plugin secret", 0, 200);
+    let author = match input.default_author.trim() {
+        "" => None,
+        a => match a.parse::<i64>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => {
+                c.fail("default_author", "Default author is a WordPress user id (a number, Users → Edit shows it in the address), or empty");
+                None
+            }
+        },
+    };
     if !c.errors.contains_key("base_url") {
         if let Err(msg) = crate::outbound::check_url(&base_url, state.config.allow_private_targets).await {
             c.fail("base_url", msg);
         }
     }
     c.finish()?;
-    Ok(Checked { name, base_url, username, password, status, category, seo, secret })
+    Ok(Checked { name, base_url, username, password, status, category, seo, secret, author })
 }
 
 fn url_taken(e: diesel::result::Error, url: &str) -> AppError {
@@ -189,6 +206,7 @@ pub async fn create(state: &AppState, ctx: &TenantCtx, input: &SiteInput) -> App
                     sites::default_category.eq(&v.category),
                     sites::seo_plugin.eq(&v.seo),
                     sites::plugin_secret_enc.eq(&secret_sealed),
+                    sites::default_author.eq(v.author),
                 ))
                 .returning(sites::id)
                 .get_result(conn)
@@ -222,6 +240,7 @@ pub async fn update(state: &AppState, ctx: &TenantCtx, id: i64, input: &SiteInpu
                 sites::default_status.eq(&v.status),
                 sites::default_category.eq(&v.category),
                 sites::seo_plugin.eq(&v.seo),
+                sites::default_author.eq(v.author),
                 sites::updated_at.eq(diesel::dsl::now),
             ))
             .execute(conn)
