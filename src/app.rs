@@ -78,7 +78,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     crate::modules::thinker::routes(cfg);
     crate::modules::sites::routes(cfg);
     crate::modules::publish::routes(cfg);
-    crate::modules::coming::routes(cfg);
+    crate::modules::automation::routes(cfg);
 }
 
 /// Input that cannot be parsed becomes a clear 4xx through `AppError`, never a 500.

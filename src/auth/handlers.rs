@@ -155,6 +155,7 @@ pub async fn api_me(ctx: TenantCtx) -> AppResult<HttpResponse> {
     let actor = match &ctx.actor {
         Actor::User { id, email, name, .. } => serde_json::json!({ "type": "user", "id": id, "email": email, "name": name }),
         Actor::Token { id, name } => serde_json::json!({ "type": "api_token", "id": id, "name": name }),
+        Actor::Automation => serde_json::json!({ "type": "automation" }),
     };
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "actor": actor,

@@ -95,9 +95,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let workers = (state.config.workers > 0).then(|| {
         crate::jobs::worker::start(state.clone(), Arc::new(crate::jobs::kinds::registry()), WorkerConfig::from_config(&state.config))
     });
-    tracing::info!(%bind, workers = state.config.workers, "IGNY8 listening");
+    // Every replica beats; the slot claim in Postgres makes each scheduled run happen once.
+    let mut scheduler = if state.config.scheduler { Some(crate::scheduler::start(state.clone()).await?) } else { None };
+    tracing::info!(%bind, workers = state.config.workers, scheduler = state.config.scheduler, "IGNY8 listening");
     // Runs until SIGINT/SIGTERM; then the workers get the same grace period as open requests.
     server(state.clone(), listener)?.await?;
+    if let Some(s) = scheduler.as_mut() {
+        let _ = s.shutdown().await;
+    }
     if let Some(w) = workers {
         w.shutdown(&state, std::time::Duration::from_secs(10)).await;
     }

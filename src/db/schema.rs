@@ -173,7 +173,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     plans, tenants, users, memberships, invitations, api_tokens, sessions, audit_events, credit_ledger, jobs, model_rates,
     ai_settings, ai_calls, clusters, keywords, content_ideas, tasks, keyword_imports, keyword_import_chunks,
     keyword_import_rejects, list_revisions, task_versions, prompt_overrides, images, author_profiles, strategies, sites,
-    publications, published_media,
+    publications, published_media, automation_settings, automation_steps, cron_runs,
 );
 
 diesel::table! {
@@ -478,5 +478,66 @@ diesel::table! {
         sha256 -> Text,
         attached_to -> Nullable<Int8>,
         created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    automation_settings (tenant_id) {
+        tenant_id -> Int8,
+        enabled -> Bool,
+        daily_credit_budget -> Int4,
+        publish_site_id -> Nullable<Int8>,
+        publish_status -> Text,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    automation_steps (tenant_id, step) {
+        tenant_id -> Int8,
+        step -> Text,
+        enabled -> Bool,
+        items_per_run -> Int4,
+        cluster_ids -> Array<Int8>,
+        statuses -> Array<Text>,
+        per_item -> Int4,
+    }
+}
+
+diesel::table! {
+    cron_slots (step, slot) {
+        step -> Text,
+        slot -> Timestamptz,
+        claimed_by -> Text,
+        claimed_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+        result -> Nullable<Jsonb>,
+    }
+}
+
+diesel::table! {
+    cron_runs (tenant_id, id) {
+        tenant_id -> Int8,
+        id -> Int8,
+        step -> Text,
+        slot -> Timestamptz,
+        trigger -> Text,
+        status -> Text,
+        reason -> Text,
+        picked -> Int4,
+        enqueued -> Int4,
+        credits_reserved -> Int8,
+        job_ids -> Array<Int8>,
+        notice -> Bool,
+        acknowledged_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    system_settings (key) {
+        key -> Text,
+        value -> Text,
+        updated_at -> Timestamptz,
     }
 }

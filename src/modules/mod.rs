@@ -1,7 +1,7 @@
 //! Product modules: one folder each, with its routes, handlers and services.
 
+pub mod automation;
 pub mod billing_page;
-pub mod coming;
 pub mod dashboard;
 pub mod planner;
 pub mod publish;

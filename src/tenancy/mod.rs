@@ -18,6 +18,8 @@ use crate::error::{AppError, AppResult};
 pub enum Actor {
     User { id: i64, email: String, name: String, session_id: String, is_system_admin: bool },
     Token { id: i64, name: String },
+    /// The scheduler acting for a workspace with automation on (role: system bot).
+    Automation,
 }
 
 #[derive(Debug, Clone)]
@@ -41,7 +43,15 @@ pub struct Workspace {
     pub role: String,
 }
 
+/// How automation's jobs and audit rows name their author.
+pub const AUTOMATION_LABEL: &str = "automation";
+
 impl TenantCtx {
+    /// The context automation acts in for one workspace: the system bot's role, no user.
+    pub fn automation(tenant_id: i64, tenant_name: String, tenant_status: String, plan_code: String, credits_balance: i64) -> TenantCtx {
+        TenantCtx { tenant_id, tenant_name, tenant_status, plan_code, credits_balance, role: Role::SystemBot, actor: Actor::Automation, ip: None, workspaces: vec![] }
+    }
+
     /// The guard: every route that does something calls this with the permission it needs.
     pub fn require(&self, perm: Perm) -> AppResult<()> {
         if self.role.allows(perm) { Ok(()) } else { Err(AppError::forbidden()) }
@@ -50,7 +60,7 @@ impl TenantCtx {
     pub fn user_id(&self) -> Option<i64> {
         match &self.actor {
             Actor::User { id, .. } => Some(*id),
-            Actor::Token { .. } => None,
+            Actor::Token { .. } | Actor::Automation => None,
         }
     }
 
@@ -58,7 +68,7 @@ impl TenantCtx {
     pub fn require_user(&self) -> AppResult<(i64, &str)> {
         match &self.actor {
             Actor::User { id, session_id, .. } => Ok((*id, session_id.as_str())),
-            Actor::Token { .. } => Err(AppError::Forbidden("This action needs a signed-in user, not an API token".into())),
+            Actor::Token { .. } | Actor::Automation => Err(AppError::Forbidden("This action needs a signed-in user, not an API token".into())),
         }
     }
 
@@ -67,6 +77,7 @@ impl TenantCtx {
         match &self.actor {
             Actor::User { email, .. } => email.clone(),
             Actor::Token { name, id } => format!("token:{name} (#{id})"),
+            Actor::Automation => AUTOMATION_LABEL.to_string(),
         }
     }
 
@@ -74,6 +85,7 @@ impl TenantCtx {
         match &self.actor {
             Actor::User { name, .. } => name,
             Actor::Token { name, .. } => name,
+            Actor::Automation => "Automation",
         }
     }
 }

@@ -95,7 +95,7 @@ impl PageCtx {
 fn build(req: &HttpRequest, ctx: TenantCtx) -> AppResult<PageCtx> {
     let (user_email, is_system_admin) = match &ctx.actor {
         Actor::User { email, is_system_admin, .. } => (email.clone(), *is_system_admin),
-        Actor::Token { .. } => return Err(AppError::Forbidden("API tokens work on /api only".into())),
+        Actor::Token { .. } | Actor::Automation => return Err(AppError::Forbidden("API tokens work on /api only".into())),
     };
     Ok(PageCtx {
         ctx,

@@ -34,10 +34,14 @@ pub struct Seen {
     pub body: serde_json::Value,
 }
 
+/// Answers a request from what it asks (path, JSON body) once the scripted replies are used up.
+pub type Responder = Box<dyn Fn(&str, &serde_json::Value) -> Option<Reply> + Send + Sync>;
+
 #[derive(Default)]
 pub struct Script {
     replies: Mutex<VecDeque<Reply>>,
     pub seen: Mutex<Vec<Seen>>,
+    responder: Mutex<Option<Responder>>,
 }
 
 pub struct FakeAi {
@@ -72,6 +76,11 @@ impl FakeAi {
         self.script.replies.lock().unwrap().extend(replies);
     }
 
+    /// For many requests in no fixed order (a whole pipeline): answer each by what it asks.
+    pub fn respond_with(&self, f: impl Fn(&str, &serde_json::Value) -> Option<Reply> + Send + Sync + 'static) {
+        *self.script.responder.lock().unwrap() = Some(Box::new(f));
+    }
+
     pub fn seen(&self) -> Vec<Seen> {
         self.script.seen.lock().unwrap().clone()
     }
@@ -91,13 +100,15 @@ impl FakeAi {
 }
 
 fn record(s: &Script, req: &HttpRequest, body: &web::Bytes) -> Option<Reply> {
+    let parsed: serde_json::Value = serde_json::from_slice(body).unwrap_or(serde_json::Value::Null);
     s.seen.lock().unwrap().push(Seen {
         at: Instant::now(),
         path: req.path().to_string(),
         authorization: req.headers().get("authorization").and_then(|v| v.to_str().ok()).map(String::from),
-        body: serde_json::from_slice(body).unwrap_or(serde_json::Value::Null),
+        body: parsed.clone(),
     });
-    s.replies.lock().unwrap().pop_front()
+    let scripted = s.replies.lock().unwrap().pop_front();
+    scripted.or_else(|| s.responder.lock().unwrap().as_ref().and_then(|f| f(req.path(), &parsed)))
 }
 
 async fn failure(reply: &Reply) -> Option<HttpResponse> {

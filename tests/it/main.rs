@@ -4,6 +4,7 @@ mod harness;
 mod jobs;
 
 mod ai;
+mod automation;
 mod auth;
 mod cli;
 mod bad_input;

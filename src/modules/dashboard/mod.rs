@@ -27,6 +27,8 @@ struct DashboardPage {
     members: i64,
     recent: Vec<AuditEvent>,
     pipeline: Pipeline,
+    /// Automation runs that failed or were skipped for credits, not yet acknowledged.
+    notices: Vec<crate::modules::automation::history::Run>,
 }
 
 /// How far the workspace's content has come, stage by stage.
@@ -72,5 +74,6 @@ async fn page(state: web::Data<AppState>, page: PageCtx) -> AppResult<HttpRespon
         vec![]
     };
     let pipeline = diesel::sql_query(PIPELINE_SQL).bind::<diesel::sql_types::BigInt, _>(tenant_id).get_result(&mut conn).await?;
-    render(&DashboardPage { page, plan, members, recent, pipeline })
+    let notices = crate::modules::automation::history::list(&mut conn, Some(tenant_id), None, true, 5, 0).await?;
+    render(&DashboardPage { page, plan, members, recent, pipeline, notices })
 }

@@ -1,0 +1,283 @@
+//! One run of one step for one workspace — the scheduler's tick, "Run now" and the dry run all come here —
+//! and a tick over every workspace with automation on. A run only **enqueues**, through the same service
+//! functions as the buttons; it is recorded in `cron_runs` (skips too, with a reason the workspace can act on).
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use futures_util::StreamExt;
+use serde::Serialize;
+
+use super::pick::{self, Pick, cost_of, unit_cost};
+use super::settings::{self, STEPS, Settings};
+use crate::app::AppState;
+use crate::db::schema::{automation_settings, automation_steps, cron_runs, tenants};
+use crate::error::{AppError, AppResult};
+use crate::modules::planner::{clustering, ideas, keywords::service::Selection};
+use crate::modules::publish::service::{self as publish, PublishInput};
+use crate::modules::writer::{generate, image_jobs};
+use crate::tenancy::TenantCtx;
+
+/// Most items one tick hands out over all workspaces; each gets an equal share of it (fair share), so one
+/// workspace's backlog never crowds out the others.
+pub const TICK_ITEM_CAP: i64 = 20_000;
+/// Workspaces handled at once in a tick.
+const PARALLEL: usize = 6;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub step: String,
+    pub status: String,
+    pub reason: String,
+    pub picked: usize,
+    pub enqueued: usize,
+    pub credits: i64,
+    pub job_ids: Vec<i64>,
+    /// What was (or, in a dry run, would be) picked.
+    pub items: Vec<String>,
+    pub run_id: Option<i64>,
+}
+
+impl Outcome {
+    fn new(step: &str) -> Outcome {
+        Outcome { step: step.into(), status: "done".into(), reason: String::new(), picked: 0, enqueued: 0, credits: 0, job_ids: vec![], items: vec![], run_id: None }
+    }
+    fn skip(mut self, reason: impl Into<String>) -> Outcome {
+        self.status = "skipped".into();
+        self.reason = reason.into();
+        self
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    Schedule,
+    RunNow,
+}
+
+impl Trigger {
+    fn as_str(&self) -> &'static str {
+        match self {
+            Trigger::Schedule => "schedule",
+            Trigger::RunNow => "run_now",
+        }
+    }
+}
+
+type TenantRow = (i64, String, String, String, i64);
+
+async fn tenant_ctx(conn: &mut AsyncPgConnection, tenant_id: i64) -> AppResult<TenantCtx> {
+    let (id, name, status, plan, balance): TenantRow = tenants::table
+        .filter(tenants::id.eq(tenant_id))
+        .select((tenants::id, tenants::name, tenants::status, tenants::plan_code, tenants::credits_balance))
+        .first(conn)
+        .await?;
+    Ok(TenantCtx::automation(id, name, status, plan, balance))
+}
+
+#[derive(QueryableByName)]
+struct Sum {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Credits automation's runs reserved today (UTC), all steps together.
+pub async fn spent_today(conn: &mut AsyncPgConnection, tenant_id: i64) -> AppResult<i64> {
+    let s: Sum = diesel::sql_query(
+        "SELECT coalesce(sum(credits_reserved), 0)::bigint AS n FROM cron_runs
+         WHERE tenant_id = $1 AND status = 'done' AND created_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(tenant_id)
+    .get_result(conn)
+    .await?;
+    Ok(s.n)
+}
+
+/// Runs (or, with `dry_run`, only works out) one step for one workspace.
+pub async fn run_tenant(state: &AppState, tenant_id: i64, step: &str, slot: DateTime<Utc>, trigger: Trigger, share: i64, dry_run: bool) -> AppResult<Outcome> {
+    let mut conn = state.db.get().await?;
+    let ctx = tenant_ctx(&mut conn, tenant_id).await?;
+    let settings = settings::load(&mut conn, tenant_id).await?;
+    let s = settings.step(step);
+    let out = Outcome::new(step);
+    let out = if matches!(ctx.tenant_status.as_str(), "suspended" | "cancelled") {
+        out.skip(format!("The workspace is {}; automation waits until it is active again", ctx.tenant_status))
+    } else if !s.enabled {
+        out.skip("This step is turned off in the automation settings")
+    } else {
+        let per_article = state.ai_settings.get(state, tenant_id).await?.images_per_article.clamp(0, 4) as i64;
+        let limit = (s.items_per_run as i64).min(share.max(1));
+        let picked = pick::pick(&mut conn, tenant_id, &settings, step, limit, per_article).await?;
+        decide(state, &mut conn, &ctx, &settings, step, picked, per_article, dry_run).await?
+    };
+    if dry_run {
+        return Ok(out);
+    }
+    record(&mut conn, tenant_id, slot, trigger, out).await
+}
+
+/// Budget and credits, then the service call.
+#[allow(clippy::too_many_arguments)]
+async fn decide(
+    state: &AppState,
+    conn: &mut AsyncPgConnection,
+    ctx: &TenantCtx,
+    settings: &Settings,
+    step: &str,
+    mut picked: Pick,
+    per_article: i64,
+    dry_run: bool,
+) -> AppResult<Outcome> {
+    let s = settings.step(step);
+    let mut out = Outcome::new(step);
+    if let Some(why) = picked.blocked.take() {
+        return Ok(out.skip(why));
+    }
+    let spent = spent_today(conn, ctx.tenant_id).await?;
+    let left = (settings.daily_credit_budget as i64 - spent).max(0);
+    if picked.cost > left {
+        // Fewer items, as many as the budget still allows.
+        let unit = unit_cost(step, &s, per_article);
+        let fits = if step == "cluster" { (left * clustering::ai::KEYWORDS_PER_CREDIT) as usize } else if unit > 0 { (left / unit) as usize } else { picked.items.len() };
+        picked.items.truncate(fits);
+        picked.cost = cost_of(step, picked.items.len(), &s, per_article);
+        if picked.items.is_empty() {
+            return Ok(out.skip(format!("The daily automation budget of {} credits is used up ({spent} reserved today)", settings.daily_credit_budget)));
+        }
+    }
+    if picked.cost > ctx.credits_balance {
+        return Ok(out.skip(format!("Not enough credits: this run needs {}, the workspace has {}", picked.cost, ctx.credits_balance)));
+    }
+    out.picked = picked.items.len();
+    out.credits = picked.cost;
+    out.items = picked.items.iter().map(|i| i.label.clone()).collect();
+    if dry_run || (picked.items.is_empty() && picked.ideas_to_send.is_empty()) {
+        return Ok(out);
+    }
+    let ids: Vec<i64> = picked.items.iter().map(|i| i.id).filter(|id| *id > 0).collect();
+    let result: AppResult<Vec<i64>> = match step {
+        "cluster" => clustering::ai::enqueue(state, ctx, &Selection::Ids(ids), None).await.map(|(job, _)| vec![job]),
+        "ideas" => ideas::generate::enqueue(state, ctx, &ids, s.per_item as i64).await,
+        "content" => content(state, conn, ctx, &s, &picked).await,
+        "images" => image_jobs::enqueue_prompts(state, ctx, &ids).await,
+        _ => {
+            let input = PublishInput { site_id: settings.publish_site_id.unwrap_or(0), status: settings.publish_status.clone(), ..Default::default() };
+            // One refusal (say, a slug taken on the site) does not hold back the other articles.
+            let (mut jobs, mut refused) = (Vec::new(), Vec::new());
+            for id in &ids {
+                match publish::enqueue_publish(state, ctx, *id, &input).await {
+                    Ok(job) => jobs.push(job),
+                    Err(e) if e.is_for_the_user() => refused.push(format!("task {id}: {}", e.summary())),
+                    Err(e) => return Err(e),
+                }
+            }
+            if jobs.is_empty() && !refused.is_empty() { Err(AppError::Conflict(refused.join("; "))) } else { Ok(jobs) }
+        }
+    };
+    match result {
+        Ok(jobs) => {
+            out.enqueued = jobs.len();
+            out.job_ids = jobs;
+            if step == "content" {
+                out.picked = out.enqueued;
+                out.credits = generate::CREDITS * out.enqueued as i64;
+            }
+            Ok(out)
+        }
+        Err(AppError::PaymentRequired(m)) => Ok(out.skip(m)),
+        Err(e) if e.is_for_the_user() => {
+            out.status = "failed".into();
+            out.reason = e.summary();
+            Ok(out)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// New ideas become tasks (free, as "send to writer"), then the queued tasks are generated.
+async fn content(state: &AppState, conn: &mut AsyncPgConnection, ctx: &TenantCtx, s: &settings::StepSettings, picked: &Pick) -> AppResult<Vec<i64>> {
+    if !picked.ideas_to_send.is_empty() {
+        let idea_ids: Vec<i64> = picked.ideas_to_send.iter().map(|i| i.id).collect();
+        ideas::service::send_to_writer(state, ctx, &idea_ids).await?;
+    }
+    let tasks: Vec<pick::Item> = diesel::sql_query("SELECT id, title AS label FROM tasks WHERE tenant_id = $1 AND status = ANY($3) ORDER BY id LIMIT $2")
+        .bind::<diesel::sql_types::BigInt, _>(ctx.tenant_id)
+        .bind::<diesel::sql_types::BigInt, _>(picked.items.len() as i64)
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(&s.statuses)
+        .load(conn)
+        .await?;
+    if tasks.is_empty() {
+        return Ok(vec![]);
+    }
+    generate::enqueue(state, ctx, &tasks.iter().map(|t| t.id).collect::<Vec<_>>()).await
+}
+
+async fn record(conn: &mut AsyncPgConnection, tenant_id: i64, slot: DateTime<Utc>, trigger: Trigger, mut out: Outcome) -> AppResult<Outcome> {
+    // A failure, or a skip for lack of credits or budget, stays on the dashboard until acknowledged.
+    let notice = out.status == "failed" || (out.status == "skipped" && (out.reason.contains("credits") || out.reason.contains("budget")));
+    let id: i64 = diesel::insert_into(cron_runs::table)
+        .values((
+            cron_runs::tenant_id.eq(tenant_id),
+            cron_runs::step.eq(&out.step),
+            cron_runs::slot.eq(slot),
+            cron_runs::trigger.eq(trigger.as_str()),
+            cron_runs::status.eq(&out.status),
+            cron_runs::reason.eq(&out.reason),
+            cron_runs::picked.eq(out.picked as i32),
+            cron_runs::enqueued.eq(out.enqueued as i32),
+            cron_runs::credits_reserved.eq(if out.status == "done" { out.credits } else { 0 }),
+            cron_runs::job_ids.eq(&out.job_ids),
+            cron_runs::notice.eq(notice),
+        ))
+        .returning(cron_runs::id)
+        .get_result(conn)
+        .await?;
+    if out.status != "done" {
+        tracing::info!(tenant_id, step = %out.step, status = %out.status, reason = %out.reason, "automation run not done");
+    }
+    out.run_id = Some(id);
+    Ok(out)
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TickSummary {
+    pub step: String,
+    pub tenants: usize,
+    pub jobs: usize,
+    pub skipped: usize,
+    pub failed: usize,
+}
+
+/// Workspaces with automation on (and the step not turned off).
+pub async fn tenants_for(conn: &mut AsyncPgConnection, step: &str) -> AppResult<Vec<i64>> {
+    let off: Vec<i64> = automation_steps::table.filter(automation_steps::step.eq(step)).filter(automation_steps::enabled.eq(false)).select(automation_steps::tenant_id).load(conn).await?;
+    let mut on: Vec<i64> = automation_settings::table.filter(automation_settings::enabled.eq(true)).select(automation_settings::tenant_id).order(automation_settings::tenant_id).load(conn).await?;
+    on.retain(|t| !off.contains(t));
+    Ok(on)
+}
+
+/// A tick of one workspace step over every workspace with automation on, a few at a time.
+pub async fn tick(state: &AppState, step: &str, slot: DateTime<Utc>) -> AppResult<TickSummary> {
+    debug_assert!(STEPS.contains(&step));
+    let ids = {
+        let mut conn = state.db.get().await?;
+        tenants_for(&mut conn, step).await?
+    };
+    let share = (TICK_ITEM_CAP / ids.len().max(1) as i64).max(1);
+    let mut summary = TickSummary { step: step.into(), tenants: ids.len(), ..Default::default() };
+    let mut runs = futures_util::stream::iter(ids).map(|tid| async move { (tid, run_tenant(state, tid, step, slot, Trigger::Schedule, share, false).await) }).buffer_unordered(PARALLEL);
+    while let Some((tid, r)) = runs.next().await {
+        match r {
+            Ok(o) => {
+                summary.jobs += o.enqueued;
+                summary.skipped += (o.status == "skipped") as usize;
+                summary.failed += (o.status == "failed") as usize;
+            }
+            Err(e) => {
+                summary.failed += 1;
+                tracing::warn!(tenant_id = tid, step, error = %e, "automation run failed");
+            }
+        }
+    }
+    Ok(summary)
+}
