@@ -21,8 +21,9 @@ use crate::tenancy::TenantCtx;
 /// Most items one tick hands out over all workspaces; each gets an equal share of it (fair share), so one
 /// workspace's backlog never crowds out the others.
 pub const TICK_ITEM_CAP: i64 = 20_000;
-/// Workspaces handled at once in a tick.
-const PARALLEL: usize = 6;
+/// Workspaces handled at once in a tick, at most: each run's service call takes a pooled connection, so a
+/// tick uses at most half the pool and leaves the rest to pages and workers.
+const PARALLEL: usize = 8;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Outcome {
@@ -100,19 +101,27 @@ pub async fn run_tenant(state: &AppState, tenant_id: i64, step: &str, slot: Date
     let settings = settings::load(&mut conn, tenant_id).await?;
     let s = settings.step(step);
     let out = Outcome::new(step);
+    // The connection goes back to the pool at the end of this block, whichever way it ends.
     let out = if matches!(ctx.tenant_status.as_str(), "suspended" | "cancelled") {
+        drop(conn);
         out.skip(format!("The workspace is {}; automation waits until it is active again", ctx.tenant_status))
     } else if !s.enabled {
+        drop(conn);
         out.skip("This step is turned off in the automation settings")
     } else {
-        let per_article = state.ai_settings.get(state, tenant_id).await?.images_per_article.clamp(0, 4) as i64;
+        // Only the images step's price depends on the AI settings.
+        let per_article = if step == "images" { state.ai_settings.get(state, tenant_id).await?.images_per_article.clamp(0, 4) as i64 } else { 0 };
         let limit = (s.items_per_run as i64).min(share.max(1));
         let picked = pick::pick(&mut conn, tenant_id, &settings, step, limit, per_article).await?;
-        decide(state, &mut conn, &ctx, &settings, step, picked, per_article, dry_run).await?
+        let spent = spent_today(&mut conn, tenant_id).await?;
+        // No connection is held while the service runs (it takes its own from the pool).
+        drop(conn);
+        decide(state, &ctx, &settings, step, picked, spent, per_article, dry_run).await?
     };
     if dry_run {
         return Ok(out);
     }
+    let mut conn = state.db.get().await?;
     record(&mut conn, tenant_id, slot, trigger, out).await
 }
 
@@ -120,11 +129,11 @@ pub async fn run_tenant(state: &AppState, tenant_id: i64, step: &str, slot: Date
 #[allow(clippy::too_many_arguments)]
 async fn decide(
     state: &AppState,
-    conn: &mut AsyncPgConnection,
     ctx: &TenantCtx,
     settings: &Settings,
     step: &str,
     mut picked: Pick,
+    spent: i64,
     per_article: i64,
     dry_run: bool,
 ) -> AppResult<Outcome> {
@@ -133,7 +142,6 @@ async fn decide(
     if let Some(why) = picked.blocked.take() {
         return Ok(out.skip(why));
     }
-    let spent = spent_today(conn, ctx.tenant_id).await?;
     let left = (settings.daily_credit_budget as i64 - spent).max(0);
     if picked.cost > left {
         // Fewer items, as many as the budget still allows.
@@ -158,7 +166,7 @@ async fn decide(
     let result: AppResult<Vec<i64>> = match step {
         "cluster" => clustering::ai::enqueue(state, ctx, &Selection::Ids(ids), None).await.map(|(job, _)| vec![job]),
         "ideas" => ideas::generate::enqueue(state, ctx, &ids, s.per_item as i64).await,
-        "content" => content(state, conn, ctx, &s, &picked).await,
+        "content" => content(state, ctx, &s, &picked).await,
         "images" => image_jobs::enqueue_prompts(state, ctx, &ids).await,
         _ => {
             let input = PublishInput { site_id: settings.publish_site_id.unwrap_or(0), status: settings.publish_status.clone(), ..Default::default() };
@@ -195,17 +203,22 @@ async fn decide(
 }
 
 /// New ideas become tasks (free, as "send to writer"), then the queued tasks are generated.
-async fn content(state: &AppState, conn: &mut AsyncPgConnection, ctx: &TenantCtx, s: &settings::StepSettings, picked: &Pick) -> AppResult<Vec<i64>> {
-    if !picked.ideas_to_send.is_empty() {
-        let idea_ids: Vec<i64> = picked.ideas_to_send.iter().map(|i| i.id).collect();
-        ideas::service::send_to_writer(state, ctx, &idea_ids).await?;
+async fn content(state: &AppState, ctx: &TenantCtx, s: &settings::StepSettings, picked: &Pick) -> AppResult<Vec<i64>> {
+    if picked.ideas_to_send.is_empty() {
+        let ids: Vec<i64> = picked.items.iter().map(|i| i.id).collect();
+        return if ids.is_empty() { Ok(vec![]) } else { generate::enqueue(state, ctx, &ids).await };
     }
+    let idea_ids: Vec<i64> = picked.ideas_to_send.iter().map(|i| i.id).collect();
+    ideas::service::send_to_writer(state, ctx, &idea_ids).await?;
+    // The new tasks are among the queued ones now.
+    let mut conn = state.db.get().await?;
     let tasks: Vec<pick::Item> = diesel::sql_query("SELECT id, title AS label FROM tasks WHERE tenant_id = $1 AND status = ANY($3) ORDER BY id LIMIT $2")
         .bind::<diesel::sql_types::BigInt, _>(ctx.tenant_id)
         .bind::<diesel::sql_types::BigInt, _>(picked.items.len() as i64)
         .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(&s.statuses)
-        .load(conn)
+        .load(&mut conn)
         .await?;
+    drop(conn);
     if tasks.is_empty() {
         return Ok(vec![]);
     }
@@ -265,7 +278,7 @@ pub async fn tick(state: &AppState, step: &str, slot: DateTime<Utc>) -> AppResul
     };
     let share = (TICK_ITEM_CAP / ids.len().max(1) as i64).max(1);
     let mut summary = TickSummary { step: step.into(), tenants: ids.len(), ..Default::default() };
-    let mut runs = futures_util::stream::iter(ids).map(|tid| async move { (tid, run_tenant(state, tid, step, slot, Trigger::Schedule, share, false).await) }).buffer_unordered(PARALLEL);
+    let mut runs = futures_util::stream::iter(ids).map(|tid| async move { (tid, run_tenant(state, tid, step, slot, Trigger::Schedule, share, false).await) }).buffer_unordered((state.config.db_pool_size / 2).clamp(1, PARALLEL));
     while let Some((tid, r)) = runs.next().await {
         match r {
             Ok(o) => {
