@@ -394,3 +394,43 @@ async fn cleanup_removes_only_rows_past_retention_and_never_audit_events_younger
     let (other, _) = app.signup("Nad", "nad@example.com", "Nad Co").await;
     assert_eq!(other.get("/api/system/automation").await.status(), 403);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_settings_form_saves_every_step_and_shows_the_steps_with_their_next_run() {
+    let app = TestApp::spawn().await;
+    let (b, _) = app.signup("For", "for@example.com", "For Co").await;
+    let r = b.api_post("/api/planner/clusters", json!({ "name": "Trail shoes", "description": "" })).await;
+    let cluster = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let cid = cluster.to_string();
+    let res = b
+        .post_form(
+            "/automation/settings",
+            &[
+                ("enabled", "on"), ("daily_credit_budget", "25"), ("publish_status", "publish"),
+                ("cluster.enabled", "on"), ("cluster.items_per_run", "120"),
+                ("ideas.items_per_run", "4"), ("ideas.per_item", "5"), ("ideas.cluster_ids", &cid),
+                ("content.enabled", "on"), ("content.items_per_run", "7"), ("content.statuses", "queued"),
+                ("images.enabled", "on"), ("images.items_per_run", "3"), ("images.statuses", "ready"), ("images.statuses", "review"),
+                ("publish.enabled", "on"), ("publish.items_per_run", "2"), ("publish.statuses", "ready"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let v: Value = b.get("/api/automation").await.json().await.unwrap();
+    let s = &v["settings"];
+    assert_eq!((s["enabled"].as_bool(), s["daily_credit_budget"].as_i64(), s["publish_status"].as_str()), (Some(true), Some(25), Some("publish")));
+    let steps: HashMap<String, Value> = s["steps"].as_array().unwrap().iter().map(|x| (x["step"].as_str().unwrap().to_string(), x.clone())).collect();
+    assert_eq!(steps["cluster"]["items_per_run"], 120);
+    assert_eq!((steps["ideas"]["enabled"].as_bool(), steps["ideas"]["per_item"].as_i64(), steps["ideas"]["cluster_ids"].clone()), (Some(false), Some(5), json!([cluster])));
+    assert_eq!(steps["images"]["statuses"], json!(["ready", "review"]));
+    assert_eq!(steps["publish"]["items_per_run"], 2);
+    // Each step shows its cadence and next run; the page keeps the chosen cluster selected.
+    assert!(v["steps"].as_array().unwrap().iter().all(|x| x["next_run"].is_string() && x["cadence"].as_str().unwrap().split_whitespace().count() == 5), "{v}");
+    let (_, page) = b.get_text("/automation").await;
+    assert!(page.contains(&format!("<option value=\"{cluster}\" selected>Trail shoes</option>")), "{page}");
+    // A bad value keeps the stored settings and names the field.
+    let res = b.post_form("/automation/settings", &[("enabled", "on"), ("daily_credit_budget", "-3")]).await;
+    assert_eq!(res.status(), 303);
+    let v: Value = b.get("/api/automation").await.json().await.unwrap();
+    assert_eq!(v["settings"]["daily_credit_budget"], 25);
+}

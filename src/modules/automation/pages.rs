@@ -39,6 +39,7 @@ struct AutomationPage {
     pager: Pager,
     spent_today: i64,
     statuses: [&'static str; 4],
+    clusters: Vec<(i64, String)>,
 }
 
 impl AutomationPage {
@@ -47,6 +48,9 @@ impl AutomationPage {
     }
     fn publish_to(&self, id: &i64) -> bool {
         self.settings.publish_site_id == Some(*id)
+    }
+    fn ideas_for(&self, id: &i64) -> bool {
+        self.settings.step("ideas").cluster_ids.contains(id)
     }
 }
 
@@ -62,7 +66,8 @@ async fn page(state: web::Data<AppState>, page: PageCtx, q: web::Query<PageParam
     let runs = history::list(&mut conn, Some(tid), None, false, q.per_page(), q.offset()).await?;
     let spent_today = super::run::spent_today(&mut conn, tid).await?;
     let pager = Pager::new(&q, total).linked("/automation");
-    render(&AutomationPage { page, settings, steps, sites, notices, runs, pager, spent_today, statuses: TASK_STATUSES })
+    let clusters = crate::modules::planner::clusters::service::names(&conn, tid).await?;
+    render(&AutomationPage { page, settings, steps, sites, notices, runs, pager, spent_today, statuses: TASK_STATUSES, clusters })
 }
 
 /// The form names step fields `<step>.<field>`; statuses repeat (`content.statuses=queued&…`).
@@ -76,7 +81,7 @@ fn settings_from_form(pairs: &[(String, String)]) -> SettingsInput {
             items_per_run: value(&format!("{step}.items_per_run")),
             per_item: value(&format!("{step}.per_item")),
             statuses: pairs.iter().filter(|(k, _)| *k == format!("{step}.statuses")).map(|(_, v)| v.clone()).collect(),
-            cluster_ids: vec![],
+            cluster_ids: pairs.iter().filter(|(k, _)| *k == format!("{step}.cluster_ids")).filter_map(|(_, v)| v.parse().ok()).collect(),
         })
         .collect();
     SettingsInput {
