@@ -290,6 +290,11 @@ pub async fn complete(pool: &DbPool, job: &ClaimedJob, worker: &str, done: Compl
             if reserved > 0 {
                 let returned = done.actual_credits.map(|c| (reserved - c).max(0)).unwrap_or(0);
                 ledger::post_in_tx(conn, tenant_id, returned, SETTLE, &job_ref(id)).await?;
+            } else {
+                // Free jobs' effects may queue paid work (an image-prompts job queues the images): their rows'
+                // foreign keys would share-lock the tenant first and the reservation then ask for the exclusive
+                // lock — two such completions deadlock. Taking the tenant lock first keeps the one order.
+                ledger::lock_and_check(conn, tenant_id, 0).await?;
             }
             let n = diesel::update(jobs::table)
                 .filter(jobs::tenant_id.eq(tenant_id))

@@ -35,3 +35,21 @@ pub async fn ping(pool: &RedisPool) -> Result<(), String> {
         Err(_) => Err("timed out".into()),
     }
 }
+
+/// `SET key token NX PX ttl`: a short lock. `Ok(Some(token))` when taken, `Ok(None)` when someone holds it,
+/// `Err` when Redis does not answer (callers decide whether to go on without it).
+pub async fn try_lock(pool: &RedisPool, key: &str, ttl: Duration) -> Result<Option<String>, String> {
+    let token = crate::auth::secrets::random_token(12);
+    let mut conn = pool.get().await.map_err(|e| e.to_string())?;
+    let set: Option<String> =
+        redis::cmd("SET").arg(key).arg(&token).arg("NX").arg("PX").arg(ttl.as_millis() as u64).query_async(&mut conn).await.map_err(|e| e.to_string())?;
+    Ok(set.map(|_| token))
+}
+
+/// Releases the lock only if it is still ours (it may have expired and been taken since).
+pub async fn unlock(pool: &RedisPool, key: &str, token: &str) {
+    const SCRIPT: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+    if let Ok(mut conn) = pool.get().await {
+        let _: Result<i64, _> = redis::cmd("EVAL").arg(SCRIPT).arg(1).arg(key).arg(token).query_async(&mut conn).await;
+    }
+}

@@ -131,6 +131,10 @@ async fn thirty_keywords_become_published_posts_through_ticks_alone() {
         credits_by_step.push((s, before - after));
         slot += chrono::Duration::hours(3);
     }
+    // With a provider and a site that answer well, every job succeeds on its first attempt (a completion that
+    // deadlocked on the tenant row used to need a second one, after its lease ran out).
+    let retried: Vec<(String, i32)> = jobs::table.filter(jobs::tenant_id.eq(tid)).filter(jobs::attempts.gt(1)).select((jobs::kind, jobs::attempts)).load(&mut conn).await.unwrap();
+    assert!(retried.is_empty(), "{retried:?}");
     // Seed §8.4: 30 keywords → 1 credit; 2 clusters × 3 ideas → 6; 6 articles × 3 → 18; 6 × (1 featured + 1 in-article) → 12; publish free.
     assert_eq!(credits_by_step, vec![("cluster", 1), ("ideas", 6), ("content", 18), ("images", 12), ("publish", 0)]);
 
@@ -311,6 +315,55 @@ async fn limits_disabled_steps_credits_budget_suspension_and_dry_runs() {
     let out: Value = b.api_post("/api/automation/content/run", json!({})).await.json().await.unwrap();
     assert_eq!(out["status"], "skipped");
     assert!(out["reason"].as_str().unwrap().contains("budget"), "{out}");
+
+    // Two runs of one step never overlap: while one holds the step's lock, "Run now" is skipped.
+    let key = igny8::kv::key(&app.config.redis_namespace, &tid.to_string(), "automation:content");
+    let token = igny8::kv::try_lock(&app.state.redis, &key, Duration::from_secs(30)).await.unwrap().expect("free");
+    let out: Value = b.api_post("/api/automation/content/run", json!({})).await.json().await.unwrap();
+    assert_eq!(out["status"], "skipped");
+    assert!(out["reason"].as_str().unwrap().contains("Another run"), "{out}");
+    igny8::kv::unlock(&app.state.redis, &key, &token).await;
+
+    // Auto-publish only takes articles never sent to a site (not one already there as a draft).
+    let site: i64 = diesel::insert_into(igny8::db::schema::sites::table)
+        .values((
+            igny8::db::schema::sites::tenant_id.eq(tid),
+            igny8::db::schema::sites::name.eq("Blog"),
+            igny8::db::schema::sites::base_url.eq("https://93.184.216.34"),
+            igny8::db::schema::sites::username.eq("u"),
+            igny8::db::schema::sites::app_password_enc.eq("x"),
+        ))
+        .returning(igny8::db::schema::sites::id)
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+    let mut ready = vec![];
+    for title in ["Sent before", "Never sent"] {
+        ready.push(
+            diesel::insert_into(tasks::table)
+                .values((tasks::tenant_id.eq(tid), tasks::title.eq(title), tasks::status.eq("ready"), tasks::word_count.eq(500)))
+                .returning(tasks::id)
+                .get_result::<i64>(&mut conn)
+                .await
+                .unwrap(),
+        );
+    }
+    diesel::insert_into(igny8::db::schema::publications::table)
+        .values((
+            igny8::db::schema::publications::tenant_id.eq(tid),
+            igny8::db::schema::publications::task_id.eq(ready[0]),
+            igny8::db::schema::publications::site_id.eq(site),
+            igny8::db::schema::publications::remote_id.eq(Some(7)),
+            igny8::db::schema::publications::remote_status.eq("draft"),
+            igny8::db::schema::publications::state.eq("done"),
+            igny8::db::schema::publications::post_status.eq("draft"),
+        ))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    settings(&b, json!({ "enabled": true, "publish_site_id": site, "steps": [step("publish", 10)] })).await;
+    let dry: Value = b.get("/api/automation/publish/dry-run").await.json().await.unwrap();
+    assert_eq!(dry["items"], json!(["Never sent"]), "{dry}");
 
     // A suspended workspace is skipped with a reason it can see.
     diesel::update(tenants::table.find(tid)).set(tenants::status.eq("suspended")).execute(&mut conn).await.unwrap();

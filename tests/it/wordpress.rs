@@ -334,6 +334,7 @@ async fn trashed_and_deleted_posts_are_seen_by_status_sync_and_never_recreated()
     let admin = WpAdmin::new(&wp);
     let app = app().await;
     let (b, tid) = app.signup("Syn", "syn@example.com", "Syn Co").await;
+    app.set_plan(tid, "agency").await;
     let (site, _) = add_site(&b, &wp.url, &wp.user, &wp.password, &wp.secret).await;
     let (trashed, slug_t) = article_task(&app, tid, "trash").await;
     let (deleted, slug_d) = article_task(&app, tid, "gone").await;
@@ -376,6 +377,12 @@ async fn trashed_and_deleted_posts_are_seen_by_status_sync_and_never_recreated()
     assert_eq!((status.as_str(), result["created"].as_bool()), ("succeeded", Some(true)));
     assert_eq!(admin.posts_with_slug(&slug_d).await.len(), 1);
 
+    // A live article cannot move to another site; once unpublished it can.
+    let (other_site, _) = add_site(&b, &wp.plain_url, &wp.user, &wp.password, "").await;
+    let r = b.api_post(&format!("/api/publish/tasks/{kept}"), json!({ "site_id": other_site, "status": "draft" })).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.json::<Value>().await.unwrap()["error"]["fields"]["site_id"].as_str().unwrap().contains("live on another site"));
+
     // Unpublish takes a live post back to draft.
     let r = b.api_post(&format!("/api/publish/tasks/{kept}/unpublish"), json!({})).await;
     assert_eq!(r.status(), 202);
@@ -383,6 +390,9 @@ async fn trashed_and_deleted_posts_are_seen_by_status_sync_and_never_recreated()
     let id_k = publication(&b, kept).await["remote_id"].as_i64().unwrap();
     assert_eq!(admin.get(&format!("/wp/v2/posts/{id_k}?context=edit")).await["status"], "draft");
     assert_eq!(status_of(kept).await, "ready");
+    let r = b.api_post(&format!("/api/publish/tasks/{kept}"), json!({ "site_id": other_site, "status": "draft" })).await;
+    assert_eq!(r.status(), 202, "unpublished, it may go to the other site");
+    assert_eq!(publication(&b, kept).await["site_id"].as_i64(), Some(other_site));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -128,12 +128,13 @@ pub async fn pick(conn: &mut AsyncPgConnection, tenant_id: i64, settings: &Setti
                 out.blocked = Some("Choose the site to publish to in the automation settings".into());
                 return Ok(out);
             }
-            // Never a post trashed or deleted on the site, never one being published, never with images pending.
+            // Only articles never sent to a site: not one already there (as a draft too, or unpublished on purpose),
+            // trashed or deleted there, being published, or refused before — those are the editors' to decide.
+            // Never with images still rendering.
             diesel::sql_query(
                 "SELECT t.id, t.title AS label FROM tasks t
                  WHERE t.tenant_id = $1 AND t.status = ANY($3) AND t.word_count > 0
-                   AND NOT EXISTS (SELECT 1 FROM publications p WHERE p.tenant_id = t.tenant_id AND p.task_id = t.id
-                                   AND (p.remote_status IN ('trash', 'deleted') OR p.state IN ('queued', 'running')))
+                   AND NOT EXISTS (SELECT 1 FROM publications p WHERE p.tenant_id = t.tenant_id AND p.task_id = t.id)
                    AND NOT EXISTS (SELECT 1 FROM images i WHERE i.tenant_id = t.tenant_id AND i.task_id = t.id AND i.status = 'queued')
                  ORDER BY t.id LIMIT $2",
             )

@@ -94,8 +94,33 @@ pub async fn spent_today(conn: &mut AsyncPgConnection, tenant_id: i64) -> AppRes
     Ok(s.n)
 }
 
-/// Runs (or, with `dry_run`, only works out) one step for one workspace.
+/// Runs (or, with `dry_run`, only works out) one step for one workspace. Two runs of one step in one workspace
+/// (a tick and "Run now", a double click) never overlap: the second is skipped while a Redis lock is held, so
+/// both cannot pick the same items. Without Redis the run goes on unguarded (losing Redis loses no work).
 pub async fn run_tenant(state: &AppState, tenant_id: i64, step: &str, slot: DateTime<Utc>, trigger: Trigger, share: i64, dry_run: bool) -> AppResult<Outcome> {
+    if dry_run {
+        return run_unlocked(state, tenant_id, step, slot, trigger, share, true).await;
+    }
+    let key = crate::kv::key(&state.config.redis_namespace, &tenant_id.to_string(), &format!("automation:{step}"));
+    let token = match crate::kv::try_lock(&state.redis, &key, std::time::Duration::from_secs(120)).await {
+        Ok(Some(t)) => Some(t),
+        Ok(None) => {
+            let mut conn = state.db.get().await?;
+            return record(&mut conn, tenant_id, slot, trigger, Outcome::new(step).skip("Another run of this step is still picking its work; try again in a moment")).await;
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "automation lock unavailable; running unguarded");
+            None
+        }
+    };
+    let out = run_unlocked(state, tenant_id, step, slot, trigger, share, false).await;
+    if let Some(t) = token {
+        crate::kv::unlock(&state.redis, &key, &t).await;
+    }
+    out
+}
+
+async fn run_unlocked(state: &AppState, tenant_id: i64, step: &str, slot: DateTime<Utc>, trigger: Trigger, share: i64, dry_run: bool) -> AppResult<Outcome> {
     let mut conn = state.db.get().await?;
     let ctx = tenant_ctx(&mut conn, tenant_id).await?;
     let settings = settings::load(&mut conn, tenant_id).await?;
@@ -170,16 +195,19 @@ async fn decide(
         "images" => image_jobs::enqueue_prompts(state, ctx, &ids).await,
         _ => {
             let input = PublishInput { site_id: settings.publish_site_id.unwrap_or(0), status: settings.publish_status.clone(), ..Default::default() };
-            // One refusal (say, a slug taken on the site) does not hold back the other articles.
+            // One refusal (a task deleted since the pick, a slug taken on the site) does not hold back the others;
+            // the jobs already queued are always recorded.
             let (mut jobs, mut refused) = (Vec::new(), Vec::new());
             for id in &ids {
                 match publish::enqueue_publish(state, ctx, *id, &input).await {
                     Ok(job) => jobs.push(job),
-                    Err(e) if e.is_for_the_user() => refused.push(format!("task {id}: {}", e.summary())),
-                    Err(e) => return Err(e),
+                    Err(e) => refused.push(format!("task {id}: {}", if e.is_for_the_user() { e.summary() } else { e.to_string() })),
                 }
             }
-            if jobs.is_empty() && !refused.is_empty() { Err(AppError::Conflict(refused.join("; "))) } else { Ok(jobs) }
+            if !refused.is_empty() {
+                out.reason = format!("not queued: {}", refused.join("; "));
+            }
+            if jobs.is_empty() && !refused.is_empty() { Err(AppError::Conflict(out.reason.clone())) } else { Ok(jobs) }
         }
     };
     match result {

@@ -69,6 +69,21 @@ impl Publication {
     }
 }
 
+/// Is a publish or unpublish job of this task still queued or running? (The publication's own state can be left
+/// behind by a job that was cancelled or died, so the queue is what decides "busy".)
+pub async fn has_open_job(conn: &mut AsyncPgConnection, tenant_id: i64, task_id: i64) -> AppResult<bool> {
+    use crate::db::schema::jobs;
+    let n: i64 = jobs::table
+        .filter(jobs::tenant_id.eq(tenant_id))
+        .filter(jobs::kind.eq_any([PUBLISH_KIND, UNPUBLISH_KIND]))
+        .filter(jobs::status.eq_any(["queued", "running"]))
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>("(payload->>'task_id')::bigint = ").bind::<diesel::sql_types::BigInt, _>(task_id))
+        .count()
+        .get_result(conn)
+        .await?;
+    Ok(n > 0)
+}
+
 pub async fn get(conn: &mut AsyncPgConnection, tenant_id: i64, task_id: i64) -> AppResult<Option<Publication>> {
     Ok(publications::table
         .filter(publications::tenant_id.eq(tenant_id))
@@ -179,7 +194,7 @@ pub async fn enqueue_publish(state: &AppState, ctx: &TenantCtx, task_id: i64, in
             let before = get(conn, tenant_id, task_id).await?;
             let mut keep_remote = true;
             if let Some(p) = &before {
-                if p.is_busy() {
+                if p.is_busy() && has_open_job(conn, tenant_id, task_id).await? {
                     return Err(AppError::Conflict("This article is already being published".into()));
                 }
                 if p.is_gone() && !as_new {
@@ -188,10 +203,12 @@ pub async fn enqueue_publish(state: &AppState, ctx: &TenantCtx, task_id: i64, in
                         if p.remote_status == "trash" { "trashed" } else { "deleted" }
                     )));
                 }
-                if p.site_id != site_id {
-                    return Err(AppError::field("site_id", "This article is already on another site; unpublish it there first"));
+                // Moving to another site: only once the post is no longer public on the first one.
+                let moving = p.site_id != site_id;
+                if moving && p.remote_id.is_some() && matches!(p.remote_status.as_str(), "publish" | "future" | "private" | "pending") {
+                    return Err(AppError::field("site_id", "This article is live on another site; unpublish it there first"));
                 }
-                keep_remote = !(p.is_gone() && as_new);
+                keep_remote = !(p.is_gone() && as_new) && !moving;
             }
             let status_before = if task_status == "published" { before.as_ref().map(|p| p.task_status_before.clone()).unwrap_or("ready".into()) } else { task_status.clone() };
             diesel::insert_into(publications::table)
@@ -209,6 +226,7 @@ pub async fn enqueue_publish(state: &AppState, ctx: &TenantCtx, task_id: i64, in
                 .on_conflict((publications::tenant_id, publications::task_id))
                 .do_update()
                 .set((
+                    publications::site_id.eq(site_id),
                     publications::state.eq("queued"),
                     publications::post_status.eq(&status),
                     publications::scheduled_at.eq(scheduled_at),
@@ -247,11 +265,13 @@ pub async fn enqueue_unpublish(state: &AppState, ctx: &TenantCtx, task_id: i64) 
     let mut conn = state.db.get().await?;
     let job = conn
         .transaction::<_, AppError, _>(async move |conn| {
+            // The task row serialises this with a publish request for the same article.
+            tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id)).select(tasks::id).for_update().first::<i64>(conn).await?;
             let p = get(conn, tenant_id, task_id).await?.ok_or(AppError::NotFound)?;
             if p.remote_id.is_none() || p.is_gone() {
                 return Err(AppError::Conflict("This article is not on a site".into()));
             }
-            if p.is_busy() {
+            if p.is_busy() && has_open_job(conn, tenant_id, task_id).await? {
                 return Err(AppError::Conflict("This article is being published; try again when that has finished".into()));
             }
             diesel::update(publications::table.filter(publications::tenant_id.eq(tenant_id)).filter(publications::task_id.eq(task_id)))

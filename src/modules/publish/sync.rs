@@ -21,13 +21,14 @@ use crate::wordpress::{posts, text_of};
 pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
     let tenant_id = job.tenant_id;
     let only_site = job.payload.get("site_id").and_then(|v| v.as_i64());
-    let mut conn = state.db.get().await?;
     let mut q = publications::table.filter(publications::tenant_id.eq(tenant_id)).filter(publications::remote_id.is_not_null()).into_boxed();
     if let Some(s) = only_site {
         q = q.filter(publications::site_id.eq(s));
     }
-    let rows: Vec<(i64, i64, Option<i64>, String)> =
-        q.select((publications::task_id, publications::site_id, publications::remote_id, publications::remote_status)).load(&mut conn).await?;
+    let rows: Vec<(i64, i64, Option<i64>, String)> = {
+        let mut conn = state.db.get().await?;
+        q.select((publications::task_id, publications::site_id, publications::remote_id, publications::remote_status)).load(&mut conn).await?
+    };
     let mut by_site: HashMap<i64, Vec<(i64, i64, String)>> = HashMap::new();
     for (task_id, site_id, remote_id, status) in rows {
         if status != "deleted" {
@@ -36,7 +37,12 @@ pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, Jo
     }
     let (mut checked, mut changed, mut failed_sites) = (0, 0, Vec::new());
     for (site_id, items) in by_site {
-        let c = match connect(&state, &mut conn, tenant_id, site_id).await {
+        // No connection is held while WordPress answers.
+        let opened = {
+            let mut conn = state.db.get().await?;
+            connect(&state, &mut conn, tenant_id, site_id).await
+        };
+        let c = match opened {
             Ok(c) => c,
             Err(e) => {
                 failed_sites.push(format!("site {site_id}: {e}"));
@@ -102,7 +108,9 @@ async fn apply(
         let live = matches!(status.as_str(), "publish" | "future");
         let task_status: String = tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id)).select(tasks::status).first(conn).await?;
         if task_status == "published" && !live {
-            diesel::update(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id))).set(tasks::status.eq("ready")).execute(conn).await?;
+            // Back to the status it had before it was published (as the publish job does on failure).
+            let before: String = target.select(publications::task_status_before).first(conn).await?;
+            diesel::update(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id))).set(tasks::status.eq(before)).execute(conn).await?;
         } else if task_status == "ready" && live {
             diesel::update(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id))).set(tasks::status.eq("published")).execute(conn).await?;
         }
@@ -119,24 +127,32 @@ async fn apply(
 pub async fn unpublish(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
     let tenant_id = job.tenant_id;
     let task_id = job.payload.get("task_id").and_then(|v| v.as_i64()).ok_or_else(|| JobError::Fatal("the job names no task".into()))?;
+    let result = take_down(&state, &job, task_id).await;
+    if let Err(e) = &result {
+        if job.is_final(e) {
+            if let Ok(mut conn) = state.db.get().await {
+                let _ = diesel::update(publications::table.filter(publications::tenant_id.eq(tenant_id)).filter(publications::task_id.eq(task_id)))
+                    .set((publications::state.eq("failed"), publications::error.eq(format!("unpublish: {}", e.message()))))
+                    .execute(&mut conn)
+                    .await;
+            }
+        }
+    }
+    result
+}
+
+async fn take_down(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<Completion, JobError> {
+    let tenant_id = job.tenant_id;
     let mut conn = state.db.get().await?;
     let p = service::get(&mut conn, tenant_id, task_id).await?.ok_or_else(|| JobError::Fatal("nothing published".into()))?;
     let remote_id = p.remote_id.ok_or_else(|| JobError::Fatal("the article is not on a site".into()))?;
-    let c = connect(&state, &mut conn, tenant_id, p.site_id).await.map_err(|e| JobError::Fatal(e.to_string()))?;
-    let result = posts::update_post(&c.wp, remote_id, &json!({ "status": "draft" })).await;
-    let post = match result {
-        Ok(p) => p,
-        Err(e) => {
-            let err = JobError::from(e);
-            if job.is_final(&err) {
-                diesel::update(publications::table.filter(publications::tenant_id.eq(tenant_id)).filter(publications::task_id.eq(task_id)))
-                    .set((publications::state.eq("failed"), publications::error.eq(format!("unpublish: {}", err.message()))))
-                    .execute(&mut conn)
-                    .await?;
-            }
-            return Err(err);
-        }
+    // A refused address stays refused; a database hiccup is worth another attempt.
+    let c = match connect(state, &mut conn, tenant_id, p.site_id).await {
+        Err(AppError::Conflict(m)) => return Err(JobError::Fatal(m)),
+        Err(AppError::NotFound) => return Err(JobError::Fatal("the site was removed".into())),
+        other => other?,
     };
+    let post = posts::update_post(&c.wp, remote_id, &json!({ "status": "draft" })).await?;
     record_step(&mut conn, tenant_id, task_id, "unpublish", true, &format!("post {remote_id} is a draft again")).await?;
     let status = text_of(&post, "status");
     Ok(Completion {

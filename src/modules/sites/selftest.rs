@@ -40,16 +40,19 @@ pub async fn check_site(state: &AppState, tenant_id: i64, site_id: i64) -> AppRe
     };
     let target = sites::table.filter(sites::tenant_id.eq(tenant_id)).filter(sites::id.eq(site_id));
     diesel::update(target)
-        .set((
-            sites::checked_at.eq(diesel::dsl::now),
-            sites::check_ok.eq(report.ok),
-            sites::check_report.eq(diagnose::to_json(&report)),
-            sites::api_root.eq(report.root.clone().unwrap_or_default()),
-            sites::seo_detected.eq(report.seo_plugin.clone().unwrap_or_default()),
-            sites::companion_version.eq(report.companion.clone().unwrap_or_default()),
-        ))
+        .set((sites::checked_at.eq(diesel::dsl::now), sites::check_ok.eq(report.ok), sites::check_report.eq(diagnose::to_json(&report))))
         .execute(&mut conn)
         .await?;
+    // What a test found is kept; a test that stopped before finding it (site down for a moment) forgets nothing.
+    if let Some(root) = &report.root {
+        diesel::update(target).set(sites::api_root.eq(root)).execute(&mut conn).await?;
+    }
+    if let Some(seo) = &report.seo_plugin {
+        diesel::update(target).set(sites::seo_detected.eq(seo)).execute(&mut conn).await?;
+    }
+    if report.steps.iter().any(|s| s.name == "Companion plugin") {
+        diesel::update(target).set(sites::companion_version.eq(report.companion.clone().unwrap_or_default())).execute(&mut conn).await?;
+    }
     Ok(report)
 }
 
