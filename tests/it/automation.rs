@@ -443,9 +443,13 @@ async fn cleanup_removes_only_rows_past_retention_and_never_audit_events_younger
     assert_eq!(actions, ["test.months_old"], "an audit event of 200 days stays");
     let imports: Vec<String> = keyword_imports::table.filter(keyword_imports::tenant_id.eq(tid)).select(keyword_imports::status).order(keyword_imports::id).load(&mut conn).await.unwrap();
     assert_eq!(imports, ["done", "ready"]);
-    // A non-administrator cannot see or change the system settings.
+    // System → Automation shows the settings and every workspace's runs; a non-administrator gets neither.
+    let (status, page) = b.get_text("/system/automation").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("0 4 * * *") && page.contains("Runs of every workspace"), "{page}");
     let (other, _) = app.signup("Nad", "nad@example.com", "Nad Co").await;
     assert_eq!(other.get("/api/system/automation").await.status(), 403);
+    assert_eq!(other.get_text("/system/automation").await.0, 403);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -49,6 +49,9 @@ impl AutomationPage {
     fn publish_to(&self, id: &i64) -> bool {
         self.settings.publish_site_id == Some(*id)
     }
+    fn show_tenant(&self) -> bool {
+        false
+    }
     fn ideas_for(&self, id: &i64) -> bool {
         self.settings.step("ideas").cluster_ids.contains(id)
     }
@@ -134,6 +137,10 @@ struct SystemPage {
 }
 
 impl SystemPage {
+    /// Every workspace's runs: the table names the workspace.
+    fn show_tenant(&self) -> bool {
+        true
+    }
     fn value(&self, key: &str) -> String {
         self.values.get(key).cloned().unwrap_or_default()
     }
