@@ -45,6 +45,7 @@ impl AppState {
 
 impl AppState {
     pub fn new(config: Config) -> anyhow::Result<Self> {
+        let allow_private = config.allow_private_targets;
         Ok(AppState {
             db: crate::db::pool(&config.database_url, config.db_pool_size)?,
             redis: crate::kv::pool(&config.redis_url)?,
@@ -58,8 +59,9 @@ impl AppState {
             http: reqwest::Client::builder()
                 .user_agent(concat!("IGNY8/", env!("CARGO_PKG_VERSION")))
                 .connect_timeout(std::time::Duration::from_secs(10))
+                .dns_resolver(crate::outbound::resolver(allow_private))
                 .build()?,
-            wp_http: crate::wordpress::http_client(),
+            wp_http: crate::wordpress::http_client(allow_private),
         })
     }
 }

@@ -1,7 +1,8 @@
 //! Outbound URL safety (SSRF): AI base URLs and WordPress sites must resolve to public addresses,
 //! unless IGNY8_ALLOW_PRIVATE_TARGETS is on (development, tests, self-hosted models on a LAN).
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 pub async fn check_url(url: &str, allow_private: bool) -> Result<reqwest::Url, String> {
     let parsed = reqwest::Url::parse(url.trim()).map_err(|_| format!("'{url}' is not a valid URL"))?;
@@ -25,6 +26,31 @@ pub async fn check_url(url: &str, allow_private: bool) -> Result<reqwest::Url, S
         return Err(format!("'{host}' resolves to {ip}, a private or local address; outbound calls there are not allowed"));
     }
     Ok(parsed)
+}
+
+/// The resolver of every outbound client: the addresses a connection actually uses are checked, so a name that
+/// resolved to a public address when the URL was checked cannot switch to a private one for the call itself
+/// (DNS rebinding). IP literals never reach a resolver; `check_url` covers them.
+pub struct PublicOnly {
+    pub allow_private: bool,
+}
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let (host, allow) = (name.as_str().to_string(), self.allow_private);
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let usable: Vec<SocketAddr> = addrs.into_iter().filter(|a| allow || is_public(&a.ip())).collect();
+            if usable.is_empty() {
+                return Err(format!("'{host}' has no public address; outbound calls to private or local addresses are not allowed").into());
+            }
+            Ok(Box::new(usable.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+pub fn resolver(allow_private: bool) -> Arc<PublicOnly> {
+    Arc::new(PublicOnly { allow_private })
 }
 
 pub enum ReadError {
@@ -77,6 +103,16 @@ pub fn is_public(ip: &IpAddr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_resolver_refuses_names_of_private_addresses_unless_allowed() {
+        use reqwest::dns::Resolve;
+        let name = |h: &str| h.parse::<reqwest::dns::Name>().unwrap();
+        // "localhost" resolves from /etc/hosts (no DNS needed) to loopback only.
+        assert!(PublicOnly { allow_private: false }.resolve(name("localhost")).await.is_err());
+        let allowed: Vec<SocketAddr> = PublicOnly { allow_private: true }.resolve(name("localhost")).await.unwrap().collect();
+        assert!(!allowed.is_empty() && allowed.iter().all(|a| a.ip().is_loopback()));
+    }
 
     #[tokio::test]
     async fn refuses_private_and_loopback_targets() {

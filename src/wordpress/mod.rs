@@ -135,11 +135,13 @@ pub struct Wp {
     auth: String,
 }
 
-/// A client for WordPress calls: no redirects, its own timeouts.
-pub fn http_client() -> reqwest::Client {
+/// A client for WordPress calls: no redirects, its own timeouts, names resolved to public addresses only
+/// (unless private targets are allowed).
+pub fn http_client(allow_private: bool) -> reqwest::Client {
     reqwest::Client::builder()
         .user_agent(concat!("IGNY8/", env!("CARGO_PKG_VERSION")))
         .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(crate::outbound::resolver(allow_private))
         .connect_timeout(Duration::from_secs(10))
         .pool_max_idle_per_host(8)
         .build()
