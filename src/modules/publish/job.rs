@@ -96,17 +96,24 @@ async fn publish(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<Com
     let tenant_id = job.tenant_id;
     let (task, publication, imgs, c) = {
         let mut conn = state.db.get().await?;
-        let task: Task = crate::modules::writer::service::get(&mut conn, tenant_id, task_id).await.map_err(gone("task"))?;
-        let p = service::get(&mut conn, tenant_id, task_id).await?.ok_or_else(|| JobError::Fatal("nothing to publish".into()))?;
+        // The task and the publication (marked running as it is read) in one round trip.
+        let shared: &AsyncPgConnection = &conn;
+        let (task, p) = tokio::try_join!(
+            tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id)).select(Task::as_select()).first::<Task>(&mut &*shared),
+            diesel::update(publications::table.filter(publications::tenant_id.eq(tenant_id)).filter(publications::task_id.eq(task_id)))
+                .set((publications::state.eq("running"), publications::steps.eq(json!([])), publications::warning.eq(None::<String>)))
+                .returning(Publication::as_returning())
+                .get_result::<Publication>(&mut &*shared),
+        )
+        .map_err(|e| match e {
+            diesel::result::Error::NotFound => JobError::Fatal("the task or its publication was deleted".into()),
+            other => other.into(),
+        })?;
         let imgs = ready_images(&mut conn, tenant_id, task_id, p.site_id).await?;
         let c = match connect(state, &mut conn, tenant_id, p.site_id).await {
             Err(AppError::Conflict(m)) => return Err(JobError::Fatal(m)),
             other => other.map_err(gone("site"))?,
         };
-        diesel::update(publications::table.filter(publications::tenant_id.eq(tenant_id)).filter(publications::task_id.eq(task_id)))
-            .set((publications::state.eq("running"), publications::steps.eq(json!([])), publications::warning.eq(None::<String>)))
-            .execute(&mut conn)
-            .await?;
         (task, p, imgs, c)
     };
     let cx = Ctx { state, tenant_id, task_id, c, trail: Default::default() };
