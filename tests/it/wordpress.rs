@@ -155,6 +155,19 @@ async fn self_test_names_the_wrong_password_the_user_name_typo_and_a_blocked_res
     let (_, r) = add_site(&b, &wp.nopretty_url, &wp.user, &wp.password, "").await;
     assert_eq!((r["ok"].clone(), r["root"].clone()), (json!(true), json!("rest_route")), "{r}");
 
+    // Without the plugin WordPress 6.1 reports every refused login alike: one message names all three causes.
+    let r = b
+        .api_post("/api/sites", json!({ "name": "Plain, wrong password", "base_url": wp.plain_url, "username": wp.user, "app_password": "abcd efgh ijkl mnop qrst uvwx" }))
+        .await;
+    assert_eq!(r.status(), 201);
+    let plain_id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let r: Value = b.api_post(&format!("/api/sites/{plain_id}/check"), json!({})).await.json().await.unwrap();
+    let step = failing_step(&r);
+    assert_eq!(step["name"], "Sign in", "{r}");
+    assert!(step["detail"].as_str().unwrap().contains("user name or the application password is wrong, or the web server strips"), "{step}");
+    assert!(step["fix"].as_str().unwrap().contains("companion plugin"), "{step}");
+    assert_eq!(b.api(reqwest::Method::DELETE, &format!("/api/sites/{plain_id}"), None).await.status(), 204);
+
     // The site without the plugin says so (a warning, not a failure).
     let (_, r) = add_site(&b, &wp.plain_url, &wp.user, &wp.password, "").await;
     assert_eq!(r["ok"], true, "{r}");
@@ -476,4 +489,25 @@ async fn a_scheduled_post_goes_out_as_future_with_its_date_and_author_through_re
     assert_eq!(found[0]["author"].as_i64(), Some(author));
     let t: Value = b.get(&format!("/api/writer/tasks/{task}")).await.json().await.unwrap();
     assert_eq!(t["status"], "published", "scheduled counts as published");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cancelled_publish_job_does_not_leave_the_article_stuck() {
+    let wp = wp_site();
+    // Web only: the publish job stays queued until it is cancelled.
+    let web = TestApp::spawn_with(&crate::harness::redis_url(), HashMap::from([("IGNY8_ALLOW_PRIVATE_TARGETS", "on".to_string())])).await;
+    let (b, tid) = web.signup("Can", "can@example.com", "Can Co").await;
+    let (site, _) = add_site(&b, &wp.url, &wp.user, &wp.password, "").await;
+    let (task, _) = article_task(&web, tid, "cancel").await;
+    let r = b.api_post(&format!("/api/publish/tasks/{task}"), json!({ "site_id": site, "status": "draft" })).await;
+    let job = r.json::<Value>().await.unwrap()["job_id"].as_i64().unwrap();
+    let (_, panel) = b.get_text(&format!("/writer/tasks/{task}/publishing")).await;
+    assert!(panel.contains("Working on it") && panel.contains("every 2s"), "{panel}");
+    assert_eq!(b.api_post(&format!("/api/publish/tasks/{task}"), json!({ "site_id": site })).await.status(), 409, "one run at a time");
+
+    assert_eq!(b.api_post(&format!("/api/system/jobs/{job}/cancel"), json!({})).await.status(), 200);
+    let (_, panel) = b.get_text(&format!("/writer/tasks/{task}/publishing")).await;
+    assert!(!panel.contains("Working on it") && panel.contains(">Publish</button>"), "{panel}");
+    let r = b.api_post(&format!("/api/publish/tasks/{task}"), json!({ "site_id": site, "status": "draft" })).await;
+    assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
 }

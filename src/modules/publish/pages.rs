@@ -23,11 +23,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 struct Panel {
     page: PageCtx,
     task_id: i64,
-    task_status: String,
     publication: Option<Publication>,
     sites: Vec<Site>,
     tags: String,
     today: String,
+    /// A publish or unpublish job of this article is queued or running.
+    open_job: bool,
 }
 
 impl Panel {
@@ -35,7 +36,7 @@ impl Panel {
         self.page.can(&Perm::EditContent)
     }
     fn busy(&self) -> bool {
-        self.publication.as_ref().is_some_and(|p| p.is_busy())
+        self.open_job
     }
     fn gone(&self) -> bool {
         self.publication.as_ref().is_some_and(|p| p.is_gone())
@@ -64,10 +65,12 @@ async fn panel(state: web::Data<AppState>, page: PageCtx, id: web::Path<i64>) ->
     let mut conn = state.db.get().await?;
     let task = crate::modules::writer::service::get(&mut conn, tenant_id, *id).await?;
     let publication = service::get(&mut conn, tenant_id, task.id).await?;
+    // The queue decides (a cancelled job must not leave the panel spinning).
+    let open_job = publication.as_ref().is_some_and(|p| p.is_busy()) && service::has_open_job(&mut conn, tenant_id, task.id).await?;
     let sites = crate::modules::sites::service::list(&state, &mut conn, tenant_id).await?;
     let tags = task.target_keywords.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
     let today = chrono::Utc::now().format("%Y-%m-%dT%H:%M").to_string();
-    render(&Panel { page, task_id: task.id, task_status: task.status, publication, sites, tags, today })
+    render(&Panel { page, task_id: task.id, publication, sites, tags, today, open_job })
 }
 
 async fn publish(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, form: web::Form<PublishInput>) -> AppResult<HttpResponse> {

@@ -187,7 +187,9 @@ pub async fn enqueue_publish(state: &AppState, ctx: &TenantCtx, task_id: i64, in
                 .for_update()
                 .first(conn)
                 .await?;
-            let publishable = EDITOR_STATUSES.contains(&task_status.as_str()) || task_status == "published";
+            // "publishing" with no job behind it is what a cancelled or dead job leaves: it may be published again.
+            let stale = task_status == "publishing" && !has_open_job(conn, tenant_id, task_id).await?;
+            let publishable = EDITOR_STATUSES.contains(&task_status.as_str()) || task_status == "published" || stale;
             if !publishable || words == 0 {
                 return Err(AppError::Conflict(format!("This task is {task_status}; only a task with an article can be published")));
             }
@@ -210,7 +212,7 @@ pub async fn enqueue_publish(state: &AppState, ctx: &TenantCtx, task_id: i64, in
                 }
                 keep_remote = !(p.is_gone() && as_new) && !moving;
             }
-            let status_before = if task_status == "published" { before.as_ref().map(|p| p.task_status_before.clone()).unwrap_or("ready".into()) } else { task_status.clone() };
+            let status_before = if task_status == "published" || stale { before.as_ref().map(|p| p.task_status_before.clone()).unwrap_or("ready".into()) } else { task_status.clone() };
             diesel::insert_into(publications::table)
                 .values((
                     publications::tenant_id.eq(tenant_id),
