@@ -10,7 +10,8 @@
 #   :8091  the same site behind a "firewall" that answers 403 to every REST request
 #   :8092  the same site as if pretty permalinks were off: /wp-json/ is a 404, only /?rest_route= works
 # MariaDB listens on a unix socket only. WordPress may not call out (WP_HTTP_BLOCK_EXTERNAL).
-# Writes $WP_ROOT/env (WP_URL, WP_PLAIN_URL, WP_BLOCKED_URL, WP_USER, WP_APP_PASSWORD, WP_PLUGIN_SECRET).
+# Writes $WP_ROOT/env (the URLs, WP_USER / WP_APP_PASSWORD of an administrator, WP_READER /
+# WP_READER_APP_PASSWORD of a subscriber, WP_PLUGIN_SECRET).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
@@ -183,7 +184,8 @@ PHP
 
 cat > "$WP_ROOT/install.php" <<'PHP'
 <?php
-// php install.php ROOT URL USER PASS SECRET OLD_APP_PASSWORD -> prints the application password
+// php install.php ROOT URL USER PASS SECRET "OLD_ADMIN OLD_READER" -> prints the admin's and the subscriber's
+// application passwords
 list(, $root, $url, $user, $pass, $secret, $old) = $argv;
 $u = parse_url($url);
 $_SERVER['HTTP_HOST'] = $u['host'] . ':' . $u['port'];
@@ -207,21 +209,28 @@ foreach (array('igny8-author' => 'author', 'igny8-reader' => 'subscriber') as $l
     if (!get_user_by('login', $login)) { $id = wp_create_user($login, $pass, "$login@example.com"); (new WP_User($id))->set_role($role); }
 }
 if (!term_exists('News', 'category')) wp_insert_term('News', 'category');
-$me = get_user_by('login', $user);
-foreach (WP_Application_Passwords::get_user_application_passwords($me->ID) as $item) {
-    if ($item['name'] !== 'igny8') continue;
-    if ($old !== '' && wp_check_password($old, $item['password'], $me->ID)) { echo $old; exit(0); }
-    WP_Application_Passwords::delete_application_password($me->ID, $item['uuid']);
+// One application password named "igny8" per user, kept while it still works.
+function igny8_app_password($login, $old) {
+    $u = get_user_by('login', $login);
+    foreach (WP_Application_Passwords::get_user_application_passwords($u->ID) as $item) {
+        if ($item['name'] !== 'igny8') continue;
+        if ($old !== '' && wp_check_password($old, $item['password'], $u->ID)) return $old;
+        WP_Application_Passwords::delete_application_password($u->ID, $item['uuid']);
+    }
+    $made = WP_Application_Passwords::create_new_application_password($u->ID, array('name' => 'igny8'));
+    if (is_wp_error($made)) { fwrite(STDERR, $made->get_error_message() . "\n"); exit(1); }
+    return $made[0];
 }
-$made = WP_Application_Passwords::create_new_application_password($me->ID, array('name' => 'igny8'));
-if (is_wp_error($made)) { fwrite(STDERR, $made->get_error_message() . "\n"); exit(1); }
-echo $made[0];
+$olds = explode(' ', $old . ' ');
+echo igny8_app_password($user, $olds[0]), ' ', igny8_app_password('igny8-reader', $olds[1]);
 PHP
 
 # 4. Install, activate the companion plugin, make the application password (kept across runs).
-APP=$(php -d display_errors=0 -d error_log="$RUN/cli.log" "$WP_ROOT/install.php" "$SITE" "$URL" "$ADMIN" "$ADMIN_PASS" "$SECRET" "$(cat "$WP_ROOT/app_password" 2>/dev/null || true)")
-[[ "$APP" =~ ^[A-Za-z0-9]{24}$ ]] || fail "no application password: $APP"
-echo "$APP" > "$WP_ROOT/app_password"
+PASSWORDS=$(php -d display_errors=0 -d error_log="$RUN/cli.log" "$WP_ROOT/install.php" "$SITE" "$URL" "$ADMIN" "$ADMIN_PASS" "$SECRET" "$(cat "$WP_ROOT/app_passwords" 2>/dev/null || true)")
+[[ "$PASSWORDS" =~ ^[A-Za-z0-9]{24}\ [A-Za-z0-9]{24}$ ]] || fail "no application passwords: $PASSWORDS"
+echo "$PASSWORDS" > "$WP_ROOT/app_passwords"
+APP=${PASSWORDS%% *}
+READER_APP=${PASSWORDS##* }
 
 # 5. The servers.
 serve() { # port mode workers
@@ -250,6 +259,8 @@ WP_BLOCKED_URL=http://127.0.0.1:$BLOCKED_PORT
 WP_NOPRETTY_URL=http://127.0.0.1:$NOPRETTY_PORT
 WP_USER=$ADMIN
 WP_APP_PASSWORD=$APP
+WP_READER=igny8-reader
+WP_READER_APP_PASSWORD=$READER_APP
 WP_PLUGIN_SECRET=$SECRET
 WP_DB_SOCKET=$SOCK
 ENV

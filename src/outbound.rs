@@ -104,6 +104,40 @@ pub fn is_public(ip: &IpAddr) -> bool {
 mod tests {
     use super::*;
 
+    /// A server on loopback that answers every connection with `head` and then `body_len` bytes.
+    async fn serve_once(head: String, body_len: usize) -> String {
+        use tokio::io::AsyncWriteExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                let mut buf = [0u8; 1024];
+                let _ = tokio::io::AsyncReadExt::read(&mut s, &mut buf).await;
+                let _ = s.write_all(head.as_bytes()).await;
+                let _ = s.write_all(&vec![b'x'; body_len]).await;
+            }
+        });
+        format!("http://{addr}/")
+    }
+
+    #[tokio::test]
+    async fn answers_past_the_limit_are_refused_whether_announced_or_not() {
+        let limit = 1024 * 1024;
+        let client = reqwest::Client::new();
+        // Announced too large: refused before reading.
+        let url = serve_once(format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", limit + 1), 10).await;
+        let res = client.get(&url).send().await.unwrap();
+        assert!(matches!(read_limited(res, limit).await, Err(ReadError::TooLarge(_))));
+        // Not announced (read to the end of the connection): refused once past the limit.
+        let url = serve_once("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n".into(), limit + 10).await;
+        let res = client.get(&url).send().await.unwrap();
+        assert!(matches!(read_limited(res, limit).await, Err(ReadError::TooLarge(_))));
+        // Within the limit: the whole body.
+        let url = serve_once("HTTP/1.1 200 OK\r\nContent-Length: 100\r\nConnection: close\r\n\r\n".into(), 100).await;
+        let res = client.get(&url).send().await.unwrap();
+        assert!(matches!(read_limited(res, limit).await, Ok(b) if b.len() == 100));
+    }
+
     #[tokio::test]
     async fn the_resolver_refuses_names_of_private_addresses_unless_allowed() {
         use reqwest::dns::Resolve;

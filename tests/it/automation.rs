@@ -491,3 +491,26 @@ async fn the_settings_form_saves_every_step_and_shows_the_steps_with_their_next_
     let v: Value = b.get("/api/automation").await.json().await.unwrap();
     assert_eq!(v["settings"]["daily_credit_budget"], 25);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_minute_beat_runs_the_step_whose_slot_came_due_once() {
+    let app = TestApp::spawn().await;
+    let (b, tid) = app.signup("Bea", "bea@example.com", "Bea Co").await;
+    topup(&app, tid, 100).await;
+    waiting_tasks(&app, &b, tid, 2, 10).await;
+    // Default cadence of content: minute 20 of every third hour (UTC). The beats below are set on a past day;
+    // cleanup (03:15 by default) would measure its retention from today and drop their slots, so it is moved away.
+    let mut conn = app.db().await;
+    diesel::sql_query("UPDATE system_settings SET value = '0 0 1 1 *' WHERE key = 'cron.cleanup'").execute(&mut conn).await.unwrap();
+    let due = Utc.with_ymd_and_hms(2026, 5, 1, 3, 20, 0).unwrap();
+    igny8::scheduler::beat(&app.state, due - chrono::Duration::minutes(15)).await.unwrap();
+    assert_eq!(generate_jobs(&app, tid).await, 0, "nothing due at 03:05 (the 00:20 slot is past its grace)");
+    igny8::scheduler::beat(&app.state, due + chrono::Duration::seconds(30)).await.unwrap();
+    assert_eq!(generate_jobs(&app, tid).await, 2, "the 03:20 slot ran");
+    // The next beat, a minute later, finds the slot already run.
+    waiting_tasks(&app, &b, tid, 1, 10).await;
+    igny8::scheduler::beat(&app.state, due + chrono::Duration::seconds(90)).await.unwrap();
+    assert_eq!(generate_jobs(&app, tid).await, 2);
+    let slots: Vec<(String, Option<chrono::DateTime<Utc>>)> = cron_slots::table.select((cron_slots::step, cron_slots::finished_at)).load(&mut conn).await.unwrap();
+    assert!(slots.iter().any(|(s, f)| s == "content" && f.is_some()), "{slots:?}");
+}

@@ -141,6 +141,15 @@ async fn self_test_names_the_wrong_password_the_user_name_typo_and_a_blocked_res
     let step = failing_step(&r);
     assert!(step["detail"].as_str().unwrap().contains("no user named 'igny8'"), "{r}");
     assert!(step["fix"].as_str().unwrap().contains("not the name you gave the application password"), "{step}");
+    // A subscriber signs in but may neither publish nor upload: the test says so and what role is needed.
+    let r = recheck(wp.reader.clone(), wp.reader_password.clone()).await;
+    let step = failing_step(&r);
+    assert_eq!(step["name"], "Permissions", "{r}");
+    assert!(step["detail"].as_str().unwrap().contains("subscriber") && step["detail"].as_str().unwrap().contains("cannot publish posts or upload files"), "{step}");
+    assert!(step["fix"].as_str().unwrap().contains("Author, Editor or Administrator"), "{step}");
+    // Back to the typo, whose report the site's page must show.
+    recheck("igny8".to_string(), wp.password.clone()).await;
+
     let (_, page) = b.get_text(&format!("/sites/{site}")).await;
     assert!(page.contains("no user named &#39;igny8&#39;") || page.contains("no user named &#x27;igny8&#x27;"), "the report shows on the site's page");
 

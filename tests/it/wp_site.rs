@@ -10,6 +10,9 @@ pub struct WpSite {
     pub nopretty_url: String,
     pub user: String,
     pub password: String,
+    /// A subscriber: can sign in, can neither publish nor upload.
+    pub reader: String,
+    pub reader_password: String,
     pub secret: String,
 }
 
@@ -20,7 +23,7 @@ pub fn wp_site() -> WpSite {
         .unwrap_or_else(|_| panic!("the test WordPress is not running: start it with scripts/wordpress-up.sh (the test command does), or set IGNY8_TEST_WP_ENV"));
     let vars: HashMap<&str, &str> = text.lines().filter_map(|l| l.split_once('=')).collect();
     let get = |k: &str| vars.get(k).map(|v| v.to_string()).unwrap_or_else(|| panic!("{k} missing from {file}"));
-    WpSite { url: get("WP_URL"), plain_url: get("WP_PLAIN_URL"), blocked_url: get("WP_BLOCKED_URL"), nopretty_url: get("WP_NOPRETTY_URL"), user: get("WP_USER"), password: get("WP_APP_PASSWORD"), secret: get("WP_PLUGIN_SECRET") }
+    WpSite { url: get("WP_URL"), plain_url: get("WP_PLAIN_URL"), blocked_url: get("WP_BLOCKED_URL"), nopretty_url: get("WP_NOPRETTY_URL"), user: get("WP_USER"), password: get("WP_APP_PASSWORD"), reader: get("WP_READER"), reader_password: get("WP_READER_APP_PASSWORD"), secret: get("WP_PLUGIN_SECRET") }
 }
 
 pub fn unique(tag: &str) -> String {
