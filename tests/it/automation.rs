@@ -166,6 +166,12 @@ async fn thirty_keywords_become_published_posts_through_ticks_alone() {
         assert_eq!(r["failed"].as_i64(), Some(0), "{s}: {r}");
     }
     assert_eq!(start_balance - balance(&owner).await, 37);
+    // Each step shows its own last run.
+    let overview: Value = owner.get("/api/automation").await.json().await.unwrap();
+    for st in overview["steps"].as_array().unwrap() {
+        assert_eq!(st["last"]["step"], st["settings"]["step"], "{st}");
+        assert_eq!(st["last"]["id"], by_step[st["settings"]["step"].as_str().unwrap()]["id"], "{st}");
+    }
     let (_, page) = owner.get_text("/automation").await;
     assert!(page.contains("History") && page.contains("publish"), "the automation page shows the runs");
 

@@ -50,8 +50,8 @@ struct RunsQuery {
 async fn runs(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<RunsQuery>) -> AppResult<HttpResponse> {
     ctx.require(Perm::ViewWorkspace)?;
     let mut conn = state.db.get().await?;
-    let notices = q.notices.as_deref().is_some_and(|v| !v.is_empty() && v != "0");
-    let list = history::list(&mut conn, Some(ctx.tenant_id), q.step.as_deref(), notices, q.page.per_page(), q.page.offset()).await?;
+    let which = if q.notices.as_deref().is_some_and(|v| !v.is_empty() && v != "0") { history::Which::Notices } else { history::Which::All };
+    let list = history::list(&mut conn, Some(ctx.tenant_id), q.step.as_deref(), which, q.page.per_page(), q.page.offset()).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "runs": list })))
 }
 
@@ -76,7 +76,7 @@ async fn system_get(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<Pa
     require_system_admin(&ctx)?;
     let mut conn = state.db.get().await?;
     let values = crate::scheduler::settings::all(&mut conn).await?;
-    let runs = history::list(&mut conn, None, None, false, q.per_page(), q.offset()).await?;
+    let runs = history::list(&mut conn, None, None, history::Which::All, q.per_page(), q.offset()).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "settings": values, "runs": runs })))
 }
 

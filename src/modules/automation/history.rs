@@ -67,7 +67,11 @@ impl Run {
 const RUNS_SQL: &str = "
 WITH r AS (
     SELECT cr.*, t.name AS tenant_name FROM cron_runs cr JOIN tenants t ON t.id = cr.tenant_id
-    WHERE ($1::bigint IS NULL OR cr.tenant_id = $1) AND ($2::text IS NULL OR cr.step = $2) AND (NOT $3 OR (cr.notice AND cr.acknowledged_at IS NULL))
+    WHERE ($1::bigint IS NULL OR cr.tenant_id = $1) AND ($2::text IS NULL OR cr.step = $2)
+      AND ($3 <> 'notices' OR (cr.notice AND cr.acknowledged_at IS NULL))
+      AND ($3 <> 'latest' OR cr.id IN (SELECT DISTINCT ON (l.tenant_id, l.step) l.id FROM cron_runs l
+                                      WHERE $1::bigint IS NULL OR l.tenant_id = $1
+                                      ORDER BY l.tenant_id, l.step, l.created_at DESC, l.id DESC))
     ORDER BY cr.created_at DESC, cr.id DESC LIMIT $4 OFFSET $5
 ), j AS (
     SELECT r.tenant_id, r.id AS run_id, jb.id, jb.status FROM r
@@ -83,13 +87,32 @@ SELECT r.tenant_id, r.tenant_name, r.id, r.step, r.slot, r.trigger, r.status, r.
          WHERE l.tenant_id = r.tenant_id AND l.reference IN (SELECT 'job:' || j.id FROM j WHERE j.run_id = r.id AND j.tenant_id = r.tenant_id)) AS credits_spent
 FROM r ORDER BY r.created_at DESC, r.id DESC";
 
-/// Runs, newest first: one workspace's (or every workspace's for the System page), optionally one step or only
-/// open notices.
-pub async fn list(conn: &mut AsyncPgConnection, tenant_id: Option<i64>, step: Option<&str>, notices_only: bool, limit: i64, offset: i64) -> AppResult<Vec<Run>> {
+/// Which runs a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Which {
+    All,
+    /// Failed or credit-starved runs not acknowledged yet.
+    Notices,
+    /// The last run of each step.
+    Latest,
+}
+
+impl Which {
+    fn as_str(&self) -> &'static str {
+        match self {
+            Which::All => "all",
+            Which::Notices => "notices",
+            Which::Latest => "latest",
+        }
+    }
+}
+
+/// Runs, newest first: one workspace's (or every workspace's for the System page), optionally one step.
+pub async fn list(conn: &mut AsyncPgConnection, tenant_id: Option<i64>, step: Option<&str>, which: Which, limit: i64, offset: i64) -> AppResult<Vec<Run>> {
     Ok(diesel::sql_query(RUNS_SQL)
         .bind::<Nullable<BigInt>, _>(tenant_id)
         .bind::<Nullable<Text>, _>(step)
-        .bind::<Bool, _>(notices_only)
+        .bind::<Text, _>(which.as_str())
         .bind::<BigInt, _>(limit)
         .bind::<BigInt, _>(offset)
         .load(conn)
@@ -129,11 +152,15 @@ pub struct StepView {
 
 pub async fn overview(conn: &mut AsyncPgConnection, tenant_id: i64, s: &super::settings::Settings) -> AppResult<Vec<StepView>> {
     let system = crate::scheduler::settings::all(conn).await?;
-    let mut out = Vec::new();
-    for step in super::settings::STEPS {
-        let cadence = system.get(&format!("cron.{step}")).cloned().unwrap_or_default();
-        let last = list(conn, Some(tenant_id), Some(step), false, 1, 0).await?.into_iter().next();
-        out.push(StepView { settings: s.step(step), next_run: crate::scheduler::next_slot(&cadence, Utc::now()), cadence, last });
-    }
+    // One query for every step's last run.
+    let mut latest = list(conn, Some(tenant_id), None, Which::Latest, 50, 0).await?;
+    let out = super::settings::STEPS
+        .iter()
+        .map(|step| {
+            let cadence = system.get(&format!("cron.{step}")).cloned().unwrap_or_default();
+            let last = latest.iter().position(|r| r.step == *step).map(|i| latest.swap_remove(i));
+            StepView { settings: s.step(step), next_run: crate::scheduler::next_slot(&cadence, Utc::now()), cadence, last }
+        })
+        .collect();
     Ok(out)
 }

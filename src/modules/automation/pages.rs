@@ -64,9 +64,9 @@ async fn page(state: web::Data<AppState>, page: PageCtx, q: web::Query<PageParam
     let settings = settings::load(&mut conn, tid).await?;
     let steps = history::overview(&mut conn, tid, &settings).await?;
     let sites = crate::modules::sites::service::list(&state, &mut conn, tid).await?;
-    let notices = history::list(&mut conn, Some(tid), None, true, 20, 0).await?;
+    let notices = history::list(&mut conn, Some(tid), None, history::Which::Notices, 20, 0).await?;
     let total = history::count(&mut conn, Some(tid)).await?;
-    let runs = history::list(&mut conn, Some(tid), None, false, q.per_page(), q.offset()).await?;
+    let runs = history::list(&mut conn, Some(tid), None, history::Which::All, q.per_page(), q.offset()).await?;
     let spent_today = super::run::spent_today(&mut conn, tid).await?;
     let pager = Pager::new(&q, total).linked("/automation");
     let clusters = crate::modules::planner::clusters::service::names(&conn, tid).await?;
@@ -161,7 +161,7 @@ async fn system_page(state: web::Data<AppState>, page: PageCtx, q: web::Query<Pa
     let mut conn = state.db.get().await?;
     let values = crate::scheduler::settings::all(&mut conn).await?;
     let total = history::count(&mut conn, None).await?;
-    let runs = history::list(&mut conn, None, None, false, q.per_page(), q.offset()).await?;
+    let runs = history::list(&mut conn, None, None, history::Which::All, q.per_page(), q.offset()).await?;
     let pager = Pager::new(&q, total).linked("/system/automation");
     render(&SystemPage { page, values, scheduled: crate::scheduler::settings::SCHEDULED, retention: crate::scheduler::settings::RETENTION, runs, pager })
 }

@@ -74,6 +74,6 @@ async fn page(state: web::Data<AppState>, page: PageCtx) -> AppResult<HttpRespon
         vec![]
     };
     let pipeline = diesel::sql_query(PIPELINE_SQL).bind::<diesel::sql_types::BigInt, _>(tenant_id).get_result(&mut conn).await?;
-    let notices = crate::modules::automation::history::list(&mut conn, Some(tenant_id), None, true, 5, 0).await?;
+    let notices = crate::modules::automation::history::list(&mut conn, Some(tenant_id), None, crate::modules::automation::history::Which::Notices, 5, 0).await?;
     render(&DashboardPage { page, plan, members, recent, pipeline, notices })
 }
