@@ -3,35 +3,20 @@
 //! them, checks credits and budget, queues the generate jobs through the writer's service and records a run.
 //! Prints the tick's own time (pick + enqueue; the jobs are not run) and the jobs it queued.
 
-use std::sync::Arc;
+#[path = "support/app.rs"]
+mod bench_app;
+
 use std::time::Instant;
 
 use chrono::Utc;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use igny8::app::AppState;
-use igny8::config::Config;
+use diesel_async::RunQueryDsl;
 
 const TENANTS: i64 = 1_000;
 const TASKS_EACH: i64 = 3;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let base = std::env::var("IGNY8_BENCH_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-    let db = "igny8_bench_automation";
-    let mut admin = AsyncPgConnection::establish(&format!("{base}/postgres")).await?;
-    diesel::sql_query(format!("DROP DATABASE IF EXISTS {db}")).execute(&mut admin).await?;
-    diesel::sql_query(format!("CREATE DATABASE {db}")).execute(&mut admin).await?;
-    let vars = [
-        ("DATABASE_URL", format!("{base}/{db}")),
-        ("REDIS_URL", std::env::var("IGNY8_BENCH_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())),
-        ("IGNY8_REDIS_NAMESPACE", format!("bencha{}", std::process::id())),
-        ("IGNY8_SECRET_KEY", "bench-secret-0123456789abcdef-0123456789".into()),
-        ("IGNY8_WORKERS", "0".into()),
-        ("IGNY8_DB_POOL_SIZE", "16".into()),
-    ];
-    let config = Config::from_lookup(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))?;
-    let state = Arc::new(AppState::new(config)?);
-    igny8::db::migrate(&state.db).await?;
+    let state = bench_app::fresh("igny8_bench_automation", &[("IGNY8_WORKERS", "0".into()), ("IGNY8_DB_POOL_SIZE", "16".into())]).await?;
     let mut conn = state.db.get().await?;
     // 1,000 workspaces with 100 credits each (ledger and cached balance agree), automation on, 3 queued tasks.
     for sql in [

@@ -10,13 +10,15 @@ mod fake_ai;
 #[allow(dead_code)]
 mod harness;
 
+#[path = "support/app.rs"]
+mod bench_app;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use igny8::app::AppState;
-use igny8::config::Config;
 use igny8::db::schema::{ai_settings, jobs};
 use igny8::jobs::queue::{NewJob, enqueue_in_tx};
 use igny8::jobs::{kinds, worker};
@@ -30,26 +32,13 @@ fn env(k: &str, default: &str) -> String {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let base = env("IGNY8_BENCH_PG", "postgres://postgres@127.0.0.1:5432");
-    let db = "igny8_bench_jobs";
-    let mut admin = AsyncPgConnection::establish(&format!("{base}/postgres")).await?;
-    diesel::sql_query(format!("DROP DATABASE IF EXISTS {db}")).execute(&mut admin).await?;
-    diesel::sql_query(format!("CREATE DATABASE {db}")).execute(&mut admin).await?;
     let concurrency = env("IGNY8_BENCH_CONCURRENCY", "64");
-    let vars = [
-        ("DATABASE_URL", format!("{base}/{db}")),
-        ("REDIS_URL", env("IGNY8_BENCH_REDIS", "redis://127.0.0.1:6379")),
-        ("IGNY8_REDIS_NAMESPACE", format!("bench{}", std::process::id())),
-        ("IGNY8_SECRET_KEY", "bench-secret-0123456789abcdef-0123456789".into()),
-        ("IGNY8_WORKERS", concurrency.clone()),
-        ("IGNY8_DB_POOL_SIZE", env("IGNY8_BENCH_POOL", "48")),
-        ("IGNY8_JOB_POLL_MS", "20".into()),
-        ("IGNY8_ALLOW_PRIVATE_TARGETS", "on".into()),
-        ("IGNY8_AI_RATE_PER_MIN", "100000".into()),
-    ];
-    let config = Config::from_lookup(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))?;
-    let state = Arc::new(AppState::new(config.clone())?);
-    igny8::db::migrate(&state.db).await?;
+    let state = bench_app::fresh(
+        "igny8_bench_jobs",
+        &[("IGNY8_WORKERS", concurrency.clone()), ("IGNY8_DB_POOL_SIZE", env("IGNY8_BENCH_POOL", "48")), ("IGNY8_JOB_POLL_MS", "20".into())],
+    )
+    .await?;
+    let config = state.config.clone();
     let fake = fake_ai::FakeAi::start();
 
     // 50 tenants on the Agency plan with credits for their share, each pointed at the fake provider.

@@ -7,13 +7,14 @@
 #[allow(dead_code)]
 mod wp_support;
 
+#[path = "support/app.rs"]
+mod bench_app;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use igny8::app::AppState;
-use igny8::config::Config;
+use diesel_async::{AsyncConnection, RunQueryDsl};
 use igny8::db::schema::{jobs, publications, sites, tasks};
 use igny8::jobs::queue::{NewJob, enqueue_in_tx};
 use igny8::jobs::{kinds, worker};
@@ -32,23 +33,8 @@ fn cpu_seconds() -> f64 {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let wp = wp_support::wp_site();
-    let base = std::env::var("IGNY8_BENCH_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-    let db = "igny8_bench_publish";
-    let mut admin = AsyncPgConnection::establish(&format!("{base}/postgres")).await?;
-    diesel::sql_query(format!("DROP DATABASE IF EXISTS {db}")).execute(&mut admin).await?;
-    diesel::sql_query(format!("CREATE DATABASE {db}")).execute(&mut admin).await?;
-    let secret = "bench-secret-0123456789abcdef-0123456789";
-    let vars = [
-        ("DATABASE_URL", format!("{base}/{db}")),
-        ("REDIS_URL", std::env::var("IGNY8_BENCH_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())),
-        ("IGNY8_REDIS_NAMESPACE", format!("benchp{}", std::process::id())),
-        ("IGNY8_SECRET_KEY", secret.into()),
-        ("IGNY8_WORKERS", "1".into()),
-        ("IGNY8_ALLOW_PRIVATE_TARGETS", "on".into()),
-    ];
-    let config = Config::from_lookup(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))?;
-    let state = Arc::new(AppState::new(config.clone())?);
-    igny8::db::migrate(&state.db).await?;
+    let state = bench_app::fresh("igny8_bench_publish", &[("IGNY8_WORKERS", "1".into())]).await?;
+    let (config, secret) = (state.config.clone(), bench_app::SECRET);
 
     let mut conn = state.db.get().await?;
     let uid = igny8::auth::service::insert_user(&mut conn, "publish-bench@example.com", "Bench", "x").await.map_err(|e| anyhow::anyhow!("{e}"))?;
