@@ -20,10 +20,15 @@ async fn main() -> anyhow::Result<()> {
     let mut conn = state.db.get().await?;
     // 1,000 workspaces with 100 credits each (ledger and cached balance agree), automation on, 3 queued tasks.
     for sql in [
-        format!("INSERT INTO tenants (name, plan_code, status, credits_balance) SELECT 'Bench ' || g, 'pro', 'active', 100 FROM generate_series(1, {TENANTS}) g"),
-        "INSERT INTO credit_ledger (tenant_id, delta, reason, reference, balance_after) SELECT id, 100, 'topup', 'bench', 100 FROM tenants".into(),
+        format!(
+            "INSERT INTO tenants (name, plan_code, status, credits_balance) SELECT 'Bench ' || g, 'pro', 'active', 100 FROM generate_series(1, {TENANTS}) g"
+        ),
+        "INSERT INTO credit_ledger (tenant_id, delta, reason, reference, balance_after) SELECT id, 100, 'topup', 'bench', 100 FROM tenants"
+            .into(),
         "INSERT INTO automation_settings (tenant_id, enabled, daily_credit_budget) SELECT id, true, 1000 FROM tenants".into(),
-        format!("INSERT INTO tasks (tenant_id, title, status) SELECT t.id, 'Task ' || g, 'queued' FROM tenants t, generate_series(1, {TASKS_EACH}) g"),
+        format!(
+            "INSERT INTO tasks (tenant_id, title, status) SELECT t.id, 'Task ' || g, 'queued' FROM tenants t, generate_series(1, {TASKS_EACH}) g"
+        ),
         "ANALYZE".into(),
     ] {
         diesel::sql_query(sql).execute(&mut conn).await?;

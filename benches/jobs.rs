@@ -35,7 +35,11 @@ async fn main() -> anyhow::Result<()> {
     let concurrency = env("IGNY8_BENCH_CONCURRENCY", "64");
     let state = bench_app::fresh(
         "igny8_bench_jobs",
-        &[("IGNY8_WORKERS", concurrency.clone()), ("IGNY8_DB_POOL_SIZE", env("IGNY8_BENCH_POOL", "48")), ("IGNY8_JOB_POLL_MS", "20".into())],
+        &[
+            ("IGNY8_WORKERS", concurrency.clone()),
+            ("IGNY8_DB_POOL_SIZE", env("IGNY8_BENCH_POOL", "48")),
+            ("IGNY8_JOB_POLL_MS", "20".into()),
+        ],
     )
     .await?;
     let config = state.config.clone();
@@ -46,7 +50,9 @@ async fn main() -> anyhow::Result<()> {
     let mut tenants = vec![];
     let mut conn = state.db.get().await?;
     for i in 0..TENANTS {
-        let uid = igny8::auth::service::insert_user(&mut conn, &format!("bench{i}@example.com"), "Bench", "x").await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let uid = igny8::auth::service::insert_user(&mut conn, &format!("bench{i}@example.com"), "Bench", "x")
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let tid = conn
             .transaction::<_, igny8::error::AppError, _>(async move |c| {
                 let tid = igny8::tenancy::service::create_workspace(c, &format!("Bench {i}"), "agency", uid, "bench", None).await?;
@@ -85,7 +91,7 @@ async fn main() -> anyhow::Result<()> {
     let workers = worker::start(state.clone(), Arc::new(kinds::registry()), worker::WorkerConfig::from_config(&config));
     let drain_started = Instant::now();
     let mut conn = state.db.get().await?;
-    wait_until_done(&mut *conn).await?;
+    wait_until_done(&mut conn).await?;
     let drained_in = drain_started.elapsed();
 
     // Phase 3: queue-to-start latency under a steady load the pool keeps up with (about half its rate).
@@ -98,7 +104,7 @@ async fn main() -> anyhow::Result<()> {
         produce(&state, &chunk, 20).await;
         tokio::time::sleep(tick).await;
     }
-    wait_until_done(&mut *conn).await?;
+    wait_until_done(&mut conn).await?;
     workers.shutdown(&state, Duration::from_secs(5)).await;
 
     let succeeded: i64 = jobs::table.filter(jobs::status.eq("succeeded")).count().get_result(&mut conn).await?;
@@ -114,15 +120,29 @@ async fn main() -> anyhow::Result<()> {
     let pct = |p: f64| waits[((waits.len() as f64 - 1.0) * p) as usize];
     let mut unbalanced = 0;
     for tid in &tenants {
-        let bal: i64 = igny8::db::schema::tenants::table.find(tid).select(igny8::db::schema::tenants::credits_balance).first(&mut conn).await?;
+        let bal: i64 =
+            igny8::db::schema::tenants::table.find(tid).select(igny8::db::schema::tenants::credits_balance).first(&mut conn).await?;
         if bal != igny8::billing::ledger::sum(&mut conn, *tid).await? {
             unbalanced += 1;
         }
     }
     println!("jobs: {JOBS} over {TENANTS} tenants, 1 credit each, concurrency {concurrency}, fake provider at zero latency");
-    println!("enqueue: {JOBS} in {:.2}s = {:.0} jobs/s (reservation in the same transaction)", enqueued_in.as_secs_f64(), JOBS as f64 / enqueued_in.as_secs_f64());
-    println!("drain: {JOBS} in {:.2}s = {:.0} jobs/s (claim, AI call, ai_calls row, settle, complete)", drained_in.as_secs_f64(), JOBS as f64 / drained_in.as_secs_f64());
-    println!("steady load of {steady} jobs at {rate:.0} jobs/s: queue-to-start p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; succeeded {succeeded}", pct(0.5), pct(0.99), pct(1.0));
+    println!(
+        "enqueue: {JOBS} in {:.2}s = {:.0} jobs/s (reservation in the same transaction)",
+        enqueued_in.as_secs_f64(),
+        JOBS as f64 / enqueued_in.as_secs_f64()
+    );
+    println!(
+        "drain: {JOBS} in {:.2}s = {:.0} jobs/s (claim, AI call, ai_calls row, settle, complete)",
+        drained_in.as_secs_f64(),
+        JOBS as f64 / drained_in.as_secs_f64()
+    );
+    println!(
+        "steady load of {steady} jobs at {rate:.0} jobs/s: queue-to-start p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; succeeded {succeeded}",
+        pct(0.5),
+        pct(0.99),
+        pct(1.0)
+    );
     println!("provider requests: {}; tenants whose balance != Σ ledger: {unbalanced}", fake.seen().len());
     Ok(())
 }
@@ -134,7 +154,10 @@ async fn produce(state: &AppState, tenants: &[i64], count: usize) {
         conn.transaction::<_, igny8::error::AppError, _>(async move |c| {
             for j in 0..20 {
                 let tid = tenants[(batch * 20 + j) % tenants.len()];
-                let job = NewJob { credits: 1, ..NewJob::new(tid, igny8::ai::jobs::PROMPT, serde_json::json!({ "prompt": "Say OK", "json": true })) };
+                let job = NewJob {
+                    credits: 1,
+                    ..NewJob::new(tid, igny8::ai::jobs::PROMPT, serde_json::json!({ "prompt": "Say OK", "json": true }))
+                };
                 enqueue_in_tx(c, &job).await?;
             }
             Ok(())

@@ -22,7 +22,13 @@ fn inline(debug: String) -> String {
     } else {
         binds
             .split(", ")
-            .map(|v| if let Some(s) = v.strip_prefix('"').and_then(|s| s.strip_suffix('"')) { format!("'{}'", s.replace('\'', "''")) } else { v.to_string() })
+            .map(|v| {
+                if let Some(s) = v.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+                    format!("'{}'", s.replace('\'', "''"))
+                } else {
+                    v.to_string()
+                }
+            })
             .collect()
     };
     let mut out = sql.to_string();
@@ -42,24 +48,86 @@ fn print_sql(tenant_id: i64, query: &str, cached: bool) {
         .limit(page.per_page())
         .offset(page.offset());
     let count = filter::matching(tenant_id, &f).count();
-    let names = clusters::table.filter(clusters::tenant_id.eq(tenant_id)).order(clusters::name).select((clusters::id, clusters::name)).limit(5_000);
-    let rev = list_revisions::table.filter(list_revisions::tenant_id.eq(tenant_id)).filter(list_revisions::list.eq("keywords")).select(list_revisions::rev);
-    let middle = if cached { inline(diesel::debug_query::<Pg, _>(&rev).to_string()) } else { inline(diesel::debug_query::<Pg, _>(&count).to_string()) };
+    let names =
+        clusters::table.filter(clusters::tenant_id.eq(tenant_id)).order(clusters::name).select((clusters::id, clusters::name)).limit(5_000);
+    let rev = list_revisions::table
+        .filter(list_revisions::tenant_id.eq(tenant_id))
+        .filter(list_revisions::list.eq("keywords"))
+        .select(list_revisions::rev);
+    let middle = if cached {
+        inline(diesel::debug_query::<Pg, _>(&rev).to_string())
+    } else {
+        inline(diesel::debug_query::<Pg, _>(&count).to_string())
+    };
     for q in [inline(diesel::debug_query::<Pg, _>(&list).to_string()), middle, inline(diesel::debug_query::<Pg, _>(&names).to_string())] {
         println!("{};", q.replace('\n', " "));
     }
 }
 
 fn time_cluster(n: usize) {
-    const HEADS: [&str; 20] = ["running", "trail", "chocolate", "vegan", "budget", "luxury", "garden", "kitchen", "winter", "summer",
-        "kids", "office", "travel", "camping", "yoga", "coffee", "wireless", "gaming", "wedding", "pet"];
-    const TAILS: [&str; 25] = ["shoes", "jacket", "cake", "recipe", "tent", "chair", "mat", "grinder", "headphones", "laptop", "dress",
-        "food", "bed", "lights", "boots", "backpack", "watch", "table", "desk", "mug", "socks", "gloves", "hat", "bag", "bottle"];
-    const MODS: [&str; 12] = ["best", "cheap", "how to choose", "reviews", "for beginners", "near me", "vs", "sale", "2026", "ideas", "guide", "diy"];
+    const HEADS: [&str; 20] = [
+        "running",
+        "trail",
+        "chocolate",
+        "vegan",
+        "budget",
+        "luxury",
+        "garden",
+        "kitchen",
+        "winter",
+        "summer",
+        "kids",
+        "office",
+        "travel",
+        "camping",
+        "yoga",
+        "coffee",
+        "wireless",
+        "gaming",
+        "wedding",
+        "pet",
+    ];
+    const TAILS: [&str; 25] = [
+        "shoes",
+        "jacket",
+        "cake",
+        "recipe",
+        "tent",
+        "chair",
+        "mat",
+        "grinder",
+        "headphones",
+        "laptop",
+        "dress",
+        "food",
+        "bed",
+        "lights",
+        "boots",
+        "backpack",
+        "watch",
+        "table",
+        "desk",
+        "mug",
+        "socks",
+        "gloves",
+        "hat",
+        "bag",
+        "bottle",
+    ];
+    const MODS: [&str; 12] =
+        ["best", "cheap", "how to choose", "reviews", "for beginners", "near me", "vs", "sale", "2026", "ideas", "guide", "diy"];
     let items: Vec<Item> = (0..n)
         .map(|i| Item {
             id: i as i64,
-            keyword: format!("{} {} {} {}", MODS[i % 12], HEADS[(i / 12) % 20], TAILS[(i / 240) % 25], if i % 3 == 0 { MODS[(i / 7) % 12] } else { "" }).trim().to_string(),
+            keyword: format!(
+                "{} {} {} {}",
+                MODS[i % 12],
+                HEADS[(i / 12) % 20],
+                TAILS[(i / 240) % 25],
+                if i % 3 == 0 { MODS[(i / 7) % 12] } else { "" }
+            )
+            .trim()
+            .to_string(),
             volume: ((i * 7919) % 10_000) as i64,
         })
         .collect();

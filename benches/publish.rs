@@ -37,9 +37,13 @@ async fn main() -> anyhow::Result<()> {
     let (config, secret) = (state.config.clone(), bench_app::SECRET);
 
     let mut conn = state.db.get().await?;
-    let uid = igny8::auth::service::insert_user(&mut conn, "publish-bench@example.com", "Bench", "x").await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let uid = igny8::auth::service::insert_user(&mut conn, "publish-bench@example.com", "Bench", "x")
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let tid = conn
-        .transaction::<_, igny8::error::AppError, _>(async move |c| igny8::tenancy::service::create_workspace(c, "Publish bench", "agency", uid, "bench", None).await)
+        .transaction::<_, igny8::error::AppError, _>(async move |c| {
+            igny8::tenancy::service::create_workspace(c, "Publish bench", "agency", uid, "bench", None).await
+        })
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let site: i64 = diesel::insert_into(sites::table)
@@ -81,14 +85,21 @@ async fn main() -> anyhow::Result<()> {
         }
         igny8::modules::writer::images::place_in_task(secret, &mut conn, tid, task).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         diesel::insert_into(publications::table)
-            .values((publications::tenant_id.eq(tid), publications::task_id.eq(task), publications::site_id.eq(site), publications::post_status.eq("publish"), publications::tags.eq(vec!["bench".to_string()])))
+            .values((
+                publications::tenant_id.eq(tid),
+                publications::task_id.eq(task),
+                publications::site_id.eq(site),
+                publications::post_status.eq("publish"),
+                publications::tags.eq(vec!["bench".to_string()]),
+            ))
             .execute(&mut conn)
             .await?;
         task_ids.push(task);
     }
     conn.transaction::<_, igny8::error::AppError, _>(async |c| {
         for id in &task_ids {
-            enqueue_in_tx(c, &NewJob::new(tid, igny8::modules::publish::service::PUBLISH_KIND, serde_json::json!({ "task_id": id }))).await?;
+            enqueue_in_tx(c, &NewJob::new(tid, igny8::modules::publish::service::PUBLISH_KIND, serde_json::json!({ "task_id": id })))
+                .await?;
         }
         Ok(())
     })
@@ -114,11 +125,23 @@ async fn main() -> anyhow::Result<()> {
     let (waited, calls) = (igny8::wordpress::waited() - waited_before, igny8::wordpress::calls() - calls_before);
     workers.shutdown(&state, Duration::from_secs(5)).await;
     let ok: i64 = jobs::table.filter(jobs::status.eq("succeeded")).count().get_result(&mut conn).await?;
-    let errors: Vec<Option<String>> = jobs::table.filter(jobs::status.ne("succeeded")).select(jobs::last_error).limit(3).load(&mut conn).await?;
+    let errors: Vec<Option<String>> =
+        jobs::table.filter(jobs::status.ne("succeeded")).select(jobs::last_error).limit(3).load(&mut conn).await?;
     let ours = total.saturating_sub(waited);
     println!("publish: {ok}/{ARTICLES} articles with 2 images each to {}, one at a time: {calls} WordPress requests", wp.url);
-    println!("total {:.2}s = {:.0} ms/article; waiting on WordPress {:.2}s; IGNY8's own share {:.0} ms = {:.2}% of the total", total.as_secs_f64(), total.as_secs_f64() * 1000.0 / ARTICLES as f64, waited.as_secs_f64(), ours.as_secs_f64() * 1000.0, 100.0 * ours.as_secs_f64() / total.as_secs_f64());
-    println!("IGNY8 process CPU time meanwhile: {:.0} ms ({:.2} ms/article); the rest of its share is Postgres round trips and the queue's claim/complete", cpu * 1000.0, cpu * 1000.0 / ARTICLES as f64);
+    println!(
+        "total {:.2}s = {:.0} ms/article; waiting on WordPress {:.2}s; IGNY8's own share {:.0} ms = {:.2}% of the total",
+        total.as_secs_f64(),
+        total.as_secs_f64() * 1000.0 / ARTICLES as f64,
+        waited.as_secs_f64(),
+        ours.as_secs_f64() * 1000.0,
+        100.0 * ours.as_secs_f64() / total.as_secs_f64()
+    );
+    println!(
+        "IGNY8 process CPU time meanwhile: {:.0} ms ({:.2} ms/article); the rest of its share is Postgres round trips and the queue's claim/complete",
+        cpu * 1000.0,
+        cpu * 1000.0 / ARTICLES as f64
+    );
     if !errors.is_empty() {
         println!("not succeeded (first 3): {errors:?}");
     }

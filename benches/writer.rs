@@ -31,7 +31,10 @@ struct Ms {
 }
 
 fn article() -> String {
-    let para = format!("<p>{}</p>", "Running shoes need a snug heel, room for the toes and enough cushioning for the distance you run most weeks.".repeat(5));
+    let para = format!(
+        "<p>{}</p>",
+        "Running shoes need a snug heel, room for the toes and enough cushioning for the distance you run most weeks.".repeat(5)
+    );
     let mut html = String::new();
     for h in 1..=8 {
         html.push_str(&format!("<h2>Section {h}</h2>"));
@@ -54,7 +57,8 @@ async fn main() -> anyhow::Result<()> {
     fake.then((0..ARTICLES).map(|_| fake_ai::Reply::Ok(body.clone())));
 
     let mut conn = state.db.get().await?;
-    let uid = igny8::auth::service::insert_user(&mut conn, "writer-bench@example.com", "Bench", "x").await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let uid =
+        igny8::auth::service::insert_user(&mut conn, "writer-bench@example.com", "Bench", "x").await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let tid = conn
         .transaction::<_, igny8::error::AppError, _>(async move |c| {
             let tid = igny8::tenancy::service::create_workspace(c, "Writer bench", "agency", uid, "bench", None).await?;
@@ -75,14 +79,24 @@ async fn main() -> anyhow::Result<()> {
         .await?;
     let outline: Vec<String> = (1..=8).map(|h| format!("Section {h}")).collect();
     let rows: Vec<_> = (0..ARTICLES)
-        .map(|i| (tasks::tenant_id.eq(tid), tasks::title.eq(format!("Article {i}")), tasks::outline.eq(outline.clone()), tasks::word_count_goal.eq(2000)))
+        .map(|i| {
+            (
+                tasks::tenant_id.eq(tid),
+                tasks::title.eq(format!("Article {i}")),
+                tasks::outline.eq(outline.clone()),
+                tasks::word_count_goal.eq(2000),
+            )
+        })
         .collect();
     let ids: Vec<i64> = diesel::insert_into(tasks::table).values(rows).returning(tasks::id).get_results(&mut conn).await?;
     for chunk in ids.chunks(100) {
         let chunk = chunk.to_vec();
         conn.transaction::<_, igny8::error::AppError, _>(async move |c| {
             for id in chunk {
-                let job = NewJob { credits: 3, ..NewJob::new(tid, igny8::modules::writer::generate::JOB_KIND, serde_json::json!({ "task_id": id })) };
+                let job = NewJob {
+                    credits: 3,
+                    ..NewJob::new(tid, igny8::modules::writer::generate::JOB_KIND, serde_json::json!({ "task_id": id }))
+                };
                 enqueue_in_tx(c, &job).await?;
             }
             Ok(())
@@ -103,18 +117,26 @@ async fn main() -> anyhow::Result<()> {
     }
     let total = started.elapsed();
     workers.shutdown(&state, Duration::from_secs(5)).await;
-    let mut ms: Vec<f64> = diesel::sql_query("SELECT (extract(epoch FROM (finished_at - started_at)) * 1000.0)::float8 AS ms FROM jobs WHERE status = 'succeeded'")
-        .load::<Ms>(&mut conn)
-        .await?
-        .into_iter()
-        .map(|m| m.ms)
-        .collect();
+    let mut ms: Vec<f64> = diesel::sql_query(
+        "SELECT (extract(epoch FROM (finished_at - started_at)) * 1000.0)::float8 AS ms FROM jobs WHERE status = 'succeeded'",
+    )
+    .load::<Ms>(&mut conn)
+    .await?
+    .into_iter()
+    .map(|m| m.ms)
+    .collect();
     ms.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
     let failed: i64 = jobs::table.filter(jobs::status.ne("succeeded")).count().get_result(&mut conn).await?;
-    let words: Option<i32> = tasks::table.filter(tasks::tenant_id.eq(tid)).select(diesel::dsl::max(tasks::word_count)).first(&mut conn).await?;
+    let words: Option<i32> =
+        tasks::table.filter(tasks::tenant_id.eq(tid)).select(diesel::dsl::max(tasks::word_count)).first(&mut conn).await?;
     let pct = |p: f64| ms.get(((ms.len().max(1) - 1) as f64 * p) as usize).copied().unwrap_or(0.0);
     println!("writer: {} articles of {} words, fake provider at zero latency, one at a time", ms.len(), words.unwrap_or(0));
-    println!("per article (job start → finish): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {failed} not succeeded", pct(0.5), pct(0.99), pct(1.0));
+    println!(
+        "per article (job start → finish): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {failed} not succeeded",
+        pct(0.5),
+        pct(0.99),
+        pct(1.0)
+    );
     println!("all {ARTICLES} in {:.2}s = {:.0} articles/s", total.as_secs_f64(), ARTICLES as f64 / total.as_secs_f64());
     Ok(())
 }

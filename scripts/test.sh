@@ -23,6 +23,13 @@ stale=$(psql -h "$PG_HOST" -p "$PG_PORT" -U postgres -d postgres -tAc \
   "SELECT datname FROM pg_database WHERE datname LIKE 'igny8\_test\_%'" || true)
 for db in $stale; do psql -h "$PG_HOST" -p "$PG_PORT" -U postgres -d postgres -qc "DROP DATABASE IF EXISTS \"$db\"" >/dev/null 2>&1 || true; done
 
+log "format and lint gate (rustfmt.toml; clippy warnings are errors)"
+for c in rustfmt clippy; do
+  cargo "${c/rustfmt/fmt}" --version >/dev/null 2>&1 || rustup component add "$c"
+done
+cargo fmt --check || { log "unformatted code: run cargo fmt"; exit 1; }
+cargo clippy --quiet --all-targets -- -D warnings
+
 log "building tests"
 cargo build --quiet --tests --bins
 

@@ -85,9 +85,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// Input that cannot be parsed becomes a clear 4xx through `AppError`, never a 500.
 fn extractor_config(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(web::FormConfig::default().limit(256 * 1024).error_handler(|e, _| {
-        AppError::BadRequest(format!("The form could not be read: {e}")).into()
-    }))
+    cfg.app_data(
+        web::FormConfig::default()
+            .limit(256 * 1024)
+            .error_handler(|e, _| AppError::BadRequest(format!("The form could not be read: {e}")).into()),
+    )
     .app_data(web::JsonConfig::default().limit(1024 * 1024).error_handler(|e, _| {
         let msg = match &e {
             actix_web::error::JsonPayloadError::ContentType => "Send the body as JSON (Content-Type: application/json)".to_string(),

@@ -66,9 +66,8 @@ impl Config {
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |k: &str| get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
 
-        let database_url = get("DATABASE_URL").ok_or_else(|| {
-            err("DATABASE_URL", "is required, e.g. postgres://postgres@127.0.0.1:5432/igny8")
-        })?;
+        let database_url =
+            get("DATABASE_URL").ok_or_else(|| err("DATABASE_URL", "is required, e.g. postgres://postgres@127.0.0.1:5432/igny8"))?;
         if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
             return Err(err("DATABASE_URL", format!("expected a postgres:// URL, got '{database_url}'")));
         }
@@ -81,16 +80,14 @@ impl Config {
             return Err(err("IGNY8_REDIS_NAMESPACE", "use letters, digits, '-' and '_' only"));
         }
         let bind_raw = get("IGNY8_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
-        let bind: SocketAddr = bind_raw
-            .parse()
-            .map_err(|_| err("IGNY8_BIND", format!("expected host:port such as 127.0.0.1:8080, got '{bind_raw}'")))?;
+        let bind: SocketAddr =
+            bind_raw.parse().map_err(|_| err("IGNY8_BIND", format!("expected host:port such as 127.0.0.1:8080, got '{bind_raw}'")))?;
         let base_url = get("IGNY8_BASE_URL").unwrap_or_else(|| format!("http://{bind}"));
         if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
             return Err(err("IGNY8_BASE_URL", format!("expected an http:// or https:// URL, got '{base_url}'")));
         }
-        let secret_key = get("IGNY8_SECRET_KEY").ok_or_else(|| {
-            err("IGNY8_SECRET_KEY", "is required: at least 32 random characters (scripts/dev.sh generates one)")
-        })?;
+        let secret_key = get("IGNY8_SECRET_KEY")
+            .ok_or_else(|| err("IGNY8_SECRET_KEY", "is required: at least 32 random characters (scripts/dev.sh generates one)"))?;
         if secret_key.len() < 32 {
             return Err(err("IGNY8_SECRET_KEY", format!("must be at least 32 characters, got {}", secret_key.len())));
         }

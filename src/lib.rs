@@ -1,7 +1,7 @@
 //! IGNY8: a multi-tenant AI SEO content platform in one binary.
 
-pub mod app;
 pub mod ai;
+pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod billing;

@@ -150,7 +150,9 @@ mod tests {
 
     #[tokio::test]
     async fn refuses_private_and_loopback_targets() {
-        for url in ["http://127.0.0.1:8080/v1", "http://10.1.2.3/", "http://192.168.0.10", "http://[::1]:80/", "http://169.254.169.254/latest"] {
+        for url in
+            ["http://127.0.0.1:8080/v1", "http://10.1.2.3/", "http://192.168.0.10", "http://[::1]:80/", "http://169.254.169.254/latest"]
+        {
             assert!(check_url(url, false).await.is_err(), "{url}");
             assert!(check_url(url, true).await.is_ok(), "{url} allowed when private targets are on");
         }

@@ -8,9 +8,9 @@ use serde::Serialize;
 use crate::app::AppState;
 use crate::db::schema::{ai_calls, model_rates};
 use crate::error::AppError;
+use crate::error::AppResult;
 use crate::tenancy::{Actor, TenantCtx};
 use crate::web::forms::Check;
-use crate::error::AppResult;
 use crate::web::pagination::PageParams;
 
 pub struct CallRecord<'a> {
@@ -28,8 +28,27 @@ pub struct CallRecord<'a> {
 
 impl<'a> CallRecord<'a> {
     /// A call that took since `started` and ended with `error` (None = success); usage fields are 0.
-    pub fn finished(tenant_id: i64, job_id: Option<i64>, provider: &'a str, model: &'a str, operation: &'a str, started: std::time::Instant, error: Option<String>) -> Self {
-        CallRecord { tenant_id, job_id, provider, model, operation, tokens_in: 0, tokens_out: 0, images: 0, latency_ms: started.elapsed().as_millis() as i64, error }
+    pub fn finished(
+        tenant_id: i64,
+        job_id: Option<i64>,
+        provider: &'a str,
+        model: &'a str,
+        operation: &'a str,
+        started: std::time::Instant,
+        error: Option<String>,
+    ) -> Self {
+        CallRecord {
+            tenant_id,
+            job_id,
+            provider,
+            model,
+            operation,
+            tokens_in: 0,
+            tokens_out: 0,
+            images: 0,
+            latency_ms: started.elapsed().as_millis() as i64,
+            error,
+        }
     }
 }
 

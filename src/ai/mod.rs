@@ -33,7 +33,15 @@ pub struct ChatRequest {
 
 impl ChatRequest {
     pub fn new(system: impl Into<String>, user: impl Into<String>) -> Self {
-        ChatRequest { model: String::new(), system: system.into(), user: user.into(), json: false, max_tokens: 1024, temperature: 0.7, purpose: "chat" }
+        ChatRequest {
+            model: String::new(),
+            system: system.into(),
+            user: user.into(),
+            json: false,
+            max_tokens: 1024,
+            temperature: 0.7,
+            purpose: "chat",
+        }
     }
     pub fn purpose(mut self, purpose: &'static str) -> Self {
         self.purpose = purpose;
@@ -127,12 +135,7 @@ pub(crate) fn transport_error(provider: &str, e: reqwest::Error, timeout: Durati
 pub(crate) fn error_message(body: &str) -> String {
     serde_json::from_str::<serde_json::Value>(body)
         .ok()
-        .and_then(|v| {
-            v.pointer("/error/message")
-                .or_else(|| v.pointer("/errors/0/message"))
-                .and_then(|m| m.as_str())
-                .map(String::from)
-        })
+        .and_then(|v| v.pointer("/error/message").or_else(|| v.pointer("/errors/0/message")).and_then(|m| m.as_str()).map(String::from))
         .unwrap_or_else(|| body.chars().take(300).collect())
 }
 

@@ -26,7 +26,8 @@ impl OpenAiCompat {
         }
         let res = req.send().await.map_err(|e| transport_error(NAME, e, self.timeout))?;
         let text = read_reply(NAME, res, self.timeout).await?;
-        serde_json::from_str(&text).map_err(|_| AiError::BadOutput(format!("the provider's reply is not JSON: {}", text.chars().take(120).collect::<String>())))
+        serde_json::from_str(&text)
+            .map_err(|_| AiError::BadOutput(format!("the provider's reply is not JSON: {}", text.chars().take(120).collect::<String>())))
     }
 }
 
@@ -79,8 +80,11 @@ impl ImageProvider for OpenAiCompat {
                 "response_format": "b64_json",
             });
             let v = self.post("images/generations", body).await?;
-            let b64 = v.pointer("/data/0/b64_json").and_then(|b| b.as_str()).ok_or_else(|| AiError::BadOutput("no image in the reply".into()))?;
-            let bytes = base64::engine::general_purpose::STANDARD.decode(b64).map_err(|_| AiError::BadOutput("the image is not valid base64".into()))?;
+            let b64 =
+                v.pointer("/data/0/b64_json").and_then(|b| b.as_str()).ok_or_else(|| AiError::BadOutput("no image in the reply".into()))?;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .map_err(|_| AiError::BadOutput("the image is not valid base64".into()))?;
             Ok(ImageResponse { content_type: sniff_image(&bytes).to_string(), bytes, model: req.model.clone() })
         })
     }

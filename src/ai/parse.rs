@@ -22,8 +22,8 @@ pub fn json<T: DeserializeOwned>(res: &ChatResponse) -> Result<T, AiError> {
     if body.is_empty() {
         return Err(AiError::BadOutput("the answer is empty".into()));
     }
-    let value: serde_json::Value =
-        serde_json::from_str(body).map_err(|e| AiError::BadOutput(format!("not valid JSON ({e}): {}", body.chars().take(80).collect::<String>())))?;
+    let value: serde_json::Value = serde_json::from_str(body)
+        .map_err(|e| AiError::BadOutput(format!("not valid JSON ({e}): {}", body.chars().take(80).collect::<String>())))?;
     serde_json::from_value(value).map_err(|e| AiError::BadOutput(format!("JSON of the wrong shape: {e}")))
 }
 

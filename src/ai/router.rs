@@ -63,12 +63,8 @@ async fn take_rate_slot(state: &AppState, provider: &str, model: &str) -> Result
     let key = kv::key(&state.config.redis_namespace, &format!("rl:{provider}:{model}"), &minute.to_string());
     let count = async {
         let mut conn = state.redis.get().await.map_err(|e| e.to_string())?;
-        let (n, _): (i64, bool) = deadpool_redis::redis::pipe()
-            .incr(&key, 1)
-            .expire(&key, 61)
-            .query_async(&mut conn)
-            .await
-            .map_err(|e| e.to_string())?;
+        let (n, _): (i64, bool) =
+            deadpool_redis::redis::pipe().incr(&key, 1).expire(&key, 61).query_async(&mut conn).await.map_err(|e| e.to_string())?;
         Ok::<_, String>(n)
     };
     match count.await {
@@ -96,7 +92,13 @@ pub async fn chat_dev(state: &AppState, tenant_id: i64, job_id: Option<i64>, req
     chat_on(state, tenant_id, job_id, req, route).await
 }
 
-async fn chat_on(state: &AppState, tenant_id: i64, job_id: Option<i64>, req: ChatRequest, route: Route<dyn TextProvider>) -> Result<ChatResponse, AiError> {
+async fn chat_on(
+    state: &AppState,
+    tenant_id: i64,
+    job_id: Option<i64>,
+    req: ChatRequest,
+    route: Route<dyn TextProvider>,
+) -> Result<ChatResponse, AiError> {
     let mut last = AiError::Config("no model configured".into());
     for (i, model) in route.models.iter().enumerate() {
         take_rate_slot(state, route.provider.name(), model).await?;
@@ -111,7 +113,8 @@ async fn chat_on(state: &AppState, tenant_id: i64, job_id: Option<i64>, req: Cha
             Ok(r) => return Ok(r),
             Err(e) => {
                 let has_fallback = i + 1 < route.models.len();
-                let worth_fallback = !matches!(e, AiError::RateLimited { .. }) && (e.is_transient() || matches!(e, AiError::Http { status: 404, .. }));
+                let worth_fallback =
+                    !matches!(e, AiError::RateLimited { .. }) && (e.is_transient() || matches!(e, AiError::Http { status: 404, .. }));
                 if has_fallback && worth_fallback {
                     tracing::info!(model, error = %e, "primary model failed; trying the fallback");
                     last = e;
@@ -135,7 +138,13 @@ pub async fn image_dev(state: &AppState, tenant_id: i64, job_id: Option<i64>, re
     image_on(state, tenant_id, job_id, req, route).await
 }
 
-async fn image_on(state: &AppState, tenant_id: i64, job_id: Option<i64>, req: ImageRequest, route: Route<dyn ImageProvider>) -> Result<ImageResponse, AiError> {
+async fn image_on(
+    state: &AppState,
+    tenant_id: i64,
+    job_id: Option<i64>,
+    req: ImageRequest,
+    route: Route<dyn ImageProvider>,
+) -> Result<ImageResponse, AiError> {
     let model = route.models[0].clone();
     take_rate_slot(state, route.provider.name(), &model).await?;
     let req = ImageRequest { model: model.clone(), ..req };

@@ -41,7 +41,14 @@ impl ImageProvider for Runware {
                     "outputFormat": "WEBP",
                 }
             ]);
-            let res = self.client.post(&self.url).timeout(self.timeout).json(&body).send().await.map_err(|e| transport_error(NAME, e, self.timeout))?;
+            let res = self
+                .client
+                .post(&self.url)
+                .timeout(self.timeout)
+                .json(&body)
+                .send()
+                .await
+                .map_err(|e| transport_error(NAME, e, self.timeout))?;
             let text = read_reply(NAME, res, self.timeout).await?;
             let v: serde_json::Value = serde_json::from_str(&text).map_err(|_| AiError::BadOutput("the reply is not JSON".into()))?;
             if v.get("errors").and_then(|e| e.as_array()).is_some_and(|e| !e.is_empty()) {
@@ -52,8 +59,13 @@ impl ImageProvider for Runware {
                 .and_then(|d| d.as_array())
                 .and_then(|d| d.iter().find(|i| i.get("taskUUID").and_then(|u| u.as_str()) == Some(task_uuid.as_str())))
                 .ok_or_else(|| AiError::BadOutput("no result for our task in the reply".into()))?;
-            let b64 = item.get("imageBase64Data").and_then(|b| b.as_str()).ok_or_else(|| AiError::BadOutput("no image data in the reply".into()))?;
-            let bytes = base64::engine::general_purpose::STANDARD.decode(b64).map_err(|_| AiError::BadOutput("the image is not valid base64".into()))?;
+            let b64 = item
+                .get("imageBase64Data")
+                .and_then(|b| b.as_str())
+                .ok_or_else(|| AiError::BadOutput("no image data in the reply".into()))?;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .map_err(|_| AiError::BadOutput("the image is not valid base64".into()))?;
             Ok(ImageResponse { content_type: sniff_image(&bytes).to_string(), bytes, model: req.model.clone() })
         })
     }

@@ -58,10 +58,10 @@ const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl SettingsCache {
     pub async fn get(&self, state: &AppState, tenant_id: i64) -> AppResult<AiSettings> {
-        if let Some((at, s)) = self.0.lock().unwrap().get(&tenant_id) {
-            if at.elapsed() < CACHE_TTL {
-                return Ok(s.clone());
-            }
+        if let Some((at, s)) = self.0.lock().unwrap().get(&tenant_id)
+            && at.elapsed() < CACHE_TTL
+        {
+            return Ok(s.clone());
         }
         let mut conn = state.db.get().await?;
         let s = load(&mut conn, tenant_id).await?;
@@ -181,10 +181,11 @@ pub async fn save(state: &AppState, ctx: &TenantCtx, input: &AiSettingsInput) ->
         }),
     };
     for (field, url) in [("text_base_url", &text_base_url), ("image_base_url", &image_base_url)] {
-        if !url.is_empty() && !check.errors.contains_key(field) {
-            if let Err(msg) = crate::outbound::check_url(url, state.config.allow_private_targets).await {
-                check.fail(field, msg);
-            }
+        if !url.is_empty()
+            && !check.errors.contains_key(field)
+            && let Err(msg) = crate::outbound::check_url(url, state.config.allow_private_targets).await
+        {
+            check.fail(field, msg);
         }
     }
     check.finish()?;
@@ -237,7 +238,7 @@ pub async fn save(state: &AppState, ctx: &TenantCtx, input: &AiSettingsInput) ->
     });
     diesel_async::AsyncConnection::transaction::<_, AppError, _>(&mut conn, async move |conn| {
         diesel::insert_into(ai_settings::table)
-            .values(values.clone())
+            .values(values)
             .on_conflict(ai_settings::tenant_id)
             .do_update()
             .set(values)
@@ -272,7 +273,16 @@ pub async fn test_connection(state: &AppState, ctx: &TenantCtx) -> AppResult<Con
     let res = super::router::chat(state, ctx.tenant_id, None, req).await;
     let latency_ms = started.elapsed().as_millis();
     Ok(match res {
-        Ok(r) => ConnectionTest { ok: true, provider: s.text_provider, model: r.model, answer: r.content, error: String::new(), latency_ms },
-        Err(e) => ConnectionTest { ok: false, provider: s.text_provider, model: s.text_model, answer: String::new(), error: e.to_string(), latency_ms },
+        Ok(r) => {
+            ConnectionTest { ok: true, provider: s.text_provider, model: r.model, answer: r.content, error: String::new(), latency_ms }
+        }
+        Err(e) => ConnectionTest {
+            ok: false,
+            provider: s.text_provider,
+            model: s.text_model,
+            answer: String::new(),
+            error: e.to_string(),
+            latency_ms,
+        },
     })
 }

@@ -91,12 +91,7 @@ impl AuditFilter {
     }
 }
 
-pub async fn list(
-    conn: &mut AsyncPgConnection,
-    tenant_id: i64,
-    f: &AuditFilter,
-    page: &PageParams,
-) -> AppResult<(Vec<AuditEvent>, i64)> {
+pub async fn list(conn: &mut AsyncPgConnection, tenant_id: i64, f: &AuditFilter, page: &PageParams) -> AppResult<(Vec<AuditEvent>, i64)> {
     let build = || {
         let mut q = audit_events::table.filter(audit_events::tenant_id.eq(tenant_id)).into_boxed();
         if !f.action.trim().is_empty() {

@@ -147,7 +147,8 @@ pub async fn api_login(state: web::Data<AppState>, req: HttpRequest, body: web::
         AppError::Validation(_) => AppError::Unauthorized,
         other => other,
     })?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "token": token, "token_type": "Bearer", "expires_in_hours": state.config.session_hours })))
+    Ok(HttpResponse::Ok()
+        .json(serde_json::json!({ "token": token, "token_type": "Bearer", "expires_in_hours": state.config.session_hours })))
 }
 
 /// GET /api/me — who is calling, and in which tenant.

@@ -22,11 +22,9 @@ pub fn check_new(password: &str) -> Result<(), String> {
 
 pub async fn hash(password: &str) -> AppResult<String> {
     let pw = password.to_owned();
-    tokio::task::spawn_blocking(move || {
-        Argon2::default().hash_password(pw.as_bytes()).map(|h| h.to_string()).map_err(AppError::internal)
-    })
-    .await
-    .map_err(AppError::internal)?
+    tokio::task::spawn_blocking(move || Argon2::default().hash_password(pw.as_bytes()).map(|h| h.to_string()).map_err(AppError::internal))
+        .await
+        .map_err(AppError::internal)?
 }
 
 /// Constant work whether or not the stored hash exists, so timing does not reveal known emails.

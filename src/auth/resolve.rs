@@ -50,28 +50,22 @@ async fn from_session(state: &AppState, claims: Claims, ip: Option<String>) -> A
     let session = sessions::table
         .inner_join(users::table)
         .left_join(
-            memberships::table
-                .on(memberships::user_id.eq(users::id).and(memberships::tenant_id.eq(claims.tid)))
-                .inner_join(tenants::table),
+            memberships::table.on(memberships::user_id.eq(users::id).and(memberships::tenant_id.eq(claims.tid))).inner_join(tenants::table),
         )
         .filter(sessions::id.eq(&claims.sid))
         .filter(sessions::user_id.eq(claims.uid))
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(now))
-        .select((
-            (users::id, users::email, users::name, users::is_system_admin),
-            (memberships::role, TENANT_COLS).nullable(),
-        ));
+        .select(((users::id, users::email, users::name, users::is_system_admin), (memberships::role, TENANT_COLS).nullable()));
     let workspaces = memberships::table
         .inner_join(tenants::table)
         .filter(memberships::user_id.eq(claims.uid))
         .select((tenants::id, tenants::name, memberships::role, memberships::created_at))
         .order((tenants::name.asc(), tenants::id.asc()));
     type SessionRow = ((i64, String, String, bool), Option<(String, TenantRow)>);
-    let (row, workspaces) = tokio::try_join!(
-        async { session.first::<SessionRow>(&mut &*conn).await.optional() },
-        async { workspaces.load::<(i64, String, String, chrono::DateTime<chrono::Utc>)>(&mut &*conn).await }
-    )?;
+    let (row, workspaces) = tokio::try_join!(async { session.first::<SessionRow>(&mut &*conn).await.optional() }, async {
+        workspaces.load::<(i64, String, String, chrono::DateTime<chrono::Utc>)>(&mut &*conn).await
+    })?;
     let ((user_id, email, name, is_system_admin), active) = row.ok_or(AppError::Unauthorized)?;
     let (role, t) = match active {
         Some(a) => a,
@@ -79,12 +73,7 @@ async fn from_session(state: &AppState, claims: Claims, ip: Option<String>) -> A
             let oldest = workspaces.iter().min_by_key(|w| w.3).ok_or_else(|| {
                 AppError::Forbidden("Your account is not a member of any workspace any more. Ask an owner for a new invite.".into())
             })?;
-            tenants::table
-                .find(oldest.0)
-                .select(TENANT_COLS)
-                .first::<TenantRow>(&mut &*conn)
-                .await
-                .map(|t| (oldest.2.clone(), t))?
+            tenants::table.find(oldest.0).select(TENANT_COLS).first::<TenantRow>(&mut &*conn).await.map(|t| (oldest.2.clone(), t))?
         }
     };
     let role = Role::parse_member(&role).ok_or_else(|| AppError::internal("unknown role in memberships"))?;

@@ -72,10 +72,10 @@ pub async fn signup(state: &AppState, input: &SignupInput, meta: &ClientMeta) ->
     let ip = meta.ip.clone();
     let (user_id, tenant_id) = conn
         .transaction::<_, AppError, _>(async move |conn| {
-                let user_id = insert_user(conn, &email, &name, &hash).await?;
-                let tenant_id = create_workspace(conn, &workspace, plans::SIGNUP_PLAN, user_id, &email, ip).await?;
-                Ok((user_id, tenant_id))
-            })
+            let user_id = insert_user(conn, &email, &name, &hash).await?;
+            let tenant_id = create_workspace(conn, &workspace, plans::SIGNUP_PLAN, user_id, &email, ip).await?;
+            Ok((user_id, tenant_id))
+        })
         .await?;
     let token = start_session(&mut conn, state, user_id, tenant_id, meta).await?;
     Ok(Signed { user_id, tenant_id, token })
@@ -89,12 +89,8 @@ pub async fn login(state: &AppState, email: &str, password_text: &str, meta: &Cl
     }
     throttle::check(state, meta.ip.as_deref(), &email).await?;
     let mut conn = state.db.get().await?;
-    let user: Option<(i64, String)> = users::table
-        .filter(users::email.eq(&email))
-        .select((users::id, users::password_hash))
-        .first(&mut conn)
-        .await
-        .optional()?;
+    let user: Option<(i64, String)> =
+        users::table.filter(users::email.eq(&email)).select((users::id, users::password_hash)).first(&mut conn).await.optional()?;
     let (user_id, stored) = match user {
         Some((id, h)) => (Some(id), Some(h)),
         None => (None, None),
@@ -113,9 +109,8 @@ pub async fn login(state: &AppState, email: &str, password_text: &str, meta: &Cl
         .first(&mut conn)
         .await
         .optional()?;
-    let tenant_id = tenant_id.ok_or_else(|| {
-        AppError::Forbidden("Your account is not a member of any workspace. Ask an owner for an invite.".into())
-    })?;
+    let tenant_id = tenant_id
+        .ok_or_else(|| AppError::Forbidden("Your account is not a member of any workspace. Ask an owner for an invite.".into()))?;
     let token = start_session(&mut conn, state, user_id, tenant_id, meta).await?;
     let who = Who { tenant_id, user_id: Some(user_id), label: email.clone(), ip: meta.ip.clone() };
     audit::record(&mut conn, &who, "user.signed_in", ("user", user_id.to_string()), serde_json::json!({})).await?;
@@ -123,7 +118,13 @@ pub async fn login(state: &AppState, email: &str, password_text: &str, meta: &Cl
 }
 
 /// Writes a session row and returns its signed token.
-pub async fn start_session(conn: &mut AsyncPgConnection, state: &AppState, user_id: i64, tenant_id: i64, meta: &ClientMeta) -> AppResult<String> {
+pub async fn start_session(
+    conn: &mut AsyncPgConnection,
+    state: &AppState,
+    user_id: i64,
+    tenant_id: i64,
+    meta: &ClientMeta,
+) -> AppResult<String> {
     let sid = random_token(24);
     let now = chrono::Utc::now();
     let expires = now + chrono::Duration::hours(state.config.session_hours);
@@ -178,19 +179,19 @@ pub async fn change_password(state: &AppState, ctx: &TenantCtx, input: &Password
     let who = Who::from(ctx);
     let sid = sid.to_string();
     conn.transaction::<_, AppError, _>(async move |conn| {
-            diesel::update(users::table.find(user_id))
-                .set((users::password_hash.eq(&hash), users::password_changed_at.eq(diesel::dsl::now)))
-                .execute(conn)
-                .await?;
-            diesel::update(sessions::table)
-                .filter(sessions::user_id.eq(user_id))
-                .filter(sessions::id.ne(&sid))
-                .filter(sessions::revoked_at.is_null())
-                .set(sessions::revoked_at.eq(diesel::dsl::now))
-                .execute(conn)
-                .await?;
-            audit::record(conn, &who, "user.password_changed", ("user", user_id.to_string()), serde_json::json!({})).await
-        })
+        diesel::update(users::table.find(user_id))
+            .set((users::password_hash.eq(&hash), users::password_changed_at.eq(diesel::dsl::now)))
+            .execute(conn)
+            .await?;
+        diesel::update(sessions::table)
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::id.ne(&sid))
+            .filter(sessions::revoked_at.is_null())
+            .set(sessions::revoked_at.eq(diesel::dsl::now))
+            .execute(conn)
+            .await?;
+        audit::record(conn, &who, "user.password_changed", ("user", user_id.to_string()), serde_json::json!({})).await
+    })
     .await
 }
 

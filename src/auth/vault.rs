@@ -18,7 +18,7 @@ pub struct Vault {
 impl Vault {
     pub fn new(secret: &str) -> Self {
         let key = derive_key(secret, "igny8 vault aes-256-gcm v1");
-        let key_id = sha256_hex(&STANDARD.encode(&key))[..8].to_string();
+        let key_id = sha256_hex(STANDARD.encode(&key))[..8].to_string();
         Vault { cipher: Aes256Gcm::new_from_slice(&key).expect("32-byte key"), key_id }
     }
 
@@ -37,7 +37,10 @@ impl Vault {
             return Err("not a sealed secret".into());
         };
         if kid != self.key_id {
-            return Err(format!("sealed with key {kid}, but the current key is {}: IGNY8_SECRET_KEY changed; enter the secret again", self.key_id));
+            return Err(format!(
+                "sealed with key {kid}, but the current key is {}: IGNY8_SECRET_KEY changed; enter the secret again",
+                self.key_id
+            ));
         }
         let blob = STANDARD.decode(data).map_err(|_| "sealed secret is not base64".to_string())?;
         if blob.len() < 13 {

@@ -107,16 +107,26 @@ pub async fn spent_this_month(conn: &mut AsyncPgConnection, tenant_id: i64) -> A
 /// Sets or clears the monthly cap (owners only).
 pub async fn set_monthly_cap(state: &crate::app::AppState, ctx: &crate::tenancy::TenantCtx, cap: Option<i64>) -> AppResult<()> {
     ctx.require(crate::auth::rbac::Perm::ManageBilling)?;
-    if let Some(c) = cap {
-        if !(0..=10_000_000).contains(&c) {
-            return Err(AppError::field("monthly_credit_cap", "Enter a whole number of credits from 0 to 10,000,000, or leave it empty for no cap"));
-        }
+    if let Some(c) = cap
+        && !(0..=10_000_000).contains(&c)
+    {
+        return Err(AppError::field(
+            "monthly_credit_cap",
+            "Enter a whole number of credits from 0 to 10,000,000, or leave it empty for no cap",
+        ));
     }
     let mut conn = state.db.get().await?;
     let who = crate::audit::Who::from(ctx);
     diesel_async::AsyncConnection::transaction::<_, AppError, _>(&mut conn, async move |conn| {
         diesel::update(tenants::table.find(who.tenant_id)).set(tenants::monthly_credit_cap.eq(cap)).execute(conn).await?;
-        crate::audit::record(conn, &who, "billing.monthly_cap_set", ("tenant", who.tenant_id.to_string()), serde_json::json!({ "cap": cap })).await
+        crate::audit::record(
+            conn,
+            &who,
+            "billing.monthly_cap_set",
+            ("tenant", who.tenant_id.to_string()),
+            serde_json::json!({ "cap": cap }),
+        )
+        .await
     })
     .await
 }

@@ -138,23 +138,23 @@ async fn create_user(
     let ws = workspace.unwrap_or_else(|| format!("{name}'s workspace"));
     let (user_id, tid) = conn
         .transaction::<_, AppError, _>(async move |conn| {
-                let user_id = insert_user(conn, &email, &name, &hash).await?;
-                if system_admin {
-                    diesel::update(users::table.find(user_id)).set(users::is_system_admin.eq(true)).execute(conn).await?;
+            let user_id = insert_user(conn, &email, &name, &hash).await?;
+            if system_admin {
+                diesel::update(users::table.find(user_id)).set(users::is_system_admin.eq(true)).execute(conn).await?;
+            }
+            let tid = match tenant_id {
+                Some(tid) => {
+                    diesel::insert_into(memberships::table)
+                        .values((memberships::tenant_id.eq(tid), memberships::user_id.eq(user_id), memberships::role.eq(role.as_str())))
+                        .execute(conn)
+                        .await
+                        .map_err(|_| AppError::BadRequest(format!("workspace {tid} does not exist")))?;
+                    tid
                 }
-                let tid = match tenant_id {
-                    Some(tid) => {
-                        diesel::insert_into(memberships::table)
-                            .values((memberships::tenant_id.eq(tid), memberships::user_id.eq(user_id), memberships::role.eq(role.as_str())))
-                            .execute(conn)
-                            .await
-                            .map_err(|_| AppError::BadRequest(format!("workspace {tid} does not exist")))?;
-                        tid
-                    }
-                    None => create_workspace(conn, &ws, &plan, user_id, &email, None).await?,
-                };
-                Ok((user_id, tid))
-            })
+                None => create_workspace(conn, &ws, &plan, user_id, &email, None).await?,
+            };
+            Ok((user_id, tid))
+        })
         .await
         .map_err(|e| match e {
             e @ AppError::Validation(_) => anyhow::anyhow!("{}", e.summary()),

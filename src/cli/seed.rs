@@ -37,8 +37,7 @@ const KEYWORDS: &[(&str, i32, i16, &str)] = &[
 ];
 
 /// Teammates, so the team page and roles have something to show.
-const TEAM: &[(&str, &str, &str)] =
-    &[("editor@igny8.local", "Eddie Editor", "editor"), ("viewer@igny8.local", "Vera Viewer", "viewer")];
+const TEAM: &[(&str, &str, &str)] = &[("editor@igny8.local", "Eddie Editor", "editor"), ("viewer@igny8.local", "Vera Viewer", "viewer")];
 
 pub async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
     let pw = format!("demo-{}", random_token(9));
@@ -47,43 +46,49 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
     let mut conn = state.db.get().await?;
     let tenant_id = conn
         .transaction::<_, AppError, _>(async move |conn| {
-                let existing: Option<i64> = users::table.filter(users::email.eq(DEMO_EMAIL)).select(users::id).first(conn).await.optional()?;
-                let tenant_id = match existing {
-                    Some(uid) => {
-                        diesel::update(users::table.find(uid)).set(users::password_hash.eq(&hash)).execute(conn).await?;
-                        memberships::table
-                            .filter(memberships::user_id.eq(uid))
-                            .select(memberships::tenant_id)
-                            .order(memberships::created_at.asc())
-                            .first(conn)
-                            .await?
-                    }
-                    None => {
-                        let uid = insert_user(conn, DEMO_EMAIL, "Dana Demo", &hash).await?;
-                        create_workspace(conn, DEMO_WORKSPACE, "pro", uid, DEMO_EMAIL, None).await?
-                    }
-                };
-                for (email, name, role) in TEAM {
-                    let uid: Option<i64> = users::table.filter(users::email.eq(email)).select(users::id).first(conn).await.optional()?;
-                    let uid = match uid {
-                        Some(u) => u,
-                        None => insert_user(conn, email, name, &teammate_hash).await?,
-                    };
-                    diesel::insert_into(memberships::table)
-                        .values((memberships::tenant_id.eq(tenant_id), memberships::user_id.eq(uid), memberships::role.eq(*role)))
-                        .on_conflict_do_nothing()
-                        .execute(conn)
-                        .await?;
+            let existing: Option<i64> = users::table.filter(users::email.eq(DEMO_EMAIL)).select(users::id).first(conn).await.optional()?;
+            let tenant_id = match existing {
+                Some(uid) => {
+                    diesel::update(users::table.find(uid)).set(users::password_hash.eq(&hash)).execute(conn).await?;
+                    memberships::table
+                        .filter(memberships::user_id.eq(uid))
+                        .select(memberships::tenant_id)
+                        .order(memberships::created_at.asc())
+                        .first(conn)
+                        .await?
                 }
-                let rows: Vec<_> = KEYWORDS
-                    .iter()
-                    .map(|(k, v, d, i)| {
-                        (keywords::tenant_id.eq(tenant_id), keywords::keyword.eq(*k), keywords::volume.eq(*v), keywords::difficulty.eq(*d), keywords::intent.eq(*i))
-                    })
-                    .collect();
-                diesel::insert_into(keywords::table).values(rows).on_conflict_do_nothing().execute(conn).await?;
-                Ok(tenant_id)
-            })
+                None => {
+                    let uid = insert_user(conn, DEMO_EMAIL, "Dana Demo", &hash).await?;
+                    create_workspace(conn, DEMO_WORKSPACE, "pro", uid, DEMO_EMAIL, None).await?
+                }
+            };
+            for (email, name, role) in TEAM {
+                let uid: Option<i64> = users::table.filter(users::email.eq(email)).select(users::id).first(conn).await.optional()?;
+                let uid = match uid {
+                    Some(u) => u,
+                    None => insert_user(conn, email, name, &teammate_hash).await?,
+                };
+                diesel::insert_into(memberships::table)
+                    .values((memberships::tenant_id.eq(tenant_id), memberships::user_id.eq(uid), memberships::role.eq(*role)))
+                    .on_conflict_do_nothing()
+                    .execute(conn)
+                    .await?;
+            }
+            let rows: Vec<_> = KEYWORDS
+                .iter()
+                .map(|(k, v, d, i)| {
+                    (
+                        keywords::tenant_id.eq(tenant_id),
+                        keywords::keyword.eq(*k),
+                        keywords::volume.eq(*v),
+                        keywords::difficulty.eq(*d),
+                        keywords::intent.eq(*i),
+                    )
+                })
+                .collect();
+            diesel::insert_into(keywords::table).values(rows).on_conflict_do_nothing().execute(conn).await?;
+            Ok(tenant_id)
+        })
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("demo workspace: {DEMO_WORKSPACE} (id {tenant_id})");

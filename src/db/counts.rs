@@ -34,12 +34,13 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = AppResult<i64>>,
 {
-    let key = kv::key(&state.config.redis_namespace, &format!("{list}{tenant_id}"), &format!("count:{rev}:{}", &sha256_hex(filter_key)[..16]));
+    let key =
+        kv::key(&state.config.redis_namespace, &format!("{list}{tenant_id}"), &format!("count:{rev}:{}", &sha256_hex(filter_key)[..16]));
     let mut cache = state.redis.get().await.ok();
-    if let Some(c) = cache.as_mut() {
-        if let Ok(Some(n)) = redis::cmd("GET").arg(&key).query_async::<Option<i64>>(c).await {
-            return Ok(n);
-        }
+    if let Some(c) = cache.as_mut()
+        && let Ok(Some(n)) = redis::cmd("GET").arg(&key).query_async::<Option<i64>>(c).await
+    {
+        return Ok(n);
     }
     let n = count().await?;
     if let Some(c) = cache.as_mut() {

@@ -5,9 +5,9 @@ pub mod schema;
 
 use std::time::Duration;
 
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
-use diesel_async::pooled_connection::deadpool::{Hook, HookError, Object, Pool};
 use diesel_async::RunQueryDsl;
+use diesel_async::pooled_connection::deadpool::{Hook, HookError, Object, Pool};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 use diesel_async::{AsyncMigrationHarness, AsyncPgConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
@@ -48,9 +48,7 @@ pub fn pool(database_url: &str, max_size: usize) -> anyhow::Result<DbPool> {
 pub async fn migrate(pool: &DbPool) -> anyhow::Result<Vec<String>> {
     let conn = pool.get().await.map_err(|e| anyhow::anyhow!("cannot connect to Postgres: {e}"))?;
     let mut harness = AsyncMigrationHarness::new(conn);
-    let applied = harness
-        .run_pending_migrations(MIGRATIONS)
-        .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+    let applied = harness.run_pending_migrations(MIGRATIONS).map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
     Ok(applied.iter().map(|v| v.to_string()).collect())
 }
 

@@ -10,10 +10,12 @@ use crate::jobs::queue::ClaimedJob;
 
 pub async fn report(pool: &DbPool, job: &ClaimedJob, done: i32, total: i32) {
     let Ok(mut conn) = pool.get().await else { return };
-    let res = diesel::update(jobs::table.filter(jobs::tenant_id.eq(job.tenant_id)).filter(jobs::id.eq(job.id)).filter(jobs::status.eq("running")))
-        .set((jobs::progress_done.eq(done), jobs::progress_total.eq(total)))
-        .execute(&mut conn)
-        .await;
+    let res = diesel::update(
+        jobs::table.filter(jobs::tenant_id.eq(job.tenant_id)).filter(jobs::id.eq(job.id)).filter(jobs::status.eq("running")),
+    )
+    .set((jobs::progress_done.eq(done), jobs::progress_total.eq(total)))
+    .execute(&mut conn)
+    .await;
     if let Err(e) = res {
         tracing::warn!(job = job.id, error = %e, "could not record job progress");
     }

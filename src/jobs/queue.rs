@@ -43,15 +43,7 @@ pub struct NewJob {
 
 impl NewJob {
     pub fn new(tenant_id: i64, kind: &str, payload: serde_json::Value) -> Self {
-        NewJob {
-            tenant_id,
-            kind: kind.to_string(),
-            payload,
-            credits: 0,
-            max_attempts: 5,
-            idempotency_key: None,
-            created_by: String::new(),
-        }
+        NewJob { tenant_id, kind: kind.to_string(), payload, credits: 0, max_attempts: 5, idempotency_key: None, created_by: String::new() }
     }
 }
 
@@ -110,7 +102,8 @@ pub async fn enqueue_all_in_tx(
     }
     let mut ids = Vec::with_capacity(payloads.len());
     for payload in payloads {
-        let job = NewJob { credits: credits_each, created_by: created_by.to_string(), max_attempts: 3, ..NewJob::new(tenant_id, kind, payload) };
+        let job =
+            NewJob { credits: credits_each, created_by: created_by.to_string(), max_attempts: 3, ..NewJob::new(tenant_id, kind, payload) };
         ids.push(enqueue_in_tx(conn, &job).await?);
     }
     Ok(ids)
@@ -179,7 +172,13 @@ FROM picked p
 WHERE j.tenant_id = p.tenant_id AND j.id = p.id
 RETURNING j.tenant_id, j.id, j.kind, j.payload, j.attempts, j.max_attempts, j.credits";
 
-pub async fn claim(conn: &mut AsyncPgConnection, limit: i64, per_tenant_cap: i64, worker: &str, lease: Duration) -> AppResult<Vec<ClaimedJob>> {
+pub async fn claim(
+    conn: &mut AsyncPgConnection,
+    limit: i64,
+    per_tenant_cap: i64,
+    worker: &str,
+    lease: Duration,
+) -> AppResult<Vec<ClaimedJob>> {
     Ok(diesel::sql_query(CLAIM_SQL)
         .bind::<BigInt, _>(limit)
         .bind::<BigInt, _>(per_tenant_cap)
@@ -214,9 +213,8 @@ pub struct Completion {
     pub actual_credits: Option<i64>,
 }
 
-pub type Effects = Box<
-    dyn for<'c> FnOnce(&'c mut AsyncPgConnection) -> std::pin::Pin<Box<dyn Future<Output = AppResult<()>> + Send + 'c>> + Send,
->;
+pub type Effects =
+    Box<dyn for<'c> FnOnce(&'c mut AsyncPgConnection) -> std::pin::Pin<Box<dyn Future<Output = AppResult<()>> + Send + 'c>> + Send>;
 
 impl Completion {
     pub fn result(result: serde_json::Value) -> Self {

@@ -56,12 +56,7 @@ pub async fn wake(state: &AppState) {
     let key = wake_key(state);
     let res = async {
         let mut conn = state.redis.get().await.map_err(|e| e.to_string())?;
-        deadpool_redis::redis::pipe()
-            .lpush(&key, 1)
-            .ltrim(&key, 0, 63)
-            .query_async::<()>(&mut conn)
-            .await
-            .map_err(|e| e.to_string())
+        deadpool_redis::redis::pipe().lpush(&key, 1).ltrim(&key, 0, 63).query_async::<()>(&mut conn).await.map_err(|e| e.to_string())
     };
     if let Err(e) = res.await {
         tracing::debug!(error = %e, "job wake-up not sent (Redis); workers will poll");
@@ -176,11 +171,10 @@ async fn dispatch(
             _ = tokio::time::sleep(cfg.poll), if running.len() < cfg.concurrency => {}
             _ = renew_every.tick() => {
                 let ids: Vec<(i64, i64)> = running.keys().copied().collect();
-                if let Ok(mut conn) = state.db.get().await {
-                    if let Err(e) = queue::renew(&mut conn, &id, &ids, cfg.lease).await {
+                if let Ok(mut conn) = state.db.get().await
+                    && let Err(e) = queue::renew(&mut conn, &id, &ids, cfg.lease).await {
                         tracing::warn!(error = %e, "lease renewal failed");
                     }
-                }
             }
             _ = reap_every.tick() => {
                 match queue::reap_expired(&state.db).await {
@@ -227,7 +221,9 @@ async fn run_one(state: Arc<AppState>, registry: Arc<Registry>, cfg: WorkerConfi
     match recorded {
         Ok(true) => {}
         Ok(false) => tracing::warn!(job = job.id, "job lease was lost; its result was discarded"),
-        Err(e) => tracing::error!(job = job.id, error = ?e, "could not record the job's outcome; its lease will expire and it will be retried"),
+        Err(e) => {
+            tracing::error!(job = job.id, error = ?e, "could not record the job's outcome; its lease will expire and it will be retried")
+        }
     }
     key
 }

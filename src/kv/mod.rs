@@ -41,8 +41,15 @@ pub async fn ping(pool: &RedisPool) -> Result<(), String> {
 pub async fn try_lock(pool: &RedisPool, key: &str, ttl: Duration) -> Result<Option<String>, String> {
     let token = crate::auth::secrets::random_token(12);
     let mut conn = pool.get().await.map_err(|e| e.to_string())?;
-    let set: Option<String> =
-        redis::cmd("SET").arg(key).arg(&token).arg("NX").arg("PX").arg(ttl.as_millis() as u64).query_async(&mut conn).await.map_err(|e| e.to_string())?;
+    let set: Option<String> = redis::cmd("SET")
+        .arg(key)
+        .arg(&token)
+        .arg("NX")
+        .arg("PX")
+        .arg(ttl.as_millis() as u64)
+        .query_async(&mut conn)
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(set.map(|_| token))
 }
 

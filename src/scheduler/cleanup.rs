@@ -17,9 +17,17 @@ pub async fn run(conn: &mut AsyncPgConnection) -> AppResult<serde_json::Value> {
             "DELETE FROM jobs WHERE status IN ('succeeded', 'failed', 'dead', 'cancelled') AND coalesce(finished_at, updated_at) < now() - make_interval(days => $1::int)",
             days(&s, "retention.jobs_days"),
         ),
-        ("cron_runs", "DELETE FROM cron_runs WHERE created_at < now() - make_interval(days => $1::int)", days(&s, "retention.cron_runs_days")),
+        (
+            "cron_runs",
+            "DELETE FROM cron_runs WHERE created_at < now() - make_interval(days => $1::int)",
+            days(&s, "retention.cron_runs_days"),
+        ),
         ("cron_slots", "DELETE FROM cron_slots WHERE slot < now() - make_interval(days => $1::int)", days(&s, "retention.cron_runs_days")),
-        ("audit_events", "DELETE FROM audit_events WHERE created_at < now() - make_interval(days => $1::int)", days(&s, "retention.audit_days")),
+        (
+            "audit_events",
+            "DELETE FROM audit_events WHERE created_at < now() - make_interval(days => $1::int)",
+            days(&s, "retention.audit_days"),
+        ),
         (
             "keyword_imports",
             "DELETE FROM keyword_imports WHERE status IN ('uploading', 'analyzing', 'mapping', 'ready') AND updated_at < now() - make_interval(days => $1::int)",

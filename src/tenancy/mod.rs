@@ -16,8 +16,17 @@ use crate::error::{AppError, AppResult};
 
 #[derive(Debug, Clone)]
 pub enum Actor {
-    User { id: i64, email: String, name: String, session_id: String, is_system_admin: bool },
-    Token { id: i64, name: String },
+    User {
+        id: i64,
+        email: String,
+        name: String,
+        session_id: String,
+        is_system_admin: bool,
+    },
+    Token {
+        id: i64,
+        name: String,
+    },
     /// The scheduler acting for a workspace with automation on (role: system bot).
     Automation,
 }
@@ -49,7 +58,17 @@ pub const AUTOMATION_LABEL: &str = "automation";
 impl TenantCtx {
     /// The context automation acts in for one workspace: the system bot's role, no user.
     pub fn automation(tenant_id: i64, tenant_name: String, tenant_status: String, plan_code: String, credits_balance: i64) -> TenantCtx {
-        TenantCtx { tenant_id, tenant_name, tenant_status, plan_code, credits_balance, role: Role::SystemBot, actor: Actor::Automation, ip: None, workspaces: vec![] }
+        TenantCtx {
+            tenant_id,
+            tenant_name,
+            tenant_status,
+            plan_code,
+            credits_balance,
+            role: Role::SystemBot,
+            actor: Actor::Automation,
+            ip: None,
+            workspaces: vec![],
+        }
     }
 
     /// The guard: every route that does something calls this with the permission it needs.
@@ -68,7 +87,9 @@ impl TenantCtx {
     pub fn require_user(&self) -> AppResult<(i64, &str)> {
         match &self.actor {
             Actor::User { id, session_id, .. } => Ok((*id, session_id.as_str())),
-            Actor::Token { .. } | Actor::Automation => Err(AppError::Forbidden("This action needs a signed-in user, not an API token".into())),
+            Actor::Token { .. } | Actor::Automation => {
+                Err(AppError::Forbidden("This action needs a signed-in user, not an API token".into()))
+            }
         }
     }
 

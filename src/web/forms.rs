@@ -79,7 +79,9 @@ pub fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, 
 pub fn list_or_csv<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     use serde::Deserialize;
     Ok(match serde_json::Value::deserialize(d)? {
-        serde_json::Value::Array(items) => items.into_iter().map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string())).collect(),
+        serde_json::Value::Array(items) => {
+            items.into_iter().map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string())).collect()
+        }
         serde_json::Value::String(s) => s.split(',').map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect(),
         serde_json::Value::Null => Vec::new(),
         other => vec![other.to_string()],

@@ -190,7 +190,10 @@ pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
 /// Double-submit CSRF check on every state-changing request. The token lives in a SameSite=Strict cookie;
 /// forms echo it in a hidden field, HTMX in the X-CSRF-Token header. Bearer-authenticated API calls carry
 /// no ambient credentials and skip the check. Also clears a shown flash toast.
-pub async fn csrf(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+pub async fn csrf(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     let cookie_token = req.cookie(CSRF_COOKIE).map(|c| c.value().to_string()).filter(|v| v.len() >= 32 && v.len() <= 64);
     let token = cookie_token.clone().unwrap_or_else(|| random_token(32));
     req.extensions_mut().insert(CsrfToken(token.clone()));
@@ -226,11 +229,7 @@ pub async fn csrf(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -
 
 fn needs_check(req: &ServiceRequest) -> bool {
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let bearer = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("Bearer "));
+    let bearer = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("Bearer "));
     unsafe_method && !bearer && !req.path().starts_with("/webhooks/")
 }
 
@@ -239,9 +238,7 @@ fn header_or_query_token(req: &ServiceRequest) -> Option<String> {
         return Some(v.to_string());
     }
     // Multipart uploads cannot be read here without buffering the file; they pass the token in the query.
-    web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
-        .ok()
-        .and_then(|q| q.get(CSRF_FIELD).cloned())
+    web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string()).ok().and_then(|q| q.get(CSRF_FIELD).cloned())
 }
 
 /// Reads an urlencoded body to find the token, then puts the body back for the handler.

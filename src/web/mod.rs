@@ -102,10 +102,8 @@ pub fn wants_fragment(req: &HttpRequest) -> bool {
 
 /// The caller's IP: the socket peer, or the first X-Forwarded-For hop when behind a trusted proxy.
 pub fn client_ip(req: &HttpRequest, trust_proxy: bool) -> Option<String> {
-    if trust_proxy {
-        if let Some(ip) = req.connection_info().realip_remote_addr() {
-            return Some(ip.to_string());
-        }
+    if trust_proxy && let Some(ip) = req.connection_info().realip_remote_addr() {
+        return Some(ip.to_string());
     }
     req.peer_addr().map(|a| a.ip().to_string())
 }
@@ -136,7 +134,7 @@ pub fn thousands(n: impl Figure) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -163,7 +161,10 @@ mod tests {
 
     #[test]
     fn thousands_separators() {
-        assert_eq!((thousands(0), thousands(999), thousands(1000), thousands(-1234567)), ("0".into(), "999".into(), "1,000".into(), "-1,234,567".into()));
+        assert_eq!(
+            (thousands(0), thousands(999), thousands(1000), thousands(-1234567)),
+            ("0".into(), "999".into(), "1,000".into(), "-1,234,567".into())
+        );
     }
 
     #[test]

@@ -97,13 +97,5 @@ fn build(req: &HttpRequest, ctx: TenantCtx) -> AppResult<PageCtx> {
         Actor::User { email, is_system_admin, .. } => (email.clone(), *is_system_admin),
         Actor::Token { .. } | Actor::Automation => return Err(AppError::Forbidden("API tokens work on /api only".into())),
     };
-    Ok(PageCtx {
-        ctx,
-        user_email,
-        is_system_admin,
-        csrf: csrf_of(req),
-        flash: flash_of(req),
-        path: req.path().to_string(),
-        assets: &URLS,
-    })
+    Ok(PageCtx { ctx, user_email, is_system_admin, csrf: csrf_of(req), flash: flash_of(req), path: req.path().to_string(), assets: &URLS })
 }

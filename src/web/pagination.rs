@@ -119,7 +119,10 @@ mod tests {
         assert!(pager.has_prev() && !pager.has_next());
         assert_eq!(Pager::new(&PageParams::default(), 0).pages, 1);
         let linked = pager.linked("/system/jobs?status=dead");
-        assert_eq!((linked.prev_url(), linked.next_url()), ("/system/jobs?status=dead&page=2".into(), "/system/jobs?status=dead&page=4".into()));
+        assert_eq!(
+            (linked.prev_url(), linked.next_url()),
+            ("/system/jobs?status=dead&page=2".into(), "/system/jobs?status=dead&page=4".into())
+        );
         assert_eq!(Pager::new(&PageParams::default(), 0).linked("/billing").next_url(), "/billing?page=2");
     }
 }

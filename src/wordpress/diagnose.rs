@@ -60,9 +60,10 @@ const BLOCKED_FIX: &str = "A security plugin (Wordfence, iThemes, \"Disable REST
 
 /// 1×1 transparent PNG for the upload check.
 const TINY_PNG: &[u8] = &[
-    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
-    0x89, 0x00, 0x00, 0x00, 0x0B, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x60, 0x00, 0x02, 0x00, 0x00, 0x05, 0x00, 0x01, 0x7A, 0x5E, 0xAB, 0x3F, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44,
-    0xAE, 0x42, 0x60, 0x82,
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
+    0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0B, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63,
+    0x60, 0x00, 0x02, 0x00, 0x00, 0x05, 0x00, 0x01, 0x7A, 0x5E, 0xAB, 0x3F, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42,
+    0x60, 0x82,
 ];
 
 pub async fn run(wp: &Wp, user: &str, plugin_secret: Option<&str>) -> Report {
@@ -100,7 +101,8 @@ pub async fn run(wp: &Wp, user: &str, plugin_secret: Option<&str>) -> Report {
         };
     };
     let wp = wp.with_root(root.clone());
-    let namespaces: Vec<&str> = index.get("namespaces").and_then(|n| n.as_array()).map(|a| a.iter().filter_map(|x| x.as_str()).collect()).unwrap_or_default();
+    let namespaces: Vec<&str> =
+        index.get("namespaces").and_then(|n| n.as_array()).map(|a| a.iter().filter_map(|x| x.as_str()).collect()).unwrap_or_default();
     r.root = Some(root.as_str().to_string());
     r.companion_installed = namespaces.contains(&"igny8/v1");
     r.seo_plugin = Some(
@@ -116,15 +118,23 @@ pub async fn run(wp: &Wp, user: &str, plugin_secret: Option<&str>) -> Report {
     let form = if root == RestRoot::Pretty { "/wp-json/" } else { "/?rest_route=/ (pretty permalinks are off)" };
     r.push("REST API", Level::Ok, format!("Found at {form}"), "");
     if !namespaces.contains(&"wp/v2") {
-        return r.fail("REST API", "The site's REST API has no wp/v2 routes (posts, media)", "A plugin removes WordPress's core REST routes; allow them for logged-in users.");
+        return r.fail(
+            "REST API",
+            "The site's REST API has no wp/v2 routes (posts, media)",
+            "A plugin removes WordPress's core REST routes; allow them for logged-in users.",
+        );
     }
     if index.pointer("/authentication/application-passwords").is_none() {
         let why = if https { "a plugin or the host turned them off" } else { "WordPress turns them off on sites without HTTPS" };
-        return r.fail("Application passwords", format!("Application passwords are off on this site ({why})"), if https {
-            "Allow application passwords (Users → Profile → Application Passwords must be visible), or ask the host why they are off."
-        } else {
-            "Serve the site over HTTPS and use the https:// address here; WordPress only offers application passwords on HTTPS sites."
-        });
+        return r.fail(
+            "Application passwords",
+            format!("Application passwords are off on this site ({why})"),
+            if https {
+                "Allow application passwords (Users → Profile → Application Passwords must be visible), or ask the host why they are off."
+            } else {
+                "Serve the site over HTTPS and use the https:// address here; WordPress only offers application passwords on HTTPS sites."
+            },
+        );
     }
 
     // 3. Signing in.
@@ -135,12 +145,22 @@ pub async fn run(wp: &Wp, user: &str, plugin_secret: Option<&str>) -> Report {
             return r.fail("Sign in", detail, fix);
         }
     };
-    let roles: Vec<String> = me.get("roles").and_then(|v| v.as_array()).map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect()).unwrap_or_default();
-    r.push("Sign in", Level::Ok, format!("Signed in as {} ({})", me.get("name").and_then(|v| v.as_str()).unwrap_or(user), roles.join(", ")), "");
+    let roles: Vec<String> = me
+        .get("roles")
+        .and_then(|v| v.as_array())
+        .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+        .unwrap_or_default();
+    r.push(
+        "Sign in",
+        Level::Ok,
+        format!("Signed in as {} ({})", me.get("name").and_then(|v| v.as_str()).unwrap_or(user), roles.join(", ")),
+        "",
+    );
 
     // 4. Capabilities.
     let can = |cap: &str| me.pointer(&format!("/capabilities/{cap}")).and_then(|v| v.as_bool()).unwrap_or(false);
-    let missing: Vec<&str> = [("publish_posts", "publish posts"), ("upload_files", "upload files")].iter().filter(|(c, _)| !can(c)).map(|(_, w)| *w).collect();
+    let missing: Vec<&str> =
+        [("publish_posts", "publish posts"), ("upload_files", "upload files")].iter().filter(|(c, _)| !can(c)).map(|(_, w)| *w).collect();
     if !missing.is_empty() {
         return r.fail(
             "Permissions",
@@ -159,7 +179,9 @@ pub async fn run(wp: &Wp, user: &str, plugin_secret: Option<&str>) -> Report {
         }
         Err(e) => {
             let fix = match e.status() {
-                Some(413) => "The server refuses uploads of this size: raise upload_max_filesize / post_max_size (PHP) or client_max_body_size (nginx).",
+                Some(413) => {
+                    "The server refuses uploads of this size: raise upload_max_filesize / post_max_size (PHP) or client_max_body_size (nginx)."
+                }
                 Some(500) => "WordPress could not store the file: check that wp-content/uploads is writable by the web server.",
                 _ => "Check that the user may upload files and that no plugin blocks REST uploads.",
             };
@@ -174,17 +196,28 @@ pub async fn run(wp: &Wp, user: &str, plugin_secret: Option<&str>) -> Report {
             let _ = wp.delete(&format!("/wp/v2/posts/{id}"), &[("force", "true".into())]).await;
             r.push("Draft post", Level::Ok, "Created and deleted a draft", "");
         }
-        Err(e) => return r.fail("Draft post", format!("Creating a draft failed: {e}"), "Check that the user may create posts and that no plugin blocks REST writes."),
+        Err(e) => {
+            return r.fail(
+                "Draft post",
+                format!("Creating a draft failed: {e}"),
+                "Check that the user may create posts and that no plugin blocks REST writes.",
+            );
+        }
     }
 
     // 7. Companion plugin (optional).
     companion(&wp, &mut r, plugin_secret).await;
     let seo = r.seo_plugin.clone().unwrap_or_default();
-    r.push("SEO plugin", Level::Ok, match seo.as_str() {
-        "yoast" => "Yoast SEO detected".to_string(),
-        "rankmath" => "Rank Math detected".to_string(),
-        _ => "No SEO plugin detected (the companion plugin prints the meta title and description itself)".to_string(),
-    }, "");
+    r.push(
+        "SEO plugin",
+        Level::Ok,
+        match seo.as_str() {
+            "yoast" => "Yoast SEO detected".to_string(),
+            "rankmath" => "Rank Math detected".to_string(),
+            _ => "No SEO plugin detected (the companion plugin prints the meta title and description itself)".to_string(),
+        },
+        "",
+    );
     r
 }
 
@@ -226,7 +259,12 @@ async fn companion(wp: &Wp, r: &mut Report, secret: Option<&str>) {
         return;
     }
     let Some(secret) = secret.filter(|s| !s.is_empty()) else {
-        r.push("Companion plugin", Level::Warn, "Installed; IGNY8 has no secret for it yet", "Copy the secret from Settings → IGNY8 in WordPress into this site's form.");
+        r.push(
+            "Companion plugin",
+            Level::Warn,
+            "Installed; IGNY8 has no secret for it yet",
+            "Copy the secret from Settings → IGNY8 in WordPress into this site's form.",
+        );
         return;
     };
     let headers = sign::headers(secret, "GET", "/igny8/v1/status", chrono::Utc::now().timestamp());
@@ -236,7 +274,12 @@ async fn companion(wp: &Wp, r: &mut Report, secret: Option<&str>) {
             if let Some(seo) = v.get("seo_plugin").and_then(|x| x.as_str()) {
                 r.seo_plugin = Some(seo.to_string());
             }
-            r.push("Companion plugin", Level::Ok, format!("Version {} answered a signed request", r.companion.clone().unwrap_or_default()), "");
+            r.push(
+                "Companion plugin",
+                Level::Ok,
+                format!("Version {} answered a signed request", r.companion.clone().unwrap_or_default()),
+                "",
+            );
         }
         Err(e) if e.code() == "igny8_bad_signature" => r.push(
             "Companion plugin",

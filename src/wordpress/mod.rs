@@ -186,9 +186,19 @@ impl Wp {
         if !(200..300).contains(&status) {
             let j = json.unwrap_or(Value::Null);
             let text = |k: &str| j.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
-            return Err(WpError::Api { status, code: text("code"), message: strip_tags(&text("message")), data: j.get("data").cloned().unwrap_or(Value::Null) });
+            return Err(WpError::Api {
+                status,
+                code: text("code"),
+                message: strip_tags(&text("message")),
+                data: j.get("data").cloned().unwrap_or(Value::Null),
+            });
         }
-        json.ok_or_else(|| WpError::Malformed(format!("HTTP {status} but not JSON: {}", String::from_utf8_lossy(&body).chars().take(80).collect::<String>())))
+        json.ok_or_else(|| {
+            WpError::Malformed(format!(
+                "HTTP {status} but not JSON: {}",
+                String::from_utf8_lossy(&body).chars().take(80).collect::<String>()
+            ))
+        })
     }
 
     /// GET without credentials (discovery).

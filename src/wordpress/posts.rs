@@ -13,7 +13,14 @@ pub struct Media {
     pub url: String,
 }
 
-pub async fn upload_image(wp: &Wp, filename: &str, content_type: &str, bytes: Vec<u8>, alt: &str, post: Option<i64>) -> Result<Media, WpError> {
+pub async fn upload_image(
+    wp: &Wp,
+    filename: &str,
+    content_type: &str,
+    bytes: Vec<u8>,
+    alt: &str,
+    post: Option<i64>,
+) -> Result<Media, WpError> {
     let mut q = vec![("alt_text", alt.to_string())];
     if let Some(p) = post {
         q.push(("post", p.to_string()));
@@ -53,7 +60,15 @@ pub async fn get_post(wp: &Wp, id: i64) -> Result<Option<Value>, WpError> {
 /// Posts with this slug in any status but trash (drafts and scheduled ones too).
 pub async fn posts_with_slug(wp: &Wp, slug: &str) -> Result<Vec<Value>, WpError> {
     let v = wp
-        .get("/wp/v2/posts", &[("slug", slug.to_string()), ("status", "publish,future,draft,pending,private".into()), ("context", "edit".into()), ("per_page", "10".into())])
+        .get(
+            "/wp/v2/posts",
+            &[
+                ("slug", slug.to_string()),
+                ("status", "publish,future,draft,pending,private".into()),
+                ("context", "edit".into()),
+                ("per_page", "10".into()),
+            ],
+        )
         .await?;
     Ok(v.as_array().cloned().unwrap_or_default())
 }

@@ -140,8 +140,13 @@ async fn the_fallback_model_takes_over_when_the_first_fails() {
     let models: Vec<String> = fake.seen().iter().map(|s| s.body["model"].as_str().unwrap().to_string()).collect();
     assert_eq!(models, ["gpt-4o-mini", "gpt-4o"]);
     let mut conn = app.db().await;
-    let outcomes: Vec<(String, String)> =
-        ai_calls::table.filter(ai_calls::job_id.eq(id)).select((ai_calls::model, ai_calls::status)).order(ai_calls::id.asc()).load(&mut conn).await.unwrap();
+    let outcomes: Vec<(String, String)> = ai_calls::table
+        .filter(ai_calls::job_id.eq(id))
+        .select((ai_calls::model, ai_calls::status))
+        .order(ai_calls::id.asc())
+        .load(&mut conn)
+        .await
+        .unwrap();
     assert_eq!(outcomes, vec![("gpt-4o-mini".into(), "error".into()), ("gpt-4o".into(), "ok".into())]);
 }
 
@@ -149,7 +154,8 @@ async fn the_fallback_model_takes_over_when_the_first_fails() {
 async fn the_per_model_rate_limit_is_shared_through_redis() {
     let fake = FakeAi::start();
     let app = app_with_ai(&[("IGNY8_AI_RATE_PER_MIN", "2"), ("IGNY8_WORKERS", "0")]).await;
-    let other = app.replica(HashMap::from([("IGNY8_AI_RATE_PER_MIN", "2".to_string()), ("IGNY8_ALLOW_PRIVATE_TARGETS", "on".to_string())])).await;
+    let other =
+        app.replica(HashMap::from([("IGNY8_AI_RATE_PER_MIN", "2".to_string()), ("IGNY8_ALLOW_PRIVATE_TARGETS", "on".to_string())])).await;
     let (owner, tid) = app.signup("Di", "di@example.com", "Di Co").await;
     use_fake(&owner, &fake, "").await;
     // Stay inside one clock minute.
@@ -176,11 +182,15 @@ async fn image_providers_speak_their_wire_formats() {
     assert_eq!(fake.seen().last().unwrap().body["size"], "1024x1024");
     // Runware: the task array with authentication first.
     let r = owner
-        .api(reqwest::Method::PUT, "/api/settings/ai", Some(json!({
-            "text_provider": "dev", "text_base_url": "https://api.openai.com/v1", "text_model": "gpt-4o-mini",
-            "image_provider": "runware", "image_base_url": format!("{}/../runware", fake.base).replace("/v1/..", ""),
-            "image_api_key": "rw-key-123456789", "image_model": "runware:100@1",
-        })))
+        .api(
+            reqwest::Method::PUT,
+            "/api/settings/ai",
+            Some(json!({
+                "text_provider": "dev", "text_base_url": "https://api.openai.com/v1", "text_model": "gpt-4o-mini",
+                "image_provider": "runware", "image_base_url": format!("{}/../runware", fake.base).replace("/v1/..", ""),
+                "image_api_key": "rw-key-123456789", "image_model": "runware:100@1",
+            })),
+        )
         .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let img = ai::router::image(&app.state, tid, None, req.clone()).await.unwrap();
@@ -195,7 +205,13 @@ async fn image_providers_speak_their_wire_formats() {
     let out = ai::ImageProvider::generate(&dev, &req).await.unwrap();
     assert!(String::from_utf8(out.bytes).unwrap().contains("dev provider placeholder"));
     let mut conn = app.db().await;
-    let costs: Vec<i64> = ai_calls::table.filter(ai_calls::operation.eq("image")).select(ai_calls::cost_micros).order(ai_calls::id.asc()).load(&mut conn).await.unwrap();
+    let costs: Vec<i64> = ai_calls::table
+        .filter(ai_calls::operation.eq("image"))
+        .select(ai_calls::cost_micros)
+        .order(ai_calls::id.asc())
+        .load(&mut conn)
+        .await
+        .unwrap();
     assert_eq!(costs, vec![40_000, 1_300], "dall-e-3 $0.04, runware $0.0013 per image");
 }
 
@@ -209,9 +225,15 @@ async fn keys_are_stored_encrypted_and_only_owners_and_admins_see_settings() {
         .post_form(
             "/settings/ai",
             &[
-                ("text_provider", "openai"), ("text_base_url", &fake.base), ("text_api_key", "sk-live-VERYSECRET-9876"),
-                ("text_model", "gpt-4o-mini"), ("fallback_model", ""), ("image_provider", "dev"), ("image_base_url", ""),
-                ("image_api_key", ""), ("image_model", "dall-e-3"),
+                ("text_provider", "openai"),
+                ("text_base_url", &fake.base),
+                ("text_api_key", "sk-live-VERYSECRET-9876"),
+                ("text_model", "gpt-4o-mini"),
+                ("fallback_model", ""),
+                ("image_provider", "dev"),
+                ("image_base_url", ""),
+                ("image_api_key", ""),
+                ("image_model", "dall-e-3"),
             ],
         )
         .await;
@@ -235,16 +257,46 @@ async fn keys_are_stored_encrypted_and_only_owners_and_admins_see_settings() {
     for b in [&t.viewer, &t.editor] {
         assert_eq!(b.get("/settings").await.status(), 403);
         assert_eq!(b.get("/api/settings/ai").await.status(), 403);
-        assert_eq!(b.post_form("/settings/ai", &[("text_provider", "dev"), ("text_model", "x"), ("image_provider", "dev"), ("image_model", "y"), ("text_base_url", "https://api.openai.com/v1")]).await.status(), 403);
+        assert_eq!(
+            b.post_form(
+                "/settings/ai",
+                &[
+                    ("text_provider", "dev"),
+                    ("text_model", "x"),
+                    ("image_provider", "dev"),
+                    ("image_model", "y"),
+                    ("text_base_url", "https://api.openai.com/v1")
+                ]
+            )
+            .await
+            .status(),
+            403
+        );
         assert_eq!(b.api(reqwest::Method::PUT, "/api/settings/ai", Some(json!({"text_provider": "dev"}))).await.status(), 403);
         assert_eq!(b.post_form("/settings/ai/test", &[]).await.status(), 403);
     }
-    let after: (String, Option<String>) =
-        ai_settings::table.find(t.tenant_id).select((ai_settings::text_model, ai_settings::text_api_key_enc)).first(&mut conn).await.unwrap();
+    let after: (String, Option<String>) = ai_settings::table
+        .find(t.tenant_id)
+        .select((ai_settings::text_model, ai_settings::text_api_key_enc))
+        .first(&mut conn)
+        .await
+        .unwrap();
     assert_eq!(after, ("gpt-4o".to_string(), Some(stored)));
 
     // Bad input: unknown provider, empty model, a URL that is not one.
-    let r = t.owner.post_form("/settings/ai", &[("text_provider", "skynet"), ("text_base_url", "not a url"), ("text_model", ""), ("image_provider", "dev"), ("image_model", "m")]).await;
+    let r = t
+        .owner
+        .post_form(
+            "/settings/ai",
+            &[
+                ("text_provider", "skynet"),
+                ("text_base_url", "not a url"),
+                ("text_model", ""),
+                ("image_provider", "dev"),
+                ("image_model", "m"),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
     assert!(html.contains("Choose the dev provider") && html.contains("not a valid URL") && html.contains("Text model is required"));
@@ -272,10 +324,14 @@ async fn private_base_urls_are_refused_unless_allowed() {
     let (owner, _) = app.signup("Gu", "gu@example.com", "Gu Co").await;
     for url in ["http://127.0.0.1:9/v1", "http://169.254.169.254/latest", "http://10.0.0.5/v1"] {
         let r = owner
-            .api(reqwest::Method::PUT, "/api/settings/ai", Some(json!({
-                "text_provider": "openai", "text_base_url": url, "text_api_key": "sk-x-1234567890", "text_model": "m",
-                "image_provider": "dev", "image_model": "m"
-            })))
+            .api(
+                reqwest::Method::PUT,
+                "/api/settings/ai",
+                Some(json!({
+                    "text_provider": "openai", "text_base_url": url, "text_api_key": "sk-x-1234567890", "text_model": "m",
+                    "image_provider": "dev", "image_model": "m"
+                })),
+            )
             .await;
         assert_eq!(r.status(), 422, "{url}");
         let v: serde_json::Value = r.json().await.unwrap();

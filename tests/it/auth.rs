@@ -3,12 +3,7 @@ use igny8::auth::jwt::{Claims, JwtKeys};
 use crate::harness::{Browser, PASSWORD, SECRET, TestApp};
 
 fn session_cookie(res: &reqwest::Response) -> Option<String> {
-    res.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("igny8_session="))
-        .map(String::from)
+    res.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find(|v| v.starts_with("igny8_session=")).map(String::from)
 }
 
 #[tokio::test(flavor = "multi_thread")]

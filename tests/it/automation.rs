@@ -21,9 +21,11 @@ use crate::wp_site::{unique, wp_site};
 async fn topup(app: &TestApp, tenant_id: i64, credits: i64) {
     let mut conn = app.db().await;
     use diesel_async::AsyncConnection;
-    conn.transaction::<_, igny8::error::AppError, _>(async |c| igny8::billing::ledger::post_in_tx(c, tenant_id, credits, "topup", &unique("test")).await.map(|_| ()))
-        .await
-        .unwrap();
+    conn.transaction::<_, igny8::error::AppError, _>(async |c| {
+        igny8::billing::ledger::post_in_tx(c, tenant_id, credits, "topup", &unique("test")).await.map(|_| ())
+    })
+    .await
+    .unwrap();
 }
 
 /// Waits until the workspace has no queued or running job.
@@ -31,7 +33,13 @@ async fn settle(app: &TestApp, tenant_id: i64) {
     let mut conn = app.db().await;
     let start = Instant::now();
     loop {
-        let open: i64 = jobs::table.filter(jobs::tenant_id.eq(tenant_id)).filter(jobs::status.eq_any(["queued", "running"])).count().get_result(&mut conn).await.unwrap();
+        let open: i64 = jobs::table
+            .filter(jobs::tenant_id.eq(tenant_id))
+            .filter(jobs::status.eq_any(["queued", "running"]))
+            .count()
+            .get_result(&mut conn)
+            .await
+            .unwrap();
         if open == 0 {
             return;
         }
@@ -133,13 +141,20 @@ async fn thirty_keywords_become_published_posts_through_ticks_alone() {
     }
     // With a provider and a site that answer well, every job succeeds on its first attempt (a completion that
     // deadlocked on the tenant row used to need a second one, after its lease ran out).
-    let retried: Vec<(String, i32)> = jobs::table.filter(jobs::tenant_id.eq(tid)).filter(jobs::attempts.gt(1)).select((jobs::kind, jobs::attempts)).load(&mut conn).await.unwrap();
+    let retried: Vec<(String, i32)> = jobs::table
+        .filter(jobs::tenant_id.eq(tid))
+        .filter(jobs::attempts.gt(1))
+        .select((jobs::kind, jobs::attempts))
+        .load(&mut conn)
+        .await
+        .unwrap();
     assert!(retried.is_empty(), "{retried:?}");
     // Seed §8.4: 30 keywords → 1 credit; 2 clusters × 3 ideas → 6; 6 articles × 3 → 18; 6 × (1 featured + 1 in-article) → 12; publish free.
     assert_eq!(credits_by_step, vec![("cluster", 1), ("ideas", 6), ("content", 18), ("images", 12), ("publish", 0)]);
 
     let admin = WpAdmin::new(&wp);
-    let published: Vec<(i64, String)> = tasks::table.filter(tasks::tenant_id.eq(tid)).select((tasks::id, tasks::slug)).order(tasks::id).load(&mut conn).await.unwrap();
+    let published: Vec<(i64, String)> =
+        tasks::table.filter(tasks::tenant_id.eq(tid)).select((tasks::id, tasks::slug)).order(tasks::id).load(&mut conn).await.unwrap();
     assert_eq!(published.len(), 6);
     for (task, slug) in &published {
         let posts = admin.posts_with_slug(slug).await;
@@ -161,7 +176,11 @@ async fn thirty_keywords_become_published_posts_through_ticks_alone() {
     assert_eq!(runs.len(), 5, "{runs:?}");
     for (s, queued, spent) in [("cluster", 1, 1), ("ideas", 2, 6), ("content", 6, 18), ("images", 6, 12), ("publish", 6, 0)] {
         let r = by_step[s];
-        assert_eq!((r["status"].as_str(), r["trigger"].as_str(), r["enqueued"].as_i64()), (Some("done"), Some("schedule"), Some(queued)), "{s}: {r}");
+        assert_eq!(
+            (r["status"].as_str(), r["trigger"].as_str(), r["enqueued"].as_i64()),
+            (Some("done"), Some("schedule"), Some(queued)),
+            "{s}: {r}"
+        );
         assert_eq!(r["credits_spent"].as_i64(), Some(spent), "{s}: {r}");
         assert_eq!(r["failed"].as_i64(), Some(0), "{s}: {r}");
     }
@@ -185,7 +204,14 @@ async fn thirty_keywords_become_published_posts_through_ticks_alone() {
     assert_eq!(p["remote_status"], "trash");
     igny8::scheduler::fire(&app.state, "publish", slot + chrono::Duration::hours(12)).await.unwrap().expect("publish slot");
     settle(&app, tid).await;
-    let last: (String, i32) = cron_runs::table.filter(cron_runs::tenant_id.eq(tid)).filter(cron_runs::step.eq("publish")).order(cron_runs::id.desc()).select((cron_runs::status, cron_runs::picked)).first(&mut conn).await.unwrap();
+    let last: (String, i32) = cron_runs::table
+        .filter(cron_runs::tenant_id.eq(tid))
+        .filter(cron_runs::step.eq("publish"))
+        .order(cron_runs::id.desc())
+        .select((cron_runs::status, cron_runs::picked))
+        .first(&mut conn)
+        .await
+        .unwrap();
     assert_eq!(last, ("done".to_string(), 0), "the trashed article is not picked");
     let posts = admin.posts_with_slug(&trashed_slug).await;
     assert_eq!(posts.len(), 1, "not re-created");
@@ -212,7 +238,12 @@ async fn waiting_tasks(app: &TestApp, b: &Browser, tid: i64, n: usize, items: i6
 
 /// Rows that a run (or a dry run) could write: jobs, runs, ledger rows, queued tasks.
 async fn counts(app: &TestApp) -> (i64, i64, i64, i64) {
-    (app.count("jobs").await, app.count("cron_runs").await, app.count("credit_ledger").await, app.count("tasks WHERE status = 'queued'").await)
+    (
+        app.count("jobs").await,
+        app.count("cron_runs").await,
+        app.count("credit_ledger").await,
+        app.count("tasks WHERE status = 'queued'").await,
+    )
 }
 
 async fn generate_jobs(app: &TestApp, tid: i64) -> i64 {
@@ -375,7 +406,13 @@ async fn limits_disabled_steps_credits_budget_suspension_and_dry_runs() {
     diesel::update(tenants::table.find(tid)).set(tenants::status.eq("suspended")).execute(&mut conn).await.unwrap();
     let jobs_before = app.count("jobs").await;
     igny8::scheduler::fire(&app.state, "content", Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap()).await.unwrap().unwrap();
-    let last: (String, String) = cron_runs::table.filter(cron_runs::tenant_id.eq(tid)).order(cron_runs::id.desc()).select((cron_runs::status, cron_runs::reason)).first(&mut conn).await.unwrap();
+    let last: (String, String) = cron_runs::table
+        .filter(cron_runs::tenant_id.eq(tid))
+        .order(cron_runs::id.desc())
+        .select((cron_runs::status, cron_runs::reason))
+        .first(&mut conn)
+        .await
+        .unwrap();
     assert_eq!(last.0, "skipped");
     assert!(last.1.contains("suspended"), "{last:?}");
     assert_eq!(app.count("jobs").await, jobs_before);
@@ -384,10 +421,19 @@ async fn limits_disabled_steps_credits_budget_suspension_and_dry_runs() {
     app.set_plan(other_tid, "agency").await;
     let viewer = app.join(&other, "viewer-lim@example.com", "viewer").await;
     assert_eq!(viewer.api_post("/api/automation/content/run", json!({})).await.status(), 403);
-    let r = other.api(reqwest::Method::PUT, "/api/automation", Some(json!({ "daily_credit_budget": "lots", "steps": [{ "step": "content", "items_per_run": 0 }, { "step": "nope" }] }))).await;
+    let r = other
+        .api(
+            reqwest::Method::PUT,
+            "/api/automation",
+            Some(json!({ "daily_credit_budget": "lots", "steps": [{ "step": "content", "items_per_run": 0 }, { "step": "nope" }] })),
+        )
+        .await;
     assert_eq!(r.status(), 422);
     let fields = r.json::<Value>().await.unwrap()["error"]["fields"].clone();
-    assert!(fields["daily_credit_budget"].is_string() && fields["steps.content.items_per_run"].is_string() && fields["steps"].is_string(), "{fields}");
+    assert!(
+        fields["daily_credit_budget"].is_string() && fields["steps.content.items_per_run"].is_string() && fields["steps"].is_string(),
+        "{fields}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -398,28 +444,57 @@ async fn cleanup_removes_only_rows_past_retention_and_never_audit_events_younger
     let ago = |days: i64| Utc::now() - chrono::Duration::days(days);
     for (days, tag) in [(200, "old"), (10, "new")] {
         diesel::insert_into(ai_calls::table)
-            .values((ai_calls::tenant_id.eq(tid), ai_calls::provider.eq("dev"), ai_calls::model.eq(tag), ai_calls::operation.eq("test"), ai_calls::status.eq("ok"), ai_calls::created_at.eq(ago(days))))
+            .values((
+                ai_calls::tenant_id.eq(tid),
+                ai_calls::provider.eq("dev"),
+                ai_calls::model.eq(tag),
+                ai_calls::operation.eq("test"),
+                ai_calls::status.eq("ok"),
+                ai_calls::created_at.eq(ago(days)),
+            ))
             .execute(&mut conn)
             .await
             .unwrap();
     }
     for (days, action) in [(400, "test.very_old"), (200, "test.months_old")] {
         diesel::insert_into(audit_events::table)
-            .values((audit_events::tenant_id.eq(tid), audit_events::actor_label.eq("t"), audit_events::action.eq(action), audit_events::target_type.eq("t"), audit_events::target_id.eq("1"), audit_events::detail.eq(json!({})), audit_events::created_at.eq(ago(days))))
+            .values((
+                audit_events::tenant_id.eq(tid),
+                audit_events::actor_label.eq("t"),
+                audit_events::action.eq(action),
+                audit_events::target_type.eq("t"),
+                audit_events::target_id.eq("1"),
+                audit_events::detail.eq(json!({})),
+                audit_events::created_at.eq(ago(days)),
+            ))
             .execute(&mut conn)
             .await
             .unwrap();
     }
     for (days, status) in [(60, "succeeded"), (60, "queued"), (5, "succeeded")] {
         diesel::insert_into(jobs::table)
-            .values((jobs::tenant_id.eq(tid), jobs::kind.eq("system.probe"), jobs::payload.eq(json!({})), jobs::status.eq(status), jobs::created_at.eq(ago(days)), jobs::updated_at.eq(ago(days)), jobs::finished_at.eq((status == "succeeded").then(|| ago(days)))))
+            .values((
+                jobs::tenant_id.eq(tid),
+                jobs::kind.eq("system.probe"),
+                jobs::payload.eq(json!({})),
+                jobs::status.eq(status),
+                jobs::created_at.eq(ago(days)),
+                jobs::updated_at.eq(ago(days)),
+                jobs::finished_at.eq((status == "succeeded").then(|| ago(days))),
+            ))
             .execute(&mut conn)
             .await
             .unwrap();
     }
     for (days, status) in [(5, "ready"), (5, "done"), (0, "ready")] {
         diesel::insert_into(keyword_imports::table)
-            .values((keyword_imports::tenant_id.eq(tid), keyword_imports::filename.eq("k.csv"), keyword_imports::size_bytes.eq(10), keyword_imports::status.eq(status), keyword_imports::updated_at.eq(ago(days))))
+            .values((
+                keyword_imports::tenant_id.eq(tid),
+                keyword_imports::filename.eq("k.csv"),
+                keyword_imports::size_bytes.eq(10),
+                keyword_imports::status.eq(status),
+                keyword_imports::updated_at.eq(ago(days)),
+            ))
             .execute(&mut conn)
             .await
             .unwrap();
@@ -431,11 +506,15 @@ async fn cleanup_removes_only_rows_past_retention_and_never_audit_events_younger
         .execute(&mut conn)
         .await
         .unwrap();
-    let r = b.api(reqwest::Method::PUT, "/api/system/automation", Some(json!({ "retention.audit_days": "30", "cron.cleanup": "every day" }))).await;
+    let r = b
+        .api(reqwest::Method::PUT, "/api/system/automation", Some(json!({ "retention.audit_days": "30", "cron.cleanup": "every day" })))
+        .await;
     assert_eq!(r.status(), 422);
     let fields = r.json::<Value>().await.unwrap()["error"]["fields"].clone();
     assert!(fields["retention.audit_days"].is_string() && fields["cron.cleanup"].is_string(), "{fields}");
-    let r = b.api(reqwest::Method::PUT, "/api/system/automation", Some(json!({ "retention.ai_calls_days": "30", "cron.cleanup": "0 4 * * *" }))).await;
+    let r = b
+        .api(reqwest::Method::PUT, "/api/system/automation", Some(json!({ "retention.ai_calls_days": "30", "cron.cleanup": "0 4 * * *" })))
+        .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
 
     let result = igny8::scheduler::fire(&app.state, "cleanup", Utc.with_ymd_and_hms(2026, 4, 1, 4, 0, 0).unwrap()).await.unwrap().unwrap();
@@ -445,9 +524,21 @@ async fn cleanup_removes_only_rows_past_retention_and_never_audit_events_younger
     assert_eq!(result["keyword_imports"], 1, "only the abandoned one past 2 days");
     let left: Vec<String> = ai_calls::table.filter(ai_calls::tenant_id.eq(tid)).select(ai_calls::model).load(&mut conn).await.unwrap();
     assert_eq!(left, ["new"]);
-    let actions: Vec<String> = audit_events::table.filter(audit_events::tenant_id.eq(tid)).filter(audit_events::action.like("test.%")).select(audit_events::action).load(&mut conn).await.unwrap();
+    let actions: Vec<String> = audit_events::table
+        .filter(audit_events::tenant_id.eq(tid))
+        .filter(audit_events::action.like("test.%"))
+        .select(audit_events::action)
+        .load(&mut conn)
+        .await
+        .unwrap();
     assert_eq!(actions, ["test.months_old"], "an audit event of 200 days stays");
-    let imports: Vec<String> = keyword_imports::table.filter(keyword_imports::tenant_id.eq(tid)).select(keyword_imports::status).order(keyword_imports::id).load(&mut conn).await.unwrap();
+    let imports: Vec<String> = keyword_imports::table
+        .filter(keyword_imports::tenant_id.eq(tid))
+        .select(keyword_imports::status)
+        .order(keyword_imports::id)
+        .load(&mut conn)
+        .await
+        .unwrap();
     assert_eq!(imports, ["done", "ready"]);
     // System → Automation shows the settings and every workspace's runs; a non-administrator gets neither.
     let (status, page) = b.get_text("/system/automation").await;
@@ -469,26 +560,52 @@ async fn the_settings_form_saves_every_step_and_shows_the_steps_with_their_next_
         .post_form(
             "/automation/settings",
             &[
-                ("enabled", "on"), ("daily_credit_budget", "25"), ("publish_status", "publish"),
-                ("cluster.enabled", "on"), ("cluster.items_per_run", "120"),
-                ("ideas.items_per_run", "4"), ("ideas.per_item", "5"), ("ideas.cluster_ids", &cid),
-                ("content.enabled", "on"), ("content.items_per_run", "7"), ("content.statuses", "queued"),
-                ("images.enabled", "on"), ("images.items_per_run", "3"), ("images.statuses", "ready"), ("images.statuses", "review"),
-                ("publish.enabled", "on"), ("publish.items_per_run", "2"), ("publish.statuses", "ready"),
+                ("enabled", "on"),
+                ("daily_credit_budget", "25"),
+                ("publish_status", "publish"),
+                ("cluster.enabled", "on"),
+                ("cluster.items_per_run", "120"),
+                ("ideas.items_per_run", "4"),
+                ("ideas.per_item", "5"),
+                ("ideas.cluster_ids", &cid),
+                ("content.enabled", "on"),
+                ("content.items_per_run", "7"),
+                ("content.statuses", "queued"),
+                ("images.enabled", "on"),
+                ("images.items_per_run", "3"),
+                ("images.statuses", "ready"),
+                ("images.statuses", "review"),
+                ("publish.enabled", "on"),
+                ("publish.items_per_run", "2"),
+                ("publish.statuses", "ready"),
             ],
         )
         .await;
     assert_eq!(res.status(), 303);
     let v: Value = b.get("/api/automation").await.json().await.unwrap();
     let s = &v["settings"];
-    assert_eq!((s["enabled"].as_bool(), s["daily_credit_budget"].as_i64(), s["publish_status"].as_str()), (Some(true), Some(25), Some("publish")));
-    let steps: HashMap<String, Value> = s["steps"].as_array().unwrap().iter().map(|x| (x["step"].as_str().unwrap().to_string(), x.clone())).collect();
+    assert_eq!(
+        (s["enabled"].as_bool(), s["daily_credit_budget"].as_i64(), s["publish_status"].as_str()),
+        (Some(true), Some(25), Some("publish"))
+    );
+    let steps: HashMap<String, Value> =
+        s["steps"].as_array().unwrap().iter().map(|x| (x["step"].as_str().unwrap().to_string(), x.clone())).collect();
     assert_eq!(steps["cluster"]["items_per_run"], 120);
-    assert_eq!((steps["ideas"]["enabled"].as_bool(), steps["ideas"]["per_item"].as_i64(), steps["ideas"]["cluster_ids"].clone()), (Some(false), Some(5), json!([cluster])));
+    assert_eq!(
+        (steps["ideas"]["enabled"].as_bool(), steps["ideas"]["per_item"].as_i64(), steps["ideas"]["cluster_ids"].clone()),
+        (Some(false), Some(5), json!([cluster]))
+    );
     assert_eq!(steps["images"]["statuses"], json!(["ready", "review"]));
     assert_eq!(steps["publish"]["items_per_run"], 2);
     // Each step shows its cadence and next run; the page keeps the chosen cluster selected.
-    assert!(v["steps"].as_array().unwrap().iter().all(|x| x["next_run"].is_string() && x["cadence"].as_str().unwrap().split_whitespace().count() == 5), "{v}");
+    assert!(
+        v["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x["next_run"].is_string() && x["cadence"].as_str().unwrap().split_whitespace().count() == 5),
+        "{v}"
+    );
     let (_, page) = b.get_text("/automation").await;
     assert!(page.contains(&format!("<option value=\"{cluster}\" selected>Trail shoes</option>")), "{page}");
     // A bad value keeps the stored settings and names the field.
@@ -517,6 +634,7 @@ async fn the_minute_beat_runs_the_step_whose_slot_came_due_once() {
     waiting_tasks(&app, &b, tid, 1, 10).await;
     igny8::scheduler::beat(&app.state, due + chrono::Duration::seconds(90)).await.unwrap();
     assert_eq!(generate_jobs(&app, tid).await, 2);
-    let slots: Vec<(String, Option<chrono::DateTime<Utc>>)> = cron_slots::table.select((cron_slots::step, cron_slots::finished_at)).load(&mut conn).await.unwrap();
+    let slots: Vec<(String, Option<chrono::DateTime<Utc>>)> =
+        cron_slots::table.select((cron_slots::step, cron_slots::finished_at)).load(&mut conn).await.unwrap();
     assert!(slots.iter().any(|(s, f)| s == "content" && f.is_some()), "{slots:?}");
 }

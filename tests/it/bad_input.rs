@@ -1,16 +1,31 @@
 use crate::harness::{PASSWORD, TestApp};
 
+/// Form fields, the message expected, and what the case is.
+type Case<'a> = (Vec<(&'a str, &'a str)>, &'a str, &'a str);
+
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_form_input_gets_field_messages_and_writes_nothing() {
     let app = TestApp::spawn().await;
     let b = app.browser();
     let long = "x".repeat(10_000);
-    let cases: Vec<(Vec<(&str, &str)>, &str, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (vec![("name", ""), ("email", "a@example.com"), ("workspace", "W"), ("password", PASSWORD)], "Your name is required", "empty"),
-        (vec![("name", &long), ("email", "a@example.com"), ("workspace", "W"), ("password", PASSWORD)], "at most 120 characters", "10 kB name"),
-        (vec![("name", "A"), ("email", "a@example.com"), ("workspace", &long), ("password", PASSWORD)], "at most 120 characters", "10 kB workspace"),
+        (
+            vec![("name", &long), ("email", "a@example.com"), ("workspace", "W"), ("password", PASSWORD)],
+            "at most 120 characters",
+            "10 kB name",
+        ),
+        (
+            vec![("name", "A"), ("email", "a@example.com"), ("workspace", &long), ("password", PASSWORD)],
+            "at most 120 characters",
+            "10 kB workspace",
+        ),
         (vec![("name", "A"), ("email", "not-an-email"), ("workspace", "W"), ("password", PASSWORD)], "Enter an email address", "bad email"),
-        (vec![("name", "A"), ("email", "a@example.com"), ("workspace", "W"), ("password", "short")], "at least 10 characters", "short password"),
+        (
+            vec![("name", "A"), ("email", "a@example.com"), ("workspace", "W"), ("password", "short")],
+            "at least 10 characters",
+            "short password",
+        ),
         (vec![("email", "a@example.com")], "Your name is required", "missing fields"),
     ];
     for (fields, message, label) in cases {
@@ -25,7 +40,8 @@ async fn bad_form_input_gets_field_messages_and_writes_nothing() {
         format!("csrf_token={token}&name=%FF%FE&email=a%40example.com&workspace=W&password=correct+horse+battery"),
         format!("csrf_token={token}&name=ok&email=a%40example.com&workspace=\u{FFFD}&password=correct+horse+battery"),
     ] {
-        let r = b.client.post(b.url("/signup")).header("content-type", "application/x-www-form-urlencoded").body(body).send().await.unwrap();
+        let r =
+            b.client.post(b.url("/signup")).header("content-type", "application/x-www-form-urlencoded").body(body).send().await.unwrap();
         assert_eq!(r.status(), 422);
         assert!(r.text().await.unwrap().contains("not valid UTF-8"));
     }
@@ -40,7 +56,10 @@ async fn bad_form_input_gets_field_messages_and_writes_nothing() {
 
     // A duplicate email is a field message, and the first account is untouched.
     app.signup("First", "dup@example.com", "First Co").await;
-    let r = app.browser().post_form("/signup", &[("name", "Second"), ("email", "DUP@example.com"), ("workspace", "Second Co"), ("password", PASSWORD)]).await;
+    let r = app
+        .browser()
+        .post_form("/signup", &[("name", "Second"), ("email", "DUP@example.com"), ("workspace", "Second Co"), ("password", PASSWORD)])
+        .await;
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("already exists"));
     assert_eq!(app.count("tenants").await, 1, "the failed sign-up left no workspace behind");
@@ -62,7 +81,15 @@ async fn bad_json_bodies_get_json_errors() {
         let owner = &owner;
         async move {
             let token = owner.csrf().await;
-            owner.client.post(owner.url("/api/team/invites")).header("x-csrf-token", token).header("content-type", ct).body(body).send().await.unwrap()
+            owner
+                .client
+                .post(owner.url("/api/team/invites"))
+                .header("x-csrf-token", token)
+                .header("content-type", ct)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
         }
     };
     for (body, ct, code, status) in [
@@ -85,7 +112,15 @@ async fn bad_json_bodies_get_json_errors() {
     assert_eq!(v["error"]["fields"]["email"], "Email is required");
     let long_email = format!("{{\"email\": \"{}@example.com\", \"role\": \"viewer\"}}", "x".repeat(10_000));
     let token = owner.csrf().await;
-    let r = owner.client.post(owner.url("/api/team/invites")).header("x-csrf-token", token).header("content-type", "application/json").body(long_email).send().await.unwrap();
+    let r = owner
+        .client
+        .post(owner.url("/api/team/invites"))
+        .header("x-csrf-token", token)
+        .header("content-type", "application/json")
+        .body(long_email)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 422);
     let r = owner.api(reqwest::Method::PATCH, "/api/team/members/not-a-number", Some(serde_json::json!({"role": "viewer"}))).await;
     assert_eq!(r.status(), 404);

@@ -17,7 +17,13 @@ async fn posts_without_a_valid_token_are_refused_and_write_nothing() {
     let r = b
         .post_form_no_csrf(
             "/signup",
-            &[("csrf_token", "forged-token-forged-token-forged-token"), ("name", "M"), ("email", "m@example.com"), ("workspace", "M"), ("password", PASSWORD)],
+            &[
+                ("csrf_token", "forged-token-forged-token-forged-token"),
+                ("name", "M"),
+                ("email", "m@example.com"),
+                ("workspace", "M"),
+                ("password", PASSWORD),
+            ],
         )
         .await;
     assert_eq!(r.status(), 403, "a wrong token");

@@ -8,7 +8,15 @@ async fn hostile_names_and_emails_are_shown_escaped() {
     let app = TestApp::spawn().await;
     let b = app.browser();
     let r = b
-        .post_form("/signup", &[("name", &format!("Eve {IMG}")), ("email", "eve@example.com"), ("workspace", &format!("Acme {SCRIPT}")), ("password", PASSWORD)])
+        .post_form(
+            "/signup",
+            &[
+                ("name", &format!("Eve {IMG}")),
+                ("email", "eve@example.com"),
+                ("workspace", &format!("Acme {SCRIPT}")),
+                ("password", PASSWORD),
+            ],
+        )
         .await;
     assert_eq!(r.status(), 303);
     let me: serde_json::Value = b.get("/api/me").await.json().await.unwrap();

@@ -16,7 +16,9 @@ pub enum Reply {
     /// A normal answer with this content.
     Ok(String),
     Status(u16, String),
-    RateLimited { retry_after_secs: u64 },
+    RateLimited {
+        retry_after_secs: u64,
+    },
     /// Answers only after this long (beyond the client's timeout).
     Slow(Duration),
     /// 200 with a body that is not JSON at all.

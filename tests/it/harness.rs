@@ -143,9 +143,8 @@ impl TestApp {
         let port = listener.local_addr().unwrap().port();
         let state = Arc::new(AppState::new(config.clone()).unwrap());
         tokio::spawn(server(state.clone(), listener).unwrap());
-        let workers = (config.workers > 0).then(|| {
-            Mutex::new(Some(worker::start(state.clone(), Arc::new(kinds::registry()), WorkerConfig::from_config(&config))))
-        });
+        let workers = (config.workers > 0)
+            .then(|| Mutex::new(Some(worker::start(state.clone(), Arc::new(kinds::registry()), WorkerConfig::from_config(&config)))));
         TestApp { base: format!("http://127.0.0.1:{port}"), db_url, config, state, workers }
     }
 

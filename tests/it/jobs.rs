@@ -112,7 +112,10 @@ async fn not_enough_credits_is_refused_before_anything_is_queued() {
     let app = with_workers(0, &[]).await;
     let (_, tid) = app.signup("Lee", "lee@example.com", "Lee Co").await;
     let err = queue::enqueue(&app.state.db, probe(tid, json!({}), 26)).await.unwrap_err();
-    assert!(matches!(err, igny8::error::AppError::PaymentRequired(ref m) if m.contains("needs 26 credits") && m.contains("has 25")), "{err:?}");
+    assert!(
+        matches!(err, igny8::error::AppError::PaymentRequired(ref m) if m.contains("needs 26 credits") && m.contains("has 25")),
+        "{err:?}"
+    );
     assert_eq!(app.count("jobs").await, 0);
     assert_eq!(balance_and_sum(&app, tid).await, (25, 25));
     // The same idempotency key gives back the same job, reserved once.
@@ -258,9 +261,28 @@ async fn after_a_random_mix_the_ledger_always_balances() {
             break;
         }
         if start.elapsed() > Duration::from_secs(30) {
-            let stuck: Vec<(i64, String, i32, i32, Option<String>, chrono::DateTime<chrono::Utc>, Option<chrono::DateTime<chrono::Utc>>, Option<String>)> = jobs::table
+            #[allow(clippy::type_complexity)] // a diagnostic dump of the stuck rows
+            let stuck: Vec<(
+                i64,
+                String,
+                i32,
+                i32,
+                Option<String>,
+                chrono::DateTime<chrono::Utc>,
+                Option<chrono::DateTime<chrono::Utc>>,
+                Option<String>,
+            )> = jobs::table
                 .filter(jobs::status.eq_any(["queued", "running"]))
-                .select((jobs::id, jobs::status, jobs::attempts, jobs::max_attempts, jobs::locked_by, jobs::run_at, jobs::locked_until, jobs::last_error))
+                .select((
+                    jobs::id,
+                    jobs::status,
+                    jobs::attempts,
+                    jobs::max_attempts,
+                    jobs::locked_by,
+                    jobs::run_at,
+                    jobs::locked_until,
+                    jobs::last_error,
+                ))
                 .limit(5)
                 .load(&mut conn)
                 .await
@@ -374,7 +396,10 @@ async fn the_monthly_cap_refuses_work_that_would_pass_it() {
     wait_status(&app, first, "succeeded", Duration::from_secs(10)).await;
     let jobs_before = app.count("jobs").await;
     let err = queue::enqueue(&app.state.db, probe(t.tenant_id, json!({}), 3)).await.unwrap_err();
-    assert!(matches!(err, igny8::error::AppError::PaymentRequired(ref m) if m.contains("monthly cap of 5 (3 spent this month)")), "{err:?}");
+    assert!(
+        matches!(err, igny8::error::AppError::PaymentRequired(ref m) if m.contains("monthly cap of 5 (3 spent this month)")),
+        "{err:?}"
+    );
     assert_eq!(app.count("jobs").await, jobs_before, "nothing queued");
     // Refunded work does not count against the cap.
     let failed = enqueue(&app, probe(t.tenant_id, json!({ "fatal": true }), 2)).await;

@@ -21,7 +21,8 @@ async fn invites_past_the_plan_user_limit_are_refused_with_the_limit_named() {
 
     // Starter: 3 users. Owner + 2 open invites fill it; the third is refused; revoking frees a seat.
     app.set_plan(tid, "starter").await;
-    let first: serde_json::Value = owner.api_post("/api/team/invites", serde_json::json!({"email": "a@example.com", "role": "editor"})).await.json().await.unwrap();
+    let first: serde_json::Value =
+        owner.api_post("/api/team/invites", serde_json::json!({"email": "a@example.com", "role": "editor"})).await.json().await.unwrap();
     assert_eq!(owner.api_post("/api/team/invites", serde_json::json!({"email": "b@example.com", "role": "viewer"})).await.status(), 201);
     let r = owner.api_post("/api/team/invites", serde_json::json!({"email": "c@example.com", "role": "viewer"})).await;
     assert_eq!(r.status(), 409);
@@ -38,7 +39,9 @@ async fn the_balance_shown_is_the_ledger_sum() {
     // Post a few movements through the one ledger writer, one of them twice (idempotent).
     let mut conn = app.db().await;
     use diesel_async::AsyncConnection;
-    for (delta, reason, reference) in [(-3, "article", "task:1"), (-1, "image", "img:1"), (-3, "article", "task:1"), (10, "topup", "manual:1")] {
+    for (delta, reason, reference) in
+        [(-3, "article", "task:1"), (-1, "image", "img:1"), (-3, "article", "task:1"), (10, "topup", "manual:1")]
+    {
         conn.transaction::<_, igny8::error::AppError, _>(async move |c| {
             igny8::billing::ledger::post_in_tx(c, tid, delta, reason, reference).await?;
             Ok(())
@@ -46,7 +49,8 @@ async fn the_balance_shown_is_the_ledger_sum() {
         .await
         .unwrap();
     }
-    let rows: Vec<i64> = credit_ledger::table.filter(credit_ledger::tenant_id.eq(tid)).select(credit_ledger::delta).load(&mut conn).await.unwrap();
+    let rows: Vec<i64> =
+        credit_ledger::table.filter(credit_ledger::tenant_id.eq(tid)).select(credit_ledger::delta).load(&mut conn).await.unwrap();
     assert_eq!(rows.len(), 4, "opening grant + 3 distinct movements");
     let sum: i64 = rows.iter().sum();
     assert_eq!(sum, 25 - 3 - 1 + 10);

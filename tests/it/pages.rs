@@ -5,10 +5,27 @@ async fn every_module_has_a_page_in_the_layout() {
     let app = TestApp::spawn().await;
     let (b, _) = app.signup("Max", "max@example.com", "Max Co").await;
     for path in [
-        "/dashboard", "/team", "/system", "/system/jobs", "/system/ai-calls", "/billing", "/settings", "/account/password", "/planner/keywords",
-        "/planner/clusters", "/planner/ideas", "/planner/imports", "/writer/tasks", "/writer/images", "/thinker/prompts",
-        "/thinker/prompts/content", "/thinker/profiles", "/thinker/strategies",
-        "/thinker/playground", "/sites", "/automation",
+        "/dashboard",
+        "/team",
+        "/system",
+        "/system/jobs",
+        "/system/ai-calls",
+        "/billing",
+        "/settings",
+        "/account/password",
+        "/planner/keywords",
+        "/planner/clusters",
+        "/planner/ideas",
+        "/planner/imports",
+        "/writer/tasks",
+        "/writer/images",
+        "/thinker/prompts",
+        "/thinker/prompts/content",
+        "/thinker/profiles",
+        "/thinker/strategies",
+        "/thinker/playground",
+        "/sites",
+        "/automation",
     ] {
         let (status, html) = b.get_text(path).await;
         assert_eq!(status, 200, "{path}");
@@ -52,10 +69,27 @@ async fn static_files_are_embedded_with_cache_headers_and_htmx_fragments_work() 
     // An HTMX request for the audit list gets only the table fragment; a boosted one the whole page.
     let frag = b.client.get(b.url("/system?action=workspace")).header("hx-request", "true").send().await.unwrap().text().await.unwrap();
     assert!(frag.contains("workspace.created") && !frag.contains("<html"));
-    let full = b.client.get(b.url("/system")).header("hx-request", "true").header("hx-boosted", "true").send().await.unwrap().text().await.unwrap();
+    let full = b
+        .client
+        .get(b.url("/system"))
+        .header("hx-request", "true")
+        .header("hx-boosted", "true")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(full.contains("<html"));
     // HTMX errors come back as a toast trigger, leaving the page as it is.
-    let r = b.client.post(b.url("/team/members/999999/remove")).header("hx-request", "true").header("x-csrf-token", b.csrf().await).send().await.unwrap();
+    let r = b
+        .client
+        .post(b.url("/team/members/999999/remove"))
+        .header("hx-request", "true")
+        .header("x-csrf-token", b.csrf().await)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
     assert_eq!(r.headers()["hx-reswap"], "none");
     assert!(r.headers()["hx-trigger"].to_str().unwrap().contains("toast"));

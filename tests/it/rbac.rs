@@ -37,21 +37,28 @@ async fn viewers_and_editors_cannot_manage_team_or_tokens() {
     let app = TestApp::spawn().await;
     let t = app.team("rbac").await;
     // Something to aim at: an open invite, a token, and a member (the editor).
-    let inv: serde_json::Value =
-        t.owner.api_post("/api/team/invites", serde_json::json!({"email": "pending@example.com", "role": "viewer"})).await.json().await.unwrap();
+    let inv: serde_json::Value = t
+        .owner
+        .api_post("/api/team/invites", serde_json::json!({"email": "pending@example.com", "role": "viewer"}))
+        .await
+        .json()
+        .await
+        .unwrap();
     let invite_id = inv["invite"]["id"].as_i64().unwrap();
     let tok: serde_json::Value = t.owner.api_post("/api/team/tokens", serde_json::json!({"name": "cron"})).await.json().await.unwrap();
     let token_id = tok["token"]["id"].as_i64().unwrap();
     let members: serde_json::Value = t.owner.get("/api/team/members").await.json().await.unwrap();
     let editor_id = members["members"].as_array().unwrap().iter().find(|m| m["role"] == "editor").unwrap()["user_id"].as_i64().unwrap();
 
-    let before = (app.count("invitations").await, app.count("api_tokens").await, app.count("memberships").await, app.count("audit_events").await);
+    let before =
+        (app.count("invitations").await, app.count("api_tokens").await, app.count("memberships").await, app.count("audit_events").await);
     for (who, b) in [("viewer", &t.viewer), ("editor", &t.editor)] {
         for (route, status) in attempt_all(b, editor_id, invite_id, token_id).await {
             assert_eq!(status, 403, "{who} at {route}");
         }
     }
-    let after = (app.count("invitations").await, app.count("api_tokens").await, app.count("memberships").await, app.count("audit_events").await);
+    let after =
+        (app.count("invitations").await, app.count("api_tokens").await, app.count("memberships").await, app.count("audit_events").await);
     assert_eq!(before, after, "refused attempts wrote nothing");
     let member: serde_json::Value = t.owner.get(&format!("/api/team/members/{editor_id}")).await.json().await.unwrap();
     assert_eq!(member["role"], "editor");
@@ -88,7 +95,13 @@ async fn api_tokens_act_as_system_bot() {
     assert_eq!(me["tenant"]["id"], t.tenant_id);
     assert_eq!(me["actor"]["type"], "api_token");
     // No CSRF needed with a bearer token, but a bot cannot manage the team.
-    let r = c.post(format!("{}/api/team/invites", app.base)).bearer_auth(&secret).json(&serde_json::json!({"email":"z@example.com","role":"viewer"})).send().await.unwrap();
+    let r = c
+        .post(format!("{}/api/team/invites", app.base))
+        .bearer_auth(&secret)
+        .json(&serde_json::json!({"email":"z@example.com","role":"viewer"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
     // The list shows the token without its secret; revoking stops it.
     let list = t.owner.get("/api/team/tokens").await.text().await.unwrap();
@@ -107,7 +120,14 @@ async fn api_tokens_act_as_system_bot() {
     let r = c.get(format!("{}/api/me", app.base)).bearer_auth(&secret).send().await.unwrap();
     assert_eq!(r.status(), 401);
     // Pages refuse tokens.
-    let r = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
-        .get(format!("{}/dashboard", app.base)).bearer_auth(&secret).send().await.unwrap();
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/dashboard", app.base))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
     assert_ne!(r.status(), 200);
 }

@@ -22,7 +22,12 @@ async fn sites_are_managed_within_the_plan_with_the_password_sealed() {
     let r = owner.api_post("/api/sites", site("http://127.0.0.1:8080")).await;
     assert_eq!(r.status(), 422);
     assert!(r.json::<Value>().await.unwrap()["error"]["fields"]["base_url"].is_string());
-    let r = owner.api_post("/api/sites", json!({ "name": "", "base_url": "not a url", "username": "", "app_password": "", "default_status": "sometime" })).await;
+    let r = owner
+        .api_post(
+            "/api/sites",
+            json!({ "name": "", "base_url": "not a url", "username": "", "app_password": "", "default_status": "sometime" }),
+        )
+        .await;
     assert_eq!(r.status(), 422);
     let fields = r.json::<Value>().await.unwrap()["error"]["fields"].clone();
     for f in ["name", "base_url", "username", "app_password", "default_status"] {
@@ -49,7 +54,13 @@ async fn sites_are_managed_within_the_plan_with_the_password_sealed() {
     assert!(r.json::<Value>().await.unwrap()["error"]["message"].as_str().unwrap().contains("up to 1 site"));
 
     // Edit without a new password keeps the old one.
-    let r = owner.api(reqwest::Method::PUT, &format!("/api/sites/{id}"), Some(json!({ "name": "Shop", "base_url": "https://93.184.216.34", "username": "editor", "default_status": "publish" }))).await;
+    let r = owner
+        .api(
+            reqwest::Method::PUT,
+            &format!("/api/sites/{id}"),
+            Some(json!({ "name": "Shop", "base_url": "https://93.184.216.34", "username": "editor", "default_status": "publish" })),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     let after: String = {
         let mut conn = app.db().await;

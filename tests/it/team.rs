@@ -76,8 +76,14 @@ async fn the_last_owner_cannot_be_removed_or_demoted() {
     // With a second owner, the first may step down.
     let members: serde_json::Value = t.owner.get("/api/team/members").await.json().await.unwrap();
     let admin_id = members["members"].as_array().unwrap().iter().find(|m| m["role"] == "admin").unwrap()["user_id"].as_i64().unwrap();
-    assert_eq!(t.owner.api(Method::PATCH, &format!("/api/team/members/{admin_id}"), Some(serde_json::json!({"role": "owner"}))).await.status(), 200);
-    assert_eq!(t.owner.api(Method::PATCH, &format!("/api/team/members/{owner_id}"), Some(serde_json::json!({"role": "editor"}))).await.status(), 200);
+    assert_eq!(
+        t.owner.api(Method::PATCH, &format!("/api/team/members/{admin_id}"), Some(serde_json::json!({"role": "owner"}))).await.status(),
+        200
+    );
+    assert_eq!(
+        t.owner.api(Method::PATCH, &format!("/api/team/members/{owner_id}"), Some(serde_json::json!({"role": "editor"}))).await.status(),
+        200
+    );
     let me: serde_json::Value = t.owner.get("/api/me").await.json().await.unwrap();
     assert_eq!(me["role"], "editor");
 }

@@ -8,8 +8,13 @@ async fn another_tenants_ids_answer_404_and_lists_never_mix() {
     let a = app.team("ta").await;
     let b = app.team("tb").await;
 
-    let inv: serde_json::Value =
-        a.owner.api_post("/api/team/invites", serde_json::json!({"email": "a-pending@example.com", "role": "viewer"})).await.json().await.unwrap();
+    let inv: serde_json::Value = a
+        .owner
+        .api_post("/api/team/invites", serde_json::json!({"email": "a-pending@example.com", "role": "viewer"}))
+        .await
+        .json()
+        .await
+        .unwrap();
     let a_invite = inv["invite"]["id"].as_i64().unwrap();
     let tok: serde_json::Value = a.owner.api_post("/api/team/tokens", serde_json::json!({"name": "a-cron"})).await.json().await.unwrap();
     let a_token = tok["token"]["id"].as_i64().unwrap();
@@ -39,7 +44,9 @@ async fn another_tenants_ids_answer_404_and_lists_never_mix() {
     ] {
         assert_eq!(b.owner.api(m, &path, body).await.status(), 404, "{path}");
     }
-    for path in [format!("/team/members/{a_member}/remove"), format!("/team/invites/{a_invite}/revoke"), format!("/team/tokens/{a_token}/revoke")] {
+    for path in
+        [format!("/team/members/{a_member}/remove"), format!("/team/invites/{a_invite}/revoke"), format!("/team/tokens/{a_token}/revoke")]
+    {
         assert_eq!(b.owner.post_form(&path, &[]).await.status(), 404, "{path}");
     }
     // A's rows are intact.
@@ -67,8 +74,12 @@ async fn a_member_of_two_workspaces_switches_between_them() {
     let (b_owner, b_tid) = app.signup("Bea", "bea@example.com", "Bea Books").await;
     app.set_plan(b_tid, "starter").await;
     // Invite A's editor (an existing user) to B as a viewer; they accept with their password.
-    let inv: serde_json::Value =
-        b_owner.api_post("/api/team/invites", serde_json::json!({"email": "editor-sa@example.com", "role": "viewer"})).await.json().await.unwrap();
+    let inv: serde_json::Value = b_owner
+        .api_post("/api/team/invites", serde_json::json!({"email": "editor-sa@example.com", "role": "viewer"}))
+        .await
+        .json()
+        .await
+        .unwrap();
     let path = format!("/invite/{}", inv["accept_url"].as_str().unwrap().split("/invite/").nth(1).unwrap());
     let (status, html) = a.editor.get_text(&path).await;
     assert_eq!(status, 200);

@@ -27,16 +27,28 @@ async fn a_workspace_prompt_changes_what_is_sent_and_bad_placeholders_are_refuse
     let fake = FakeAi::start();
     let team = app.team("thk").await;
     let owner = &team.owner;
-    fake.use_for_text(&owner).await;
+    fake.use_for_text(owner).await;
 
     // Refused on save: an unknown placeholder, a missing required one, placeholders in the system message.
-    let r = owner.api(reqwest::Method::PUT, "/api/thinker/prompts/content", Some(json!({ "template": "Write about [IGNY8_TITLE] for [IGNY8_AUDIENCE]" }))).await;
+    let r = owner
+        .api(
+            reqwest::Method::PUT,
+            "/api/thinker/prompts/content",
+            Some(json!({ "template": "Write about [IGNY8_TITLE] for [IGNY8_AUDIENCE]" })),
+        )
+        .await;
     assert_eq!(r.status(), 422);
     let msg = r.json::<Value>().await.unwrap()["error"]["fields"]["template"].as_str().unwrap().to_string();
     assert!(msg.contains("[IGNY8_AUDIENCE]") && msg.contains("[IGNY8_WORD_COUNT]"), "names the unknown one and lists the allowed: {msg}");
     let r = owner.api(reqwest::Method::PUT, "/api/thinker/prompts/content", Some(json!({ "template": "Write something good" }))).await;
     assert_eq!(r.status(), 422, "the title placeholder is required");
-    let r = owner.api(reqwest::Method::PUT, "/api/thinker/prompts/content", Some(json!({ "system": "Be [IGNY8_TONE]", "template": "[IGNY8_TITLE]" }))).await;
+    let r = owner
+        .api(
+            reqwest::Method::PUT,
+            "/api/thinker/prompts/content",
+            Some(json!({ "system": "Be [IGNY8_TONE]", "template": "[IGNY8_TITLE]" })),
+        )
+        .await;
     assert_eq!(r.status(), 422);
     // Editors and viewers read prompts but cannot change them.
     for b in [&team.editor, &team.viewer] {
@@ -48,10 +60,19 @@ async fn a_workspace_prompt_changes_what_is_sent_and_bad_placeholders_are_refuse
 
     // The workspace's version is what the provider receives.
     let custom = "HOUSE STYLE: write “[IGNY8_TITLE]” in about [IGNY8_WORD_COUNT] words, in [IGNY8_LANGUAGE]. Outline:\n[IGNY8_OUTLINE]\nReturn JSON with content_html.";
-    let r = owner.api(reqwest::Method::PUT, "/api/thinker/prompts/content", Some(json!({ "system": "You are the house writer.", "template": custom }))).await;
+    let r = owner
+        .api(
+            reqwest::Method::PUT,
+            "/api/thinker/prompts/content",
+            Some(json!({ "system": "You are the house writer.", "template": custom })),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<Value>().await.unwrap()["version"], 1);
-    let r = team.editor.api_post("/api/writer/tasks", json!({ "title": "Winter running", "outline": "Layers\nShoes", "word_count_goal": "300" })).await;
+    let r = team
+        .editor
+        .api_post("/api/writer/tasks", json!({ "title": "Winter running", "outline": "Layers\nShoes", "word_count_goal": "300" }))
+        .await;
     let task = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     let body = format!("<h2>Layers</h2><p>{}</p>", vec!["warm"; 200].join(" "));
     fake.then([Reply::Ok(json!({ "title": "Winter running", "content_html": body }).to_string())]);
@@ -60,7 +81,10 @@ async fn a_workspace_prompt_changes_what_is_sent_and_bad_placeholders_are_refuse
     assert_eq!(wait_job(&app, job).await.0, "succeeded");
     let sent = &fake.seen()[0].body["messages"];
     assert_eq!(sent[0]["content"], "You are the house writer.");
-    assert_eq!(sent[1]["content"], "HOUSE STYLE: write “Winter running” in about 300 words, in English. Outline:\n- Layers\n- Shoes\nReturn JSON with content_html.");
+    assert_eq!(
+        sent[1]["content"],
+        "HOUSE STYLE: write “Winter running” in about 300 words, in English. Outline:\n- Layers\n- Shoes\nReturn JSON with content_html."
+    );
 
     // Back to the built-in prompt: the next request carries it again; the history keeps both versions.
     let r = owner.api_post("/api/thinker/prompts/content/reset", json!({})).await;
@@ -76,7 +100,13 @@ async fn a_workspace_prompt_changes_what_is_sent_and_bad_placeholders_are_refuse
     assert!(v["in_use"]["version"].is_null());
 
     // The clustering prompt is overridable too, and its keywords still arrive.
-    let r = owner.api(reqwest::Method::PUT, "/api/thinker/prompts/clustering", Some(json!({ "template": "Cluster these [IGNY8_KEYWORD_COUNT]:\n[IGNY8_KEYWORDS]" }))).await;
+    let r = owner
+        .api(
+            reqwest::Method::PUT,
+            "/api/thinker/prompts/clustering",
+            Some(json!({ "template": "Cluster these [IGNY8_KEYWORD_COUNT]:\n[IGNY8_KEYWORDS]" })),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     let r = team.editor.api_post("/api/planner/keywords", json!({ "keyword": "snow running shoes" })).await;
     let kw = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
@@ -112,7 +142,13 @@ async fn a_tasks_author_profile_and_strategy_reach_the_content_prompt() {
 
     let r = ed.api_post("/api/writer/tasks", json!({ "title": "Marathon taper", "word_count_goal": "300" })).await;
     let task = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    let r = ed.api(reqwest::Method::PUT, &format!("/api/writer/tasks/{task}/style"), Some(json!({ "author_profile_id": profile, "strategy_id": strategy }))).await;
+    let r = ed
+        .api(
+            reqwest::Method::PUT,
+            &format!("/api/writer/tasks/{task}/style"),
+            Some(json!({ "author_profile_id": profile, "strategy_id": strategy })),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     let (other, _) = app.signup("Ot", "ot@example.com", "Ot Co").await;
     let r = other.api_post("/api/thinker/profiles", json!({ "name": "Theirs" })).await;
@@ -125,7 +161,12 @@ async fn a_tasks_author_profile_and_strategy_reach_the_content_prompt() {
     let r = ed.api_post("/api/writer/tasks/generate", json!({ "ids": [task] })).await;
     assert_eq!(wait_job(&app, r.json::<Value>().await.unwrap()["job_ids"][0].as_i64().unwrap()).await.0, "succeeded");
     let prompt = fake.seen()[0].body["messages"][1]["content"].as_str().unwrap().to_string();
-    for part in ["Tone: warm and practical. Language: German.", "Write as a certified running coach. Audience: new runners.", "Call to action: book a free fitting", "/guides/fit"] {
+    for part in [
+        "Tone: warm and practical. Language: German.",
+        "Write as a certified running coach. Audience: new runners.",
+        "Call to action: book a free fitting",
+        "/guides/fit",
+    ] {
         assert!(prompt.contains(part), "{part} in {prompt}");
     }
     let (status, html) = ed.get_text("/thinker/profiles").await;
@@ -179,8 +220,12 @@ async fn image_testing_runs_one_prompt_and_shows_the_image() {
     let fake = FakeAi::start();
     let (b, _) = app.signup("Img", "img@example.com", "Img Co").await;
     let r = b
-        .api(reqwest::Method::PUT, "/api/settings/ai", Some(json!({ "text_provider": "dev", "text_model": "dev-text", "image_provider": "openai",
-            "image_base_url": fake.base, "image_api_key": "img-key-123456", "image_model": "dall-e-3" })))
+        .api(
+            reqwest::Method::PUT,
+            "/api/settings/ai",
+            Some(json!({ "text_provider": "dev", "text_model": "dev-text", "image_provider": "openai",
+            "image_base_url": fake.base, "image_api_key": "img-key-123456", "image_model": "dall-e-3" })),
+        )
         .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let before = crate::planner::support::balance(&b).await;

@@ -33,11 +33,23 @@ impl WpAdmin {
         r.json().await.unwrap()
     }
     pub async fn delete(&self, route: &str) -> u16 {
-        self.http.delete(format!("{}/wp-json{route}", self.base)).basic_auth(&self.user, Some(&self.password)).send().await.unwrap().status().as_u16()
+        self.http
+            .delete(format!("{}/wp-json{route}", self.base))
+            .basic_auth(&self.user, Some(&self.password))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
     }
     /// Every post with this slug, trash included (trashed posts get `__trashed` appended).
     pub async fn posts_with_slug(&self, slug: &str) -> Vec<Value> {
-        let mut all = self.get(&format!("/wp/v2/posts?slug={slug}&status=publish,future,draft,pending,private&context=edit")).await.as_array().cloned().unwrap_or_default();
+        let mut all = self
+            .get(&format!("/wp/v2/posts?slug={slug}&status=publish,future,draft,pending,private&context=edit"))
+            .await
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         let trashed = self.get(&format!("/wp/v2/posts?slug={slug}__trashed&status=trash&context=edit")).await;
         all.extend(trashed.as_array().cloned().unwrap_or_default());
         all
@@ -145,13 +157,20 @@ async fn self_test_names_the_wrong_password_the_user_name_typo_and_a_blocked_res
     let r = recheck(wp.reader.clone(), wp.reader_password.clone()).await;
     let step = failing_step(&r);
     assert_eq!(step["name"], "Permissions", "{r}");
-    assert!(step["detail"].as_str().unwrap().contains("subscriber") && step["detail"].as_str().unwrap().contains("cannot publish posts or upload files"), "{step}");
+    assert!(
+        step["detail"].as_str().unwrap().contains("subscriber")
+            && step["detail"].as_str().unwrap().contains("cannot publish posts or upload files"),
+        "{step}"
+    );
     assert!(step["fix"].as_str().unwrap().contains("Author, Editor or Administrator"), "{step}");
     // Back to the typo, whose report the site's page must show.
     recheck("igny8".to_string(), wp.password.clone()).await;
 
     let (_, page) = b.get_text(&format!("/sites/{site}")).await;
-    assert!(page.contains("no user named &#39;igny8&#39;") || page.contains("no user named &#x27;igny8&#x27;"), "the report shows on the site's page");
+    assert!(
+        page.contains("no user named &#39;igny8&#39;") || page.contains("no user named &#x27;igny8&#x27;"),
+        "the report shows on the site's page"
+    );
 
     // A firewall answering 403 to every REST request.
     let (_, r) = add_site(&b, &wp.blocked_url, &wp.user, &wp.password, "").await;
@@ -173,7 +192,10 @@ async fn self_test_names_the_wrong_password_the_user_name_typo_and_a_blocked_res
     let r: Value = b.api_post(&format!("/api/sites/{plain_id}/check"), json!({})).await.json().await.unwrap();
     let step = failing_step(&r);
     assert_eq!(step["name"], "Sign in", "{r}");
-    assert!(step["detail"].as_str().unwrap().contains("user name or the application password is wrong, or the web server strips"), "{step}");
+    assert!(
+        step["detail"].as_str().unwrap().contains("user name or the application password is wrong, or the web server strips"),
+        "{step}"
+    );
     assert!(step["fix"].as_str().unwrap().contains("companion plugin"), "{step}");
     assert_eq!(b.api(reqwest::Method::DELETE, &format!("/api/sites/{plain_id}"), None).await.status(), 204);
 
@@ -212,7 +234,8 @@ async fn an_article_is_published_once_with_images_terms_featured_media_and_seo_m
     let new_cat = unique("Trail running");
     let tags = [unique("grip"), unique("fit"), unique("care")];
 
-    let (status, result, err) = publish(&app, &b, task, json!({ "site_id": site, "status": "publish", "categories": ["News", new_cat], "tags": tags })).await;
+    let (status, result, err) =
+        publish(&app, &b, task, json!({ "site_id": site, "status": "publish", "categories": ["News", new_cat], "tags": tags })).await;
     assert_eq!(status, "succeeded", "{err:?}");
     assert_eq!(balance(&b).await, before, "publishing costs no credits");
     assert_eq!(result["warning"], Value::Null, "{result}");
@@ -289,7 +312,8 @@ async fn an_article_is_published_once_with_images_terms_featured_media_and_seo_m
         req = req.header(k, v);
     }
     let updates: Value = req.send().await.unwrap().json().await.unwrap();
-    let mine = updates["posts"].as_array().unwrap().iter().find(|p| p["id"].as_i64() == Some(post_id)).cloned().expect("our post in pull-updates");
+    let mine =
+        updates["posts"].as_array().unwrap().iter().find(|p| p["id"].as_i64() == Some(post_id)).cloned().expect("our post in pull-updates");
     assert_eq!((mine["task_id"].clone(), mine["status"].clone()), (json!(format!("{tid}:{task}")), json!("publish")));
     assert_eq!(http.get(&url).send().await.unwrap().status(), 401);
     let mut forged = http.get(&url);
@@ -303,7 +327,8 @@ async fn an_article_is_published_once_with_images_terms_featured_media_and_seo_m
         .api(reqwest::Method::PUT, &format!("/api/writer/tasks/{task}"), Some(json!({ "title": format!("Trail shoes guide, updated {slug}"), "slug": slug, "content_html": t["content_html"], "meta_title": format!("Meta {slug}"), "meta_description": "Updated description.", "status": "ready", "primary_keyword": "trail shoes" })))
         .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    let (status, result, err) = publish(&app, &b, task, json!({ "site_id": site, "status": "publish", "categories": ["News"], "tags": tags })).await;
+    let (status, result, err) =
+        publish(&app, &b, task, json!({ "site_id": site, "status": "publish", "categories": ["News"], "tags": tags })).await;
     assert_eq!(status, "succeeded", "{err:?}");
     assert_eq!(result["created"], false);
     let found = admin.posts_with_slug(&slug).await;
@@ -311,7 +336,11 @@ async fn an_article_is_published_once_with_images_terms_featured_media_and_seo_m
     assert_eq!(found[0]["id"].as_i64(), Some(post_id));
     assert!(found[0]["title"]["raw"].as_str().unwrap().contains("updated"));
     assert_eq!(found[0]["meta"]["igny8_meta_description"], "Updated description.");
-    assert_eq!(admin.get(&format!("/wp/v2/media?parent={post_id}&per_page=20")).await.as_array().unwrap().len(), 3, "images are not uploaded twice");
+    assert_eq!(
+        admin.get(&format!("/wp/v2/media?parent={post_id}&per_page=20")).await.as_array().unwrap().len(),
+        3,
+        "images are not uploaded twice"
+    );
     let steps = publication(&b, task).await["steps"].clone();
     assert!(steps.to_string().contains("0 uploaded, 3 already on the site"), "{steps}");
 }
@@ -332,8 +361,12 @@ async fn a_crash_between_creating_the_post_and_storing_its_id_still_leaves_one_p
         let job = r.json::<Value>().await.unwrap()["job_id"].as_i64().unwrap();
         // The first attempt stops right after WordPress created the post, as a killed process would.
         let mut conn = web.db().await;
-        diesel::sql_query(format!("UPDATE jobs SET payload = payload || '{{\"crash_after_create_attempts\": 1}}' WHERE id = {job}")).execute(&mut conn).await.unwrap();
-        let worker = web.replica(HashMap::from([("IGNY8_WORKERS", "1".to_string()), ("IGNY8_ALLOW_PRIVATE_TARGETS", "on".to_string())])).await;
+        diesel::sql_query(format!("UPDATE jobs SET payload = payload || '{{\"crash_after_create_attempts\": 1}}' WHERE id = {job}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let worker =
+            web.replica(HashMap::from([("IGNY8_WORKERS", "1".to_string()), ("IGNY8_ALLOW_PRIVATE_TARGETS", "on".to_string())])).await;
         let (status, result, err) = wait_job(&worker, job).await;
         assert_eq!(status, "succeeded", "{url}: {err:?}");
         let attempts: i32 = jobs::table.filter(jobs::id.eq(job)).select(jobs::attempts).first(&mut conn).await.unwrap();
@@ -342,7 +375,8 @@ async fn a_crash_between_creating_the_post_and_storing_its_id_still_leaves_one_p
         assert_eq!(found.len(), 1, "{url}: one post after the retry: {found:?}");
         assert_eq!(result["post_id"], found[0]["id"]);
         assert_eq!(result["created"], false, "the retry adopted the post the crashed attempt made");
-        let remote: Option<i64> = publications::table.filter(publications::task_id.eq(task)).select(publications::remote_id).first(&mut conn).await.unwrap();
+        let remote: Option<i64> =
+            publications::table.filter(publications::task_id.eq(task)).select(publications::remote_id).first(&mut conn).await.unwrap();
         assert_eq!(remote, found[0]["id"].as_i64());
         let steps = publication(&b, task).await["steps"].to_string();
         assert!(steps.contains("adopted"), "{steps}");
@@ -478,11 +512,14 @@ async fn a_scheduled_post_goes_out_as_future_with_its_date_and_author_through_re
 
     // Validation first: a date in the past, or none, is refused with the field named; nothing is queued.
     for when in ["2020-01-01T10:00", ""] {
-        let r = b.api_post(&format!("/api/publish/tasks/{task}"), json!({ "site_id": site, "status": "future", "scheduled_at": when })).await;
+        let r =
+            b.api_post(&format!("/api/publish/tasks/{task}"), json!({ "site_id": site, "status": "future", "scheduled_at": when })).await;
         assert_eq!(r.status(), 422);
         assert!(r.json::<Value>().await.unwrap()["error"]["fields"]["scheduled_at"].is_string());
     }
-    let r = b.api_post(&format!("/api/publish/tasks/{task}"), json!({ "site_id": site, "status": "sometime", "tags": ["x".repeat(101)] })).await;
+    let r = b
+        .api_post(&format!("/api/publish/tasks/{task}"), json!({ "site_id": site, "status": "sometime", "tags": ["x".repeat(101)] }))
+        .await;
     assert_eq!(r.status(), 422);
     let fields = r.json::<Value>().await.unwrap()["error"]["fields"].clone();
     assert!(fields["status"].is_string() && fields["tags"].is_string(), "{fields}");

@@ -19,11 +19,22 @@ pub struct WpSite {
 /// The test WordPress, from IGNY8_TEST_WP_* or the env file the script writes.
 pub fn wp_site() -> WpSite {
     let file = std::env::var("IGNY8_TEST_WP_ENV").unwrap_or_else(|_| "/tmp/igny8-wp/env".into());
-    let text = std::fs::read_to_string(&file)
-        .unwrap_or_else(|_| panic!("the test WordPress is not running: start it with scripts/wordpress-up.sh (the test command does), or set IGNY8_TEST_WP_ENV"));
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|_| {
+        panic!("the test WordPress is not running: start it with scripts/wordpress-up.sh (the test command does), or set IGNY8_TEST_WP_ENV")
+    });
     let vars: HashMap<&str, &str> = text.lines().filter_map(|l| l.split_once('=')).collect();
     let get = |k: &str| vars.get(k).map(|v| v.to_string()).unwrap_or_else(|| panic!("{k} missing from {file}"));
-    WpSite { url: get("WP_URL"), plain_url: get("WP_PLAIN_URL"), blocked_url: get("WP_BLOCKED_URL"), nopretty_url: get("WP_NOPRETTY_URL"), user: get("WP_USER"), password: get("WP_APP_PASSWORD"), reader: get("WP_READER"), reader_password: get("WP_READER_APP_PASSWORD"), secret: get("WP_PLUGIN_SECRET") }
+    WpSite {
+        url: get("WP_URL"),
+        plain_url: get("WP_PLAIN_URL"),
+        blocked_url: get("WP_BLOCKED_URL"),
+        nopretty_url: get("WP_NOPRETTY_URL"),
+        user: get("WP_USER"),
+        password: get("WP_APP_PASSWORD"),
+        reader: get("WP_READER"),
+        reader_password: get("WP_READER_APP_PASSWORD"),
+        secret: get("WP_PLUGIN_SECRET"),
+    }
 }
 
 pub fn unique(tag: &str) -> String {
@@ -68,7 +79,6 @@ pub fn png(n: u8) -> Vec<u8> {
     chunk(&mut out, b"IEND", &[]);
     out
 }
-
 
 /// A ready PNG image of a task, as the writer's image job stores it.
 pub async fn add_png(conn: &mut diesel_async::AsyncPgConnection, tenant_id: i64, task_id: i64, position: i32, alt: &str, n: u8) {

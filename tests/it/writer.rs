@@ -17,7 +17,6 @@ async fn app() -> TestApp {
     TestApp::spawn_with(&crate::harness::redis_url(), env).await
 }
 
-
 /// An idea written straight into the table, sent to the writer through the API; returns the task id.
 async fn task_from_idea(app: &TestApp, b: &Browser, tenant_id: i64, words: i32) -> i64 {
     let mut conn = app.db().await;
@@ -90,11 +89,22 @@ async fn idea_to_task_to_a_sanitised_counted_charged_draft_with_versions() {
     let logged: i64 = {
         use igny8::db::schema::ai_calls;
         let mut conn = app.db().await;
-        ai_calls::table.filter(ai_calls::operation.eq("article_content")).filter(ai_calls::status.eq("ok")).count().get_result(&mut conn).await.unwrap()
+        ai_calls::table
+            .filter(ai_calls::operation.eq("article_content"))
+            .filter(ai_calls::status.eq("ok"))
+            .count()
+            .get_result(&mut conn)
+            .await
+            .unwrap()
     };
     assert_eq!(logged, 1, "the call is in the AI-call log under its purpose");
     let prompt = fake.seen()[0].body["messages"][1]["content"].as_str().unwrap().to_string();
-    assert!(prompt.contains("Title: Best running shoes for beginners") && prompt.contains("- What to look for") && prompt.contains("about 600 words"), "{prompt}");
+    assert!(
+        prompt.contains("Title: Best running shoes for beginners")
+            && prompt.contains("- What to look for")
+            && prompt.contains("about 600 words"),
+        "{prompt}"
+    );
 
     // Again: the first article becomes version 1, and can be restored.
     fake.then([article(&format!("<h2>New take</h2>{}", paragraph(400)))]);
@@ -106,18 +116,28 @@ async fn idea_to_task_to_a_sanitised_counted_charged_draft_with_versions() {
     assert_eq!(r.status(), 200);
     let t: Value = r.json().await.unwrap();
     assert!(t["content_html"].as_str().unwrap().contains("Why shoes matter"));
-    assert_eq!(b.get(&format!("/api/writer/tasks/{task}/versions")).await.json::<Value>().await.unwrap()["versions"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        b.get(&format!("/api/writer/tasks/{task}/versions")).await.json::<Value>().await.unwrap()["versions"].as_array().unwrap().len(),
+        2
+    );
     let v2: Value = b.get(&format!("/api/writer/tasks/{task}/versions/2")).await.json().await.unwrap();
     assert!(v2["content_html"].as_str().unwrap().contains("New take"), "version 2 is the article the restore replaced");
     let (status, cmp) = b.get_text(&format!("/writer/tasks/{task}/versions/2")).await;
     assert_eq!(status, 200);
-    assert!(cmp.contains("New take") && cmp.contains("Why shoes matter") && cmp.contains("replaced by restore"), "both sides of the comparison");
+    assert!(
+        cmp.contains("New take") && cmp.contains("Why shoes matter") && cmp.contains("replaced by restore"),
+        "both sides of the comparison"
+    );
 
     // The editor's save is sanitised too, moves the status, and the preview runs nothing.
     let payload = "<h2>Edited</h2><p>Text</p><img src=x onerror=alert(document.cookie)><script>alert(2)</script>";
     let r = b
-        .api(reqwest::Method::PUT, &format!("/api/writer/tasks/{task}"), Some(json!({ "title": "Edited title", "meta_title": "Edited", "meta_description": "D",
-            "slug": "", "content_html": payload, "status": "review" })))
+        .api(
+            reqwest::Method::PUT,
+            &format!("/api/writer/tasks/{task}"),
+            Some(json!({ "title": "Edited title", "meta_title": "Edited", "meta_description": "D",
+            "slug": "", "content_html": payload, "status": "review" })),
+        )
         .await;
     assert_eq!(r.status(), 200);
     let t: Value = r.json().await.unwrap();
@@ -127,7 +147,13 @@ async fn idea_to_task_to_a_sanitised_counted_charged_draft_with_versions() {
     assert_eq!(status, 200);
     assert!(page.contains("sandbox=\"\"") && page.contains("srcdoc=\""), "the preview is a sandboxed srcdoc iframe");
     assert!(!page.contains("onerror") && !page.contains("<script>alert"), "nothing executable on the page");
-    let r = b.api(reqwest::Method::PUT, &format!("/api/writer/tasks/{task}"), Some(json!({ "title": "Edited title", "meta_title": "x".repeat(61), "status": "review" }))).await;
+    let r = b
+        .api(
+            reqwest::Method::PUT,
+            &format!("/api/writer/tasks/{task}"),
+            Some(json!({ "title": "Edited title", "meta_title": "x".repeat(61), "status": "review" })),
+        )
+        .await;
     assert_eq!(r.status(), 422, "meta title over 60 characters is refused in the editor");
     let audit: Value = b.get("/api/system/audit?action=task.edited").await.json().await.unwrap();
     assert!(audit.to_string().contains("\"content\"") && audit.to_string().contains("review"), "who changed what: {audit}");
@@ -168,13 +194,21 @@ async fn unusable_answers_store_nothing_fail_the_task_with_a_reason_and_refund()
 async fn viewers_cannot_generate_edit_or_delete_and_other_tenants_tasks_are_404() {
     let app = app().await;
     let team = app.team("wrt").await;
-    let r = team.editor.api_post("/api/writer/tasks", json!({ "title": "Hand-made task", "target_keywords": "trail shoes", "word_count_goal": "800" })).await;
+    let r = team
+        .editor
+        .api_post("/api/writer/tasks", json!({ "title": "Hand-made task", "target_keywords": "trail shoes", "word_count_goal": "800" }))
+        .await;
     assert_eq!(r.status(), 201);
     let task = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     let v = &team.viewer;
     assert_eq!(v.api_post("/api/writer/tasks/generate", json!({ "ids": [task] })).await.status(), 403);
     assert_eq!(v.api_post("/api/writer/tasks", json!({ "title": "Viewer task" })).await.status(), 403);
-    assert_eq!(v.api(reqwest::Method::PUT, &format!("/api/writer/tasks/{task}"), Some(json!({ "title": "x y z", "status": "draft" }))).await.status(), 403);
+    assert_eq!(
+        v.api(reqwest::Method::PUT, &format!("/api/writer/tasks/{task}"), Some(json!({ "title": "x y z", "status": "draft" })))
+            .await
+            .status(),
+        403
+    );
     assert_eq!(v.api(reqwest::Method::DELETE, &format!("/api/writer/tasks/{task}"), None).await.status(), 403);
     assert_eq!(v.post_form(&format!("/writer/tasks/{task}/generate"), &[]).await.status(), 403);
     assert_eq!(v.post_form("/writer/tasks/bulk", &[("action", "delete"), ("ids", &task.to_string())]).await.status(), 403);
@@ -197,7 +231,12 @@ async fn viewers_cannot_generate_edit_or_delete_and_other_tenants_tasks_are_404(
 async fn the_offline_dev_provider_writes_a_usable_draft() {
     let app = app().await;
     let (b, _) = app.signup("Dev", "dev@example.com", "Dev Co").await;
-    let r = b.api_post("/api/writer/tasks", json!({ "title": "Trail running for beginners", "outline": "Gear\nTraining\nSafety", "word_count_goal": "500" })).await;
+    let r = b
+        .api_post(
+            "/api/writer/tasks",
+            json!({ "title": "Trail running for beginners", "outline": "Gear\nTraining\nSafety", "word_count_goal": "500" }),
+        )
+        .await;
     let task = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     let (status, _, err) = generate(&app, &b, task).await;
     assert_eq!(status, "succeeded", "{err:?}");
@@ -224,7 +263,9 @@ async fn reparse_keeps_the_previous_article_charges_one_credit_and_a_bad_answer_
         r.json::<Value>().await.unwrap()["job_ids"][0].as_i64().unwrap()
     }
     let before = balance(&b).await;
-    fake.then([Reply::Ok(json!({ "content_html": format!("<h2>First</h2><h3>Part</h3>{}<ul><li>point</li></ul>", paragraph(390)) }).to_string())]);
+    fake.then([Reply::Ok(
+        json!({ "content_html": format!("<h2>First</h2><h3>Part</h3>{}<ul><li>point</li></ul>", paragraph(390)) }).to_string(),
+    )]);
     let (status, _, err) = wait_job(&app, reparse(&b, task).await).await;
     assert_eq!(status, "succeeded", "{err:?}");
     assert_eq!(before - balance(&b).await, 1);
@@ -284,8 +325,14 @@ async fn images_are_planned_rendered_stored_and_placed_after_their_h2s() {
     let by_pos = |p: i64| imgs.iter().find(|i| i["position"] == p).unwrap().clone();
     assert_eq!((by_pos(0)["kind"].as_str(), by_pos(0)["alt"].as_str()), (Some("featured"), Some("A runner at dawn")));
     assert_eq!(by_pos(2)["alt"], "A running track");
-    assert!(imgs.iter().all(|i| i["content_type"] == "image/svg+xml" && i["size_bytes"].as_i64().unwrap() > 100 && i["sha256"].as_str().unwrap().len() == 64));
-    assert_eq!(before - balance(&b).await, 3, "1 credit per image; the prompt step is free; the surplus prompt is ignored (2 in-article asked)");
+    assert!(imgs.iter().all(|i| i["content_type"] == "image/svg+xml"
+        && i["size_bytes"].as_i64().unwrap() > 100
+        && i["sha256"].as_str().unwrap().len() == 64));
+    assert_eq!(
+        before - balance(&b).await,
+        3,
+        "1 credit per image; the prompt step is free; the surplus prompt is ignored (2 in-article asked)"
+    );
 
     // In-article images sit right after their H2s; the featured one is not in the body.
     let t: Value = b.get(&format!("/api/writer/tasks/{task}")).await.json().await.unwrap();

@@ -69,7 +69,11 @@ async fn dry_run(state: web::Data<AppState>, ctx: TenantCtx, step: web::Path<Str
 }
 
 fn require_system_admin(ctx: &TenantCtx) -> AppResult<()> {
-    if matches!(ctx.actor, Actor::User { is_system_admin: true, .. }) { Ok(()) } else { Err(AppError::Forbidden("System administrators only".into())) }
+    if matches!(ctx.actor, Actor::User { is_system_admin: true, .. }) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("System administrators only".into()))
+    }
 }
 
 async fn system_get(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<PageParams>) -> AppResult<HttpResponse> {
@@ -84,6 +88,13 @@ async fn system_put(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<
     require_system_admin(&ctx)?;
     let mut conn = state.db.get().await?;
     crate::scheduler::settings::save(&mut conn, &body).await?;
-    crate::audit::record(&mut conn, &crate::audit::Who::from(&ctx), "system.scheduler_settings_changed", ("system", "scheduler".into()), serde_json::json!(*body)).await?;
+    crate::audit::record(
+        &mut conn,
+        &crate::audit::Who::from(&ctx),
+        "system.scheduler_settings_changed",
+        ("system", "scheduler".into()),
+        serde_json::json!(*body),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "settings": crate::scheduler::settings::all(&mut conn).await? })))
 }

@@ -108,7 +108,14 @@ impl Which {
 }
 
 /// Runs, newest first: one workspace's (or every workspace's for the System page), optionally one step.
-pub async fn list(conn: &mut AsyncPgConnection, tenant_id: Option<i64>, step: Option<&str>, which: Which, limit: i64, offset: i64) -> AppResult<Vec<Run>> {
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Option<i64>,
+    step: Option<&str>,
+    which: Which,
+    limit: i64,
+    offset: i64,
+) -> AppResult<Vec<Run>> {
     Ok(diesel::sql_query(RUNS_SQL)
         .bind::<Nullable<BigInt>, _>(tenant_id)
         .bind::<Nullable<Text>, _>(step)
@@ -131,14 +138,17 @@ pub async fn count(conn: &mut AsyncPgConnection, tenant_id: Option<i64>) -> AppR
 pub async fn acknowledge(state: &AppState, ctx: &TenantCtx, run_id: i64) -> AppResult<()> {
     ctx.require(Perm::ViewWorkspace)?;
     let mut conn = state.db.get().await?;
-    let n = diesel::update(cron_runs::table.filter(cron_runs::tenant_id.eq(ctx.tenant_id)).filter(cron_runs::id.eq(run_id)).filter(cron_runs::notice.eq(true)))
-        .set(cron_runs::acknowledged_at.eq(diesel::dsl::now))
-        .execute(&mut conn)
-        .await?;
+    let n = diesel::update(
+        cron_runs::table.filter(cron_runs::tenant_id.eq(ctx.tenant_id)).filter(cron_runs::id.eq(run_id)).filter(cron_runs::notice.eq(true)),
+    )
+    .set(cron_runs::acknowledged_at.eq(diesel::dsl::now))
+    .execute(&mut conn)
+    .await?;
     if n == 0 {
         return Err(AppError::NotFound);
     }
-    audit::record(&mut conn, &Who::from(ctx), "automation.notice_acknowledged", ("cron_run", run_id.to_string()), serde_json::json!({})).await
+    audit::record(&mut conn, &Who::from(ctx), "automation.notice_acknowledged", ("cron_run", run_id.to_string()), serde_json::json!({}))
+        .await
 }
 
 /// A step as the automation page shows it: its settings, cadence, last run and next slot.

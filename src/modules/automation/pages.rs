@@ -98,7 +98,12 @@ fn settings_from_form(pairs: &[(String, String)]) -> SettingsInput {
 
 async fn save(state: web::Data<AppState>, ctx: TenantCtx, body: web::Bytes) -> AppResult<HttpResponse> {
     let input = settings_from_form(&form_pairs(&body)?);
-    back_to("/automation", settings::save(&state, &ctx, &input).await.map(|s| if s.enabled { "Automation is on".to_string() } else { "Settings saved; automation is off".to_string() }))
+    back_to(
+        "/automation",
+        settings::save(&state, &ctx, &input)
+            .await
+            .map(|s| if s.enabled { "Automation is on".to_string() } else { "Settings saved; automation is off".to_string() }),
+    )
 }
 
 async fn run_now(state: web::Data<AppState>, ctx: TenantCtx, step: web::Path<String>) -> AppResult<HttpResponse> {
@@ -163,7 +168,14 @@ async fn system_page(state: web::Data<AppState>, page: PageCtx, q: web::Query<Pa
     let total = history::count(&mut conn, None).await?;
     let runs = history::list(&mut conn, None, None, history::Which::All, q.per_page(), q.offset()).await?;
     let pager = Pager::new(&q, total).linked("/system/automation");
-    render(&SystemPage { page, values, scheduled: crate::scheduler::settings::SCHEDULED, retention: crate::scheduler::settings::RETENTION, runs, pager })
+    render(&SystemPage {
+        page,
+        values,
+        scheduled: crate::scheduler::settings::SCHEDULED,
+        retention: crate::scheduler::settings::RETENTION,
+        runs,
+        pager,
+    })
 }
 
 async fn system_save(state: web::Data<AppState>, page: PageCtx, body: web::Bytes) -> AppResult<HttpResponse> {
@@ -173,7 +185,14 @@ async fn system_save(state: web::Data<AppState>, page: PageCtx, body: web::Bytes
     let result = crate::scheduler::settings::save(&mut conn, &input).await;
     if result.is_ok() {
         let who = crate::audit::Who::from(&page.ctx);
-        crate::audit::record(&mut conn, &who, "system.scheduler_settings_changed", ("system", "scheduler".into()), serde_json::json!(input)).await?;
+        crate::audit::record(
+            &mut conn,
+            &who,
+            "system.scheduler_settings_changed",
+            ("system", "scheduler".into()),
+            serde_json::json!(input),
+        )
+        .await?;
     }
     back_to("/system/automation", result.map(|_| "Scheduler settings saved; they apply from the next minute".to_string()))
 }

@@ -56,7 +56,14 @@ async fn pending(conn: &mut AsyncPgConnection, tenant_id: i64, kind: &str) -> Ap
         .await?)
 }
 
-pub async fn pick(conn: &mut AsyncPgConnection, tenant_id: i64, settings: &Settings, step: &str, limit: i64, images_per_article: i64) -> AppResult<Pick> {
+pub async fn pick(
+    conn: &mut AsyncPgConnection,
+    tenant_id: i64,
+    settings: &Settings,
+    step: &str,
+    limit: i64,
+    images_per_article: i64,
+) -> AppResult<Pick> {
     let s = settings.step(step);
     let mut out = Pick::default();
     out.items = match step {
@@ -90,17 +97,20 @@ pub async fn pick(conn: &mut AsyncPgConnection, tenant_id: i64, settings: &Setti
             .await?
         }
         "content" => {
-            out.ideas_to_send = diesel::sql_query("SELECT id, title AS label FROM content_ideas WHERE tenant_id = $1 AND status = 'new' ORDER BY id LIMIT $2")
-                .bind::<BigInt, _>(tenant_id)
-                .bind::<BigInt, _>(limit.max(100))
-                .load(conn)
-                .await?;
-            let mut items: Vec<Item> = diesel::sql_query("SELECT id, title AS label FROM tasks WHERE tenant_id = $1 AND status = ANY($3) ORDER BY id LIMIT $2")
-                .bind::<BigInt, _>(tenant_id)
-                .bind::<BigInt, _>(limit)
-                .bind::<Array<Text>, _>(&s.statuses)
-                .load(conn)
-                .await?;
+            out.ideas_to_send = diesel::sql_query(
+                "SELECT id, title AS label FROM content_ideas WHERE tenant_id = $1 AND status = 'new' ORDER BY id LIMIT $2",
+            )
+            .bind::<BigInt, _>(tenant_id)
+            .bind::<BigInt, _>(limit.max(100))
+            .load(conn)
+            .await?;
+            let mut items: Vec<Item> =
+                diesel::sql_query("SELECT id, title AS label FROM tasks WHERE tenant_id = $1 AND status = ANY($3) ORDER BY id LIMIT $2")
+                    .bind::<BigInt, _>(tenant_id)
+                    .bind::<BigInt, _>(limit)
+                    .bind::<Array<Text>, _>(&s.statuses)
+                    .load(conn)
+                    .await?;
             // The ideas become queued tasks first; a dry run counts them as such.
             if s.statuses.iter().any(|x| x == "queued") {
                 let room = (limit as usize).saturating_sub(items.len());

@@ -41,7 +41,17 @@ pub struct Outcome {
 
 impl Outcome {
     fn new(step: &str) -> Outcome {
-        Outcome { step: step.into(), status: "done".into(), reason: String::new(), picked: 0, enqueued: 0, credits: 0, job_ids: vec![], items: vec![], run_id: None }
+        Outcome {
+            step: step.into(),
+            status: "done".into(),
+            reason: String::new(),
+            picked: 0,
+            enqueued: 0,
+            credits: 0,
+            job_ids: vec![],
+            items: vec![],
+            run_id: None,
+        }
     }
     fn skip(mut self, reason: impl Into<String>) -> Outcome {
         self.status = "skipped".into();
@@ -97,7 +107,15 @@ pub async fn spent_today(conn: &mut AsyncPgConnection, tenant_id: i64) -> AppRes
 /// Runs (or, with `dry_run`, only works out) one step for one workspace. Two runs of one step in one workspace
 /// (a tick and "Run now", a double click) never overlap: the second is skipped while a Redis lock is held, so
 /// both cannot pick the same items. Without Redis the run goes on unguarded (losing Redis loses no work).
-pub async fn run_tenant(state: &AppState, tenant_id: i64, step: &str, slot: DateTime<Utc>, trigger: Trigger, share: i64, dry_run: bool) -> AppResult<Outcome> {
+pub async fn run_tenant(
+    state: &AppState,
+    tenant_id: i64,
+    step: &str,
+    slot: DateTime<Utc>,
+    trigger: Trigger,
+    share: i64,
+    dry_run: bool,
+) -> AppResult<Outcome> {
     if dry_run {
         return run_unlocked(state, tenant_id, step, slot, trigger, share, true).await;
     }
@@ -106,7 +124,14 @@ pub async fn run_tenant(state: &AppState, tenant_id: i64, step: &str, slot: Date
         Ok(Some(t)) => Some(t),
         Ok(None) => {
             let mut conn = state.db.get().await?;
-            return record(&mut conn, tenant_id, slot, trigger, Outcome::new(step).skip("Another run of this step is still picking its work; try again in a moment")).await;
+            return record(
+                &mut conn,
+                tenant_id,
+                slot,
+                trigger,
+                Outcome::new(step).skip("Another run of this step is still picking its work; try again in a moment"),
+            )
+            .await;
         }
         Err(e) => {
             tracing::warn!(error = %e, "automation lock unavailable; running unguarded");
@@ -120,7 +145,15 @@ pub async fn run_tenant(state: &AppState, tenant_id: i64, step: &str, slot: Date
     out
 }
 
-async fn run_unlocked(state: &AppState, tenant_id: i64, step: &str, slot: DateTime<Utc>, trigger: Trigger, share: i64, dry_run: bool) -> AppResult<Outcome> {
+async fn run_unlocked(
+    state: &AppState,
+    tenant_id: i64,
+    step: &str,
+    slot: DateTime<Utc>,
+    trigger: Trigger,
+    share: i64,
+    dry_run: bool,
+) -> AppResult<Outcome> {
     let mut conn = state.db.get().await?;
     let ctx = tenant_ctx(&mut conn, tenant_id).await?;
     let settings = settings::load(&mut conn, tenant_id).await?;
@@ -135,7 +168,8 @@ async fn run_unlocked(state: &AppState, tenant_id: i64, step: &str, slot: DateTi
         out.skip("This step is turned off in the automation settings")
     } else {
         // Only the images step's price depends on the AI settings.
-        let per_article = if step == "images" { state.ai_settings.get(state, tenant_id).await?.images_per_article.clamp(0, 4) as i64 } else { 0 };
+        let per_article =
+            if step == "images" { state.ai_settings.get(state, tenant_id).await?.images_per_article.clamp(0, 4) as i64 } else { 0 };
         let limit = (s.items_per_run as i64).min(share.max(1));
         let picked = pick::pick(&mut conn, tenant_id, &settings, step, limit, per_article).await?;
         let spent = spent_today(&mut conn, tenant_id).await?;
@@ -171,11 +205,20 @@ async fn decide(
     if picked.cost > left {
         // Fewer items, as many as the budget still allows.
         let unit = unit_cost(step, &s, per_article);
-        let fits = if step == "cluster" { (left * clustering::ai::KEYWORDS_PER_CREDIT) as usize } else if unit > 0 { (left / unit) as usize } else { picked.items.len() };
+        let fits = if step == "cluster" {
+            (left * clustering::ai::KEYWORDS_PER_CREDIT) as usize
+        } else if unit > 0 {
+            (left / unit) as usize
+        } else {
+            picked.items.len()
+        };
         picked.items.truncate(fits);
         picked.cost = cost_of(step, picked.items.len(), &s, per_article);
         if picked.items.is_empty() {
-            return Ok(out.skip(format!("The daily automation budget of {} credits is used up ({spent} reserved today)", settings.daily_credit_budget)));
+            return Ok(out.skip(format!(
+                "The daily automation budget of {} credits is used up ({spent} reserved today)",
+                settings.daily_credit_budget
+            )));
         }
     }
     if picked.cost > ctx.credits_balance {
@@ -194,7 +237,11 @@ async fn decide(
         "content" => content(state, ctx, &s, &picked).await,
         "images" => image_jobs::enqueue_prompts(state, ctx, &ids).await,
         _ => {
-            let input = PublishInput { site_id: settings.publish_site_id.unwrap_or(0), status: settings.publish_status.clone(), ..Default::default() };
+            let input = PublishInput {
+                site_id: settings.publish_site_id.unwrap_or(0),
+                status: settings.publish_status.clone(),
+                ..Default::default()
+            };
             // One refusal (a task deleted since the pick, a slug taken on the site) does not hold back the others;
             // the jobs already queued are always recorded.
             let (mut jobs, mut refused) = (Vec::new(), Vec::new());
@@ -240,12 +287,13 @@ async fn content(state: &AppState, ctx: &TenantCtx, s: &settings::StepSettings, 
     ideas::service::send_to_writer(state, ctx, &idea_ids).await?;
     // The new tasks are among the queued ones now.
     let mut conn = state.db.get().await?;
-    let tasks: Vec<pick::Item> = diesel::sql_query("SELECT id, title AS label FROM tasks WHERE tenant_id = $1 AND status = ANY($3) ORDER BY id LIMIT $2")
-        .bind::<diesel::sql_types::BigInt, _>(ctx.tenant_id)
-        .bind::<diesel::sql_types::BigInt, _>(picked.items.len() as i64)
-        .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(&s.statuses)
-        .load(&mut conn)
-        .await?;
+    let tasks: Vec<pick::Item> =
+        diesel::sql_query("SELECT id, title AS label FROM tasks WHERE tenant_id = $1 AND status = ANY($3) ORDER BY id LIMIT $2")
+            .bind::<diesel::sql_types::BigInt, _>(ctx.tenant_id)
+            .bind::<diesel::sql_types::BigInt, _>(picked.items.len() as i64)
+            .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(&s.statuses)
+            .load(&mut conn)
+            .await?;
     drop(conn);
     if tasks.is_empty() {
         return Ok(vec![]);
@@ -253,7 +301,13 @@ async fn content(state: &AppState, ctx: &TenantCtx, s: &settings::StepSettings, 
     generate::enqueue(state, ctx, &tasks.iter().map(|t| t.id).collect::<Vec<_>>()).await
 }
 
-async fn record(conn: &mut AsyncPgConnection, tenant_id: i64, slot: DateTime<Utc>, trigger: Trigger, mut out: Outcome) -> AppResult<Outcome> {
+async fn record(
+    conn: &mut AsyncPgConnection,
+    tenant_id: i64,
+    slot: DateTime<Utc>,
+    trigger: Trigger,
+    mut out: Outcome,
+) -> AppResult<Outcome> {
     // A failure, or a skip for lack of credits or budget, stays on the dashboard until acknowledged.
     let notice = out.status == "failed" || (out.status == "skipped" && (out.reason.contains("credits") || out.reason.contains("budget")));
     let id: i64 = diesel::insert_into(cron_runs::table)
@@ -291,8 +345,18 @@ pub struct TickSummary {
 
 /// Workspaces with automation on (and the step not turned off).
 pub async fn tenants_for(conn: &mut AsyncPgConnection, step: &str) -> AppResult<Vec<i64>> {
-    let off: Vec<i64> = automation_steps::table.filter(automation_steps::step.eq(step)).filter(automation_steps::enabled.eq(false)).select(automation_steps::tenant_id).load(conn).await?;
-    let mut on: Vec<i64> = automation_settings::table.filter(automation_settings::enabled.eq(true)).select(automation_settings::tenant_id).order(automation_settings::tenant_id).load(conn).await?;
+    let off: Vec<i64> = automation_steps::table
+        .filter(automation_steps::step.eq(step))
+        .filter(automation_steps::enabled.eq(false))
+        .select(automation_steps::tenant_id)
+        .load(conn)
+        .await?;
+    let mut on: Vec<i64> = automation_settings::table
+        .filter(automation_settings::enabled.eq(true))
+        .select(automation_settings::tenant_id)
+        .order(automation_settings::tenant_id)
+        .load(conn)
+        .await?;
     on.retain(|t| !off.contains(t));
     Ok(on)
 }
@@ -306,7 +370,9 @@ pub async fn tick(state: &AppState, step: &str, slot: DateTime<Utc>) -> AppResul
     };
     let share = (TICK_ITEM_CAP / ids.len().max(1) as i64).max(1);
     let mut summary = TickSummary { step: step.into(), tenants: ids.len(), ..Default::default() };
-    let mut runs = futures_util::stream::iter(ids).map(|tid| async move { (tid, run_tenant(state, tid, step, slot, Trigger::Schedule, share, false).await) }).buffer_unordered((state.config.db_pool_size / 2).clamp(1, PARALLEL));
+    let mut runs = futures_util::stream::iter(ids)
+        .map(|tid| async move { (tid, run_tenant(state, tid, step, slot, Trigger::Schedule, share, false).await) })
+        .buffer_unordered((state.config.db_pool_size / 2).clamp(1, PARALLEL));
     while let Some((tid, r)) = runs.next().await {
         match r {
             Ok(o) => {

@@ -75,12 +75,19 @@ impl Settings {
 pub async fn load(conn: &mut AsyncPgConnection, tenant_id: i64) -> AppResult<Settings> {
     let top: Option<(bool, i32, Option<i64>, String)> = automation_settings::table
         .filter(automation_settings::tenant_id.eq(tenant_id))
-        .select((automation_settings::enabled, automation_settings::daily_credit_budget, automation_settings::publish_site_id, automation_settings::publish_status))
+        .select((
+            automation_settings::enabled,
+            automation_settings::daily_credit_budget,
+            automation_settings::publish_site_id,
+            automation_settings::publish_status,
+        ))
         .first(conn)
         .await
         .optional()?;
-    let stored: Vec<StepSettings> = automation_steps::table.filter(automation_steps::tenant_id.eq(tenant_id)).select(StepSettings::as_select()).load(conn).await?;
-    let steps = STEPS.iter().map(|s| stored.iter().find(|x| x.step == *s).cloned().unwrap_or_else(|| StepSettings::default_for(s))).collect();
+    let stored: Vec<StepSettings> =
+        automation_steps::table.filter(automation_steps::tenant_id.eq(tenant_id)).select(StepSettings::as_select()).load(conn).await?;
+    let steps =
+        STEPS.iter().map(|s| stored.iter().find(|x| x.step == *s).cloned().unwrap_or_else(|| StepSettings::default_for(s))).collect();
     let (enabled, daily_credit_budget, publish_site_id, publish_status) = top.unwrap_or((false, 50, None, "draft".into()));
     Ok(Settings { enabled, daily_credit_budget, publish_site_id, publish_status, steps })
 }
@@ -131,7 +138,15 @@ pub async fn save(state: &AppState, ctx: &TenantCtx, input: &SettingsInput) -> A
     let mut conn = state.db.get().await?;
     let current = load(&mut conn, tenant_id).await?;
     let mut c = Check::new();
-    let budget = number(&mut c, "daily_credit_budget", "Daily credit budget", &input.daily_credit_budget, 0, 1_000_000, current.daily_credit_budget as i64) as i32;
+    let budget = number(
+        &mut c,
+        "daily_credit_budget",
+        "Daily credit budget",
+        &input.daily_credit_budget,
+        0,
+        1_000_000,
+        current.daily_credit_budget as i64,
+    ) as i32;
     let status = if input.publish_status.is_empty() { current.publish_status.clone() } else { input.publish_status.trim().to_string() };
     if !["draft", "publish"].contains(&status.as_str()) {
         c.fail("publish_status", "Auto-publish posts as draft or publish");
@@ -140,7 +155,8 @@ pub async fn save(state: &AppState, ctx: &TenantCtx, input: &SettingsInput) -> A
         "" => None,
         raw => match raw.parse::<i64>() {
             Ok(id) => {
-                let exists: i64 = sites::table.filter(sites::tenant_id.eq(tenant_id)).filter(sites::id.eq(id)).count().get_result(&mut conn).await?;
+                let exists: i64 =
+                    sites::table.filter(sites::tenant_id.eq(tenant_id)).filter(sites::id.eq(id)).count().get_result(&mut conn).await?;
                 if exists == 0 {
                     c.fail("publish_site_id", "Choose one of this workspace's sites");
                 }
@@ -160,7 +176,8 @@ pub async fn save(state: &AppState, ctx: &TenantCtx, input: &SettingsInput) -> A
         };
         let key = |f: &str| format!("steps.{}.{f}", s.step);
         slot.enabled = s.enabled;
-        slot.items_per_run = number(&mut c, &key("items_per_run"), "Items per run", &s.items_per_run, 1, 1000, slot.items_per_run as i64) as i32;
+        slot.items_per_run =
+            number(&mut c, &key("items_per_run"), "Items per run", &s.items_per_run, 1, 1000, slot.items_per_run as i64) as i32;
         slot.per_item = number(&mut c, &key("per_item"), "Ideas per cluster", &s.per_item, 3, 7, slot.per_item as i64) as i32;
         if s.statuses.iter().any(|x| !TASK_STATUSES.contains(&x.as_str())) {
             c.fail(&key("statuses"), format!("Task statuses are {}", TASK_STATUSES.join(", ")));
@@ -168,7 +185,12 @@ pub async fn save(state: &AppState, ctx: &TenantCtx, input: &SettingsInput) -> A
             slot.statuses = s.statuses.clone();
         }
         if !s.cluster_ids.is_empty() {
-            let found: Vec<i64> = clusters::table.filter(clusters::tenant_id.eq(tenant_id)).filter(clusters::id.eq_any(&s.cluster_ids)).select(clusters::id).load(&mut conn).await?;
+            let found: Vec<i64> = clusters::table
+                .filter(clusters::tenant_id.eq(tenant_id))
+                .filter(clusters::id.eq_any(&s.cluster_ids))
+                .select(clusters::id)
+                .load(&mut conn)
+                .await?;
             if found.len() != s.cluster_ids.len() {
                 c.fail(&key("cluster_ids"), "Some of the chosen clusters are not in this workspace");
             }
@@ -220,9 +242,16 @@ pub async fn save(state: &AppState, ctx: &TenantCtx, input: &SettingsInput) -> A
                 .execute(conn)
                 .await?;
         }
-        let summary: Vec<String> = steps.iter().map(|s| format!("{}:{}:{}", s.step, if s.enabled { "on" } else { "off" }, s.items_per_run)).collect();
-        audit::record(conn, &who, "automation.settings_changed", ("workspace", tenant_id.to_string()), serde_json::json!({ "enabled": enabled, "budget": budget, "steps": summary }))
-            .await
+        let summary: Vec<String> =
+            steps.iter().map(|s| format!("{}:{}:{}", s.step, if s.enabled { "on" } else { "off" }, s.items_per_run)).collect();
+        audit::record(
+            conn,
+            &who,
+            "automation.settings_changed",
+            ("workspace", tenant_id.to_string()),
+            serde_json::json!({ "enabled": enabled, "budget": budget, "steps": summary }),
+        )
+        .await
     })
     .await?;
     load(&mut conn, tenant_id).await

@@ -62,7 +62,10 @@ struct CapForm {
 fn parse_cap(raw: &str) -> Result<Option<i64>, AppError> {
     match raw.trim() {
         "" => Ok(None),
-        t => t.parse().map(Some).map_err(|_| AppError::field("monthly_credit_cap", "Enter a whole number of credits, or leave it empty for no cap")),
+        t => t
+            .parse()
+            .map(Some)
+            .map_err(|_| AppError::field("monthly_credit_cap", "Enter a whole number of credits, or leave it empty for no cap")),
     }
 }
 

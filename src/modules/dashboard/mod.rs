@@ -15,8 +15,7 @@ use crate::web::page::PageCtx;
 use crate::web::render;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(|| async { crate::web::redirect_with("/dashboard", None) }))
-        .route("/dashboard", web::get().to(page));
+    cfg.route("/", web::get().to(|| async { crate::web::redirect_with("/dashboard", None) })).route("/dashboard", web::get().to(page));
 }
 
 #[derive(Template)]
@@ -68,12 +67,16 @@ async fn page(state: web::Data<AppState>, page: PageCtx) -> AppResult<HttpRespon
     let tenant_id = page.ctx.tenant_id;
     let plan = state.plan(&page.ctx.plan_code).await?;
     let members: i64 = memberships::table.filter(memberships::tenant_id.eq(tenant_id)).count().get_result(&mut conn).await?;
-    let recent = if page.can(&Perm::ViewAudit) {
-        audit::recent(&mut conn, tenant_id, 8).await?
-    } else {
-        vec![]
-    };
+    let recent = if page.can(&Perm::ViewAudit) { audit::recent(&mut conn, tenant_id, 8).await? } else { vec![] };
     let pipeline = diesel::sql_query(PIPELINE_SQL).bind::<diesel::sql_types::BigInt, _>(tenant_id).get_result(&mut conn).await?;
-    let notices = crate::modules::automation::history::list(&mut conn, Some(tenant_id), None, crate::modules::automation::history::Which::Notices, 5, 0).await?;
+    let notices = crate::modules::automation::history::list(
+        &mut conn,
+        Some(tenant_id),
+        None,
+        crate::modules::automation::history::Which::Notices,
+        5,
+        0,
+    )
+    .await?;
     render(&DashboardPage { page, plan, members, recent, pipeline, notices })
 }

@@ -27,8 +27,8 @@ pub struct KeywordsQuery {
 
 pub async fn keywords(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<KeywordsQuery>) -> AppResult<HttpResponse> {
     ctx.require(Perm::ViewWorkspace)?;
-    let mut conn = state.db.get().await?;
-    let (rows, total) = kw::list(&state, &mut conn, ctx.tenant_id, &q.filter, &q.page).await?;
+    let conn = state.db.get().await?;
+    let (rows, total) = kw::list(&state, &conn, ctx.tenant_id, &q.filter, &q.page).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "keywords": rows, "pager": Pager::new(&q.page, total) })))
 }
 
@@ -42,7 +42,12 @@ pub async fn create_keyword(state: web::Data<AppState>, ctx: TenantCtx, body: we
     Ok(HttpResponse::Created().json(kw::create(&state, &ctx, &body).await?))
 }
 
-pub async fn update_keyword(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, body: web::Json<KeywordInput>) -> AppResult<HttpResponse> {
+pub async fn update_keyword(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+    id: web::Path<i64>,
+    body: web::Json<KeywordInput>,
+) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(kw::update(&state, &ctx, *id, &body).await?))
 }
 
@@ -54,7 +59,11 @@ pub async fn delete_keyword(state: web::Data<AppState>, ctx: TenantCtx, id: web:
 /// `{"action": "delete|set_status|move|cluster_local|cluster_ai", "ids": [..] | "all": true + "filter": {..}, ...}`
 pub async fn keywords_bulk(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<BulkRequest>) -> AppResult<HttpResponse> {
     let outcome = bulk::run(&state, &ctx, &body).await?;
-    let status = if matches!(outcome, bulk::BulkOutcome::Queued { .. }) { actix_web::http::StatusCode::ACCEPTED } else { actix_web::http::StatusCode::OK };
+    let status = if matches!(outcome, bulk::BulkOutcome::Queued { .. }) {
+        actix_web::http::StatusCode::ACCEPTED
+    } else {
+        actix_web::http::StatusCode::OK
+    };
     Ok(HttpResponse::build(status).json(serde_json::json!({ "result": outcome, "message": outcome.message() })))
 }
 
@@ -80,7 +89,7 @@ pub struct ClusterBody {
 
 /// Cluster keywords: locally (answers with the result) or with AI (answers 202 with the job).
 pub async fn cluster(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<ClusterBody>) -> AppResult<HttpResponse> {
-    let sel = if body.all { Selection::Matching(body.filter.clone()) } else { Selection::Ids(body.ids.clone()) };
+    let sel = if body.all { Selection::Matching(Box::new(body.filter.clone())) } else { Selection::Ids(body.ids.clone()) };
     match body.mode.as_str() {
         "local" => Ok(HttpResponse::Ok().json(clustering::cluster_locally(&state, &ctx, &sel, body.threshold.unwrap_or(0.5)).await?)),
         "ai" => {
@@ -98,7 +107,12 @@ pub struct ImportQuery {
 }
 
 /// The CSV file is the request body (any content type); `?filename=` names it.
-pub async fn create_import(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<ImportQuery>, body: web::Payload) -> AppResult<HttpResponse> {
+pub async fn create_import(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+    q: web::Query<ImportQuery>,
+    body: web::Payload,
+) -> AppResult<HttpResponse> {
     let name = if q.filename.trim().is_empty() { "upload.csv" } else { q.filename.as_str() };
     let import = store::receive(&state, &ctx, name, body).await?;
     Ok(HttpResponse::Accepted().json(import))
@@ -118,14 +132,27 @@ pub struct ConfirmBody {
     on_existing: String,
 }
 
-pub async fn confirm_import(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, body: web::Json<ConfirmBody>) -> AppResult<HttpResponse> {
+pub async fn confirm_import(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+    id: web::Path<i64>,
+    body: web::Json<ConfirmBody>,
+) -> AppResult<HttpResponse> {
     let on_existing = if body.on_existing.is_empty() { "skip" } else { body.on_existing.as_str() };
     Ok(HttpResponse::Accepted().json(store::confirm(&state, &ctx, *id, on_existing).await?))
 }
 
 /// `{"keyword": 0, "volume": 2, ...}`: column indexes per field; the file is analysed again with them.
-pub async fn import_columns(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, body: web::Json<std::collections::BTreeMap<String, serde_json::Value>>) -> AppResult<HttpResponse> {
-    let choice = body.iter().map(|(k, v)| (k.clone(), v.as_u64().map(|n| n.to_string()).or_else(|| v.as_str().map(String::from)).unwrap_or_default())).collect();
+pub async fn import_columns(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+    id: web::Path<i64>,
+    body: web::Json<std::collections::BTreeMap<String, serde_json::Value>>,
+) -> AppResult<HttpResponse> {
+    let choice = body
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_u64().map(|n| n.to_string()).or_else(|| v.as_str().map(String::from)).unwrap_or_default()))
+        .collect();
     Ok(HttpResponse::Accepted().json(store::choose_columns(&state, &ctx, *id, &choice).await?))
 }
 
@@ -166,7 +193,12 @@ pub async fn cluster_create(state: web::Data<AppState>, ctx: TenantCtx, body: we
     Ok(HttpResponse::Created().json(clusters::get(&mut conn, ctx.tenant_id, id).await?))
 }
 
-pub async fn cluster_update(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, body: web::Json<ClusterInput>) -> AppResult<HttpResponse> {
+pub async fn cluster_update(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+    id: web::Path<i64>,
+    body: web::Json<ClusterInput>,
+) -> AppResult<HttpResponse> {
     let status = if body.status.is_empty() { "active" } else { body.status.as_str() };
     clusters::update(&state, &ctx, *id, &body.name, &body.description, status).await?;
     let mut conn = state.db.get().await?;
@@ -185,7 +217,12 @@ pub struct MergeBody {
     into: i64,
 }
 
-pub async fn cluster_merge(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, body: web::Json<MergeBody>) -> AppResult<HttpResponse> {
+pub async fn cluster_merge(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+    id: web::Path<i64>,
+    body: web::Json<MergeBody>,
+) -> AppResult<HttpResponse> {
     let moved = clusters::merge(&state, &ctx, *id, body.into).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "into": body.into, "keywords_moved": moved })))
 }
@@ -222,7 +259,12 @@ pub async fn idea_get(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<
     Ok(HttpResponse::Ok().json(ideas::get(&mut conn, ctx.tenant_id, *id).await?))
 }
 
-pub async fn idea_update(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, body: web::Json<ideas::IdeaInput>) -> AppResult<HttpResponse> {
+pub async fn idea_update(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+    id: web::Path<i64>,
+    body: web::Json<ideas::IdeaInput>,
+) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(ideas::update(&state, &ctx, *id, &body).await?))
 }
 
@@ -241,4 +283,3 @@ pub struct IdsBody {
 pub async fn send_to_writer(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<IdsBody>) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Created().json(ideas::send_to_writer(&state, &ctx, &body.ids).await?))
 }
-

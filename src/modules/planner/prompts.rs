@@ -16,8 +16,6 @@ pub fn keyword_lines(keywords: &[&str]) -> String {
     keywords.iter().map(|k| format!("- {k}\n")).collect()
 }
 
-
-
 /// The keywords listed in a rendered clustering prompt (the offline dev provider reads its own prompt back).
 pub fn keywords_in(user: &str) -> Vec<&str> {
     user.split_once("Keywords:\n").map(|(_, rest)| rest.lines().filter_map(|l| l.strip_prefix("- ")).collect()).unwrap_or_default()
@@ -28,12 +26,17 @@ in this shape: {\"ideas\": [{\"title\": \"...\", \"description\": \"two sentence
 \"structure\": \"guide|how_to|listicle|comparison|review|news|case_study\", \"target_keywords\": [\"...\"], \
 \"outline\": [\"H2 heading\", ...], \"estimated_words\": 1500}]}. Give exactly the number of ideas asked for, each with 4 to 8 H2 headings.";
 
-pub const IDEAS_TEMPLATE: &str = "Cluster: [IGNY8_CLUSTER]\nDescription: [IGNY8_DESCRIPTION]\nKeywords: [IGNY8_KEYWORDS]\nIdeas: [IGNY8_COUNT]\n";
+pub const IDEAS_TEMPLATE: &str =
+    "Cluster: [IGNY8_CLUSTER]\nDescription: [IGNY8_DESCRIPTION]\nKeywords: [IGNY8_KEYWORDS]\nIdeas: [IGNY8_COUNT]\n";
 
 pub fn ideas_values(cluster: &str, description: &str, keywords: &[String], count: usize) -> Vec<(&'static str, String)> {
-    vec![("CLUSTER", cluster.to_string()), ("DESCRIPTION", description.to_string()), ("KEYWORDS", keywords.join(", ")), ("COUNT", count.to_string())]
+    vec![
+        ("CLUSTER", cluster.to_string()),
+        ("DESCRIPTION", description.to_string()),
+        ("KEYWORDS", keywords.join(", ")),
+        ("COUNT", count.to_string()),
+    ]
 }
-
 
 /// (cluster name, idea count) from a rendered ideas prompt.
 pub fn ideas_request_in(user: &str) -> (String, usize) {

@@ -61,10 +61,12 @@ async fn finish_failed(state: &AppState, job: &ClaimedJob, task_id: i64, e: &Job
                 .execute(conn)
                 .await?;
             let live = p.remote_id.is_some() && matches!(p.remote_status.as_str(), "publish" | "future");
-            diesel::update(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id)).filter(tasks::status.eq("publishing")))
-                .set(tasks::status.eq(if live { "published" } else { p.task_status_before.as_str() }))
-                .execute(conn)
-                .await?;
+            diesel::update(
+                tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id)).filter(tasks::status.eq("publishing")),
+            )
+            .set(tasks::status.eq(if live { "published" } else { p.task_status_before.as_str() }))
+            .execute(conn)
+            .await?;
             Ok(())
         })
         .await;
@@ -99,7 +101,11 @@ async fn publish(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<Com
         // The task and the publication (marked running as it is read) in one round trip.
         let shared: &AsyncPgConnection = &conn;
         let (task, p) = tokio::try_join!(
-            tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id)).select(Task::as_select()).first::<Task>(&mut &*shared),
+            tasks::table
+                .filter(tasks::tenant_id.eq(tenant_id))
+                .filter(tasks::id.eq(task_id))
+                .select(Task::as_select())
+                .first::<Task>(&mut &*shared),
             diesel::update(publications::table.filter(publications::tenant_id.eq(tenant_id)).filter(publications::task_id.eq(task_id)))
                 .set((publications::state.eq("running"), publications::steps.eq(json!([])), publications::warning.eq(None::<String>)))
                 .returning(Publication::as_returning())
@@ -118,15 +124,21 @@ async fn publish(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<Com
     };
     let cx = Ctx { state, tenant_id, task_id, c, trail: Default::default() };
     let out = steps(&cx, job, &task, &publication, &imgs).await;
-    if out.is_err() {
-        if let Ok(mut conn) = state.db.get().await {
-            let _ = service::append_steps(&mut conn, tenant_id, task_id, cx.take()).await;
-        }
+    if out.is_err()
+        && let Ok(mut conn) = state.db.get().await
+    {
+        let _ = service::append_steps(&mut conn, tenant_id, task_id, cx.take()).await;
     }
     out
 }
 
-async fn steps(cx: &Ctx<'_>, job: &ClaimedJob, task: &Task, publication: &Publication, imgs: &[ReadyImage]) -> Result<Completion, JobError> {
+async fn steps(
+    cx: &Ctx<'_>,
+    job: &ClaimedJob,
+    task: &Task,
+    publication: &Publication,
+    imgs: &[ReadyImage],
+) -> Result<Completion, JobError> {
     let (state, tenant_id, task_id) = (cx.state, cx.tenant_id, cx.task_id);
     let wp = &cx.c.wp;
 
@@ -159,7 +171,12 @@ async fn steps(cx: &Ctx<'_>, job: &ClaimedJob, task: &Task, publication: &Public
             ))
             .on_conflict((published_media::tenant_id, published_media::image_id, published_media::site_id))
             .do_update()
-            .set((published_media::remote_id.eq(m.id), published_media::remote_url.eq(&m.url), published_media::sha256.eq(&img.sha256), published_media::attached_to.eq(post_id_known)))
+            .set((
+                published_media::remote_id.eq(m.id),
+                published_media::remote_url.eq(&m.url),
+                published_media::sha256.eq(&img.sha256),
+                published_media::attached_to.eq(post_id_known),
+            ))
             .execute(&mut conn)
             .await?;
         remote.insert(img.id, (m.id, m.url, post_id_known));
@@ -170,7 +187,10 @@ async fn steps(cx: &Ctx<'_>, job: &ClaimedJob, task: &Task, publication: &Public
     // 2. The article's image sources point at the site's copies.
     let urls: HashMap<i64, (i64, String)> = remote.iter().map(|(k, (rid, url, _))| (*k, (*rid, url.clone()))).collect();
     let content = rewrite_images(&task.content_html, &urls);
-    cx.step("content", &format!("{} image source(s) rewritten", urls.len().saturating_sub(imgs.iter().filter(|i| i.position == 0).count())));
+    cx.step(
+        "content",
+        &format!("{} image source(s) rewritten", urls.len().saturating_sub(imgs.iter().filter(|i| i.position == 0).count())),
+    );
 
     // 3. Terms, created when missing.
     let mut category_ids = Vec::new();
@@ -181,7 +201,10 @@ async fn steps(cx: &Ctx<'_>, job: &ClaimedJob, task: &Task, publication: &Public
     for name in &publication.tags {
         tag_ids.push(posts::term_id(wp, "tags", name).await?);
     }
-    cx.step("terms", &format!("{} categor{}, {} tag(s)", category_ids.len(), if category_ids.len() == 1 { "y" } else { "ies" }, tag_ids.len()));
+    cx.step(
+        "terms",
+        &format!("{} categor{}, {} tag(s)", category_ids.len(), if category_ids.len() == 1 { "y" } else { "ies" }, tag_ids.len()),
+    );
 
     // 4. The post: update the one found, or create it and store its id at once.
     let featured = imgs.iter().find(|i| i.position == 0).and_then(|i| remote.get(&i.id)).map(|r| r.0).unwrap_or(0);
@@ -206,7 +229,8 @@ async fn steps(cx: &Ctx<'_>, job: &ClaimedJob, task: &Task, publication: &Public
         Some(id) => (posts::update_post(wp, id, &body).await?, false),
         None => {
             let p = posts::create_post(wp, &body).await?;
-            let id = p.get("id").and_then(|v| v.as_i64()).ok_or_else(|| JobError::Fatal("WordPress did not return the new post's id".into()))?;
+            let id =
+                p.get("id").and_then(|v| v.as_i64()).ok_or_else(|| JobError::Fatal("WordPress did not return the new post's id".into()))?;
             // Rehearsal knob for the crash test: stop as if the process died right after the post was created.
             if job.payload.get("crash_after_create_attempts").and_then(|v| v.as_i64()).is_some_and(|n| n >= job.attempts as i64) {
                 return Err(JobError::retry("stopped after creating the post (rehearsed crash)"));
@@ -233,16 +257,26 @@ async fn steps(cx: &Ctx<'_>, job: &ClaimedJob, task: &Task, publication: &Public
     if attached > 0 {
         // Attaching again is harmless, so this is written once for all of them.
         let mut conn = state.db.get().await?;
-        diesel::update(published_media::table.filter(published_media::tenant_id.eq(tenant_id)).filter(published_media::image_id.eq_any(&attached_ids)).filter(published_media::site_id.eq(publication.site_id)))
-            .set(published_media::attached_to.eq(post_id))
-            .execute(&mut conn)
-            .await?;
+        diesel::update(
+            published_media::table
+                .filter(published_media::tenant_id.eq(tenant_id))
+                .filter(published_media::image_id.eq_any(&attached_ids))
+                .filter(published_media::site_id.eq(publication.site_id)),
+        )
+        .set(published_media::attached_to.eq(post_id))
+        .execute(&mut conn)
+        .await?;
         cx.step("attach", &format!("{attached} image(s) attached to the post"));
     }
 
     // 6. SEO meta: may fail alone; the article is out either way.
     let plugin = cx.c.site.seo_in_use().to_string();
-    let meta = posts::seo_meta(&plugin, if task.meta_title.is_empty() { &task.title } else { &task.meta_title }, &task.meta_description, &task.primary_keyword);
+    let meta = posts::seo_meta(
+        &plugin,
+        if task.meta_title.is_empty() { &task.title } else { &task.meta_title },
+        &task.meta_description,
+        &task.primary_keyword,
+    );
     let warning = match posts::write_meta(wp, post_id, &meta).await {
         Ok(dropped) if dropped.is_empty() => {
             cx.step("seo", &format!("meta title, description and focus keyword saved ({plugin})"));
@@ -283,8 +317,14 @@ async fn steps(cx: &Ctx<'_>, job: &ClaimedJob, task: &Task, publication: &Public
                     .execute(conn)
                     .await?;
                 let who = Who { tenant_id, user_id: None, label: "worker".into(), ip: None };
-                audit::record(conn, &who, "task.published", ("task", task_id.to_string()), json!({ "site_id": site_id, "post_id": post_id, "status": remote_status, "created": created }))
-                    .await
+                audit::record(
+                    conn,
+                    &who,
+                    "task.published",
+                    ("task", task_id.to_string()),
+                    json!({ "site_id": site_id, "post_id": post_id, "status": remote_status, "created": created }),
+                )
+                .await
             })
         })),
         actual_credits: None,
@@ -306,12 +346,16 @@ async fn find_post(cx: &Ctx<'_>, task: &Task, p: &Publication) -> Result<Option<
         return match posts::get_post(wp, id).await? {
             Some(post) if text_of(&post, "status") == "trash" => {
                 mark_remote(cx, "trash").await?;
-                Err(JobError::Fatal(format!("post {id} is in the site's trash; IGNY8 does not re-create it (publish as a new post, or restore it on the site)")))
+                Err(JobError::Fatal(format!(
+                    "post {id} is in the site's trash; IGNY8 does not re-create it (publish as a new post, or restore it on the site)"
+                )))
             }
             Some(post) => Ok(Some(post)),
             None => {
                 mark_remote(cx, "deleted").await?;
-                Err(JobError::Fatal(format!("post {id} was deleted on the site; IGNY8 does not re-create it (publish as a new post to put it back)")))
+                Err(JobError::Fatal(format!(
+                    "post {id} was deleted on the site; IGNY8 does not re-create it (publish as a new post to put it back)"
+                )))
             }
         };
     }
@@ -346,16 +390,21 @@ async fn find_post(cx: &Ctx<'_>, task: &Task, p: &Publication) -> Result<Option<
 async fn store_remote(cx: &Ctx<'_>, p: &Publication, post: &Value, id: i64) -> Result<(), JobError> {
     let mut conn = cx.state.db.get().await?;
     let modified = chrono::NaiveDateTime::parse_from_str(&text_of(post, "modified_gmt"), "%Y-%m-%dT%H:%M:%S").ok().map(|n| n.and_utc());
-    diesel::update(publications::table.filter(publications::tenant_id.eq(cx.tenant_id)).filter(publications::task_id.eq(cx.task_id)).filter(publications::site_id.eq(p.site_id)))
-        .set((
-            publications::steps.eq(publications::steps.concat(cx.take())),
-            publications::remote_id.eq(id),
-            publications::remote_status.eq(text_of(post, "status")),
-            publications::remote_url.eq(text_of(post, "link")),
-            publications::remote_modified.eq(modified),
-        ))
-        .execute(&mut conn)
-        .await?;
+    diesel::update(
+        publications::table
+            .filter(publications::tenant_id.eq(cx.tenant_id))
+            .filter(publications::task_id.eq(cx.task_id))
+            .filter(publications::site_id.eq(p.site_id)),
+    )
+    .set((
+        publications::steps.eq(publications::steps.concat(cx.take())),
+        publications::remote_id.eq(id),
+        publications::remote_status.eq(text_of(post, "status")),
+        publications::remote_url.eq(text_of(post, "link")),
+        publications::remote_modified.eq(modified),
+    ))
+    .execute(&mut conn)
+    .await?;
     Ok(())
 }
 
@@ -377,8 +426,12 @@ struct ReadyImage {
     published: Option<(i64, String, Option<i64>)>,
 }
 
+/// An image and, when this site already has it, its media item: (id, position, alt, sha256, remote id, url,
+/// remote sha256, attached to).
+type ImageRow = (i64, i32, String, String, Option<i64>, Option<String>, Option<String>, Option<i64>);
+
 async fn ready_images(conn: &mut AsyncPgConnection, tenant_id: i64, task_id: i64, site_id: i64) -> Result<Vec<ReadyImage>, JobError> {
-    let rows: Vec<(i64, i32, String, String, Option<i64>, Option<String>, Option<String>, Option<i64>)> = images::table
+    let rows: Vec<ImageRow> = images::table
         .left_join(
             published_media::table.on(published_media::tenant_id
                 .eq(images::tenant_id)
@@ -419,8 +472,12 @@ async fn image_data(state: &AppState, tenant_id: i64, ids: &[i64]) -> Result<Has
         return Ok(HashMap::new());
     }
     let mut conn = state.db.get().await?;
-    let rows: Vec<(i64, String, Option<Vec<u8>>)> =
-        images::table.filter(images::tenant_id.eq(tenant_id)).filter(images::id.eq_any(ids)).select((images::id, images::content_type, images::data)).load(&mut conn).await?;
+    let rows: Vec<(i64, String, Option<Vec<u8>>)> = images::table
+        .filter(images::tenant_id.eq(tenant_id))
+        .filter(images::id.eq_any(ids))
+        .select((images::id, images::content_type, images::data))
+        .load(&mut conn)
+        .await?;
     rows.into_iter().map(|(id, ct, data)| Ok((id, (ct, data.ok_or_else(|| JobError::Fatal(format!("image {id} has no data")))?)))).collect()
 }
 

@@ -25,5 +25,6 @@ pub fn register_jobs(handlers: &mut HashMap<&'static str, Handler>) {
     handlers.insert(service::PUBLISH_KIND, Arc::new(|state, job| job::run(state, job).boxed()));
     handlers.insert(service::UNPUBLISH_KIND, Arc::new(|state, job| sync::unpublish(state, job).boxed()));
     handlers.insert(service::SYNC_KIND, Arc::new(|state, job| sync::run(state, job).boxed()));
-    handlers.insert(crate::modules::sites::selftest::JOB_KIND, Arc::new(|state, job| crate::modules::sites::selftest::job(state, job).boxed()));
+    handlers
+        .insert(crate::modules::sites::selftest::JOB_KIND, Arc::new(|state, job| crate::modules::sites::selftest::job(state, job).boxed()));
 }

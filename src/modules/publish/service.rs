@@ -77,7 +77,9 @@ pub async fn has_open_job(conn: &mut AsyncPgConnection, tenant_id: i64, task_id:
         .filter(jobs::tenant_id.eq(tenant_id))
         .filter(jobs::kind.eq_any([PUBLISH_KIND, UNPUBLISH_KIND]))
         .filter(jobs::status.eq_any(["queued", "running"]))
-        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>("(payload->>'task_id')::bigint = ").bind::<diesel::sql_types::BigInt, _>(task_id))
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("(payload->>'task_id')::bigint = ").bind::<diesel::sql_types::BigInt, _>(task_id),
+        )
         .count()
         .get_result(conn)
         .await?;
@@ -210,7 +212,7 @@ pub async fn enqueue_publish(state: &AppState, ctx: &TenantCtx, task_id: i64, in
                 if moving && p.remote_id.is_some() && matches!(p.remote_status.as_str(), "publish" | "future" | "private" | "pending") {
                     return Err(AppError::field("site_id", "This article is live on another site; unpublish it there first"));
                 }
-                keep_remote = !(p.is_gone() && as_new) && !moving;
+                keep_remote = (!p.is_gone() || !as_new) && !moving;
             }
             let status_before = if task_status == "published" || stale { before.as_ref().map(|p| p.task_status_before.clone()).unwrap_or("ready".into()) } else { task_status.clone() };
             diesel::insert_into(publications::table)
@@ -268,7 +270,13 @@ pub async fn enqueue_unpublish(state: &AppState, ctx: &TenantCtx, task_id: i64) 
     let job = conn
         .transaction::<_, AppError, _>(async move |conn| {
             // The task row serialises this with a publish request for the same article.
-            tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id)).select(tasks::id).for_update().first::<i64>(conn).await?;
+            tasks::table
+                .filter(tasks::tenant_id.eq(tenant_id))
+                .filter(tasks::id.eq(task_id))
+                .select(tasks::id)
+                .for_update()
+                .first::<i64>(conn)
+                .await?;
             let p = get(conn, tenant_id, task_id).await?.ok_or(AppError::NotFound)?;
             if p.remote_id.is_none() || p.is_gone() {
                 return Err(AppError::Conflict("This article is not on a site".into()));
@@ -280,7 +288,14 @@ pub async fn enqueue_unpublish(state: &AppState, ctx: &TenantCtx, task_id: i64) 
                 .set((publications::state.eq("queued"), publications::updated_at.eq(diesel::dsl::now)))
                 .execute(conn)
                 .await?;
-            audit::record(conn, &who, "task.unpublish_requested", ("task", task_id.to_string()), serde_json::json!({ "site_id": p.site_id })).await?;
+            audit::record(
+                conn,
+                &who,
+                "task.unpublish_requested",
+                ("task", task_id.to_string()),
+                serde_json::json!({ "site_id": p.site_id }),
+            )
+            .await?;
             let job = NewJob { created_by: label, ..NewJob::new(tenant_id, UNPUBLISH_KIND, serde_json::json!({ "task_id": task_id })) };
             enqueue_in_tx(conn, &job).await
         })
@@ -297,7 +312,11 @@ pub async fn enqueue_sync(state: &AppState, ctx: &TenantCtx, site_id: Option<i64
 
 /// The same for the scheduler, which has no user.
 pub async fn enqueue_sync_as(state: &AppState, tenant_id: i64, label: &str, site_id: Option<i64>) -> AppResult<i64> {
-    let job = NewJob { created_by: label.to_string(), max_attempts: 3, ..NewJob::new(tenant_id, SYNC_KIND, serde_json::json!({ "site_id": site_id })) };
+    let job = NewJob {
+        created_by: label.to_string(),
+        max_attempts: 3,
+        ..NewJob::new(tenant_id, SYNC_KIND, serde_json::json!({ "site_id": site_id }))
+    };
     let id = crate::jobs::queue::enqueue(&state.db, job).await?;
     crate::jobs::worker::wake(state).await;
     Ok(id)

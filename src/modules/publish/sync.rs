@@ -21,13 +21,16 @@ use crate::wordpress::{posts, text_of};
 pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
     let tenant_id = job.tenant_id;
     let only_site = job.payload.get("site_id").and_then(|v| v.as_i64());
-    let mut q = publications::table.filter(publications::tenant_id.eq(tenant_id)).filter(publications::remote_id.is_not_null()).into_boxed();
+    let mut q =
+        publications::table.filter(publications::tenant_id.eq(tenant_id)).filter(publications::remote_id.is_not_null()).into_boxed();
     if let Some(s) = only_site {
         q = q.filter(publications::site_id.eq(s));
     }
     let rows: Vec<(i64, i64, Option<i64>, String)> = {
         let mut conn = state.db.get().await?;
-        q.select((publications::task_id, publications::site_id, publications::remote_id, publications::remote_status)).load(&mut conn).await?
+        q.select((publications::task_id, publications::site_id, publications::remote_id, publications::remote_status))
+            .load(&mut conn)
+            .await?
     };
     let mut by_site: HashMap<i64, Vec<(i64, i64, String)>> = HashMap::new();
     for (task_id, site_id, remote_id, status) in rows {
@@ -61,7 +64,11 @@ pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, Jo
         for (task_id, remote_id, before) in items {
             checked += 1;
             let (status, link, modified) = match found.get(&remote_id) {
-                Some(r) => (r.status.clone(), Some(r.link.clone()), chrono::NaiveDateTime::parse_from_str(&r.modified_gmt, "%Y-%m-%dT%H:%M:%S").ok().map(|n| n.and_utc())),
+                Some(r) => (
+                    r.status.clone(),
+                    Some(r.link.clone()),
+                    chrono::NaiveDateTime::parse_from_str(&r.modified_gmt, "%Y-%m-%dT%H:%M:%S").ok().map(|n| n.and_utc()),
+                ),
                 // Not listed: confirm it is really gone (and not just hidden from the list).
                 None => match posts::get_post(&c.wp, remote_id).await {
                     Ok(None) => ("deleted".to_string(), None, None),
@@ -97,7 +104,10 @@ async fn apply(
     let (status, before) = (status.to_string(), before.to_string());
     conn.transaction::<_, AppError, _>(async move |conn| {
         let target = publications::table.filter(publications::tenant_id.eq(tenant_id)).filter(publications::task_id.eq(task_id));
-        diesel::update(target).set((publications::remote_status.eq(&status), publications::synced_at.eq(diesel::dsl::now))).execute(conn).await?;
+        diesel::update(target)
+            .set((publications::remote_status.eq(&status), publications::synced_at.eq(diesel::dsl::now)))
+            .execute(conn)
+            .await?;
         if let Some(l) = &link {
             diesel::update(target).set(publications::remote_url.eq(l)).execute(conn).await?;
         }
@@ -106,17 +116,25 @@ async fn apply(
         }
         // The task reads "published" only while the post is live (or scheduled) on the site.
         let live = matches!(status.as_str(), "publish" | "future");
-        let task_status: String = tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id)).select(tasks::status).first(conn).await?;
+        let task_status: String =
+            tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id)).select(tasks::status).first(conn).await?;
         if task_status == "published" && !live {
             // Back to the status it had before it was published (as the publish job does on failure).
             let before: String = target.select(publications::task_status_before).first(conn).await?;
-            diesel::update(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id))).set(tasks::status.eq(before)).execute(conn).await?;
+            diesel::update(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id)))
+                .set(tasks::status.eq(before))
+                .execute(conn)
+                .await?;
         } else if task_status == "ready" && live {
-            diesel::update(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id))).set(tasks::status.eq("published")).execute(conn).await?;
+            diesel::update(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id)))
+                .set(tasks::status.eq("published"))
+                .execute(conn)
+                .await?;
         }
         if status != before {
             let who = Who { tenant_id, user_id: None, label: "status sync".into(), ip: None };
-            audit::record(conn, &who, "task.remote_status_changed", ("task", task_id.to_string()), json!({ "from": before, "to": status })).await?;
+            audit::record(conn, &who, "task.remote_status_changed", ("task", task_id.to_string()), json!({ "from": before, "to": status }))
+                .await?;
         }
         Ok(())
     })
@@ -128,15 +146,14 @@ pub async fn unpublish(state: Arc<AppState>, job: ClaimedJob) -> Result<Completi
     let tenant_id = job.tenant_id;
     let task_id = job.payload.get("task_id").and_then(|v| v.as_i64()).ok_or_else(|| JobError::Fatal("the job names no task".into()))?;
     let result = take_down(&state, &job, task_id).await;
-    if let Err(e) = &result {
-        if job.is_final(e) {
-            if let Ok(mut conn) = state.db.get().await {
-                let _ = diesel::update(publications::table.filter(publications::tenant_id.eq(tenant_id)).filter(publications::task_id.eq(task_id)))
-                    .set((publications::state.eq("failed"), publications::error.eq(format!("unpublish: {}", e.message()))))
-                    .execute(&mut conn)
-                    .await;
-            }
-        }
+    if let Err(e) = &result
+        && job.is_final(e)
+        && let Ok(mut conn) = state.db.get().await
+    {
+        let _ = diesel::update(publications::table.filter(publications::tenant_id.eq(tenant_id)).filter(publications::task_id.eq(task_id)))
+            .set((publications::state.eq("failed"), publications::error.eq(format!("unpublish: {}", e.message()))))
+            .execute(&mut conn)
+            .await;
     }
     result
 }
@@ -163,10 +180,12 @@ async fn take_down(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<C
                     .set((publications::state.eq("done"), publications::remote_status.eq(&status), publications::error.eq(None::<String>)))
                     .execute(conn)
                     .await?;
-                diesel::update(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id)).filter(tasks::status.eq("published")))
-                    .set(tasks::status.eq("ready"))
-                    .execute(conn)
-                    .await?;
+                diesel::update(
+                    tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id)).filter(tasks::status.eq("published")),
+                )
+                .set(tasks::status.eq("ready"))
+                .execute(conn)
+                .await?;
                 let who = Who { tenant_id, user_id: None, label: "worker".into(), ip: None };
                 audit::record(conn, &who, "task.unpublished", ("task", task_id.to_string()), json!({ "post_id": remote_id })).await
             })

@@ -37,7 +37,13 @@ async fn current(state: &AppState, tenant_id: i64) -> AppResult<AiSettingsView> 
     Ok(settings::load(&mut conn, tenant_id).await?.view(&state.vault))
 }
 
-fn show(page: PageCtx, s: AiSettingsView, errors: FieldErrors, test: Option<ConnectionTest>, status: StatusCode) -> AppResult<HttpResponse> {
+fn show(
+    page: PageCtx,
+    s: AiSettingsView,
+    errors: FieldErrors,
+    test: Option<ConnectionTest>,
+    status: StatusCode,
+) -> AppResult<HttpResponse> {
     render_status(&SettingsPage { page, s, errors, test, text_providers: TEXT_PROVIDERS, image_providers: IMAGE_PROVIDERS }, status)
 }
 

@@ -33,7 +33,12 @@ pub async fn check_site(state: &AppState, tenant_id: i64, site_id: i64) -> AppRe
         }
         Err(AppError::Conflict(msg)) => Report {
             ok: false,
-            steps: vec![diagnose::Step { name: "Address".into(), level: Level::Fail, detail: msg, fix: "Use the site's public address.".into() }],
+            steps: vec![diagnose::Step {
+                name: "Address".into(),
+                level: Level::Fail,
+                detail: msg,
+                fix: "Use the site's public address.".into(),
+            }],
             ..Default::default()
         },
         Err(e) => return Err(e),
@@ -58,7 +63,11 @@ pub async fn check_site(state: &AppState, tenant_id: i64, site_id: i64) -> AppRe
 
 /// Queued after every save, so the page shows the result without the user waiting on the site.
 pub async fn enqueue_check(state: &AppState, ctx: &TenantCtx, site_id: i64) -> AppResult<()> {
-    let job = NewJob { created_by: ctx.actor_label(), max_attempts: 1, ..NewJob::new(ctx.tenant_id, JOB_KIND, serde_json::json!({ "site_id": site_id })) };
+    let job = NewJob {
+        created_by: ctx.actor_label(),
+        max_attempts: 1,
+        ..NewJob::new(ctx.tenant_id, JOB_KIND, serde_json::json!({ "site_id": site_id }))
+    };
     enqueue(&state.db, job).await?;
     crate::jobs::worker::wake(state).await;
     Ok(())

@@ -95,12 +95,14 @@ fn view(state: &AppState, r: SiteRow) -> Site {
 }
 
 pub async fn list(state: &AppState, conn: &mut AsyncPgConnection, tenant_id: i64) -> AppResult<Vec<Site>> {
-    let rows: Vec<SiteRow> = sites::table.filter(sites::tenant_id.eq(tenant_id)).order(sites::name).select(SiteRow::as_select()).load(conn).await?;
+    let rows: Vec<SiteRow> =
+        sites::table.filter(sites::tenant_id.eq(tenant_id)).order(sites::name).select(SiteRow::as_select()).load(conn).await?;
     Ok(rows.into_iter().map(|r| view(state, r)).collect())
 }
 
 pub async fn get(state: &AppState, conn: &mut AsyncPgConnection, tenant_id: i64, id: i64) -> AppResult<Site> {
-    let r: SiteRow = sites::table.filter(sites::tenant_id.eq(tenant_id)).filter(sites::id.eq(id)).select(SiteRow::as_select()).first(conn).await?;
+    let r: SiteRow =
+        sites::table.filter(sites::tenant_id.eq(tenant_id)).filter(sites::id.eq(id)).select(SiteRow::as_select()).first(conn).await?;
     Ok(view(state, r))
 }
 
@@ -157,15 +159,18 @@ async fn check(state: &AppState, input: &SiteInput, new: bool) -> AppResult<Chec
         a => match a.parse::<i64>() {
             Ok(n) if n > 0 => Some(n),
             _ => {
-                c.fail("default_author", "Default author is a WordPress user id (a number, Users → Edit shows it in the address), or empty");
+                c.fail(
+                    "default_author",
+                    "Default author is a WordPress user id (a number, Users → Edit shows it in the address), or empty",
+                );
                 None
             }
         },
     };
-    if !c.errors.contains_key("base_url") {
-        if let Err(msg) = crate::outbound::check_url(&base_url, state.config.allow_private_targets).await {
-            c.fail("base_url", msg);
-        }
+    if !c.errors.contains_key("base_url")
+        && let Err(msg) = crate::outbound::check_url(&base_url, state.config.allow_private_targets).await
+    {
+        c.fail("base_url", msg);
     }
     c.finish()?;
     Ok(Checked { name, base_url, username, password, status, category, seo, secret, author })
@@ -212,7 +217,8 @@ pub async fn create(state: &AppState, ctx: &TenantCtx, input: &SiteInput) -> App
                 .get_result(conn)
                 .await
                 .map_err(|e| url_taken(e, &v.base_url))?;
-            audit::record(conn, &who, "site.added", ("site", id.to_string()), serde_json::json!({ "name": v.name, "url": v.base_url })).await?;
+            audit::record(conn, &who, "site.added", ("site", id.to_string()), serde_json::json!({ "name": v.name, "url": v.base_url }))
+                .await?;
             Ok(id)
         })
         .await?;
@@ -255,7 +261,14 @@ pub async fn update(state: &AppState, ctx: &TenantCtx, id: i64, input: &SiteInpu
         if let Some(s) = &secret_sealed {
             diesel::update(target).set(sites::plugin_secret_enc.eq(s)).execute(conn).await?;
         }
-        audit::record(conn, &who, "site.updated", ("site", id.to_string()), serde_json::json!({ "name": v.name, "password_changed": sealed.is_some() })).await
+        audit::record(
+            conn,
+            &who,
+            "site.updated",
+            ("site", id.to_string()),
+            serde_json::json!({ "name": v.name, "password_changed": sealed.is_some() }),
+        )
+        .await
     })
     .await?;
     get(state, &mut conn, ctx.tenant_id, id).await
@@ -266,7 +279,10 @@ pub async fn delete(state: &AppState, ctx: &TenantCtx, id: i64) -> AppResult<()>
     let (tenant_id, who) = (ctx.tenant_id, Who::from(ctx));
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async move |conn| {
-        let name: String = diesel::delete(sites::table.filter(sites::tenant_id.eq(tenant_id)).filter(sites::id.eq(id))).returning(sites::name).get_result(conn).await?;
+        let name: String = diesel::delete(sites::table.filter(sites::tenant_id.eq(tenant_id)).filter(sites::id.eq(id)))
+            .returning(sites::name)
+            .get_result(conn)
+            .await?;
         audit::record(conn, &who, "site.removed", ("site", id.to_string()), serde_json::json!({ "name": name })).await
     })
     .await
@@ -282,9 +298,15 @@ pub struct Connection {
 /// Opens a site for outbound calls. The address is checked again here (not only when saved): DNS may
 /// have changed, and the allow-private setting may have been turned off since.
 pub async fn connect(state: &AppState, conn: &mut AsyncPgConnection, tenant_id: i64, id: i64) -> AppResult<Connection> {
-    let r: SiteRow = sites::table.filter(sites::tenant_id.eq(tenant_id)).filter(sites::id.eq(id)).select(SiteRow::as_select()).first(conn).await?;
-    crate::outbound::check_url(&r.base_url, state.config.allow_private_targets).await.map_err(|m| AppError::Conflict(format!("{}: {m}", r.name)))?;
-    let password = state.vault.open(&r.app_password_enc).map_err(|_| AppError::Conflict(format!("{}: the application password cannot be read; enter it again", r.name)))?;
+    let r: SiteRow =
+        sites::table.filter(sites::tenant_id.eq(tenant_id)).filter(sites::id.eq(id)).select(SiteRow::as_select()).first(conn).await?;
+    crate::outbound::check_url(&r.base_url, state.config.allow_private_targets)
+        .await
+        .map_err(|m| AppError::Conflict(format!("{}: {m}", r.name)))?;
+    let password = state
+        .vault
+        .open(&r.app_password_enc)
+        .map_err(|_| AppError::Conflict(format!("{}: the application password cannot be read; enter it again", r.name)))?;
     let plugin_secret = if r.plugin_secret_enc.is_empty() { None } else { state.vault.open(&r.plugin_secret_enc).ok() };
     let root = crate::wordpress::RestRoot::parse(&r.api_root).unwrap_or(crate::wordpress::RestRoot::Pretty);
     let wp = crate::wordpress::Wp::new(state.wp_http.clone(), &r.base_url, root, &r.username, &password);

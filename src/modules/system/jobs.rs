@@ -8,9 +8,9 @@ use crate::app::AppState;
 use crate::audit::Who;
 use crate::auth::rbac::Perm;
 use crate::error::AppResult;
+use crate::jobs::kinds::PROBE;
 use crate::jobs::listing::{self, JobFilter, JobRow, STATUSES};
 use crate::jobs::queue::{self, NewJob};
-use crate::jobs::kinds::PROBE;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
 use crate::web::pagination::{PageParams, Pager};
@@ -72,8 +72,12 @@ async fn jobs_page(state: web::Data<AppState>, page: PageCtx, q: web::Query<Jobs
     let mut conn = state.db.get().await?;
     let (rows, total) = listing::list(&mut conn, scope, &filter, &q.page).await?;
     let counts = listing::counts(&mut conn, page.ctx.tenant_id).await?;
-    let query = serde_urlencoded::to_string([("status", filter.status.as_str()), ("kind", filter.kind.as_str()), ("tenant", filter.tenant.as_str())])
-        .unwrap_or_default();
+    let query = serde_urlencoded::to_string([
+        ("status", filter.status.as_str()),
+        ("kind", filter.kind.as_str()),
+        ("tenant", filter.tenant.as_str()),
+    ])
+    .unwrap_or_default();
     let pager = Pager::new(&q.page, total).linked(format!("/system/jobs?{query}"));
     render(&JobsPage { page, filter, statuses: STATUSES, kinds: crate::jobs::kinds::registry().kinds(), counts, rows, pager })
 }
@@ -147,7 +151,15 @@ async fn ai_calls_page(state: web::Data<AppState>, page: PageCtx, q: web::Query<
     let totals = calls::daily_totals(&mut conn, page.ctx.tenant_id).await?;
     let rates = calls::rates(&mut conn).await?;
     let href = format!("/system/ai-calls?{}", serde_urlencoded::to_string([("status", q.status.as_str())]).unwrap_or_default());
-    render(&AiCallsPage { page, status: q.status, rows, totals, pager: Pager::new(&q.page, total).linked(href), rates, rate_errors: Default::default() })
+    render(&AiCallsPage {
+        page,
+        status: q.status,
+        rows,
+        totals,
+        pager: Pager::new(&q.page, total).linked(href),
+        rates,
+        rate_errors: Default::default(),
+    })
 }
 
 async fn set_rate(state: web::Data<AppState>, page: PageCtx, form: web::Form<RateInput>) -> AppResult<HttpResponse> {

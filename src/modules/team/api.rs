@@ -26,7 +26,12 @@ pub struct RoleBody {
     role: Option<String>,
 }
 
-pub async fn change_role(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, body: web::Json<RoleBody>) -> AppResult<HttpResponse> {
+pub async fn change_role(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+    id: web::Path<i64>,
+    body: web::Json<RoleBody>,
+) -> AppResult<HttpResponse> {
     let m = service::change_role(&state, &ctx, *id, body.role.as_deref().unwrap_or("")).await?;
     Ok(HttpResponse::Ok().json(m))
 }

@@ -131,7 +131,12 @@ pub struct RoleForm {
     role: String,
 }
 
-pub async fn change_role(state: web::Data<AppState>, page: PageCtx, id: web::Path<i64>, form: web::Form<RoleForm>) -> AppResult<HttpResponse> {
+pub async fn change_role(
+    state: web::Data<AppState>,
+    page: PageCtx,
+    id: web::Path<i64>,
+    form: web::Form<RoleForm>,
+) -> AppResult<HttpResponse> {
     let m = service::change_role(&state, &page.ctx, *id, &form.role).await?;
     Ok(redirect_with("/team", Some(Toast::success(format!("{} is now {}", m.name, m.role)))))
 }
@@ -182,11 +187,17 @@ struct AcceptPage {
 
 pub async fn invite_page(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>) -> AppResult<HttpResponse> {
     let invite = service::view_invite(&state, &token).await?;
-    let page = AcceptPage { page: PublicPage::from_req(&req), token: token.into_inner(), invite, name: String::new(), errors: FieldErrors::new() };
+    let page =
+        AcceptPage { page: PublicPage::from_req(&req), token: token.into_inner(), invite, name: String::new(), errors: FieldErrors::new() };
     render_status(&page, StatusCode::OK)
 }
 
-pub async fn accept_invite(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>, form: web::Form<AcceptInput>) -> AppResult<HttpResponse> {
+pub async fn accept_invite(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    token: web::Path<String>,
+    form: web::Form<AcceptInput>,
+) -> AppResult<HttpResponse> {
     match service::accept_invite(&state, &token, &form, &meta(&state, &req)).await {
         Ok(session) => {
             let mut res = redirect_with("/dashboard", Some(Toast::success("Invitation accepted — welcome aboard")));

@@ -129,70 +129,69 @@ pub async fn create_invite(state: &AppState, ctx: &TenantCtx, email: &str, role:
     let mut conn = state.db.get().await?;
     let invite = conn
         .transaction::<_, AppError, _>(async move |conn| {
-                // Lock the tenant row so two invites cannot both take the last seat.
-                let plan_code: String =
-                    tenants::table.find(tenant_id).select(tenants::plan_code).for_update().first(conn).await?;
-                let plan = plans::get(conn, &plan_code).await?;
-                let already: i64 = memberships::table
-                    .inner_join(users::table)
-                    .filter(memberships::tenant_id.eq(tenant_id))
-                    .filter(users::email.eq(&email))
-                    .count()
-                    .get_result(conn)
-                    .await?;
-                if already > 0 {
-                    return Err(AppError::field("email", "This person is already a member of the workspace"));
-                }
-                let used = seats_in_use(conn, tenant_id).await?;
-                if used >= plan.max_users as i64 {
-                    return Err(AppError::PlanLimit(format!(
-                        "Your {} plan allows {} user{} and {} seat{} already taken (members and open invitations). \
-                         Upgrade the plan or revoke an invitation first.",
-                        plan.name,
-                        plan.max_users,
-                        if plan.max_users == 1 { "" } else { "s" },
-                        used,
-                        if used == 1 { " is" } else { "s are" },
-                    )));
-                }
-                // An expired, unanswered invite to the same address gives way to the new one.
-                diesel::update(invitations::table)
-                    .filter(invitations::tenant_id.eq(tenant_id))
-                    .filter(invitations::email.eq(&email))
-                    .filter(pending())
-                    .filter(invitations::expires_at.le(Utc::now()))
-                    .set(invitations::revoked_at.eq(diesel::dsl::now))
-                    .execute(conn)
-                    .await?;
-                let invite: Invite = diesel::insert_into(invitations::table)
-                    .values((
-                        invitations::tenant_id.eq(tenant_id),
-                        invitations::email.eq(&email),
-                        invitations::role.eq(role.as_str()),
-                        invitations::token_hash.eq(&token_hash),
-                        invitations::invited_by.eq(inviter),
-                        invitations::expires_at.eq(Utc::now() + chrono::Duration::days(INVITE_DAYS)),
-                    ))
-                    .returning(INVITE_COLS)
-                    .get_result(conn)
-                    .await
-                    .map_err(|e| {
-                        if is_unique_violation(&e) {
-                            AppError::field("email", "An invitation to this address is already open")
-                        } else {
-                            e.into()
-                        }
-                    })?;
-                audit::record(
-                    conn,
-                    &who,
-                    "team.invited",
-                    ("invitation", invite.id.to_string()),
-                    serde_json::json!({ "email": email, "role": role.as_str() }),
-                )
+            // Lock the tenant row so two invites cannot both take the last seat.
+            let plan_code: String = tenants::table.find(tenant_id).select(tenants::plan_code).for_update().first(conn).await?;
+            let plan = plans::get(conn, &plan_code).await?;
+            let already: i64 = memberships::table
+                .inner_join(users::table)
+                .filter(memberships::tenant_id.eq(tenant_id))
+                .filter(users::email.eq(&email))
+                .count()
+                .get_result(conn)
                 .await?;
-                Ok(invite)
-            })
+            if already > 0 {
+                return Err(AppError::field("email", "This person is already a member of the workspace"));
+            }
+            let used = seats_in_use(conn, tenant_id).await?;
+            if used >= plan.max_users as i64 {
+                return Err(AppError::PlanLimit(format!(
+                    "Your {} plan allows {} user{} and {} seat{} already taken (members and open invitations). \
+                         Upgrade the plan or revoke an invitation first.",
+                    plan.name,
+                    plan.max_users,
+                    if plan.max_users == 1 { "" } else { "s" },
+                    used,
+                    if used == 1 { " is" } else { "s are" },
+                )));
+            }
+            // An expired, unanswered invite to the same address gives way to the new one.
+            diesel::update(invitations::table)
+                .filter(invitations::tenant_id.eq(tenant_id))
+                .filter(invitations::email.eq(&email))
+                .filter(pending())
+                .filter(invitations::expires_at.le(Utc::now()))
+                .set(invitations::revoked_at.eq(diesel::dsl::now))
+                .execute(conn)
+                .await?;
+            let invite: Invite = diesel::insert_into(invitations::table)
+                .values((
+                    invitations::tenant_id.eq(tenant_id),
+                    invitations::email.eq(&email),
+                    invitations::role.eq(role.as_str()),
+                    invitations::token_hash.eq(&token_hash),
+                    invitations::invited_by.eq(inviter),
+                    invitations::expires_at.eq(Utc::now() + chrono::Duration::days(INVITE_DAYS)),
+                ))
+                .returning(INVITE_COLS)
+                .get_result(conn)
+                .await
+                .map_err(|e| {
+                    if is_unique_violation(&e) {
+                        AppError::field("email", "An invitation to this address is already open")
+                    } else {
+                        e.into()
+                    }
+                })?;
+            audit::record(
+                conn,
+                &who,
+                "team.invited",
+                ("invitation", invite.id.to_string()),
+                serde_json::json!({ "email": email, "role": role.as_str() }),
+            )
+            .await?;
+            Ok(invite)
+        })
         .await?;
     Ok(CreatedInvite { invite, token })
 }
@@ -203,18 +202,18 @@ pub async fn revoke_invite(state: &AppState, ctx: &TenantCtx, id: i64) -> AppRes
     let tenant_id = ctx.tenant_id;
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async move |conn| {
-            let n = diesel::update(invitations::table)
-                .filter(invitations::tenant_id.eq(tenant_id))
-                .filter(invitations::id.eq(id))
-                .filter(pending())
-                .set(invitations::revoked_at.eq(diesel::dsl::now))
-                .execute(conn)
-                .await?;
-            if n == 0 {
-                return Err(AppError::NotFound);
-            }
-            audit::record(conn, &who, "team.invite_revoked", ("invitation", id.to_string()), serde_json::json!({})).await
-        })
+        let n = diesel::update(invitations::table)
+            .filter(invitations::tenant_id.eq(tenant_id))
+            .filter(invitations::id.eq(id))
+            .filter(pending())
+            .set(invitations::revoked_at.eq(diesel::dsl::now))
+            .execute(conn)
+            .await?;
+        if n == 0 {
+            return Err(AppError::NotFound);
+        }
+        audit::record(conn, &who, "team.invite_revoked", ("invitation", id.to_string()), serde_json::json!({})).await
+    })
     .await
 }
 
@@ -234,30 +233,30 @@ pub async fn change_role(state: &AppState, ctx: &TenantCtx, user_id: i64, role: 
     let (tenant_id, ctx2) = (ctx.tenant_id, ctx.clone());
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async move |conn| {
-            tenants::table.find(tenant_id).select(tenants::id).for_update().first::<i64>(conn).await?;
-            let current = member(conn, tenant_id, user_id).await?;
-            if current.role == "owner" || new_role == Role::Owner {
-                ctx2.require(Perm::ManageOwners)?;
-            }
-            if current.role == "owner" && new_role != Role::Owner && owner_count(conn, tenant_id).await? <= 1 {
-                return Err(AppError::Conflict("A workspace needs at least one owner. Make someone else owner first.".into()));
-            }
-            diesel::update(memberships::table)
-                .filter(memberships::tenant_id.eq(tenant_id))
-                .filter(memberships::user_id.eq(user_id))
-                .set(memberships::role.eq(new_role.as_str()))
-                .execute(conn)
-                .await?;
-            audit::record(
-                conn,
-                &who,
-                "team.role_changed",
-                ("user", user_id.to_string()),
-                serde_json::json!({ "email": current.email, "from": current.role, "to": new_role.as_str() }),
-            )
+        tenants::table.find(tenant_id).select(tenants::id).for_update().first::<i64>(conn).await?;
+        let current = member(conn, tenant_id, user_id).await?;
+        if current.role == "owner" || new_role == Role::Owner {
+            ctx2.require(Perm::ManageOwners)?;
+        }
+        if current.role == "owner" && new_role != Role::Owner && owner_count(conn, tenant_id).await? <= 1 {
+            return Err(AppError::Conflict("A workspace needs at least one owner. Make someone else owner first.".into()));
+        }
+        diesel::update(memberships::table)
+            .filter(memberships::tenant_id.eq(tenant_id))
+            .filter(memberships::user_id.eq(user_id))
+            .set(memberships::role.eq(new_role.as_str()))
+            .execute(conn)
             .await?;
-            member(conn, tenant_id, user_id).await
-        })
+        audit::record(
+            conn,
+            &who,
+            "team.role_changed",
+            ("user", user_id.to_string()),
+            serde_json::json!({ "email": current.email, "from": current.role, "to": new_role.as_str() }),
+        )
+        .await?;
+        member(conn, tenant_id, user_id).await
+    })
     .await
 }
 
@@ -267,28 +266,28 @@ pub async fn remove_member(state: &AppState, ctx: &TenantCtx, user_id: i64) -> A
     let (tenant_id, ctx2) = (ctx.tenant_id, ctx.clone());
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async move |conn| {
-            tenants::table.find(tenant_id).select(tenants::id).for_update().first::<i64>(conn).await?;
-            let current = member(conn, tenant_id, user_id).await?;
-            if current.role == "owner" {
-                ctx2.require(Perm::ManageOwners)?;
-                if owner_count(conn, tenant_id).await? <= 1 {
-                    return Err(AppError::Conflict("The last owner cannot be removed. Make someone else owner first.".into()));
-                }
+        tenants::table.find(tenant_id).select(tenants::id).for_update().first::<i64>(conn).await?;
+        let current = member(conn, tenant_id, user_id).await?;
+        if current.role == "owner" {
+            ctx2.require(Perm::ManageOwners)?;
+            if owner_count(conn, tenant_id).await? <= 1 {
+                return Err(AppError::Conflict("The last owner cannot be removed. Make someone else owner first.".into()));
             }
-            diesel::delete(memberships::table)
-                .filter(memberships::tenant_id.eq(tenant_id))
-                .filter(memberships::user_id.eq(user_id))
-                .execute(conn)
-                .await?;
-            audit::record(
-                conn,
-                &who,
-                "team.member_removed",
-                ("user", user_id.to_string()),
-                serde_json::json!({ "email": current.email, "role": current.role }),
-            )
-            .await
-        })
+        }
+        diesel::delete(memberships::table)
+            .filter(memberships::tenant_id.eq(tenant_id))
+            .filter(memberships::user_id.eq(user_id))
+            .execute(conn)
+            .await?;
+        audit::record(
+            conn,
+            &who,
+            "team.member_removed",
+            ("user", user_id.to_string()),
+            serde_json::json!({ "email": current.email, "role": current.role }),
+        )
+        .await
+    })
     .await
 }
 
@@ -334,12 +333,8 @@ pub struct AcceptInput {
 pub async fn accept_invite(state: &AppState, token: &str, input: &AcceptInput, meta: &ClientMeta) -> AppResult<String> {
     let view = view_invite(state, token).await?;
     let mut conn = state.db.get().await?;
-    let existing: Option<(i64, String)> = users::table
-        .filter(users::email.eq(&view.email))
-        .select((users::id, users::password_hash))
-        .first(&mut conn)
-        .await
-        .optional()?;
+    let existing: Option<(i64, String)> =
+        users::table.filter(users::email.eq(&view.email)).select((users::id, users::password_hash)).first(&mut conn).await.optional()?;
     let new_user = match &existing {
         Some((_, stored)) => {
             if !password::verify(&input.password, Some(stored.clone())).await {
@@ -361,41 +356,37 @@ pub async fn accept_invite(state: &AppState, token: &str, input: &AcceptInput, m
     let ip = meta.ip.clone();
     let user_id = conn
         .transaction::<_, AppError, _>(async move |conn| {
-                let user_id = match (existing_id, new_user) {
-                    (Some(id), _) => id,
-                    (None, Some((name, hash))) => insert_user(conn, &view.email, &name, &hash).await?,
-                    (None, None) => unreachable!("either an existing user or a new one"),
-                };
-                let taken = diesel::update(invitations::table)
-                    .filter(invitations::tenant_id.eq(view.tenant_id))
-                    .filter(invitations::id.eq(view.invite_id))
-                    .filter(pending())
-                    .set(invitations::accepted_at.eq(diesel::dsl::now))
-                    .execute(conn)
-                    .await?;
-                if taken == 0 {
-                    return Err(AppError::BadRequest("This invitation was used or revoked a moment ago.".into()));
-                }
-                diesel::insert_into(memberships::table)
-                    .values((
-                        memberships::tenant_id.eq(view.tenant_id),
-                        memberships::user_id.eq(user_id),
-                        memberships::role.eq(&view.role),
-                    ))
-                    .on_conflict_do_nothing()
-                    .execute(conn)
-                    .await?;
-                let who = Who { tenant_id: view.tenant_id, user_id: Some(user_id), label: view.email.clone(), ip };
-                audit::record(
-                    conn,
-                    &who,
-                    "team.invite_accepted",
-                    ("invitation", view.invite_id.to_string()),
-                    serde_json::json!({ "role": view.role }),
-                )
+            let user_id = match (existing_id, new_user) {
+                (Some(id), _) => id,
+                (None, Some((name, hash))) => insert_user(conn, &view.email, &name, &hash).await?,
+                (None, None) => unreachable!("either an existing user or a new one"),
+            };
+            let taken = diesel::update(invitations::table)
+                .filter(invitations::tenant_id.eq(view.tenant_id))
+                .filter(invitations::id.eq(view.invite_id))
+                .filter(pending())
+                .set(invitations::accepted_at.eq(diesel::dsl::now))
+                .execute(conn)
                 .await?;
-                Ok(user_id)
-            })
+            if taken == 0 {
+                return Err(AppError::BadRequest("This invitation was used or revoked a moment ago.".into()));
+            }
+            diesel::insert_into(memberships::table)
+                .values((memberships::tenant_id.eq(view.tenant_id), memberships::user_id.eq(user_id), memberships::role.eq(&view.role)))
+                .on_conflict_do_nothing()
+                .execute(conn)
+                .await?;
+            let who = Who { tenant_id: view.tenant_id, user_id: Some(user_id), label: view.email.clone(), ip };
+            audit::record(
+                conn,
+                &who,
+                "team.invite_accepted",
+                ("invitation", view.invite_id.to_string()),
+                serde_json::json!({ "role": view.role }),
+            )
+            .await?;
+            Ok(user_id)
+        })
         .await?;
     start_session(&mut conn, state, user_id, view.tenant_id, meta).await
 }

@@ -59,21 +59,20 @@ pub async fn create(state: &AppState, ctx: &TenantCtx, name: &str) -> AppResult<
     let mut conn = state.db.get().await?;
     let token = conn
         .transaction::<_, AppError, _>(async move |conn| {
-                let token: ApiToken = diesel::insert_into(api_tokens::table)
-                    .values((
-                        api_tokens::tenant_id.eq(tenant_id),
-                        api_tokens::name.eq(&name),
-                        api_tokens::token_prefix.eq(&prefix),
-                        api_tokens::token_hash.eq(&hash),
-                        api_tokens::created_by.eq(user_id),
-                    ))
-                    .returning(ApiToken::as_returning())
-                    .get_result(conn)
-                    .await?;
-                audit::record(conn, &who, "token.created", ("api_token", token.id.to_string()), serde_json::json!({ "name": name }))
-                    .await?;
-                Ok(token)
-            })
+            let token: ApiToken = diesel::insert_into(api_tokens::table)
+                .values((
+                    api_tokens::tenant_id.eq(tenant_id),
+                    api_tokens::name.eq(&name),
+                    api_tokens::token_prefix.eq(&prefix),
+                    api_tokens::token_hash.eq(&hash),
+                    api_tokens::created_by.eq(user_id),
+                ))
+                .returning(ApiToken::as_returning())
+                .get_result(conn)
+                .await?;
+            audit::record(conn, &who, "token.created", ("api_token", token.id.to_string()), serde_json::json!({ "name": name })).await?;
+            Ok(token)
+        })
         .await?;
     Ok((token, secret))
 }
@@ -83,17 +82,17 @@ pub async fn revoke(state: &AppState, ctx: &TenantCtx, id: i64) -> AppResult<()>
     let (who, tenant_id) = (Who::from(ctx), ctx.tenant_id);
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async move |conn| {
-            let t = get(conn, tenant_id, id).await?;
-            if t.revoked_at.is_some() {
-                return Ok(());
-            }
-            diesel::update(api_tokens::table)
-                .filter(api_tokens::tenant_id.eq(tenant_id))
-                .filter(api_tokens::id.eq(id))
-                .set(api_tokens::revoked_at.eq(diesel::dsl::now))
-                .execute(conn)
-                .await?;
-            audit::record(conn, &who, "token.revoked", ("api_token", id.to_string()), serde_json::json!({ "name": t.name })).await
-        })
+        let t = get(conn, tenant_id, id).await?;
+        if t.revoked_at.is_some() {
+            return Ok(());
+        }
+        diesel::update(api_tokens::table)
+            .filter(api_tokens::tenant_id.eq(tenant_id))
+            .filter(api_tokens::id.eq(id))
+            .set(api_tokens::revoked_at.eq(diesel::dsl::now))
+            .execute(conn)
+            .await?;
+        audit::record(conn, &who, "token.revoked", ("api_token", id.to_string()), serde_json::json!({ "name": t.name })).await
+    })
     .await
 }

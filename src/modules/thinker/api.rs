@@ -35,7 +35,12 @@ pub struct PromptBody {
     template: String,
 }
 
-pub async fn save(state: web::Data<AppState>, ctx: TenantCtx, key: web::Path<String>, body: web::Json<PromptBody>) -> AppResult<HttpResponse> {
+pub async fn save(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+    key: web::Path<String>,
+    body: web::Json<PromptBody>,
+) -> AppResult<HttpResponse> {
     let version = service::save(&state, &ctx, &key, &body.system, &body.template).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "key": key.as_str(), "version": version })))
 }

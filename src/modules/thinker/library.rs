@@ -35,7 +35,17 @@ pub const LIBRARY: &[Builtin] = &[
         label: "Article content",
         system: writer::CONTENT_SYSTEM,
         template: writer::CONTENT_TEMPLATE,
-        placeholders: &["TITLE", "PRIMARY_KEYWORD", "SECONDARY_KEYWORDS", "OUTLINE", "WORD_COUNT", "TONE", "LANGUAGE", "AUTHOR_PROFILE", "STRATEGY"],
+        placeholders: &[
+            "TITLE",
+            "PRIMARY_KEYWORD",
+            "SECONDARY_KEYWORDS",
+            "OUTLINE",
+            "WORD_COUNT",
+            "TONE",
+            "LANGUAGE",
+            "AUTHOR_PROFILE",
+            "STRATEGY",
+        ],
         required: &["TITLE"],
     },
     Builtin {

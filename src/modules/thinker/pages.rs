@@ -45,7 +45,13 @@ impl PromptPage {
     }
 }
 
-async fn prompt_page(state: &AppState, page: PageCtx, key: &str, draft: Option<(String, String)>, errors: FieldErrors) -> AppResult<PromptPage> {
+async fn prompt_page(
+    state: &AppState,
+    page: PageCtx,
+    key: &str,
+    draft: Option<(String, String)>,
+    errors: FieldErrors,
+) -> AppResult<PromptPage> {
     let builtin = library::builtin(key).ok_or(AppError::NotFound)?;
     let mut conn = state.db.get().await?;
     let current = service::resolve(&mut conn, page.ctx.tenant_id, key).await?;
@@ -67,9 +73,17 @@ pub struct PromptForm {
     template: String,
 }
 
-pub async fn save(state: web::Data<AppState>, page: PageCtx, key: web::Path<String>, form: web::Form<PromptForm>) -> AppResult<HttpResponse> {
+pub async fn save(
+    state: web::Data<AppState>,
+    page: PageCtx,
+    key: web::Path<String>,
+    form: web::Form<PromptForm>,
+) -> AppResult<HttpResponse> {
     match service::save(&state, &page.ctx, &key, &form.system, &form.template).await {
-        Ok(v) => Ok(redirect_with(&format!("/thinker/prompts/{}", key.as_str()), Some(Toast::success(format!("Saved as version {v}; it is used from now on"))))),
+        Ok(v) => Ok(redirect_with(
+            &format!("/thinker/prompts/{}", key.as_str()),
+            Some(Toast::success(format!("Saved as version {v}; it is used from now on"))),
+        )),
         Err(AppError::Validation(errors)) => {
             let form = form.into_inner();
             let p = prompt_page(&state, page, &key, Some((form.system, form.template)), errors).await?;

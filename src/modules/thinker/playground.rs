@@ -102,7 +102,11 @@ pub async fn run_image(state: &AppState, ctx: &TenantCtx, input: &ImageRunInput)
         credits: if dev { 0 } else { 1 },
         max_attempts: 1,
         created_by: ctx.actor_label(),
-        ..NewJob::new(ctx.tenant_id, crate::ai::jobs::IMAGE_TEST, serde_json::json!({ "prompt": prompt, "provider": if dev { "dev" } else { "workspace" } }))
+        ..NewJob::new(
+            ctx.tenant_id,
+            crate::ai::jobs::IMAGE_TEST,
+            serde_json::json!({ "prompt": prompt, "provider": if dev { "dev" } else { "workspace" } }),
+        )
     };
     let id = queue::enqueue(&state.db, job).await?;
     crate::jobs::worker::wake(state).await;
@@ -116,7 +120,11 @@ pub async fn image_bytes(state: web::Data<AppState>, ctx: TenantCtx, id: web::Pa
     let mut conn = state.db.get().await?;
     let job: JobRow = listing::get(&mut conn, ctx.tenant_id, *id).await?;
     let r = job.result.filter(|_| job.kind == crate::ai::jobs::IMAGE_TEST).ok_or(AppError::NotFound)?;
-    let bytes = r.get("bytes_b64").and_then(|v| v.as_str()).and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok()).ok_or(AppError::NotFound)?;
+    let bytes = r
+        .get("bytes_b64")
+        .and_then(|v| v.as_str())
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .ok_or(AppError::NotFound)?;
     let content_type = r.get("content_type").and_then(|v| v.as_str()).unwrap_or("application/octet-stream").to_string();
     Ok(HttpResponse::Ok()
         .content_type(content_type)

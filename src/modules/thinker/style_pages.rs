@@ -55,18 +55,32 @@ fn outcome(back: &str, r: AppResult<impl Sized>, ok: &str) -> AppResult<HttpResp
 }
 
 /// `id` 0 creates.
-pub async fn save_profile(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, form: web::Form<ProfileInput>) -> AppResult<HttpResponse> {
+pub async fn save_profile(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+    id: web::Path<i64>,
+    form: web::Form<ProfileInput>,
+) -> AppResult<HttpResponse> {
     let id = Some(*id).filter(|i| *i > 0);
     outcome("/thinker/profiles", styles::save_profile(&state, &ctx, id, &form).await, "Author profile saved")
 }
 
-pub async fn save_strategy(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, form: web::Form<StrategyInput>) -> AppResult<HttpResponse> {
+pub async fn save_strategy(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+    id: web::Path<i64>,
+    form: web::Form<StrategyInput>,
+) -> AppResult<HttpResponse> {
     let id = Some(*id).filter(|i| *i > 0);
     outcome("/thinker/strategies", styles::save_strategy(&state, &ctx, id, &form).await, "Strategy saved")
 }
 
 pub async fn delete_profile(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
-    outcome("/thinker/profiles", styles::delete_profile(&state, &ctx, *id).await, "Author profile deleted; tasks that used it fall back to the neutral voice")
+    outcome(
+        "/thinker/profiles",
+        styles::delete_profile(&state, &ctx, *id).await,
+        "Author profile deleted; tasks that used it fall back to the neutral voice",
+    )
 }
 
 pub async fn delete_strategy(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {

@@ -55,19 +55,39 @@ pub struct StrategyInput {
 }
 
 pub async fn profiles(conn: &mut AsyncPgConnection, tenant_id: i64) -> AppResult<Vec<Profile>> {
-    Ok(author_profiles::table.filter(author_profiles::tenant_id.eq(tenant_id)).order(author_profiles::name).select(Profile::as_select()).load(conn).await?)
+    Ok(author_profiles::table
+        .filter(author_profiles::tenant_id.eq(tenant_id))
+        .order(author_profiles::name)
+        .select(Profile::as_select())
+        .load(conn)
+        .await?)
 }
 
 pub async fn strategies(conn: &mut AsyncPgConnection, tenant_id: i64) -> AppResult<Vec<Strategy>> {
-    Ok(strategies::table.filter(strategies::tenant_id.eq(tenant_id)).order(strategies::name).select(Strategy::as_select()).load(conn).await?)
+    Ok(strategies::table
+        .filter(strategies::tenant_id.eq(tenant_id))
+        .order(strategies::name)
+        .select(Strategy::as_select())
+        .load(conn)
+        .await?)
 }
 
 pub async fn profile(conn: &mut AsyncPgConnection, tenant_id: i64, id: i64) -> AppResult<Profile> {
-    Ok(author_profiles::table.filter(author_profiles::tenant_id.eq(tenant_id)).filter(author_profiles::id.eq(id)).select(Profile::as_select()).first(conn).await?)
+    Ok(author_profiles::table
+        .filter(author_profiles::tenant_id.eq(tenant_id))
+        .filter(author_profiles::id.eq(id))
+        .select(Profile::as_select())
+        .first(conn)
+        .await?)
 }
 
 pub async fn strategy(conn: &mut AsyncPgConnection, tenant_id: i64, id: i64) -> AppResult<Strategy> {
-    Ok(strategies::table.filter(strategies::tenant_id.eq(tenant_id)).filter(strategies::id.eq(id)).select(Strategy::as_select()).first(conn).await?)
+    Ok(strategies::table
+        .filter(strategies::tenant_id.eq(tenant_id))
+        .filter(strategies::id.eq(id))
+        .select(Strategy::as_select())
+        .first(conn)
+        .await?)
 }
 
 fn name_taken(e: diesel::result::Error, name: &str) -> AppError {
@@ -104,12 +124,14 @@ pub async fn save_profile(state: &AppState, ctx: &TenantCtx, id: Option<i64>, in
                 .get_result(conn)
                 .await
                 .map_err(|e| name_taken(e, &name))?,
-            Some(id) => diesel::update(author_profiles::table.filter(author_profiles::tenant_id.eq(tenant_id)).filter(author_profiles::id.eq(id)))
-                .set((values, author_profiles::updated_at.eq(diesel::dsl::now)))
-                .returning(author_profiles::id)
-                .get_result(conn)
-                .await
-                .map_err(|e| name_taken(e, &name))?,
+            Some(id) => {
+                diesel::update(author_profiles::table.filter(author_profiles::tenant_id.eq(tenant_id)).filter(author_profiles::id.eq(id)))
+                    .set((values, author_profiles::updated_at.eq(diesel::dsl::now)))
+                    .returning(author_profiles::id)
+                    .get_result(conn)
+                    .await
+                    .map_err(|e| name_taken(e, &name))?
+            }
         };
         audit::record(conn, &who, "author_profile.saved", ("author_profile", id.to_string()), serde_json::json!({ "name": name })).await?;
         Ok(id)
@@ -128,7 +150,12 @@ pub async fn save_strategy(state: &AppState, ctx: &TenantCtx, id: Option<i64>, i
     let (tenant_id, who) = (ctx.tenant_id, Who::from(ctx));
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async move |conn| {
-        let values = (strategies::name.eq(&name), strategies::structure.eq(&structure), strategies::cta.eq(&cta), strategies::internal_links.eq(&internal_links));
+        let values = (
+            strategies::name.eq(&name),
+            strategies::structure.eq(&structure),
+            strategies::cta.eq(&cta),
+            strategies::internal_links.eq(&internal_links),
+        );
         let id: i64 = match id {
             None => diesel::insert_into(strategies::table)
                 .values((strategies::tenant_id.eq(tenant_id), values))
@@ -152,7 +179,9 @@ pub async fn save_strategy(state: &AppState, ctx: &TenantCtx, id: Option<i64>, i
 pub async fn delete_profile(state: &AppState, ctx: &TenantCtx, id: i64) -> AppResult<()> {
     ctx.require(Perm::EditContent)?;
     let mut conn = state.db.get().await?;
-    let n = diesel::delete(author_profiles::table.filter(author_profiles::tenant_id.eq(ctx.tenant_id)).filter(author_profiles::id.eq(id))).execute(&mut conn).await?;
+    let n = diesel::delete(author_profiles::table.filter(author_profiles::tenant_id.eq(ctx.tenant_id)).filter(author_profiles::id.eq(id)))
+        .execute(&mut conn)
+        .await?;
     if n == 0 {
         return Err(AppError::NotFound);
     }
@@ -162,7 +191,9 @@ pub async fn delete_profile(state: &AppState, ctx: &TenantCtx, id: i64) -> AppRe
 pub async fn delete_strategy(state: &AppState, ctx: &TenantCtx, id: i64) -> AppResult<()> {
     ctx.require(Perm::EditContent)?;
     let mut conn = state.db.get().await?;
-    let n = diesel::delete(strategies::table.filter(strategies::tenant_id.eq(ctx.tenant_id)).filter(strategies::id.eq(id))).execute(&mut conn).await?;
+    let n = diesel::delete(strategies::table.filter(strategies::tenant_id.eq(ctx.tenant_id)).filter(strategies::id.eq(id)))
+        .execute(&mut conn)
+        .await?;
     if n == 0 {
         return Err(AppError::NotFound);
     }
@@ -174,6 +205,7 @@ pub fn prompt_values(p: Option<&Profile>, s: Option<&Strategy>) -> Vec<(&'static
     let tone = p.map(|p| p.tone.clone()).filter(|t| !t.is_empty()).unwrap_or_else(|| "clear, helpful and confident".into());
     let language = p.map(|p| p.language.clone()).filter(|l| !l.is_empty()).unwrap_or_else(|| "English".into());
     let author = p.map(|p| format!("Write as {}. Audience: {}.", p.persona, p.audience)).unwrap_or_default();
-    let strategy = s.map(|s| format!("Structure: {} Call to action: {} Internal links: {}", s.structure, s.cta, s.internal_links)).unwrap_or_default();
+    let strategy =
+        s.map(|s| format!("Structure: {} Call to action: {} Internal links: {}", s.structure, s.cta, s.internal_links)).unwrap_or_default();
     vec![("TONE", tone), ("LANGUAGE", language), ("AUTHOR_PROFILE", author), ("STRATEGY", strategy)]
 }

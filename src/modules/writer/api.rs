@@ -36,7 +36,12 @@ pub async fn create(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<
     Ok(HttpResponse::Created().json(service::create(&state, &ctx, &body).await?))
 }
 
-pub async fn save(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, body: web::Json<ArticleInput>) -> AppResult<HttpResponse> {
+pub async fn save(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+    id: web::Path<i64>,
+    body: web::Json<ArticleInput>,
+) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(service::save(&state, &ctx, *id, &body).await?))
 }
 
@@ -121,6 +126,11 @@ pub struct StyleBody {
     strategy_id: Option<i64>,
 }
 
-pub async fn set_style(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, body: web::Json<StyleBody>) -> AppResult<HttpResponse> {
+pub async fn set_style(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+    id: web::Path<i64>,
+    body: web::Json<StyleBody>,
+) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(service::set_style(&state, &ctx, *id, body.author_profile_id, body.strategy_id).await?))
 }

@@ -54,7 +54,14 @@ pub async fn enqueue(state: &AppState, ctx: &TenantCtx, ids: &[i64]) -> AppResul
                 .set((tasks::status.eq("generating"), tasks::error.eq(None::<String>), tasks::updated_at.eq(diesel::dsl::now)))
                 .execute(conn)
                 .await?;
-            audit::record(conn, &who, "task.generate_queued", ("task", format!("{} tasks", found.len())), serde_json::json!({ "tasks": found, "jobs": jobs })).await?;
+            audit::record(
+                conn,
+                &who,
+                "task.generate_queued",
+                ("task", format!("{} tasks", found.len())),
+                serde_json::json!({ "tasks": found, "jobs": jobs }),
+            )
+            .await?;
             Ok(jobs)
         })
         .await?;
@@ -87,7 +94,9 @@ pub fn checked_article(state: &AppState, raw_html: &str, expected_words: i32) ->
     }
     let needed = expected_words as i64 * state.config.writer_min_words_percent as i64 / 100;
     if (words as i64) < needed {
-        return Err(JobError::Fatal(format!("the article has {words} words; at least {needed} of the {expected_words} asked were expected")));
+        return Err(JobError::Fatal(format!(
+            "the article has {words} words; at least {needed} of the {expected_words} asked were expected"
+        )));
     }
     if html::h2_count(&content) == 0 {
         return Err(JobError::Fatal("the article has no H2 headings".into()));
@@ -101,13 +110,13 @@ pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, Jo
         Ok(done) => Ok(done),
         Err(e) => {
             // The last attempt (or one that cannot get better): the task shows why, and can be retried.
-            if job.is_final(&e) {
-                if let Ok(mut conn) = state.db.get().await {
-                    let _ = diesel::update(tasks::table.filter(tasks::tenant_id.eq(job.tenant_id)).filter(tasks::id.eq(task_id)))
-                        .set((tasks::status.eq("failed"), tasks::error.eq(e.message()), tasks::updated_at.eq(diesel::dsl::now)))
-                        .execute(&mut conn)
-                        .await;
-                }
+            if job.is_final(&e)
+                && let Ok(mut conn) = state.db.get().await
+            {
+                let _ = diesel::update(tasks::table.filter(tasks::tenant_id.eq(job.tenant_id)).filter(tasks::id.eq(task_id)))
+                    .set((tasks::status.eq("failed"), tasks::error.eq(e.message()), tasks::updated_at.eq(diesel::dsl::now)))
+                    .execute(&mut conn)
+                    .await;
             }
             Err(e)
         }
@@ -134,7 +143,11 @@ async fn write(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<Compl
         (task, prompt, crate::modules::thinker::styles::prompt_values(profile.as_ref(), strategy.as_ref()))
     };
     let outline = task.outline.iter().map(|h| format!("- {h}")).collect::<Vec<_>>().join("\n");
-    let primary = if task.primary_keyword.is_empty() { task.target_keywords.iter().next().cloned().unwrap_or_default() } else { task.primary_keyword.clone() };
+    let primary = if task.primary_keyword.is_empty() {
+        <[String]>::first(&task.target_keywords).cloned().unwrap_or_default()
+    } else {
+        task.primary_keyword.clone()
+    };
     let mut values = vec![
         ("TITLE", task.title.clone()),
         ("PRIMARY_KEYWORD", primary.clone()),
@@ -187,7 +200,14 @@ async fn write(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<Compl
                     .execute(conn)
                     .await?;
                 let who = Who { tenant_id, user_id: None, label: by, ip: None };
-                audit::record(conn, &who, "task.generated", ("task", task_id.to_string()), serde_json::json!({ "words": words, "model": model })).await
+                audit::record(
+                    conn,
+                    &who,
+                    "task.generated",
+                    ("task", task_id.to_string()),
+                    serde_json::json!({ "words": words, "model": model }),
+                )
+                .await
             })
         })),
         actual_credits: None,

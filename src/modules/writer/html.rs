@@ -5,8 +5,41 @@ use std::collections::{HashMap, HashSet};
 
 /// Tags an article may contain; everything else is removed (script and style with their content).
 const TAGS: &[&str] = &[
-    "h2", "h3", "h4", "h5", "h6", "p", "ul", "ol", "li", "a", "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "img",
-    "figure", "figcaption", "strong", "em", "b", "i", "u", "s", "sub", "sup", "blockquote", "code", "pre", "br", "hr", "span",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "p",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "table",
+    "thead",
+    "tbody",
+    "tfoot",
+    "tr",
+    "th",
+    "td",
+    "caption",
+    "img",
+    "figure",
+    "figcaption",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "u",
+    "s",
+    "sub",
+    "sup",
+    "blockquote",
+    "code",
+    "pre",
+    "br",
+    "hr",
+    "span",
 ];
 
 /// Allow-list sanitising: no script/style, no event handlers, no `javascript:`/`data:` URLs, links get
@@ -48,7 +81,8 @@ fn visible(html: &str) -> String {
 
 /// Words of the article's visible text (tags and entities are not words).
 pub fn word_count(html: &str) -> i32 {
-    visible(html).split_whitespace().filter(|w| !(w.starts_with('&') && w.ends_with(';')) && w.chars().any(char::is_alphanumeric)).count() as i32
+    visible(html).split_whitespace().filter(|w| !(w.starts_with('&') && w.ends_with(';')) && w.chars().any(char::is_alphanumeric)).count()
+        as i32
 }
 
 /// The first `max_words` words of the visible text, single-spaced (what a prompt about the article needs).
@@ -100,7 +134,10 @@ mod tests {
         for banned in ["script", "onclick", "onerror", "javascript:", "style", "iframe", "data:"] {
             assert!(!clean.contains(banned), "{banned} in {clean}");
         }
-        assert!(clean.contains("<h2>Hi</h2>") && clean.contains(r#"<a href="https://example.com" rel="noopener noreferrer">good</a>"#), "{clean}");
+        assert!(
+            clean.contains("<h2>Hi</h2>") && clean.contains(r#"<a href="https://example.com" rel="noopener noreferrer">good</a>"#),
+            "{clean}"
+        );
     }
 
     #[test]
@@ -108,6 +145,9 @@ mod tests {
         assert_eq!(word_count("<h2>Two words</h2><p>and &amp; three more</p>"), 5);
         assert_eq!(h2_count("<h2>a</h2><p>x</p><h2>b</h2>"), 2);
         assert_eq!(slugify("  Best Running Shoes — 2026 Guide! "), "best-running-shoes-2026-guide");
-        assert_eq!(fit("A title that is clearly much too long for a search result snippet here", 40), "A title that is clearly much too long");
+        assert_eq!(
+            fit("A title that is clearly much too long for a search result snippet here", 40),
+            "A title that is clearly much too long"
+        );
     }
 }

@@ -32,12 +32,17 @@ pub async fn enqueue_prompts(state: &AppState, ctx: &TenantCtx, ids: &[i64]) -> 
     let mut conn = state.db.get().await?;
     let jobs = conn
         .transaction::<_, AppError, _>(async move |conn| {
-            let found: Vec<(i64, String, i32)> =
-                tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq_any(&ids)).select((tasks::id, tasks::status, tasks::word_count)).load(conn).await?;
+            let found: Vec<(i64, String, i32)> = tasks::table
+                .filter(tasks::tenant_id.eq(tenant_id))
+                .filter(tasks::id.eq_any(&ids))
+                .select((tasks::id, tasks::status, tasks::word_count))
+                .load(conn)
+                .await?;
             if found.is_empty() {
                 return Err(AppError::NotFound);
             }
-            let ready: Vec<i64> = found.iter().filter(|(_, s, w)| EDITOR_STATUSES.contains(&s.as_str()) && *w > 0).map(|(id, _, _)| *id).collect();
+            let ready: Vec<i64> =
+                found.iter().filter(|(_, s, w)| EDITOR_STATUSES.contains(&s.as_str()) && *w > 0).map(|(id, _, _)| *id).collect();
             if ready.is_empty() {
                 return Err(AppError::Conflict("Images are made from an article: generate the content first".into()));
             }
@@ -77,7 +82,11 @@ pub async fn run_prompts(state: Arc<AppState>, job: ClaimedJob) -> Result<Comple
         (task, prompt, settings.images_per_article.clamp(0, 4) as usize)
     };
     let count = per_article.min(html::h2_count(&task.content_html));
-    let user = prompt.render(&[("TITLE", task.title.clone()), ("ARTICLE_TEXT", html::text(&task.content_html, 1500)), ("IMAGE_COUNT", count.to_string())]);
+    let user = prompt.render(&[
+        ("TITLE", task.title.clone()),
+        ("ARTICLE_TEXT", html::text(&task.content_html, 1500)),
+        ("IMAGE_COUNT", count.to_string()),
+    ]);
     let mut req = ChatRequest::new(prompt.system.clone(), user).purpose(prompts::IMAGE_PROMPTS_PURPOSE);
     req.json = true;
     let res = router::chat(&state, tenant_id, Some(job.id), req).await?;
@@ -99,7 +108,9 @@ pub async fn run_prompts(state: Arc<AppState>, job: ClaimedJob) -> Result<Comple
         effects: Some(Box::new(move |conn| {
             Box::pin(async move {
                 // A new set replaces the task's images.
-                diesel::delete(images_t::table.filter(images_t::tenant_id.eq(tenant_id)).filter(images_t::task_id.eq(task_id))).execute(conn).await?;
+                diesel::delete(images_t::table.filter(images_t::tenant_id.eq(tenant_id)).filter(images_t::task_id.eq(task_id)))
+                    .execute(conn)
+                    .await?;
                 for (kind, position, prompt, alt) in &wanted {
                     let id: i64 = diesel::insert_into(images_t::table)
                         .values((
@@ -125,7 +136,12 @@ pub async fn run_prompts(state: Arc<AppState>, job: ClaimedJob) -> Result<Comple
 
 /// Queues one image (1 credit). Short of credits, the image is marked failed with the reason instead.
 async fn queue_image(conn: &mut diesel_async::AsyncPgConnection, tenant_id: i64, image_id: i64, by: &str) -> AppResult<()> {
-    let job = NewJob { credits: CREDITS_PER_IMAGE, created_by: by.to_string(), max_attempts: 3, ..NewJob::new(tenant_id, IMAGE_KIND, serde_json::json!({ "image_id": image_id })) };
+    let job = NewJob {
+        credits: CREDITS_PER_IMAGE,
+        created_by: by.to_string(),
+        max_attempts: 3,
+        ..NewJob::new(tenant_id, IMAGE_KIND, serde_json::json!({ "image_id": image_id }))
+    };
     match enqueue_in_tx(conn, &job).await {
         Ok(_) => Ok(()),
         Err(AppError::PaymentRequired(msg)) => {
@@ -154,7 +170,12 @@ pub async fn regenerate(state: &AppState, ctx: &TenantCtx, image_id: i64) -> App
             if n == 0 {
                 return Err(AppError::NotFound);
             }
-            let job = NewJob { credits: CREDITS_PER_IMAGE, created_by: label, max_attempts: 3, ..NewJob::new(tenant_id, IMAGE_KIND, serde_json::json!({ "image_id": image_id })) };
+            let job = NewJob {
+                credits: CREDITS_PER_IMAGE,
+                created_by: label,
+                max_attempts: 3,
+                ..NewJob::new(tenant_id, IMAGE_KIND, serde_json::json!({ "image_id": image_id }))
+            };
             enqueue_in_tx(conn, &job).await
         })
         .await?;
@@ -166,15 +187,14 @@ pub async fn run_image(state: Arc<AppState>, job: ClaimedJob) -> Result<Completi
     let image_id = job.payload.get("image_id").and_then(|v| v.as_i64()).ok_or_else(|| JobError::Fatal("the job names no image".into()))?;
     let tenant_id = job.tenant_id;
     let result = render(&state, &job, image_id).await;
-    if let Err(e) = &result {
-        if job.is_final(e) {
-            if let Ok(mut conn) = state.db.get().await {
-                let _ = diesel::update(images_t::table.filter(images_t::tenant_id.eq(tenant_id)).filter(images_t::id.eq(image_id)))
-                    .set((images_t::status.eq("failed"), images_t::error.eq(e.message())))
-                    .execute(&mut conn)
-                    .await;
-            }
-        }
+    if let Err(e) = &result
+        && job.is_final(e)
+        && let Ok(mut conn) = state.db.get().await
+    {
+        let _ = diesel::update(images_t::table.filter(images_t::tenant_id.eq(tenant_id)).filter(images_t::id.eq(image_id)))
+            .set((images_t::status.eq("failed"), images_t::error.eq(e.message())))
+            .execute(&mut conn)
+            .await;
     }
     result
 }
@@ -189,15 +209,16 @@ async fn render(state: &AppState, job: &ClaimedJob, image_id: i64) -> Result<Com
             .select((images_t::task_id, images_t::kind, images_t::prompt))
             .first(&mut conn)
             .await
-            .optional()
-            ?
+            .optional()?
             .ok_or_else(|| JobError::Fatal("the image was removed".into()))?;
-        let title: String = tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(row.0)).select(tasks::title).first(&mut conn).await?;
+        let title: String =
+            tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(row.0)).select(tasks::title).first(&mut conn).await?;
         let template = crate::modules::thinker::service::resolve(&mut conn, tenant_id, "image").await?;
         (row, title, template)
     };
     let (width, height) = if kind == "featured" { (1200, 630) } else { (1024, 768) };
-    let req = ImageRequest { model: String::new(), prompt: template.render(&[("IMAGE_PROMPT", prompt_text), ("TITLE", title)]), width, height };
+    let req =
+        ImageRequest { model: String::new(), prompt: template.render(&[("IMAGE_PROMPT", prompt_text), ("TITLE", title)]), width, height };
     let res = router::image(state, tenant_id, Some(job.id), req).await?;
     if res.bytes.is_empty() {
         return Err(JobError::Fatal("the image provider returned no image".into()));
@@ -231,4 +252,3 @@ async fn render(state: &AppState, job: &ClaimedJob, image_id: i64) -> Result<Com
         actual_credits: None,
     })
 }
-

@@ -81,7 +81,13 @@ fn html_escape(s: &str) -> String {
 
 /// Puts the task's ready in-article images into its article (inside the caller's transaction).
 pub async fn place_in_task(secret: &str, conn: &mut AsyncPgConnection, tenant_id: i64, task_id: i64) -> AppResult<()> {
-    let html: String = tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id)).select(tasks::content_html).for_update().first(conn).await?;
+    let html: String = tasks::table
+        .filter(tasks::tenant_id.eq(tenant_id))
+        .filter(tasks::id.eq(task_id))
+        .select(tasks::content_html)
+        .for_update()
+        .first(conn)
+        .await?;
     let ready: Vec<(i64, i32, String)> = images::table
         .filter(images::tenant_id.eq(tenant_id))
         .filter(images::task_id.eq(task_id))
@@ -111,7 +117,8 @@ pub struct ImageFilter {
 impl ImageFilter {
     pub fn to_query(&self) -> String {
         let pairs = [("status", &self.status), ("kind", &self.kind), ("task", &self.task)];
-        serde_urlencoded::to_string(pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).unwrap_or_default()
+        serde_urlencoded::to_string(pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>())
+            .unwrap_or_default()
     }
 }
 
@@ -131,27 +138,25 @@ pub async fn list(conn: &mut AsyncPgConnection, tenant_id: i64, f: &ImageFilter,
             q
         }};
     }
-    let rows = filtered!().order((images::created_at.desc(), images::id.desc())).select(Image::as_select()).limit(page.per_page()).offset(page.offset()).load(conn).await?;
+    let rows = filtered!()
+        .order((images::created_at.desc(), images::id.desc()))
+        .select(Image::as_select())
+        .limit(page.per_page())
+        .offset(page.offset())
+        .load(conn)
+        .await?;
     let total = filtered!().count().get_result(conn).await?;
     Ok((rows, total))
 }
 
 pub async fn for_task(conn: &mut AsyncPgConnection, tenant_id: i64, task_id: i64) -> AppResult<Vec<Image>> {
-    Ok(images::table.filter(images::tenant_id.eq(tenant_id)).filter(images::task_id.eq(task_id)).order(images::position).select(Image::as_select()).load(conn).await?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::place;
-
-    #[test]
-    fn images_go_after_their_h2_and_placing_again_replaces_them() {
-        let html = "<p>intro</p><h2>A</h2><p>a</p><h2>B</h2><p>b</p>";
-        let once = place(html, &[(1, "/media/images/7/t".into(), "Alt \"A\"".into()), (2, "/media/images/8/t".into(), "B".into())]);
-        assert_eq!(once, "<p>intro</p><h2>A</h2><figure><img src=\"/media/images/7/t\" alt=\"Alt &quot;A&quot;\"></figure><p>a</p><h2>B</h2><figure><img src=\"/media/images/8/t\" alt=\"B\"></figure><p>b</p>");
-        let twice = place(&once, &[(2, "/media/images/9/t".into(), "C".into())]);
-        assert_eq!(twice, "<p>intro</p><h2>A</h2><p>a</p><h2>B</h2><figure><img src=\"/media/images/9/t\" alt=\"C\"></figure><p>b</p>");
-    }
+    Ok(images::table
+        .filter(images::tenant_id.eq(tenant_id))
+        .filter(images::task_id.eq(task_id))
+        .order(images::position)
+        .select(Image::as_select())
+        .load(conn)
+        .await?)
 }
 
 /// The image's bytes and type for `/media/images/{id}/{token}`, when the token matches.
@@ -167,5 +172,22 @@ pub async fn bytes(conn: &mut AsyncPgConnection, secret: &str, id: i64, given: &
     match (same, data) {
         (true, Some(d)) => Ok((content_type, d)),
         _ => Err(crate::error::AppError::NotFound),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::place;
+
+    #[test]
+    fn images_go_after_their_h2_and_placing_again_replaces_them() {
+        let html = "<p>intro</p><h2>A</h2><p>a</p><h2>B</h2><p>b</p>";
+        let once = place(html, &[(1, "/media/images/7/t".into(), "Alt \"A\"".into()), (2, "/media/images/8/t".into(), "B".into())]);
+        assert_eq!(
+            once,
+            "<p>intro</p><h2>A</h2><figure><img src=\"/media/images/7/t\" alt=\"Alt &quot;A&quot;\"></figure><p>a</p><h2>B</h2><figure><img src=\"/media/images/8/t\" alt=\"B\"></figure><p>b</p>"
+        );
+        let twice = place(&once, &[(2, "/media/images/9/t".into(), "C".into())]);
+        assert_eq!(twice, "<p>intro</p><h2>A</h2><p>a</p><h2>B</h2><figure><img src=\"/media/images/9/t\" alt=\"C\"></figure><p>b</p>");
     }
 }

@@ -77,9 +77,15 @@ pub async fn bulk(state: web::Data<AppState>, ctx: TenantCtx, body: web::Bytes) 
         return Ok(redirect_with(back, Some(Toast::error("Select at least one task"))));
     }
     let result = match form_value(&pairs, "action") {
-        "generate" => generate::enqueue(&state, &ctx, &ids).await.map(|j| format!("Generating {} article{} ({} credits each)", j.len(), if j.len() == 1 { "" } else { "s" }, generate::CREDITS)),
-        "images" => super::image_jobs::enqueue_prompts(&state, &ctx, &ids).await.map(|j| format!("Planning images for {} article{} (1 credit per image)", j.len(), if j.len() == 1 { "" } else { "s" })),
-        "reparse" => super::reparse::enqueue(&state, &ctx, &ids).await.map(|j| format!("Reparsing {} article{} (1 credit each)", j.len(), if j.len() == 1 { "" } else { "s" })),
+        "generate" => generate::enqueue(&state, &ctx, &ids)
+            .await
+            .map(|j| format!("Generating {} article{} ({} credits each)", j.len(), if j.len() == 1 { "" } else { "s" }, generate::CREDITS)),
+        "images" => super::image_jobs::enqueue_prompts(&state, &ctx, &ids)
+            .await
+            .map(|j| format!("Planning images for {} article{} (1 credit per image)", j.len(), if j.len() == 1 { "" } else { "s" })),
+        "reparse" => super::reparse::enqueue(&state, &ctx, &ids)
+            .await
+            .map(|j| format!("Reparsing {} article{} (1 credit each)", j.len(), if j.len() == 1 { "" } else { "s" })),
         "delete" => service::delete(&state, &ctx, &ids).await.map(|n| format!("{n} tasks deleted")),
         _ => Err(AppError::BadRequest("Choose an action".into())),
     };
@@ -141,7 +147,9 @@ pub async fn show(state: web::Data<AppState>, page: PageCtx, id: web::Path<i64>)
 pub async fn save(state: web::Data<AppState>, page: PageCtx, id: web::Path<i64>, form: web::Form<ArticleInput>) -> AppResult<HttpResponse> {
     match service::save(&state, &page.ctx, *id, &form).await {
         Ok(_) => Ok(redirect_with(&format!("/writer/tasks/{}", *id), Some(Toast::success("Article saved")))),
-        Err(AppError::Validation(errors)) => render_status(&editor(&state, page, *id, Some(form.into_inner()), errors).await?, StatusCode::UNPROCESSABLE_ENTITY),
+        Err(AppError::Validation(errors)) => {
+            render_status(&editor(&state, page, *id, Some(form.into_inner()), errors).await?, StatusCode::UNPROCESSABLE_ENTITY)
+        }
         Err(e) => back_to(&format!("/writer/tasks/{}", *id), Err(e)),
     }
 }
@@ -153,12 +161,20 @@ pub async fn generate_one(state: web::Data<AppState>, ctx: TenantCtx, id: web::P
 
 pub async fn reparse_one(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
     let back = format!("/writer/tasks/{}", *id);
-    back_to(&back, super::reparse::enqueue(&state, &ctx, &[*id]).await.map(|_| "Reparsing the article (1 credit); the current one is kept as a version".into()))
+    back_to(
+        &back,
+        super::reparse::enqueue(&state, &ctx, &[*id])
+            .await
+            .map(|_| "Reparsing the article (1 credit); the current one is kept as a version".into()),
+    )
 }
 
 pub async fn images_one(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
     let back = format!("/writer/tasks/{}", *id);
-    back_to(&back, super::image_jobs::enqueue_prompts(&state, &ctx, &[*id]).await.map(|_| "Planning the images (1 credit per image)".into()))
+    back_to(
+        &back,
+        super::image_jobs::enqueue_prompts(&state, &ctx, &[*id]).await.map(|_| "Planning the images (1 credit per image)".into()),
+    )
 }
 
 #[derive(Template)]
@@ -189,7 +205,13 @@ pub async fn images_page(state: web::Data<AppState>, page: PageCtx, q: web::Quer
     let q = q.into_inner();
     let mut conn = state.db.get().await?;
     let (rows, total) = super::images::list(&mut conn, page.ctx.tenant_id, &q.filter, &q.page).await?;
-    let rows = rows.into_iter().map(|i| { let u = super::images::url(&state.config.secret_key, page.ctx.tenant_id, i.id); (i, u) }).collect();
+    let rows = rows
+        .into_iter()
+        .map(|i| {
+            let u = super::images::url(&state.config.secret_key, page.ctx.tenant_id, i.id);
+            (i, u)
+        })
+        .collect();
     let pager = Pager::new(&q.page, total).linked(format!("/writer/images?{}", q.filter.to_query()));
     render(&ImagesPage { page, filter: q.filter, rows, pager })
 }
@@ -220,10 +242,20 @@ pub struct StyleForm {
     strategy_id: String,
 }
 
-pub async fn set_style(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, form: web::Form<StyleForm>) -> AppResult<HttpResponse> {
+pub async fn set_style(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+    id: web::Path<i64>,
+    form: web::Form<StyleForm>,
+) -> AppResult<HttpResponse> {
     let back = format!("/writer/tasks/{}", *id);
     let pick = |s: &str| s.trim().parse::<i64>().ok();
-    back_to(&back, service::set_style(&state, &ctx, *id, pick(&form.author_profile_id), pick(&form.strategy_id)).await.map(|_| "Voice and strategy saved for this task".into()))
+    back_to(
+        &back,
+        service::set_style(&state, &ctx, *id, pick(&form.author_profile_id), pick(&form.strategy_id))
+            .await
+            .map(|_| "Voice and strategy saved for this task".into()),
+    )
 }
 
 #[derive(Template)]

@@ -31,7 +31,8 @@ Article HTML:
 [IGNY8_ARTICLE_HTML]
 Answer in this JSON shape: {\"content_html\": \"<h2>...</h2><p>...</p>\"}";
 
-pub const IMAGE_PROMPTS_SYSTEM: &str = "You write prompts for an image model: concrete, visual, no text in the image. Answer with JSON only.";
+pub const IMAGE_PROMPTS_SYSTEM: &str =
+    "You write prompts for an image model: concrete, visual, no text in the image. Answer with JSON only.";
 
 pub const IMAGE_PROMPTS_TEMPLATE: &str = "Article title: [IGNY8_TITLE]
 Article text:
@@ -67,7 +68,8 @@ mod tests {
 
     #[test]
     fn renders_and_reads_back() {
-        let user = render(CONTENT_TEMPLATE, &[("TITLE", "Shoes".into()), ("OUTLINE", "- Fit\n- Price".into()), ("WORD_COUNT", "800".into())]);
+        let user =
+            render(CONTENT_TEMPLATE, &[("TITLE", "Shoes".into()), ("OUTLINE", "- Fit\n- Price".into()), ("WORD_COUNT", "800".into())]);
         assert!(user.contains("Title: Shoes") && !user.contains("[IGNY8_TITLE]"));
         assert_eq!(content_request_in(&user), ("Shoes".into(), vec!["Fit".into(), "Price".into()], 800));
     }

@@ -9,8 +9,8 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use serde::Deserialize;
 
 use super::generate::checked_article;
-use super::service::{EDITOR_STATUSES, Task, keep_version};
 use super::prompts;
+use super::service::{EDITOR_STATUSES, Task, keep_version};
 use crate::ai::{ChatRequest, parse, router};
 use crate::app::AppState;
 use crate::audit::{self, Who};
@@ -39,7 +39,8 @@ pub async fn enqueue(state: &AppState, ctx: &TenantCtx, ids: &[i64]) -> AppResul
             if found.is_empty() {
                 return Err(AppError::NotFound);
             }
-            let ready: Vec<i64> = found.iter().filter(|(_, s, w)| EDITOR_STATUSES.contains(&s.as_str()) && *w > 0).map(|(id, _, _)| *id).collect();
+            let ready: Vec<i64> =
+                found.iter().filter(|(_, s, w)| EDITOR_STATUSES.contains(&s.as_str()) && *w > 0).map(|(id, _, _)| *id).collect();
             if ready.is_empty() {
                 return Err(AppError::Conflict("Only tasks with an article (draft, review or ready) can be reparsed".into()));
             }
@@ -59,15 +60,14 @@ struct Answer {
 pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
     let task_id = job.payload.get("task_id").and_then(|v| v.as_i64()).ok_or_else(|| JobError::Fatal("the job names no task".into()))?;
     let result = reparse(&state, &job, task_id).await;
-    if let Err(e) = &result {
-        if job.is_final(e) {
-            if let Ok(mut conn) = state.db.get().await {
-                let _ = diesel::update(tasks::table.filter(tasks::tenant_id.eq(job.tenant_id)).filter(tasks::id.eq(task_id)))
-                    .set(tasks::error.eq(format!("reparse: {}", e.message())))
-                    .execute(&mut conn)
-                    .await;
-            }
-        }
+    if let Err(e) = &result
+        && job.is_final(e)
+        && let Ok(mut conn) = state.db.get().await
+    {
+        let _ = diesel::update(tasks::table.filter(tasks::tenant_id.eq(job.tenant_id)).filter(tasks::id.eq(task_id)))
+            .set(tasks::error.eq(format!("reparse: {}", e.message())))
+            .execute(&mut conn)
+            .await;
     }
     result
 }
@@ -85,7 +85,11 @@ async fn reparse(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<Com
     if task.content_html.is_empty() {
         return Err(JobError::Fatal("the task has no article to reparse".into()));
     }
-    let user = prompt.render(&[("TITLE", task.title.clone()), ("PRIMARY_KEYWORD", task.primary_keyword.clone()), ("ARTICLE_HTML", task.content_html.clone())]);
+    let user = prompt.render(&[
+        ("TITLE", task.title.clone()),
+        ("PRIMARY_KEYWORD", task.primary_keyword.clone()),
+        ("ARTICLE_HTML", task.content_html.clone()),
+    ]);
     let mut req = ChatRequest::new(prompt.system.clone(), user).purpose(prompts::REPARSE_PURPOSE);
     req.json = true;
     req.max_tokens = ((task.word_count as u32) * 2 + 1000).min(16_000);
@@ -97,8 +101,13 @@ async fn reparse(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<Com
         result: serde_json::json!({ "task_id": task_id, "words": words, "before": task.word_count }),
         effects: Some(Box::new(move |conn| {
             Box::pin(async move {
-                let before: Task =
-                    tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id)).select(Task::as_select()).for_update().first(conn).await?;
+                let before: Task = tasks::table
+                    .filter(tasks::tenant_id.eq(tenant_id))
+                    .filter(tasks::id.eq(task_id))
+                    .select(Task::as_select())
+                    .for_update()
+                    .first(conn)
+                    .await?;
                 let by = format!("job #{job_id}");
                 keep_version(conn, tenant_id, &before, "reparse", &by).await?;
                 diesel::update(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id)))

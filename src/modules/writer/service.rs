@@ -90,7 +90,8 @@ pub const TASK_SORTS: [&str; 6] = ["updated", "title", "status", "words", "credi
 impl TaskFilter {
     pub fn to_query(&self) -> String {
         let pairs = [("q", &self.q), ("status", &self.status), ("cluster", &self.cluster), ("sort", &self.sort), ("dir", &self.dir)];
-        serde_urlencoded::to_string(pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).unwrap_or_default()
+        serde_urlencoded::to_string(pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>())
+            .unwrap_or_default()
     }
     /// The filter without sort (the count does not depend on it).
     fn count_key(&self) -> String {
@@ -122,7 +123,13 @@ impl TaskFilter {
 
 /// One page of the filtered list and the number matching (cached per tasks revision, like keywords);
 /// the rows and the revision go out together on one connection.
-pub async fn list(state: &AppState, conn: &AsyncPgConnection, tenant_id: i64, f: &TaskFilter, page: &PageParams) -> AppResult<(Vec<TaskRow>, i64)> {
+pub async fn list(
+    state: &AppState,
+    conn: &AsyncPgConnection,
+    tenant_id: i64,
+    f: &TaskFilter,
+    page: &PageParams,
+) -> AppResult<(Vec<TaskRow>, i64)> {
     macro_rules! filtered {
         () => {{
             let mut q = tasks::table
@@ -155,10 +162,7 @@ pub async fn list(state: &AppState, conn: &AsyncPgConnection, tenant_id: i64, f:
         "created" => by!(q, tasks::created_at),
         _ => by!(q, tasks::updated_at),
     };
-    let rows_q = q
-        .select((TaskListItem::as_select(), clusters::name.nullable()))
-        .limit(page.per_page())
-        .offset(page.offset());
+    let rows_q = q.select((TaskListItem::as_select(), clusters::name.nullable())).limit(page.per_page()).offset(page.offset());
     let (rows, rev) = tokio::try_join!(
         async { rows_q.load::<(TaskListItem, Option<String>)>(&mut &*conn).await.map_err(AppError::from) },
         crate::db::counts::revision(conn, tenant_id, "tasks")
@@ -213,7 +217,7 @@ pub async fn create(state: &AppState, ctx: &TenantCtx, input: &NewTask) -> AppRe
             .values((
                 tasks::tenant_id.eq(tenant_id),
                 tasks::title.eq(&title),
-                tasks::primary_keyword.eq(keywords.iter().next().cloned().unwrap_or_default()),
+                tasks::primary_keyword.eq(<[String]>::first(&keywords).cloned().unwrap_or_default()),
                 tasks::target_keywords.eq(&keywords),
                 tasks::outline.eq(&outline),
                 tasks::word_count_goal.eq(words),
@@ -307,7 +311,13 @@ pub async fn save(state: &AppState, ctx: &TenantCtx, id: i64, input: &ArticleInp
     let (tenant_id, who) = (ctx.tenant_id, Who::from(ctx));
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async move |conn| {
-        let before: Task = tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(id)).select(Task::as_select()).for_update().first(conn).await?;
+        let before: Task = tasks::table
+            .filter(tasks::tenant_id.eq(tenant_id))
+            .filter(tasks::id.eq(id))
+            .select(Task::as_select())
+            .for_update()
+            .first(conn)
+            .await?;
         if !EDITOR_STATUSES.contains(&before.status.as_str()) && before.status != "published" {
             return Err(AppError::Conflict(format!("This task is {}; it can be edited once it has an article", before.status)));
         }
@@ -357,10 +367,13 @@ pub async fn delete(state: &AppState, ctx: &TenantCtx, ids: &[i64]) -> AppResult
     let (tenant_id, who, ids) = (ctx.tenant_id, Who::from(ctx), ids.to_vec());
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async move |conn| {
-        let titles: Vec<String> =
-            diesel::delete(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq_any(&ids))).returning(tasks::title).get_results(conn).await?;
+        let titles: Vec<String> = diesel::delete(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq_any(&ids)))
+            .returning(tasks::title)
+            .get_results(conn)
+            .await?;
         if !titles.is_empty() {
-            audit::record(conn, &who, "task.deleted", ("task", format!("{} tasks", titles.len())), serde_json::json!({ "titles": titles })).await?;
+            audit::record(conn, &who, "task.deleted", ("task", format!("{} tasks", titles.len())), serde_json::json!({ "titles": titles }))
+                .await?;
         }
         Ok(titles.len())
     })
@@ -398,8 +411,13 @@ pub async fn restore(state: &AppState, ctx: &TenantCtx, task_id: i64, version: i
     let (tenant_id, who) = (ctx.tenant_id, Who::from(ctx));
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async move |conn| {
-        let before: Task =
-            tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id)).select(Task::as_select()).for_update().first(conn).await?;
+        let before: Task = tasks::table
+            .filter(tasks::tenant_id.eq(tenant_id))
+            .filter(tasks::id.eq(task_id))
+            .select(Task::as_select())
+            .for_update()
+            .first(conn)
+            .await?;
         let v: Version = task_versions::table
             .filter(task_versions::tenant_id.eq(tenant_id))
             .filter(task_versions::task_id.eq(task_id))
@@ -434,17 +452,28 @@ pub async fn set_style(state: &AppState, ctx: &TenantCtx, id: i64, profile: Opti
     let mut conn = state.db.get().await?;
     let tenant_id = ctx.tenant_id;
     if let Some(p) = profile {
-        crate::modules::thinker::styles::profile(&mut conn, tenant_id, p).await.map_err(|_| AppError::field("author_profile_id", "Choose one of this workspace's author profiles"))?;
+        crate::modules::thinker::styles::profile(&mut conn, tenant_id, p)
+            .await
+            .map_err(|_| AppError::field("author_profile_id", "Choose one of this workspace's author profiles"))?;
     }
     if let Some(s) = strategy {
-        crate::modules::thinker::styles::strategy(&mut conn, tenant_id, s).await.map_err(|_| AppError::field("strategy_id", "Choose one of this workspace's strategies"))?;
+        crate::modules::thinker::styles::strategy(&mut conn, tenant_id, s)
+            .await
+            .map_err(|_| AppError::field("strategy_id", "Choose one of this workspace's strategies"))?;
     }
     let t: Task = diesel::update(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(id)))
         .set((tasks::author_profile_id.eq(profile), tasks::strategy_id.eq(strategy), tasks::updated_at.eq(diesel::dsl::now)))
         .returning(Task::as_returning())
         .get_result(&mut conn)
         .await?;
-    audit::record(&mut conn, &Who::from(ctx), "task.style_set", ("task", id.to_string()), serde_json::json!({ "author_profile_id": profile, "strategy_id": strategy })).await?;
+    audit::record(
+        &mut conn,
+        &Who::from(ctx),
+        "task.style_set",
+        ("task", id.to_string()),
+        serde_json::json!({ "author_profile_id": profile, "strategy_id": strategy }),
+    )
+    .await?;
     Ok(t)
 }
 

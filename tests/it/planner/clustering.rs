@@ -58,7 +58,10 @@ async fn local_clustering_is_deterministic_and_names_clusters_after_their_bigges
     let (clusters, loose) = snapshot(&a).await;
     assert!(clusters.len() >= 4, "{clusters:?}");
     assert_eq!(first["unclustered"].as_u64().unwrap() as usize, loose.len(), "the count of unclustered keywords is reported");
-    assert!(clusters["chocolate cake"].contains(&"easy chocolate cake".to_string()), "named after the highest-volume keyword: {clusters:?}");
+    assert!(
+        clusters["chocolate cake"].contains(&"easy chocolate cake".to_string()),
+        "named after the highest-volume keyword: {clusters:?}"
+    );
     assert!(clusters["running shoes"].contains(&"trail running shoes".to_string()));
     assert!(loose.contains(&"garden shed plans".to_string()));
 
@@ -85,7 +88,6 @@ async fn local_clustering_is_deterministic_and_names_clusters_after_their_bigges
     let r = b.api_post("/api/planner/cluster", json!({ "mode": "local", "all": true, "threshold": 2 })).await;
     assert_eq!(r.status(), 422);
 }
-
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ai_answers_that_drop_invent_or_repeat_keywords_lose_nothing_and_are_reported() {
@@ -159,7 +161,12 @@ async fn ai_clustering_batches_requests_and_refunds_when_the_answer_is_unusable(
         use diesel_async::RunQueryDsl;
         use igny8::db::schema::jobs;
         let mut conn = app.db().await;
-        jobs::table.filter(jobs::id.eq(v["job_id"].as_i64().unwrap())).select((jobs::progress_done, jobs::progress_total)).first(&mut conn).await.unwrap()
+        jobs::table
+            .filter(jobs::id.eq(v["job_id"].as_i64().unwrap()))
+            .select((jobs::progress_done, jobs::progress_total))
+            .first(&mut conn)
+            .await
+            .unwrap()
     };
     assert_eq!(progress, (3, 3), "the progress bar counted the batches");
     assert_eq!(result["report"]["invented"].as_array().unwrap().len(), 50);

@@ -53,7 +53,13 @@ async fn ideas_are_generated_charged_per_idea_edited_and_sent_to_the_writer_once
 
     // Edit with validation.
     let id = how["id"].as_i64().unwrap();
-    let r = b.api(reqwest::Method::PUT, &format!("/api/planner/ideas/{id}"), Some(json!({ "title": "x", "content_type": "post", "structure": "guide", "estimated_words": "50" }))).await;
+    let r = b
+        .api(
+            reqwest::Method::PUT,
+            &format!("/api/planner/ideas/{id}"),
+            Some(json!({ "title": "x", "content_type": "post", "structure": "guide", "estimated_words": "50" })),
+        )
+        .await;
     assert_eq!(r.status(), 422);
     let fields = r.json::<Value>().await.unwrap()["error"]["fields"].clone();
     assert!(fields.get("title").is_some() && fields.get("estimated_words").is_some(), "{fields}");
@@ -63,7 +69,10 @@ async fn ideas_are_generated_charged_per_idea_edited_and_sent_to_the_writer_once
         .await;
     assert_eq!(r.status(), 200);
     let edited: Value = r.json().await.unwrap();
-    assert_eq!((edited["outline"].clone(), edited["target_keywords"].clone()), (json!(["Fit", "Cushioning"]), json!(["running shoes", "shoe fit"])));
+    assert_eq!(
+        (edited["outline"].clone(), edited["target_keywords"].clone()),
+        (json!(["Fit", "Cushioning"]), json!(["running shoes", "shoe fit"]))
+    );
     assert_eq!(edited["description"], "Line one.\nLine two.", "the description textarea keeps its line breaks");
 
     // Send to writer: one task per idea, once.

@@ -108,7 +108,8 @@ async fn unknown_headers_ask_for_the_columns_and_a_wrong_guess_can_be_corrected(
     use serde_json::json;
     let app = app().await;
     let (b, _) = app.signup("Col", "col@example.com", "Col Co").await;
-    let (status, body) = super::support::upload(&b, "phrases.csv", b"Phrase,Monthly,Hardness\nblue widgets,1200,35\nred widgets,900,20\n".to_vec()).await;
+    let (status, body) =
+        super::support::upload(&b, "phrases.csv", b"Phrase,Monthly,Hardness\nblue widgets,1200,35\nred widgets,900,20\n".to_vec()).await;
     assert_eq!(status, 202);
     let id = body["id"].as_i64().unwrap();
     let (analysed, _) = settle(&b, id).await;

@@ -26,8 +26,10 @@ async fn good_rows_are_imported_and_each_bad_row_is_reported_with_line_and_reaso
     assert_eq!((done["rejected_rows"].as_i64(), done["existing_rows"].as_i64()), (Some(5), Some(1)), "{done}");
     assert_eq!((done["inserted"].as_i64(), done["skipped"].as_i64(), done["updated"].as_i64()), (Some(2), Some(1), Some(0)), "{done}");
 
-    let by_line: Vec<(i64, String, String)> =
-        rejects.iter().map(|r| (r["line"].as_i64().unwrap(), r["kind"].as_str().unwrap().to_string(), r["reason"].as_str().unwrap().to_string())).collect();
+    let by_line: Vec<(i64, String, String)> = rejects
+        .iter()
+        .map(|r| (r["line"].as_i64().unwrap(), r["kind"].as_str().unwrap().to_string(), r["reason"].as_str().unwrap().to_string()))
+        .collect();
     let lines: Vec<i64> = by_line.iter().map(|r| r.0).collect();
     assert_eq!(lines, vec![3, 4, 5, 6, 7, 10], "every bad row, by line (blank line 9 is not a row): {by_line:?}");
     let reason = |line: i64| by_line.iter().find(|r| r.0 == line).map(|r| (r.1.clone(), r.2.clone())).unwrap();

@@ -127,7 +127,12 @@ async fn filters_sort_and_pages_match_the_data_and_stay_in_the_tenant() {
     assert!(html.contains("hx-push-url=\"true\"") && html.contains("name=\"f_country\" value=\"DE\""));
 
     // Bulk on "all matching": exactly the filtered rows, never the other tenant's.
-    let r = a.api_post("/api/planner/keywords/bulk", json!({ "action": "set_status", "status": "archived", "all": true, "filter": { "country": "DE", "sector": "sports" } })).await;
+    let r = a
+        .api_post(
+            "/api/planner/keywords/bulk",
+            json!({ "action": "set_status", "status": "archived", "all": true, "filter": { "country": "DE", "sector": "sports" } }),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["result"]["count"], de_sports);
@@ -161,10 +166,17 @@ async fn filters_sort_and_pages_match_the_data_and_stay_in_the_tenant() {
 async fn add_edit_and_delete_one_keyword_with_validation() {
     let app = TestApp::spawn().await;
     let (b, _) = app.signup("Cy", "cy@example.com", "Cy Co").await;
-    let r = b.post_form("/planner/keywords", &[("keyword", "  Blue   Widgets "), ("volume", "1,200"), ("difficulty", "40"), ("intent", "commercial")]).await;
+    let r = b
+        .post_form(
+            "/planner/keywords",
+            &[("keyword", "  Blue   Widgets "), ("volume", "1,200"), ("difficulty", "40"), ("intent", "commercial")],
+        )
+        .await;
     assert_eq!(r.status(), 303);
     // Unique per workspace, case-insensitively; bad numbers explained beside their fields.
-    let r = b.post_form("/planner/keywords", &[("keyword", "blue widgets"), ("volume", "lots"), ("difficulty", "140"), ("country", "USA")]).await;
+    let r = b
+        .post_form("/planner/keywords", &[("keyword", "blue widgets"), ("volume", "lots"), ("difficulty", "140"), ("country", "USA")])
+        .await;
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
     assert!(html.contains("already in this workspace") || html.contains("not a number"), "{html}");
@@ -178,7 +190,8 @@ async fn add_edit_and_delete_one_keyword_with_validation() {
     let kw = &list["keywords"][0];
     assert_eq!((kw["keyword"].as_str(), kw["volume"].as_i64()), (Some("Blue Widgets"), Some(1200)));
     let id = kw["id"].as_i64().unwrap();
-    let r = b.post_form(&format!("/planner/keywords/{id}"), &[("keyword", "blue widgets"), ("volume", "900"), ("status", "archived")]).await;
+    let r =
+        b.post_form(&format!("/planner/keywords/{id}"), &[("keyword", "blue widgets"), ("volume", "900"), ("status", "archived")]).await;
     assert_eq!(r.status(), 303);
     let k: Value = b.get(&format!("/api/planner/keywords/{id}")).await.json().await.unwrap();
     assert_eq!((k["keyword"].as_str(), k["volume"].as_i64(), k["status"].as_str()), (Some("blue widgets"), Some(900), Some("archived")));
@@ -207,7 +220,12 @@ async fn the_cached_matching_count_follows_every_kind_of_change() {
 
     let r = b.api_post("/api/planner/clusters", json!({ "name": "Widgets" })).await;
     let cid = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    let r = b.api_post("/api/planner/keywords/bulk", json!({ "action": "move", "all": true, "filter": { "q": "widget 1" }, "cluster_id": cid.to_string() })).await;
+    let r = b
+        .api_post(
+            "/api/planner/keywords/bulk",
+            json!({ "action": "move", "all": true, "filter": { "q": "widget 1" }, "cluster_id": cid.to_string() }),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     assert_eq!(total("q=widget&cluster=none").await, 3);
     let r = b.api(reqwest::Method::DELETE, &format!("/api/planner/clusters/{cid}"), None).await;
@@ -243,7 +261,9 @@ async fn the_page_bulk_form_acts_on_ticked_rows_or_on_all_matching_the_filter_it
     let (_, archived) = page(&b, "status=archived").await;
     assert_eq!(archived, 2);
     // Cluster the ticked rows locally from the form; a bad threshold comes back as a toast, not a 500.
-    let r = b.post_form("/planner/keywords/bulk", &[("action", "cluster_local"), ("threshold", "0.2"), ("ids", &ids[0]), ("ids", &ids[1])]).await;
+    let r = b
+        .post_form("/planner/keywords/bulk", &[("action", "cluster_local"), ("threshold", "0.2"), ("ids", &ids[0]), ("ids", &ids[1])])
+        .await;
     assert_eq!(r.status(), 303);
     let (items, _) = page(&b, "cluster=none").await;
     assert_eq!(items.len(), 2, "the two shoes are clustered, the hats are not");

@@ -31,7 +31,10 @@ async fn viewers_can_read_but_every_bulk_and_write_action_is_refused() {
         let r = v.api_post(path, body).await;
         assert_eq!(r.status(), 403, "{path}");
     }
-    for (method, path) in [(reqwest::Method::DELETE, format!("/api/planner/keywords/{kw}")), (reqwest::Method::DELETE, format!("/api/planner/clusters/{cluster}"))] {
+    for (method, path) in [
+        (reqwest::Method::DELETE, format!("/api/planner/keywords/{kw}")),
+        (reqwest::Method::DELETE, format!("/api/planner/clusters/{cluster}")),
+    ] {
         assert_eq!(v.api(method, &path, None).await.status(), 403, "{path}");
     }
     let (status, _) = upload(v, "v.csv", b"keyword\nviewer import\n".to_vec()).await;

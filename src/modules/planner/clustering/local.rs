@@ -63,12 +63,8 @@ struct Features {
 /// Lowercase, strip punctuation (keep letters/digits incl. non-ASCII letters), split on whitespace.
 /// Apostrophes vanish ("men's" → "mens"); other punctuation separates words ("t-shirt" → "t", "shirt").
 pub fn normalise(keyword: &str) -> Vec<String> {
-    let cleaned: String = keyword
-        .to_lowercase()
-        .chars()
-        .filter(|c| !matches!(c, '\'' | '’'))
-        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-        .collect();
+    let cleaned: String =
+        keyword.to_lowercase().chars().filter(|c| !matches!(c, '\'' | '’')).map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect();
     cleaned.split_whitespace().map(str::to_owned).collect()
 }
 
@@ -76,10 +72,50 @@ pub fn normalise(keyword: &str) -> Vec<String> {
 pub fn is_stop_word(token: &str) -> bool {
     matches!(
         token,
-        "a" | "an" | "the" | "and" | "or" | "but" | "for" | "of" | "to" | "in" | "on" | "at" | "by"
-            | "with" | "from" | "about" | "as" | "into" | "is" | "are" | "was" | "be" | "do" | "does"
-            | "can" | "i" | "me" | "my" | "you" | "your" | "it" | "its" | "this" | "that" | "how"
-            | "what" | "which" | "who" | "why" | "when" | "where" | "vs" | "versus" | "best" | "top"
+        "a" | "an"
+            | "the"
+            | "and"
+            | "or"
+            | "but"
+            | "for"
+            | "of"
+            | "to"
+            | "in"
+            | "on"
+            | "at"
+            | "by"
+            | "with"
+            | "from"
+            | "about"
+            | "as"
+            | "into"
+            | "is"
+            | "are"
+            | "was"
+            | "be"
+            | "do"
+            | "does"
+            | "can"
+            | "i"
+            | "me"
+            | "my"
+            | "you"
+            | "your"
+            | "it"
+            | "its"
+            | "this"
+            | "that"
+            | "how"
+            | "what"
+            | "which"
+            | "who"
+            | "why"
+            | "when"
+            | "where"
+            | "vs"
+            | "versus"
+            | "best"
+            | "top"
             | "near"
     )
 }
@@ -116,9 +152,7 @@ pub fn stem(token: &str) -> String {
 fn undouble(base: &str) -> String {
     let mut rev = base.chars().rev();
     match (rev.next(), rev.next()) {
-        (Some(a), Some(b)) if a == b && a.is_ascii_lowercase() && !"aeiouylsz".contains(a) => {
-            base[..base.len() - 1].to_owned()
-        }
+        (Some(a), Some(b)) if a == b && a.is_ascii_lowercase() && !"aeiouylsz".contains(a) => base[..base.len() - 1].to_owned(),
         _ => base.to_owned(),
     }
 }
@@ -161,8 +195,7 @@ fn overlap<T: Ord>(a: &[T], b: &[T]) -> usize {
 fn similarity(a: &Features, b: &Features) -> f64 {
     let stems = overlap(&a.stems, &b.stems) as f64;
     let shingles = overlap(&a.shingles, &b.shingles) as f64;
-    let union = (a.stems.len() + b.stems.len()) as f64 - stems
-        + SHINGLE_WEIGHT * ((a.shingles.len() + b.shingles.len()) as f64 - shingles);
+    let union = (a.stems.len() + b.stems.len()) as f64 - stems + SHINGLE_WEIGHT * ((a.shingles.len() + b.shingles.len()) as f64 - shingles);
     if union > 0.0 { (stems + SHINGLE_WEIGHT * shingles) / union } else { 0.0 }
 }
 
@@ -211,9 +244,7 @@ pub fn cluster(items: &[Item], opts: &Options) -> Outcome {
     }
     // Keywords with identical features always meet, even when every stem they have was too common to index.
     let mut by_feats: Vec<usize> = (0..n).filter(|&i| !feats[i].stems.is_empty()).collect();
-    by_feats.sort_by(|&a, &b| {
-        (&feats[a].stems, &feats[a].shingles, a).cmp(&(&feats[b].stems, &feats[b].shingles, b))
-    });
+    by_feats.sort_by(|&a, &b| (&feats[a].stems, &feats[a].shingles, a).cmp(&(&feats[b].stems, &feats[b].shingles, b)));
     for w in by_feats.windows(2) {
         if feats[w[0]] == feats[w[1]] {
             edges.push((1.0, w[0], w[1]));
@@ -257,9 +288,7 @@ pub fn cluster(items: &[Item], opts: &Options) -> Outcome {
             total_volume: members.iter().fold(0i64, |sum, &m| sum.saturating_add(items[m].volume)),
         });
     }
-    clusters.sort_by(|a, b| {
-        (b.total_volume, &a.name, &a.keyword_ids).cmp(&(a.total_volume, &b.name, &b.keyword_ids))
-    });
+    clusters.sort_by(|a, b| (b.total_volume, &a.name, &a.keyword_ids).cmp(&(a.total_volume, &b.name, &b.keyword_ids)));
     unclustered.sort_unstable();
     Outcome { clusters, unclustered }
 }
@@ -275,8 +304,14 @@ mod tests {
 
     fn example() -> Vec<Item> {
         items(&[
-            ("running shoes", 1000), ("best running shoes", 400), ("running shoe", 300), ("trail running shoes", 200),
-            ("chocolate cake recipe", 800), ("easy chocolate cake", 150), ("chocolate cake", 900), ("tax return deadline", 600),
+            ("running shoes", 1000),
+            ("best running shoes", 400),
+            ("running shoe", 300),
+            ("trail running shoes", 200),
+            ("chocolate cake recipe", 800),
+            ("easy chocolate cake", 150),
+            ("chocolate cake", 900),
+            ("tax return deadline", 600),
         ])
     }
 
@@ -336,9 +371,21 @@ mod tests {
     #[test]
     fn stemming_and_normalising() {
         for (word, stemmed) in [
-            ("running", "run"), ("runs", "run"), ("run", "run"), ("shoes", "shoe"), ("shoe", "shoe"), ("boxes", "box"),
-            ("cities", "city"), ("guided", "guid"), ("classes", "class"), ("string", "string"), ("speed", "speed"),
-            ("falling", "fall"), ("bus", "bus"), ("über", "über"), ("cafés", "café"),
+            ("running", "run"),
+            ("runs", "run"),
+            ("run", "run"),
+            ("shoes", "shoe"),
+            ("shoe", "shoe"),
+            ("boxes", "box"),
+            ("cities", "city"),
+            ("guided", "guid"),
+            ("classes", "class"),
+            ("string", "string"),
+            ("speed", "speed"),
+            ("falling", "fall"),
+            ("bus", "bus"),
+            ("über", "über"),
+            ("cafés", "café"),
         ] {
             assert_eq!(stem(word), stemmed, "{word}");
         }

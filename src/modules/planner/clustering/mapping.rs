@@ -105,7 +105,12 @@ mod tests {
 
     #[test]
     fn drops_inventions_and_repeats_are_reported_never_lost() {
-        let sent = vec![(1, "Running Shoes".to_string()), (2, "trail shoes".to_string()), (3, "cake recipe".to_string()), (4, "tax deadline".to_string())];
+        let sent = vec![
+            (1, "Running Shoes".to_string()),
+            (2, "trail shoes".to_string()),
+            (3, "cake recipe".to_string()),
+            (4, "tax deadline".to_string()),
+        ];
         let a = answer(serde_json::json!({ "clusters": [
             { "name": "Shoes", "description": "d", "keywords": ["running  shoes", "TRAIL SHOES", "hiking boots"] },
             { "name": "Baking", "keywords": ["cake recipe", "trail shoes"] },

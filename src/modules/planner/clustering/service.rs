@@ -30,7 +30,11 @@ pub async fn write_assignments(conn: &mut AsyncPgConnection, tenant_id: i64, ass
     let mut w = Written::default();
     for a in assigned {
         let (id, created) = clusters::ensure(conn, tenant_id, &a.name, &a.description, source).await?;
-        if created { w.clusters_created += 1 } else { w.clusters_reused += 1 }
+        if created {
+            w.clusters_created += 1
+        } else {
+            w.clusters_reused += 1
+        }
         w.keywords_clustered += kw::apply_in_tx(conn, tenant_id, &a.keyword_ids, &BulkAction::MoveTo(Some(id))).await?;
     }
     Ok(w)
@@ -74,12 +78,16 @@ pub async fn cluster_locally(state: &AppState, ctx: &TenantCtx, sel: &Selection,
     if ids.len() > LOCAL_MAX {
         return Err(AppError::BadRequest(format!("Local clustering takes up to {LOCAL_MAX} keywords at a time; narrow the filter")));
     }
-    let items: Vec<local::Item> = load(&mut conn, ctx.tenant_id, &ids).await?.into_iter().map(|(id, keyword, volume)| local::Item { id, keyword, volume }).collect();
+    let items: Vec<local::Item> =
+        load(&mut conn, ctx.tenant_id, &ids).await?.into_iter().map(|(id, keyword, volume)| local::Item { id, keyword, volume }).collect();
     let opts = local::Options { threshold, ..Default::default() };
     // CPU work off the async threads.
     let outcome = tokio::task::spawn_blocking(move || local::cluster(&items, &opts)).await.map_err(AppError::internal)?;
-    let assigned: Vec<Assigned> =
-        outcome.clusters.iter().map(|c| Assigned { name: c.name.clone(), description: String::new(), keyword_ids: c.keyword_ids.clone() }).collect();
+    let assigned: Vec<Assigned> = outcome
+        .clusters
+        .iter()
+        .map(|c| Assigned { name: c.name.clone(), description: String::new(), keyword_ids: c.keyword_ids.clone() })
+        .collect();
     let unclustered = outcome.unclustered.len();
     let (tenant_id, who) = (ctx.tenant_id, Who::from(ctx));
     let written = conn

@@ -59,8 +59,11 @@ pub const CLUSTER_SORTS: [&str; 6] = ["name", "keywords", "volume", "difficulty"
 
 impl ClusterFilter {
     pub fn to_query(&self) -> String {
-        let kept: Vec<(&str, &str)> =
-            [("q", &self.q), ("status", &self.status), ("sort", &self.sort)].into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k, v.as_str())).collect();
+        let kept: Vec<(&str, &str)> = [("q", &self.q), ("status", &self.status), ("sort", &self.sort)]
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (k, v.as_str()))
+            .collect();
         serde_urlencoded::to_string(kept).unwrap_or_default()
     }
     fn order_sql(&self) -> &'static str {
@@ -85,7 +88,11 @@ LEFT JOIN LATERAL (SELECT count(*) AS n, sum(volume)::bigint AS vol, avg(difficu
 LEFT JOIN LATERAL (SELECT count(*) AS n FROM content_ideas WHERE tenant_id = c.tenant_id AND cluster_id = c.id) i ON true
 WHERE c.tenant_id = $1 AND ($2 = '' OR c.name ILIKE $3) AND ($4 = '' OR c.status = $4) AND ($5 = 0 OR c.id = $5)";
 
-fn list_query(tenant_id: i64, f: &ClusterFilter, only: i64) -> diesel::query_builder::BoxedSqlQuery<'static, diesel::pg::Pg, diesel::query_builder::SqlQuery> {
+fn list_query(
+    tenant_id: i64,
+    f: &ClusterFilter,
+    only: i64,
+) -> diesel::query_builder::BoxedSqlQuery<'static, diesel::pg::Pg, diesel::query_builder::SqlQuery> {
     let q = f.q.trim().to_string();
     let status = if matches!(f.status.as_str(), "active" | "archived") { f.status.clone() } else { String::new() };
     diesel::sql_query(format!("{LIST_SQL} ORDER BY {} LIMIT $6 OFFSET $7", f.order_sql()))
@@ -98,7 +105,8 @@ fn list_query(tenant_id: i64, f: &ClusterFilter, only: i64) -> diesel::query_bui
 }
 
 pub async fn list(conn: &mut AsyncPgConnection, tenant_id: i64, f: &ClusterFilter, page: &PageParams) -> AppResult<(Vec<ClusterRow>, i64)> {
-    let rows: Vec<ClusterRow> = list_query(tenant_id, f, 0).bind::<BigInt, _>(page.per_page()).bind::<BigInt, _>(page.offset()).load(conn).await?;
+    let rows: Vec<ClusterRow> =
+        list_query(tenant_id, f, 0).bind::<BigInt, _>(page.per_page()).bind::<BigInt, _>(page.offset()).load(conn).await?;
     let mut total = clusters::table.filter(clusters::tenant_id.eq(tenant_id)).into_boxed();
     if !f.q.trim().is_empty() {
         total = total.filter(clusters::name.ilike(like_pattern(f.q.trim())));
@@ -110,7 +118,8 @@ pub async fn list(conn: &mut AsyncPgConnection, tenant_id: i64, f: &ClusterFilte
 }
 
 pub async fn get(conn: &mut AsyncPgConnection, tenant_id: i64, id: i64) -> AppResult<ClusterRow> {
-    let mut rows: Vec<ClusterRow> = list_query(tenant_id, &ClusterFilter::default(), id).bind::<BigInt, _>(1).bind::<BigInt, _>(0).load(conn).await?;
+    let mut rows: Vec<ClusterRow> =
+        list_query(tenant_id, &ClusterFilter::default(), id).bind::<BigInt, _>(1).bind::<BigInt, _>(0).load(conn).await?;
     rows.pop().ok_or(AppError::NotFound)
 }
 
@@ -191,13 +200,30 @@ pub async fn update(state: &AppState, ctx: &TenantCtx, id: i64, name: &str, desc
     let (tenant_id, who, status) = (ctx.tenant_id, Who::from(ctx), status.to_string());
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async move |conn| {
-        let before: String = clusters::table.filter(clusters::tenant_id.eq(tenant_id)).filter(clusters::id.eq(id)).select(clusters::name).first(conn).await?;
+        let before: String = clusters::table
+            .filter(clusters::tenant_id.eq(tenant_id))
+            .filter(clusters::id.eq(id))
+            .select(clusters::name)
+            .first(conn)
+            .await?;
         diesel::update(clusters::table.filter(clusters::tenant_id.eq(tenant_id)).filter(clusters::id.eq(id)))
-            .set((clusters::name.eq(&name), clusters::description.eq(&description), clusters::status.eq(&status), clusters::updated_at.eq(diesel::dsl::now)))
+            .set((
+                clusters::name.eq(&name),
+                clusters::description.eq(&description),
+                clusters::status.eq(&status),
+                clusters::updated_at.eq(diesel::dsl::now),
+            ))
             .execute(conn)
             .await
             .map_err(|e| name_taken(e, &name))?;
-        audit::record(conn, &who, "cluster.updated", ("cluster", id.to_string()), serde_json::json!({ "before": before, "name": name, "status": status })).await
+        audit::record(
+            conn,
+            &who,
+            "cluster.updated",
+            ("cluster", id.to_string()),
+            serde_json::json!({ "before": before, "name": name, "status": status }),
+        )
+        .await
     })
     .await
 }
@@ -248,13 +274,20 @@ pub async fn delete(state: &AppState, ctx: &TenantCtx, ids: &[i64]) -> AppResult
             .set((keywords::cluster_id.eq(None::<i64>), keywords::status.eq("new"), keywords::updated_at.eq(diesel::dsl::now)))
             .execute(conn)
             .await?;
-        let names: Vec<String> = diesel::delete(clusters::table.filter(clusters::tenant_id.eq(tenant_id)).filter(clusters::id.eq_any(&ids)))
-            .returning(clusters::name)
-            .get_results(conn)
-            .await?;
-        if !names.is_empty() {
-            audit::record(conn, &who, "cluster.deleted", ("cluster", ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",")), serde_json::json!({ "names": names }))
+        let names: Vec<String> =
+            diesel::delete(clusters::table.filter(clusters::tenant_id.eq(tenant_id)).filter(clusters::id.eq_any(&ids)))
+                .returning(clusters::name)
+                .get_results(conn)
                 .await?;
+        if !names.is_empty() {
+            audit::record(
+                conn,
+                &who,
+                "cluster.deleted",
+                ("cluster", ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",")),
+                serde_json::json!({ "names": names }),
+            )
+            .await?;
         }
         Ok(names.len())
     })

@@ -93,7 +93,8 @@ fn usable(a: AnswerIdea) -> Option<IdeaValues> {
 }
 
 pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
-    let cluster_id = job.payload.get("cluster_id").and_then(|v| v.as_i64()).ok_or_else(|| JobError::Fatal("the job names no cluster".into()))?;
+    let cluster_id =
+        job.payload.get("cluster_id").and_then(|v| v.as_i64()).ok_or_else(|| JobError::Fatal("the job names no cluster".into()))?;
     let count = job.payload.get("count").and_then(|v| v.as_i64()).unwrap_or(MIN_IDEAS).clamp(MIN_IDEAS, MAX_IDEAS) as usize;
     let tenant_id = job.tenant_id;
     let (name, description, top, prompt) = {
@@ -104,8 +105,7 @@ pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, Jo
             .select((clusters::name, clusters::description))
             .first(&mut conn)
             .await
-            .optional()
-            ?
+            .optional()?
             .ok_or_else(|| JobError::Fatal("the cluster was deleted".into()))?;
         let top: Vec<String> = keywords::table
             .filter(keywords::tenant_id.eq(tenant_id))
@@ -114,8 +114,7 @@ pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, Jo
             .select(keywords::keyword)
             .limit(20)
             .load(&mut conn)
-            .await
-            ?;
+            .await?;
         let prompt = crate::modules::thinker::service::resolve(&mut conn, tenant_id, "ideas").await?;
         (name, description, top, prompt)
     };

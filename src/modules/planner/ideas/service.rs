@@ -54,8 +54,15 @@ pub struct IdeaFilter {
 
 impl IdeaFilter {
     pub fn to_query(&self) -> String {
-        let pairs = [("q", &self.q), ("cluster", &self.cluster), ("status", &self.status), ("content_type", &self.content_type), ("structure", &self.structure)];
-        serde_urlencoded::to_string(pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).unwrap_or_default()
+        let pairs = [
+            ("q", &self.q),
+            ("cluster", &self.cluster),
+            ("status", &self.status),
+            ("content_type", &self.content_type),
+            ("structure", &self.structure),
+        ];
+        serde_urlencoded::to_string(pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>())
+            .unwrap_or_default()
     }
 }
 
@@ -63,7 +70,10 @@ pub async fn list(conn: &mut AsyncPgConnection, tenant_id: i64, f: &IdeaFilter, 
     macro_rules! filtered {
         () => {{
             let mut q = content_ideas::table
-                .left_join(clusters::table.on(clusters::tenant_id.eq(content_ideas::tenant_id).and(clusters::id.nullable().eq(content_ideas::cluster_id))))
+                .left_join(
+                    clusters::table
+                        .on(clusters::tenant_id.eq(content_ideas::tenant_id).and(clusters::id.nullable().eq(content_ideas::cluster_id))),
+                )
                 .filter(content_ideas::tenant_id.eq(tenant_id))
                 .into_boxed();
             if !f.q.trim().is_empty() {
@@ -98,7 +108,12 @@ pub async fn list(conn: &mut AsyncPgConnection, tenant_id: i64, f: &IdeaFilter, 
 }
 
 pub async fn get(conn: &mut AsyncPgConnection, tenant_id: i64, id: i64) -> AppResult<Idea> {
-    Ok(content_ideas::table.filter(content_ideas::tenant_id.eq(tenant_id)).filter(content_ideas::id.eq(id)).select(Idea::as_select()).first(conn).await?)
+    Ok(content_ideas::table
+        .filter(content_ideas::tenant_id.eq(tenant_id))
+        .filter(content_ideas::id.eq(id))
+        .select(Idea::as_select())
+        .first(conn)
+        .await?)
 }
 
 /// An idea as typed in the edit form or sent to the API; lists are one item per line or comma-separated.
@@ -182,11 +197,12 @@ pub async fn update(state: &AppState, ctx: &TenantCtx, id: i64, input: &IdeaInpu
     let (tenant_id, who) = (ctx.tenant_id, Who::from(ctx));
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async move |conn| {
-        let idea: Idea = diesel::update(content_ideas::table.filter(content_ideas::tenant_id.eq(tenant_id)).filter(content_ideas::id.eq(id)))
-            .set((values, content_ideas::updated_at.eq(diesel::dsl::now)))
-            .returning(Idea::as_returning())
-            .get_result(conn)
-            .await?;
+        let idea: Idea =
+            diesel::update(content_ideas::table.filter(content_ideas::tenant_id.eq(tenant_id)).filter(content_ideas::id.eq(id)))
+                .set((values, content_ideas::updated_at.eq(diesel::dsl::now)))
+                .returning(Idea::as_returning())
+                .get_result(conn)
+                .await?;
         audit::record(conn, &who, "idea.updated", ("idea", id.to_string()), serde_json::json!({ "title": idea.title })).await?;
         Ok(idea)
     })
@@ -198,12 +214,14 @@ pub async fn delete(state: &AppState, ctx: &TenantCtx, ids: &[i64]) -> AppResult
     let (tenant_id, who, ids) = (ctx.tenant_id, Who::from(ctx), ids.to_vec());
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async move |conn| {
-        let titles: Vec<String> = diesel::delete(content_ideas::table.filter(content_ideas::tenant_id.eq(tenant_id)).filter(content_ideas::id.eq_any(&ids)))
-            .returning(content_ideas::title)
-            .get_results(conn)
-            .await?;
+        let titles: Vec<String> =
+            diesel::delete(content_ideas::table.filter(content_ideas::tenant_id.eq(tenant_id)).filter(content_ideas::id.eq_any(&ids)))
+                .returning(content_ideas::title)
+                .get_results(conn)
+                .await?;
         if !titles.is_empty() {
-            audit::record(conn, &who, "idea.deleted", ("idea", format!("{} ideas", titles.len())), serde_json::json!({ "titles": titles })).await?;
+            audit::record(conn, &who, "idea.deleted", ("idea", format!("{} ideas", titles.len())), serde_json::json!({ "titles": titles }))
+                .await?;
         }
         Ok(titles.len())
     })
@@ -253,14 +271,22 @@ pub async fn send_to_writer(state: &AppState, ctx: &TenantCtx, ids: &[i64]) -> A
                 )
             })
             .collect();
-        let task_ids: Vec<i64> = diesel::insert_into(tasks::table).values(rows).on_conflict_do_nothing().returning(tasks::id).get_results(conn).await?;
+        let task_ids: Vec<i64> =
+            diesel::insert_into(tasks::table).values(rows).on_conflict_do_nothing().returning(tasks::id).get_results(conn).await?;
         diesel::update(content_ideas::table.filter(content_ideas::tenant_id.eq(tenant_id)).filter(content_ideas::id.eq_any(&ids)))
             .filter(content_ideas::status.eq("new"))
             .set((content_ideas::status.eq("queued"), content_ideas::updated_at.eq(diesel::dsl::now)))
             .execute(conn)
             .await?;
         let sent = Sent { already_sent: ideas.len() - task_ids.len(), task_ids };
-        audit::record(conn, &who, "idea.sent_to_writer", ("idea", format!("{} ideas", ideas.len())), serde_json::to_value(&sent).unwrap_or_default()).await?;
+        audit::record(
+            conn,
+            &who,
+            "idea.sent_to_writer",
+            ("idea", format!("{} ideas", ideas.len())),
+            serde_json::to_value(&sent).unwrap_or_default(),
+        )
+        .await?;
         Ok(sent)
     })
     .await

@@ -37,9 +37,13 @@ struct PendingReject {
 /// Runs the analysis. File-level problems (not text, no keyword column, bad encoding…) end it as
 /// `failed` with the message; database trouble is returned for the job to retry.
 pub async fn run(conn: &mut AsyncPgConnection, tenant_id: i64, import_id: i64) -> Result<Counts, ScanError> {
-    diesel::delete(keyword_import_rejects::table.filter(keyword_import_rejects::tenant_id.eq(tenant_id)).filter(keyword_import_rejects::import_id.eq(import_id)))
-        .execute(conn)
-        .await?;
+    diesel::delete(
+        keyword_import_rejects::table
+            .filter(keyword_import_rejects::tenant_id.eq(tenant_id))
+            .filter(keyword_import_rejects::import_id.eq(import_id)),
+    )
+    .execute(conn)
+    .await?;
     let columns = super::store::column_override(conn, tenant_id, import_id).await?;
     let mut scanner = Scanner::new(tenant_id, import_id).with_columns(columns);
     let mut counts = Counts::default();
@@ -73,8 +77,10 @@ pub async fn run(conn: &mut AsyncPgConnection, tenant_id: i64, import_id: i64) -
             } else {
                 counts.good += 1;
                 if preview.len() < PREVIEW_ROWS {
-                    preview.push(serde_json::json!({ "line": line, "keyword": row.keyword, "volume": row.volume, "difficulty": row.difficulty,
-                        "cpc": row.cpc, "intent": row.intent, "country": row.country, "sector": row.sector }));
+                    preview.push(
+                        serde_json::json!({ "line": line, "keyword": row.keyword, "volume": row.volume, "difficulty": row.difficulty,
+                        "cpc": row.cpc, "intent": row.intent, "country": row.country, "sector": row.sector }),
+                    );
                 }
             }
         }
@@ -131,7 +137,11 @@ async fn save_rejects(conn: &mut AsyncPgConnection, tenant_id: i64, import_id: i
 
 pub async fn progress(conn: &mut AsyncPgConnection, tenant_id: i64, import_id: i64, bytes: i64, rows: i32) -> AppResult<()> {
     diesel::update(keyword_imports::table.filter(keyword_imports::tenant_id.eq(tenant_id)).filter(keyword_imports::id.eq(import_id)))
-        .set((keyword_imports::bytes_done.eq(bytes), keyword_imports::processed_rows.eq(rows), keyword_imports::updated_at.eq(diesel::dsl::now)))
+        .set((
+            keyword_imports::bytes_done.eq(bytes),
+            keyword_imports::processed_rows.eq(rows),
+            keyword_imports::updated_at.eq(diesel::dsl::now),
+        ))
         .execute(conn)
         .await?;
     Ok(())
@@ -146,7 +156,8 @@ async fn finish(
     delimiter: u8,
     preview: Vec<serde_json::Value>,
 ) -> AppResult<()> {
-    let mapping: serde_json::Map<String, serde_json::Value> = m.columns.iter().map(|(f, i)| (f.as_str().to_string(), serde_json::json!(i))).collect();
+    let mapping: serde_json::Map<String, serde_json::Value> =
+        m.columns.iter().map(|(f, i)| (f.as_str().to_string(), serde_json::json!(i))).collect();
     let delimiter = match delimiter {
         b'\t' => "tab".to_string(),
         b';' => "semicolon".to_string(),
@@ -172,7 +183,13 @@ async fn finish(
 }
 
 /// No column looked like keywords: the file is kept and the user is asked to choose the columns.
-pub async fn needs_columns(conn: &mut AsyncPgConnection, tenant_id: i64, import_id: i64, headers: &[String], message: &str) -> AppResult<()> {
+pub async fn needs_columns(
+    conn: &mut AsyncPgConnection,
+    tenant_id: i64,
+    import_id: i64,
+    headers: &[String],
+    message: &str,
+) -> AppResult<()> {
     diesel::update(keyword_imports::table.filter(keyword_imports::tenant_id.eq(tenant_id)).filter(keyword_imports::id.eq(import_id)))
         .set((
             keyword_imports::status.eq("mapping"),

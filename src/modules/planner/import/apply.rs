@@ -77,60 +77,70 @@ pub async fn run(pool: &DbPool, who: &Who, import_id: i64) -> Result<Applied, Sc
     let mut conn = pool.get().await?;
     let progress_pool = pool.clone();
     let who = Who { tenant_id, user_id: who.user_id, label: who.label.clone(), ip: who.ip.clone() };
-    let result = conn
-        .transaction::<_, ScanError, _>(async move |conn| {
-            let (status, on_existing): (String, String) = keyword_imports::table
-                .filter(keyword_imports::tenant_id.eq(tenant_id))
-                .filter(keyword_imports::id.eq(import_id))
-                .select((keyword_imports::status, keyword_imports::on_existing))
-                // No row lock: progress is written to this row from another connection while this runs
-                // (the job's lease already makes this the only run).
-                .first(conn)
-                .await?;
-            if status != "importing" {
-                return Err(ScanError::Db(AppError::Conflict(format!("import is {status}"))));
+
+    conn.transaction::<_, ScanError, _>(async move |conn| {
+        let (status, on_existing): (String, String) = keyword_imports::table
+            .filter(keyword_imports::tenant_id.eq(tenant_id))
+            .filter(keyword_imports::id.eq(import_id))
+            .select((keyword_imports::status, keyword_imports::on_existing))
+            // No row lock: progress is written to this row from another connection while this runs
+            // (the job's lease already makes this the only run).
+            .first(conn)
+            .await?;
+        if status != "importing" {
+            return Err(ScanError::Db(AppError::Conflict(format!("import is {status}"))));
+        }
+        let update = on_existing == "update";
+        let started = std::time::Instant::now();
+        let mut writing = std::time::Duration::ZERO;
+        // Reading and parsing run on their own connection, a batch ahead of the writes.
+        let columns = super::store::column_override(conn, tenant_id, import_id).await?;
+        let mut batches = read_ahead(progress_pool.clone(), tenant_id, import_id, columns);
+        let (mut applied, mut bytes, mut rows_read) = (Applied::default(), 0u64, 0i32);
+        while let Some(next) = batches.recv().await {
+            let batch = next?;
+            (bytes, rows_read) = (batch.bytes, batch.rows_read);
+            if !batch.rows.is_empty() {
+                let t = std::time::Instant::now();
+                add(&mut applied, write_batch(conn, tenant_id, &batch.rows, update).await?, batch.rows.len());
+                writing += t.elapsed();
             }
-            let update = on_existing == "update";
-            let started = std::time::Instant::now();
-            let mut writing = std::time::Duration::ZERO;
-            // Reading and parsing run on their own connection, a batch ahead of the writes.
-            let columns = super::store::column_override(conn, tenant_id, import_id).await?;
-            let mut batches = read_ahead(progress_pool.clone(), tenant_id, import_id, columns);
-            let (mut applied, mut bytes, mut rows_read) = (Applied::default(), 0u64, 0i32);
-            while let Some(next) = batches.recv().await {
-                let batch = next?;
-                (bytes, rows_read) = (batch.bytes, batch.rows_read);
-                if !batch.rows.is_empty() {
-                    let t = std::time::Instant::now();
-                    add(&mut applied, write_batch(conn, tenant_id, &batch.rows, update).await?, batch.rows.len());
-                    writing += t.elapsed();
-                }
-                if let Ok(mut pc) = progress_pool.get().await {
-                    analyze::progress(&mut pc, tenant_id, import_id, bytes as i64, rows_read).await.ok();
-                }
+            if let Ok(mut pc) = progress_pool.get().await {
+                analyze::progress(&mut pc, tenant_id, import_id, bytes as i64, rows_read).await.ok();
             }
-            tracing::info!(import = import_id, rows = rows_read, total_ms = started.elapsed().as_millis() as u64,
-                writing_ms = writing.as_millis() as u64, "keyword import written");
-            diesel::update(keyword_imports::table.filter(keyword_imports::tenant_id.eq(tenant_id)).filter(keyword_imports::id.eq(import_id)))
-                .set((
-                    keyword_imports::status.eq("done"),
-                    keyword_imports::inserted.eq(applied.inserted),
-                    keyword_imports::updated.eq(applied.updated),
-                    keyword_imports::skipped.eq(applied.skipped),
-                    keyword_imports::bytes_done.eq(bytes as i64),
-                    keyword_imports::processed_rows.eq(rows_read),
-                    keyword_imports::finished_at.eq(diesel::dsl::now),
-                    keyword_imports::updated_at.eq(diesel::dsl::now),
-                ))
-                .execute(conn)
-                .await?;
-            drop_chunks(conn, tenant_id, import_id).await?;
-            audit::record(conn, &who, "keyword_import.finished", ("keyword_import", import_id.to_string()), serde_json::to_value(applied).unwrap_or_default())
-                .await?;
-            Ok(applied)
-        })
-        .await;
-    result
+        }
+        tracing::info!(
+            import = import_id,
+            rows = rows_read,
+            total_ms = started.elapsed().as_millis() as u64,
+            writing_ms = writing.as_millis() as u64,
+            "keyword import written"
+        );
+        diesel::update(keyword_imports::table.filter(keyword_imports::tenant_id.eq(tenant_id)).filter(keyword_imports::id.eq(import_id)))
+            .set((
+                keyword_imports::status.eq("done"),
+                keyword_imports::inserted.eq(applied.inserted),
+                keyword_imports::updated.eq(applied.updated),
+                keyword_imports::skipped.eq(applied.skipped),
+                keyword_imports::bytes_done.eq(bytes as i64),
+                keyword_imports::processed_rows.eq(rows_read),
+                keyword_imports::finished_at.eq(diesel::dsl::now),
+                keyword_imports::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await?;
+        drop_chunks(conn, tenant_id, import_id).await?;
+        audit::record(
+            conn,
+            &who,
+            "keyword_import.finished",
+            ("keyword_import", import_id.to_string()),
+            serde_json::to_value(applied).unwrap_or_default(),
+        )
+        .await?;
+        Ok(applied)
+    })
+    .await
 }
 
 struct Batch {
@@ -157,10 +167,10 @@ fn read_ahead(
             while let Some(chunk) = scanner.next(&mut conn).await? {
                 for row in chunk {
                     rows_read += 1;
-                    if let Ok(r) = row.parsed {
-                        if seen.insert(dedupe_key(&r.keyword)) {
-                            rows.push(r);
-                        }
+                    if let Ok(r) = row.parsed
+                        && seen.insert(dedupe_key(&r.keyword))
+                    {
+                        rows.push(r);
                     }
                     if rows.len() >= BATCH {
                         let full = std::mem::replace(&mut rows, Vec::with_capacity(BATCH));
@@ -189,8 +199,12 @@ fn add(total: &mut Applied, (inserted, updated): (i32, i32), batch_len: usize) {
 
 /// The stored file is not needed once an import has finished or failed.
 pub async fn drop_chunks(conn: &mut AsyncPgConnection, tenant_id: i64, import_id: i64) -> AppResult<()> {
-    diesel::delete(keyword_import_chunks::table.filter(keyword_import_chunks::tenant_id.eq(tenant_id)).filter(keyword_import_chunks::import_id.eq(import_id)))
-        .execute(conn)
-        .await?;
+    diesel::delete(
+        keyword_import_chunks::table
+            .filter(keyword_import_chunks::tenant_id.eq(tenant_id))
+            .filter(keyword_import_chunks::import_id.eq(import_id)),
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }

@@ -9,7 +9,8 @@ use crate::audit::Who;
 use crate::jobs::queue::{ClaimedJob, Completion, JobError};
 
 pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
-    let import_id = job.payload.get("import_id").and_then(|v| v.as_i64()).ok_or_else(|| JobError::Fatal("the job names no import".into()))?;
+    let import_id =
+        job.payload.get("import_id").and_then(|v| v.as_i64()).ok_or_else(|| JobError::Fatal("the job names no import".into()))?;
     let tenant_id = job.tenant_id;
     let outcome = match job.payload.get("phase").and_then(|v| v.as_str()) {
         Some("analyze") => {
@@ -41,10 +42,17 @@ pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, Jo
         }
         Err(ScanError::Db(e)) => {
             let e = JobError::from(e);
-            if job.is_final(&e) {
-                if let Ok(mut conn) = state.db.get().await {
-                    analyze::fail(&mut conn, tenant_id, import_id, &format!("The import could not finish: {}. Nothing was imported; try again.", e.message())).await.ok();
-                }
+            if job.is_final(&e)
+                && let Ok(mut conn) = state.db.get().await
+            {
+                analyze::fail(
+                    &mut conn,
+                    tenant_id,
+                    import_id,
+                    &format!("The import could not finish: {}. Nothing was imported; try again.", e.message()),
+                )
+                .await
+                .ok();
             }
             Err(e)
         }

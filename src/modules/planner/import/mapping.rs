@@ -55,9 +55,7 @@ impl Field {
     /// Keyword Planner's high bid before its low bid.
     fn aliases(self) -> &'static [&'static str] {
         match self {
-            Field::Keyword => {
-                &["keyword", "keywords", "query", "top queries", "search term", "search query", "keyword text", "term"]
-            }
+            Field::Keyword => &["keyword", "keywords", "query", "top queries", "search term", "search query", "keyword text", "term"],
             Field::Volume => &[
                 "volume",
                 "search volume",
@@ -67,24 +65,12 @@ impl Field {
                 "global volume",
                 "impressions",
             ],
-            Field::Difficulty => &[
-                "difficulty",
-                "kd",
-                "kd %",
-                "kd%",
-                "keyword difficulty",
-                "keyword difficulty index",
-                "competition (indexed value)",
-            ],
-            Field::Cpc => &[
-                "cpc",
-                "cpc (usd)",
-                "cpc (eur)",
-                "cpc (gbp)",
-                "avg. cpc",
-                "top of page bid (high range)",
-                "top of page bid (low range)",
-            ],
+            Field::Difficulty => {
+                &["difficulty", "kd", "kd %", "kd%", "keyword difficulty", "keyword difficulty index", "competition (indexed value)"]
+            }
+            Field::Cpc => {
+                &["cpc", "cpc (usd)", "cpc (eur)", "cpc (gbp)", "avg. cpc", "top of page bid (high range)", "top of page bid (low range)"]
+            }
             Field::Intent => &["intent", "intents", "search intent", "keyword intents"],
             Field::Country => &["country", "database", "location", "country code"],
             Field::Sector => &["sector", "category", "industry", "topic"],
@@ -136,8 +122,7 @@ pub fn detect(first: &[Record]) -> Result<(Mapping, usize), FileError> {
         let names: Vec<String> = record.fields.iter().map(|f| normalize(f)).collect();
         let columns = map_columns(&names);
         if columns.contains_key(&Field::Keyword) {
-            let mapping =
-                Mapping { columns, headers: record.fields.clone(), header_line: record.line, source: source(&names) };
+            let mapping = Mapping { columns, headers: record.fields.clone(), header_line: record.line, source: source(&names) };
             return Ok((mapping, i + 1));
         }
     }
@@ -232,9 +217,7 @@ mod tests {
     fn ahrefs_comma_and_utf16_tab_exports() {
         let header = "Keyword,Country,Difficulty,Volume,CPC,CPS,Parent Keyword,Last Update,SERP Features,Global volume,Traffic potential,Global traffic potential,First seen,Intents";
         let expected = cols(&[(Keyword, 0), (Country, 1), (Difficulty, 2), (Volume, 3), (Cpc, 4), (Intent, 13)]);
-        for bytes in
-            [format!("{header}\nseo,us,40,100,1.2,1,seo,,,,,,,\n").into_bytes(), utf16le(&header.replace(',', "\t"))]
-        {
+        for bytes in [format!("{header}\nseo,us,40,100,1.2,1,seo,,,,,,,\n").into_bytes(), utf16le(&header.replace(',', "\t"))] {
             let (m, used) = detect(&records(&bytes)).expect("ahrefs header");
             assert_eq!((m.columns, m.source, m.header_line, used), (expected.clone(), "Ahrefs", 1, 1));
             assert_eq!(m.headers.len(), 14);
@@ -273,10 +256,7 @@ mod tests {
     #[test]
     fn headerless_keyword_list() {
         let (m, used) = detect(&records(b"seo tools\nlink building\n")).expect("list");
-        assert_eq!(
-            (m.columns, m.headers.len(), m.header_line, m.source, used),
-            (cols(&[(Keyword, 0)]), 0, 0, "CSV", 0)
-        );
+        assert_eq!((m.columns, m.headers.len(), m.header_line, m.source, used), (cols(&[(Keyword, 0)]), 0, 0, "CSV", 0));
         let (m, used) = detect(&records(b"Keywords\nseo\n")).expect("one-column header");
         assert_eq!((m.header_line, used), (1, 1));
     }

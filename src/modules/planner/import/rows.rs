@@ -90,8 +90,7 @@ pub fn difficulty(raw: &str) -> Result<Option<i16>, String> {
     if blank(s) {
         return Ok(None);
     }
-    let value = number(s.strip_suffix('%').unwrap_or(s).trim_end())
-        .ok_or_else(|| format!("difficulty \"{s}\" is not a number"))?;
+    let value = number(s.strip_suffix('%').unwrap_or(s).trim_end()).ok_or_else(|| format!("difficulty \"{s}\" is not a number"))?;
     if !(0.0..=100.0).contains(&value) {
         return Err(format!("difficulty \"{s}\" is out of range (0 to 100)"));
     }
@@ -114,9 +113,7 @@ pub fn cpc(raw: &str) -> Result<Option<f64>, String> {
     let plain = match (body.rfind('.'), body.rfind(',')) {
         // "1.234,50": thousands dots and a decimal comma are too easy to misread; refuse them.
         (Some(dot), Some(comma)) if comma > dot => None,
-        (None, Some(comma)) if body.matches(',').count() == 1 && (2..=3).contains(&(body.len() - comma)) => {
-            Some(body.replace(',', "."))
-        }
+        (None, Some(comma)) if body.matches(',').count() == 1 && (2..=3).contains(&(body.len() - comma)) => Some(body.replace(',', ".")),
         _ => Some(body.replace(',', "")),
     };
     let value = plain.as_deref().and_then(number).ok_or_else(|| format!("cpc \"{s}\" is not a number"))?;
@@ -293,10 +290,7 @@ mod tests {
         assert_eq!(intent("Informational, Commercial"), Ok(Some("informational")));
         assert_eq!(intent("Branded, Navigational"), Ok(Some("navigational")));
         assert_eq!(intent(""), Ok(None));
-        assert_eq!(
-            intent("x"),
-            Err("intent \"x\" is not one of informational, navigational, commercial, transactional".into())
-        );
+        assert_eq!(intent("x"), Err("intent \"x\" is not one of informational, navigational, commercial, transactional".into()));
     }
 
     #[test]
@@ -311,8 +305,7 @@ mod tests {
 
     #[test]
     fn whole_rows() {
-        let columns =
-            BTreeMap::from([(Field::Keyword, 1), (Field::Volume, 0), (Field::Intent, 2), (Field::Country, 3)]);
+        let columns = BTreeMap::from([(Field::Keyword, 1), (Field::Volume, 0), (Field::Intent, 2), (Field::Country, 3)]);
         let mapping = Mapping { columns, headers: Vec::new(), header_line: 1, source: "CSV" };
         let row = |cells: &[&str]| parse(&cells.iter().map(|c| c.to_string()).collect::<Vec<_>>(), &mapping);
         let want = KeywordRow {

@@ -138,8 +138,16 @@ pub async fn recent(conn: &mut AsyncPgConnection, tenant_id: i64, limit: i64) ->
 
 /// Rejected rows in file order, a page at a time, with the total.
 pub async fn rejects(conn: &mut AsyncPgConnection, tenant_id: i64, id: i64, page: &PageParams) -> AppResult<(Vec<Reject>, i64)> {
-    let base = keyword_import_rejects::table.filter(keyword_import_rejects::tenant_id.eq(tenant_id)).filter(keyword_import_rejects::import_id.eq(id));
-    let rows = base.order(keyword_import_rejects::line).select(Reject::as_select()).limit(page.per_page()).offset(page.offset()).load(conn).await?;
+    let base = keyword_import_rejects::table
+        .filter(keyword_import_rejects::tenant_id.eq(tenant_id))
+        .filter(keyword_import_rejects::import_id.eq(id));
+    let rows = base
+        .order(keyword_import_rejects::line)
+        .select(Reject::as_select())
+        .limit(page.per_page())
+        .offset(page.offset())
+        .load(conn)
+        .await?;
     let total = base.count().get_result(conn).await?;
     Ok((rows, total))
 }
@@ -181,15 +189,30 @@ where
         }
     };
     let who = Who::from(ctx);
-    let job = NewJob { created_by: ctx.actor_label(), max_attempts: 3, ..NewJob::new(tenant_id, JOB_KIND, serde_json::json!({ "import_id": id, "phase": "analyze" })) };
+    let job = NewJob {
+        created_by: ctx.actor_label(),
+        max_attempts: 3,
+        ..NewJob::new(tenant_id, JOB_KIND, serde_json::json!({ "import_id": id, "phase": "analyze" }))
+    };
     let name = clean_filename(filename);
     conn.transaction::<_, AppError, _>(async move |conn| {
         diesel::update(keyword_imports::table.filter(keyword_imports::tenant_id.eq(tenant_id)).filter(keyword_imports::id.eq(id)))
-            .set((keyword_imports::status.eq("analyzing"), keyword_imports::size_bytes.eq(size as i64), keyword_imports::updated_at.eq(diesel::dsl::now)))
+            .set((
+                keyword_imports::status.eq("analyzing"),
+                keyword_imports::size_bytes.eq(size as i64),
+                keyword_imports::updated_at.eq(diesel::dsl::now),
+            ))
             .execute(conn)
             .await?;
         enqueue_in_tx(conn, &job).await?;
-        audit::record(conn, &who, "keyword_import.uploaded", ("keyword_import", id.to_string()), serde_json::json!({ "filename": name, "bytes": size })).await
+        audit::record(
+            conn,
+            &who,
+            "keyword_import.uploaded",
+            ("keyword_import", id.to_string()),
+            serde_json::json!({ "filename": name, "bytes": size }),
+        )
+        .await
     })
     .await?;
     crate::jobs::worker::wake(state).await;
@@ -262,7 +285,11 @@ pub async fn confirm(state: &AppState, ctx: &TenantCtx, id: i64, on_existing: &s
     let mut conn = state.db.get().await?;
     let tenant_id = ctx.tenant_id;
     let who = Who::from(ctx);
-    let job = NewJob { created_by: ctx.actor_label(), max_attempts: 3, ..NewJob::new(tenant_id, JOB_KIND, serde_json::json!({ "import_id": id, "phase": "apply" })) };
+    let job = NewJob {
+        created_by: ctx.actor_label(),
+        max_attempts: 3,
+        ..NewJob::new(tenant_id, JOB_KIND, serde_json::json!({ "import_id": id, "phase": "apply" }))
+    };
     let on_existing = on_existing.to_string();
     conn.transaction::<_, AppError, _>(async move |conn| {
         let status: String = keyword_imports::table
@@ -286,7 +313,14 @@ pub async fn confirm(state: &AppState, ctx: &TenantCtx, id: i64, on_existing: &s
             .execute(conn)
             .await?;
         enqueue_in_tx(conn, &job).await?;
-        audit::record(conn, &who, "keyword_import.started", ("keyword_import", id.to_string()), serde_json::json!({ "on_existing": on_existing })).await
+        audit::record(
+            conn,
+            &who,
+            "keyword_import.started",
+            ("keyword_import", id.to_string()),
+            serde_json::json!({ "on_existing": on_existing }),
+        )
+        .await
     })
     .await?;
     crate::jobs::worker::wake(state).await;
@@ -294,7 +328,11 @@ pub async fn confirm(state: &AppState, ctx: &TenantCtx, id: i64, on_existing: &s
 }
 
 /// The user's column choice, if any, as the scanner takes it.
-pub async fn column_override(conn: &mut AsyncPgConnection, tenant_id: i64, id: i64) -> AppResult<Option<std::collections::BTreeMap<Field, usize>>> {
+pub async fn column_override(
+    conn: &mut AsyncPgConnection,
+    tenant_id: i64,
+    id: i64,
+) -> AppResult<Option<std::collections::BTreeMap<Field, usize>>> {
     let v: Option<serde_json::Value> = keyword_imports::table
         .filter(keyword_imports::tenant_id.eq(tenant_id))
         .filter(keyword_imports::id.eq(id))
@@ -309,7 +347,12 @@ pub async fn column_override(conn: &mut AsyncPgConnection, tenant_id: i64, id: i
 
 /// Takes the user's choice of columns (field name → column index, empty for "not in the file") and
 /// analyses the file again with it.
-pub async fn choose_columns(state: &AppState, ctx: &TenantCtx, id: i64, choice: &std::collections::BTreeMap<String, String>) -> AppResult<Import> {
+pub async fn choose_columns(
+    state: &AppState,
+    ctx: &TenantCtx,
+    id: i64,
+    choice: &std::collections::BTreeMap<String, String>,
+) -> AppResult<Import> {
     ctx.require(Perm::EditContent)?;
     let mut conn = state.db.get().await?;
     let tenant_id = ctx.tenant_id;
@@ -324,7 +367,11 @@ pub async fn choose_columns(state: &AppState, ctx: &TenantCtx, id: i64, choice: 
         if raw.is_empty() {
             continue;
         }
-        let col: usize = raw.parse().ok().filter(|c| *c < import.headers.len()).ok_or_else(|| AppError::field(field.as_str(), format!("Choose one of the file's columns for {}", field.label())))?;
+        let col: usize = raw
+            .parse()
+            .ok()
+            .filter(|c| *c < import.headers.len())
+            .ok_or_else(|| AppError::field(field.as_str(), format!("Choose one of the file's columns for {}", field.label())))?;
         if !used.insert(col) {
             return Err(AppError::field(field.as_str(), format!("Column “{}” is chosen twice", import.headers[col])));
         }
@@ -334,7 +381,11 @@ pub async fn choose_columns(state: &AppState, ctx: &TenantCtx, id: i64, choice: 
         return Err(AppError::field("keyword", "Choose the column that holds the keywords"));
     }
     let who = Who::from(ctx);
-    let job = NewJob { created_by: ctx.actor_label(), max_attempts: 3, ..NewJob::new(tenant_id, JOB_KIND, serde_json::json!({ "import_id": id, "phase": "analyze" })) };
+    let job = NewJob {
+        created_by: ctx.actor_label(),
+        max_attempts: 3,
+        ..NewJob::new(tenant_id, JOB_KIND, serde_json::json!({ "import_id": id, "phase": "analyze" }))
+    };
     let chosen = serde_json::Value::Object(columns);
     conn.transaction::<_, AppError, _>(async move |conn| {
         diesel::update(keyword_imports::table.filter(keyword_imports::tenant_id.eq(tenant_id)).filter(keyword_imports::id.eq(id)))

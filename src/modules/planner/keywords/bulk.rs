@@ -28,7 +28,7 @@ pub struct BulkRequest {
 impl BulkRequest {
     pub fn selection(&self) -> AppResult<Selection> {
         if self.all {
-            Ok(Selection::Matching(self.filter.clone()))
+            Ok(Selection::Matching(Box::new(self.filter.clone())))
         } else if self.ids.is_empty() {
             Err(AppError::BadRequest("Select at least one keyword, or choose all matching".into()))
         } else {

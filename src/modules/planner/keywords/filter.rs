@@ -12,7 +12,8 @@ use crate::db::schema::{clusters, keywords};
 use crate::modules::planner::import::rows::INTENTS;
 
 pub const STATUSES: [&str; 3] = ["new", "clustered", "archived"];
-pub const SORTS: [&str; 11] = ["keyword", "volume", "difficulty", "cpc", "intent", "country", "sector", "cluster", "status", "created", "id"];
+pub const SORTS: [&str; 11] =
+    ["keyword", "volume", "difficulty", "cpc", "intent", "country", "sector", "cluster", "status", "created", "id"];
 pub const PAGE_SIZES: [i64; 4] = [25, 50, 100, 200];
 
 /// Filters as typed in the URL; every field optional, kept as text so bad values are ignored, not fatal.
@@ -99,8 +100,11 @@ impl KeywordFilter {
     }
 }
 
-pub type JoinedKeywords =
-    LeftJoinOn<keywords::table, clusters::table, And<SqlEq<clusters::tenant_id, keywords::tenant_id>, SqlEq<SqlNullable<clusters::id>, keywords::cluster_id>>>;
+pub type JoinedKeywords = LeftJoinOn<
+    keywords::table,
+    clusters::table,
+    And<SqlEq<clusters::tenant_id, keywords::tenant_id>, SqlEq<SqlNullable<clusters::id>, keywords::cluster_id>>,
+>;
 pub type KeywordQuery<'a> = IntoBoxed<'a, JoinedKeywords, Pg>;
 
 /// The tenant's keywords with their cluster, narrowed by the filter (no order, no limit).
@@ -151,7 +155,11 @@ pub fn matching<'a>(tenant_id: i64, f: &KeywordFilter) -> KeywordQuery<'a> {
 pub fn ordered<'a>(q: KeywordQuery<'a>, f: &KeywordFilter) -> KeywordQuery<'a> {
     macro_rules! by {
         ($col:expr) => {
-            if f.descending() { q.order_by(($col.desc().nulls_last(), keywords::id.desc())) } else { q.order_by(($col.asc().nulls_last(), keywords::id.asc())) }
+            if f.descending() {
+                q.order_by(($col.desc().nulls_last(), keywords::id.desc()))
+            } else {
+                q.order_by(($col.asc().nulls_last(), keywords::id.asc()))
+            }
         };
     }
     match f.sort_key() {

@@ -58,7 +58,13 @@ impl KeywordRow {
 
 /// One page of the filtered, sorted list and the number of rows matching (cached per keyword revision).
 /// The page's rows and the revision are asked for together (pipelined on one connection).
-pub async fn list(state: &AppState, conn: &AsyncPgConnection, tenant_id: i64, f: &KeywordFilter, page: &PageParams) -> AppResult<(Vec<KeywordRow>, i64)> {
+pub async fn list(
+    state: &AppState,
+    conn: &AsyncPgConnection,
+    tenant_id: i64,
+    f: &KeywordFilter,
+    page: &PageParams,
+) -> AppResult<(Vec<KeywordRow>, i64)> {
     let rows_q = filter::ordered(filter::matching(tenant_id, f), f)
         .select((Keyword::as_select(), clusters::name.nullable()))
         .limit(page.per_page())
@@ -72,7 +78,12 @@ pub async fn list(state: &AppState, conn: &AsyncPgConnection, tenant_id: i64, f:
 }
 
 pub async fn get(conn: &mut AsyncPgConnection, tenant_id: i64, id: i64) -> AppResult<Keyword> {
-    Ok(keywords::table.filter(keywords::tenant_id.eq(tenant_id)).filter(keywords::id.eq(id)).select(Keyword::as_select()).first(conn).await?)
+    Ok(keywords::table
+        .filter(keywords::tenant_id.eq(tenant_id))
+        .filter(keywords::id.eq(id))
+        .select(Keyword::as_select())
+        .first(conn)
+        .await?)
 }
 
 /// A keyword as typed in the form or sent to the API.
@@ -225,14 +236,16 @@ pub async fn update(state: &AppState, ctx: &TenantCtx, id: i64, input: &KeywordI
 }
 
 pub async fn delete(state: &AppState, ctx: &TenantCtx, id: i64) -> AppResult<()> {
-    bulk(state, ctx, &Selection::Ids(vec![id]), &BulkAction::Delete).await.and_then(|n| if n == 0 { Err(AppError::NotFound) } else { Ok(()) })
+    bulk(state, ctx, &Selection::Ids(vec![id]), &BulkAction::Delete)
+        .await
+        .and_then(|n| if n == 0 { Err(AppError::NotFound) } else { Ok(()) })
 }
 
 /// Which keywords a bulk action applies to: ticked rows, or every row matching the current filter.
 #[derive(Debug, Clone)]
 pub enum Selection {
     Ids(Vec<i64>),
-    Matching(KeywordFilter),
+    Matching(Box<KeywordFilter>),
 }
 
 /// Most rows one bulk action touches (a whole large workspace fits).
@@ -255,7 +268,9 @@ pub async fn selected_ids(conn: &mut AsyncPgConnection, tenant_id: i64, sel: &Se
             }
             Ok(found)
         }
-        Selection::Matching(f) => Ok(filter::ordered(filter::matching(tenant_id, f), f).select(keywords::id).limit(BULK_MAX).load(conn).await?),
+        Selection::Matching(f) => {
+            Ok(filter::ordered(filter::matching(tenant_id, f), f).select(keywords::id).limit(BULK_MAX).load(conn).await?)
+        }
     }
 }
 
@@ -282,15 +297,15 @@ pub async fn bulk(state: &AppState, ctx: &TenantCtx, sel: &Selection, action: &B
     ctx.require(Perm::EditContent)?;
     let mut conn = state.db.get().await?;
     let tenant_id = ctx.tenant_id;
-    if let BulkAction::SetStatus(s) = action {
-        if !STATUSES.contains(&s.as_str()) {
-            return Err(AppError::BadRequest(format!("Status “{s}” is not one of new, clustered, archived")));
-        }
+    if let BulkAction::SetStatus(s) = action
+        && !STATUSES.contains(&s.as_str())
+    {
+        return Err(AppError::BadRequest(format!("Status “{s}” is not one of new, clustered, archived")));
     }
-    if let BulkAction::MoveTo(Some(cid)) = action {
-        if !cluster_exists(&mut conn, tenant_id, *cid).await? {
-            return Err(AppError::BadRequest("Choose one of this workspace's clusters".into()));
-        }
+    if let BulkAction::MoveTo(Some(cid)) = action
+        && !cluster_exists(&mut conn, tenant_id, *cid).await?
+    {
+        return Err(AppError::BadRequest("Choose one of this workspace's clusters".into()));
     }
     let ids = selected_ids(&mut conn, tenant_id, sel).await?;
     if ids.is_empty() {
@@ -314,7 +329,9 @@ pub async fn apply_in_tx(conn: &mut AsyncPgConnection, tenant_id: i64, ids: &[i6
         let target = keywords::table.filter(keywords::tenant_id.eq(tenant_id)).filter(keywords::id.eq_any(chunk));
         n += match action {
             BulkAction::Delete => diesel::delete(target).execute(conn).await?,
-            BulkAction::SetStatus(s) => diesel::update(target).set((keywords::status.eq(s), keywords::updated_at.eq(diesel::dsl::now))).execute(conn).await?,
+            BulkAction::SetStatus(s) => {
+                diesel::update(target).set((keywords::status.eq(s), keywords::updated_at.eq(diesel::dsl::now))).execute(conn).await?
+            }
             BulkAction::MoveTo(cid) => {
                 let status = if cid.is_some() { "clustered" } else { "new" };
                 diesel::update(target)

@@ -122,7 +122,9 @@ pub fn outcome(kind: &str, status: &str, result: Option<&serde_json::Value>, err
         _ => match r.get("failed").and_then(|v| v.as_str()) {
             Some(msg) => format!("Import stopped: {msg}"),
             None if r.get("needs_columns").is_some() => "File checked: choose which column holds the keywords".to_string(),
-            None if r.get("applied").is_some() => format!("Import finished: {} keywords added, {} updated", n(&r["applied"]["inserted"]), n(&r["applied"]["updated"])),
+            None if r.get("applied").is_some() => {
+                format!("Import finished: {} keywords added, {} updated", n(&r["applied"]["inserted"]), n(&r["applied"]["updated"]))
+            }
             None => "File checked; review the preview".to_string(),
         },
     }

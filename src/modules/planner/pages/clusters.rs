@@ -77,7 +77,9 @@ pub async fn bulk(state: web::Data<AppState>, ctx: TenantCtx, body: web::Bytes) 
         "ideas" => generate::enqueue(&state, &ctx, &ids, form_value(&pairs, "count").trim().parse().unwrap_or(5))
             .await
             .map(|jobs| format!("Generating ideas for {} cluster{}", jobs.len(), if jobs.len() == 1 { "" } else { "s" })),
-        "delete" => service::delete(&state, &ctx, &ids).await.map(|n| format!("{n} cluster{} deleted; their keywords are unclustered", if n == 1 { "" } else { "s" })),
+        "delete" => service::delete(&state, &ctx, &ids)
+            .await
+            .map(|n| format!("{n} cluster{} deleted; their keywords are unclustered", if n == 1 { "" } else { "s" })),
         _ => Err(AppError::BadRequest("Choose an action".into())),
     };
     back_to(back, result)
@@ -104,13 +106,18 @@ pub async fn show(state: web::Data<AppState>, page: PageCtx, id: web::Path<i64>,
     let mut conn = state.db.get().await?;
     let cluster = service::get(&mut conn, page.ctx.tenant_id, *id).await?;
     let filter = KeywordFilter { cluster: id.to_string(), sort: "volume".into(), ..Default::default() };
-    let (keywords, total) = kw::list(&state, &mut conn, page.ctx.tenant_id, &filter, &q).await?;
-    let others = service::names(&mut conn, page.ctx.tenant_id).await?.into_iter().filter(|(cid, _)| *cid != *id).collect();
+    let (keywords, total) = kw::list(&state, &conn, page.ctx.tenant_id, &filter, &q).await?;
+    let others = service::names(&conn, page.ctx.tenant_id).await?.into_iter().filter(|(cid, _)| *cid != *id).collect();
     let pager = Pager::new(&q, total).linked(format!("/planner/clusters/{}", *id));
     render(&ClusterPage { page, cluster, others, keywords, pager })
 }
 
-pub async fn update(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, form: web::Form<ClusterForm>) -> AppResult<HttpResponse> {
+pub async fn update(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+    id: web::Path<i64>,
+    form: web::Form<ClusterForm>,
+) -> AppResult<HttpResponse> {
     let back = format!("/planner/clusters/{}", *id);
     let status = if form.status.is_empty() { "active" } else { form.status.as_str() };
     back_to(&back, service::update(&state, &ctx, *id, &form.name, &form.description, status).await.map(|()| "Cluster saved".into()))

@@ -49,9 +49,18 @@ pub async fn list(state: web::Data<AppState>, page: PageCtx, q: web::Query<ListQ
     let q = q.into_inner();
     let mut conn = state.db.get().await?;
     let (rows, total) = service::list(&mut conn, page.ctx.tenant_id, &q.filter, &q.page).await?;
-    let clusters = clusters::names(&mut conn, page.ctx.tenant_id).await?;
+    let clusters = clusters::names(&conn, page.ctx.tenant_id).await?;
     let pager = Pager::new(&q.page, total).linked(format!("/planner/ideas?{}", q.filter.to_query()));
-    render(&IdeasPage { page, filter: q.filter, rows, pager, clusters, content_types: CONTENT_TYPES, structures: STRUCTURES, statuses: STATUSES })
+    render(&IdeasPage {
+        page,
+        filter: q.filter,
+        rows,
+        pager,
+        clusters,
+        content_types: CONTENT_TYPES,
+        structures: STRUCTURES,
+        statuses: STATUSES,
+    })
 }
 
 /// Bulk from the list: `action` = send | delete, `ids` repeated.

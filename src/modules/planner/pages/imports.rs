@@ -48,7 +48,9 @@ pub async fn upload(state: web::Data<AppState>, ctx: TenantCtx, mut form: Multip
             return Ok(redirect_with("/planner/imports", Some(Toast::error("Choose a CSV file to upload"))));
         }
         return match store::receive(&state, &ctx, &filename, field).await {
-            Ok(import) => Ok(redirect_with(&format!("/planner/imports/{}", import.id), Some(Toast::success("File received; checking every row…")))),
+            Ok(import) => {
+                Ok(redirect_with(&format!("/planner/imports/{}", import.id), Some(Toast::success("File received; checking every row…"))))
+            }
             Err(e) => back_to("/planner/imports", Err(e)),
         };
     }
@@ -76,7 +78,13 @@ impl ImportPage {
     }
 }
 
-pub async fn show(state: web::Data<AppState>, req: HttpRequest, ctx: TenantCtx, id: web::Path<i64>, q: web::Query<PageParams>) -> AppResult<HttpResponse> {
+pub async fn show(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    ctx: TenantCtx,
+    id: web::Path<i64>,
+    q: web::Query<PageParams>,
+) -> AppResult<HttpResponse> {
     ctx.require(Perm::ViewWorkspace)?;
     let mut conn = state.db.get().await?;
     let import = store::get(&mut conn, ctx.tenant_id, *id).await?;
@@ -99,13 +107,23 @@ pub struct ConfirmForm {
     on_existing: String,
 }
 
-pub async fn confirm(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, form: web::Form<ConfirmForm>) -> AppResult<HttpResponse> {
+pub async fn confirm(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+    id: web::Path<i64>,
+    form: web::Form<ConfirmForm>,
+) -> AppResult<HttpResponse> {
     store::confirm(&state, &ctx, *id, &form.on_existing).await?;
     Ok(redirect_with(&format!("/planner/imports/{}", *id), Some(Toast::success("Import started"))))
 }
 
 /// The column-choice form: one select per field, the value a column index or empty.
-pub async fn columns(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, form: web::Form<std::collections::BTreeMap<String, String>>) -> AppResult<HttpResponse> {
+pub async fn columns(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+    id: web::Path<i64>,
+    form: web::Form<std::collections::BTreeMap<String, String>>,
+) -> AppResult<HttpResponse> {
     let back = format!("/planner/imports/{}", *id);
     back_to(&back, store::choose_columns(&state, &ctx, *id, &form).await.map(|_| "Checking the file again with these columns…".into()))
 }

@@ -135,7 +135,7 @@ impl EditPage {
 async fn edit_page(state: &AppState, page: PageCtx, id: i64, form: Option<KeywordInput>, errors: FieldErrors) -> AppResult<EditPage> {
     let mut conn = state.db.get().await?;
     let keyword = service::get(&mut conn, page.ctx.tenant_id, id).await?;
-    let clusters = clusters::names(&mut conn, page.ctx.tenant_id).await?;
+    let clusters = clusters::names(&conn, page.ctx.tenant_id).await?;
     let form = form.unwrap_or_else(|| KeywordInput::from(&keyword));
     Ok(EditPage { page, keyword, form, errors, statuses: STATUSES, intents: INTENTS, clusters })
 }
@@ -145,7 +145,12 @@ pub async fn edit(state: web::Data<AppState>, page: PageCtx, id: web::Path<i64>)
     render_status(&edit_page(&state, page, *id, None, FieldErrors::new()).await?, StatusCode::OK)
 }
 
-pub async fn update(state: web::Data<AppState>, page: PageCtx, id: web::Path<i64>, form: web::Form<KeywordInput>) -> AppResult<HttpResponse> {
+pub async fn update(
+    state: web::Data<AppState>,
+    page: PageCtx,
+    id: web::Path<i64>,
+    form: web::Form<KeywordInput>,
+) -> AppResult<HttpResponse> {
     match service::update(&state, &page.ctx, *id, &form).await {
         Ok(k) => Ok(redirect_with(&format!("/planner/keywords/{}", k.id), Some(Toast::success("Keyword saved")))),
         Err(AppError::Validation(errors)) => {
