@@ -35,7 +35,7 @@ async fn main() -> anyhow::Result<()> {
     }
     drop(conn);
     let started = Instant::now();
-    let summary = igny8::modules::automation::run::tick(&state, "content", Utc::now()).await?;
+    let summary = igny8::modules::automation::run::tick(&state, igny8::modules::automation::Step::Content, Utc::now()).await?;
     let took = started.elapsed();
     println!(
         "automation tick (content) over {} workspaces: {:.0} ms; {} jobs queued, {} runs skipped, {} failed ({} tasks waiting each)",

@@ -13,15 +13,14 @@ mod harness;
 #[path = "support/app.rs"]
 mod bench_app;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use igny8::app::AppState;
 use igny8::db::schema::{ai_settings, jobs};
 use igny8::jobs::queue::{NewJob, enqueue_in_tx};
-use igny8::jobs::{kinds, worker};
+use igny8::jobs::worker;
+use igny8::state::AppState;
 
 const TENANTS: usize = 50;
 const JOBS: usize = 20_000;
@@ -88,7 +87,7 @@ async fn main() -> anyhow::Result<()> {
     let enqueued_in = started.elapsed();
 
     // Phase 2: one worker pool drains it.
-    let workers = worker::start(state.clone(), Arc::new(kinds::registry()), worker::WorkerConfig::from_config(&config));
+    let workers = worker::start(state.clone(), worker::WorkerConfig::from_config(&config)).await?;
     let drain_started = Instant::now();
     let mut conn = state.db.get().await?;
     wait_until_done(&mut conn).await?;

@@ -10,14 +10,13 @@ mod wp_support;
 #[path = "support/app.rs"]
 mod bench_app;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use igny8::db::schema::{jobs, publications, sites, tasks};
 use igny8::jobs::queue::{NewJob, enqueue_in_tx};
-use igny8::jobs::{kinds, worker};
+use igny8::jobs::worker;
 
 const ARTICLES: usize = 100;
 
@@ -109,7 +108,7 @@ async fn main() -> anyhow::Result<()> {
     let wc = worker::WorkerConfig { concurrency: 1, ..worker::WorkerConfig::from_config(&config) };
     let (waited_before, calls_before) = (igny8::wordpress::waited(), igny8::wordpress::calls());
     let (started_at, cpu_before) = (chrono::Utc::now(), cpu_seconds());
-    let workers = worker::start(state.clone(), Arc::new(kinds::registry()), wc);
+    let workers = worker::start(state.clone(), wc).await?;
     loop {
         let left: i64 = jobs::table.filter(jobs::status.eq_any(["queued", "running"])).count().get_result(&mut conn).await?;
         if left == 0 {

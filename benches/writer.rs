@@ -13,14 +13,13 @@ mod harness;
 #[path = "support/app.rs"]
 mod bench_app;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use igny8::db::schema::{ai_settings, jobs, tasks};
 use igny8::jobs::queue::{NewJob, enqueue_in_tx};
-use igny8::jobs::{kinds, worker};
+use igny8::jobs::worker;
 
 const ARTICLES: usize = 1_000;
 
@@ -107,7 +106,7 @@ async fn main() -> anyhow::Result<()> {
 
     let wc = worker::WorkerConfig { concurrency: 1, ..worker::WorkerConfig::from_config(&config) };
     let started = Instant::now();
-    let workers = worker::start(state.clone(), Arc::new(kinds::registry()), wc);
+    let workers = worker::start(state.clone(), wc).await?;
     loop {
         let left: i64 = jobs::table.filter(jobs::status.eq_any(["queued", "running"])).count().get_result(&mut conn).await?;
         if left == 0 {

@@ -1,70 +1,17 @@
-//! Builds the application: shared state, middleware and every module's routes.
+//! Assembles the application — the top layer: middleware, every module's routes and every job kind. Nothing
+//! below imports this file (modules use `crate::state::AppState`), so no product module sits in an import cycle.
 
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::time::Instant;
 
 use actix_web::dev::Server;
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 
-use crate::auth::jwt::JwtKeys;
-use crate::auth::vault::Vault;
-use crate::billing::plans::{Plan, PlanCache};
-use crate::config::Config;
-use crate::db::DbPool;
 use crate::error::AppError;
-use crate::kv::RedisPool;
-use crate::web::middleware::{self, Metrics};
-
-pub struct AppState {
-    pub config: Arc<Config>,
-    pub db: DbPool,
-    pub redis: RedisPool,
-    pub jwt: JwtKeys,
-    pub started: Instant,
-    pub metrics: Arc<Metrics>,
-    pub plans: PlanCache,
-    pub vault: Vault,
-    pub ai_settings: crate::ai::settings::SettingsCache,
-    /// One HTTP client for every outbound call (connection reuse).
-    pub http: reqwest::Client,
-    /// WordPress calls: no redirects (the Authorization header must not follow one to another host).
-    pub wp_http: reqwest::Client,
-}
-
-impl AppState {
-    pub fn ai_timeout(&self) -> std::time::Duration {
-        std::time::Duration::from_secs(self.config.ai_timeout_secs as u64)
-    }
-
-    pub async fn plan(&self, code: &str) -> crate::error::AppResult<Plan> {
-        self.plans.get(&self.db, code).await
-    }
-}
-
-impl AppState {
-    pub fn new(config: Config) -> anyhow::Result<Self> {
-        let allow_private = config.allow_private_targets;
-        Ok(AppState {
-            db: crate::db::pool(&config.database_url, config.db_pool_size)?,
-            redis: crate::kv::pool(&config.redis_url)?,
-            jwt: JwtKeys::new(&config.secret_key),
-            vault: Vault::new(&config.secret_key),
-            ai_settings: Default::default(),
-            config: Arc::new(config),
-            started: Instant::now(),
-            metrics: Arc::new(Metrics::default()),
-            plans: PlanCache::default(),
-            http: reqwest::Client::builder()
-                .user_agent(concat!("IGNY8/", env!("CARGO_PKG_VERSION")))
-                .connect_timeout(std::time::Duration::from_secs(10))
-                .dns_resolver(crate::outbound::resolver(allow_private))
-                .build()?,
-            wp_http: crate::wordpress::http_client(allow_private),
-        })
-    }
-}
+use crate::jobs::Registry;
+use crate::state::AppState;
+use crate::web::middleware;
 
 /// Every module's routes, in one list.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -81,6 +28,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     crate::modules::sites::routes(cfg);
     crate::modules::publish::routes(cfg);
     crate::modules::automation::routes(cfg);
+}
+
+/// Every job kind of the app. The queue knows no module; each module lists its kinds here.
+pub fn job_kinds() -> Registry {
+    let mut r = Registry::default();
+    r.add::<crate::jobs::probe::Probe>();
+    crate::ai::jobs::register(&mut r);
+    crate::modules::planner::register_jobs(&mut r);
+    crate::modules::writer::register_jobs(&mut r);
+    crate::modules::publish::register_jobs(&mut r);
+    crate::modules::sites::register_jobs(&mut r);
+    r
+}
+
+/// The shared state of a process that serves and runs jobs.
+pub fn state(config: crate::config::Config) -> anyhow::Result<AppState> {
+    AppState::new(config, job_kinds())
 }
 
 /// Input that cannot be parsed becomes a clear 4xx through `AppError`, never a 500.
@@ -116,6 +80,8 @@ pub fn server(state: Arc<AppState>, listener: TcpListener) -> std::io::Result<Se
             .wrap(from_fn(middleware::request_id_and_errors))
     })
     .listen(listener)?
+    // Signals are the caller's: `serve` drains first (/readyz 503) and then stops the server.
+    .disable_signals()
     .shutdown_timeout(10)
     .run();
     Ok(server)

@@ -38,8 +38,13 @@ pub struct Config {
     pub job_backoff_ms: u32,
     /// How long one AI provider call may take.
     pub ai_timeout_secs: u32,
-    /// Calls per model per minute, shared by all replicas (seed §10.7).
+    /// Calls per model per window (a minute unless `ai_rate_window_secs` says otherwise), shared by all
+    /// replicas (seed §10.7); each workspace calling the model gets a fair share of it.
     pub ai_rate_per_min: u32,
+    /// The window the per-model budget counts over, in seconds (60; shorter only to rehearse the limit).
+    pub ai_rate_window_secs: u32,
+    /// After SIGTERM: seconds during which /readyz answers 503 while requests are still served.
+    pub drain_secs: u32,
     /// A generated article shorter than this share of the asked word count is refused (per cent).
     pub writer_min_words_percent: u32,
 }
@@ -118,6 +123,8 @@ impl Config {
             job_backoff_ms: parse_num(&get, "IGNY8_JOB_BACKOFF_MS", 1000, 1, 600_000)?,
             ai_timeout_secs: parse_num(&get, "IGNY8_AI_TIMEOUT_SECS", 60, 1, 600)?,
             ai_rate_per_min: parse_num(&get, "IGNY8_AI_RATE_PER_MIN", 60, 1, 100_000)?,
+            ai_rate_window_secs: parse_num(&get, "IGNY8_AI_RATE_WINDOW_SECS", 60, 1, 3600)?,
+            drain_secs: parse_num(&get, "IGNY8_DRAIN_SECS", 5, 0, 600)?,
             writer_min_words_percent: parse_num(&get, "IGNY8_WRITER_MIN_WORDS_PERCENT", 50, 1, 100)?,
         })
     }

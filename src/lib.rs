@@ -13,7 +13,7 @@ pub mod jobs;
 pub mod kv;
 pub mod modules;
 pub mod outbound;
-pub mod scheduler;
+pub mod state;
 pub mod tenancy;
 pub mod web;
 pub mod wordpress;

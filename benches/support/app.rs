@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use igny8::app::AppState;
 use igny8::config::Config;
+use igny8::state::AppState;
 
 pub const SECRET: &str = "bench-secret-0123456789abcdef-0123456789";
 
@@ -28,7 +28,7 @@ pub async fn fresh(db: &str, vars: &[(&str, String)]) -> anyhow::Result<Arc<AppS
     ];
     all.extend(vars.iter().cloned());
     let config = Config::from_lookup(|k| all.iter().rev().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))?;
-    let state = Arc::new(AppState::new(config)?);
+    let state = Arc::new(igny8::app::state(config)?);
     igny8::db::migrate(&state.db).await?;
     Ok(state)
 }

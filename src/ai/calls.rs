@@ -5,10 +5,10 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
-use crate::app::AppState;
 use crate::db::schema::{ai_calls, model_rates};
 use crate::error::AppError;
 use crate::error::AppResult;
+use crate::state::AppState;
 use crate::tenancy::{Actor, TenantCtx};
 use crate::web::forms::Check;
 use crate::web::pagination::PageParams;
@@ -52,22 +52,52 @@ impl<'a> CallRecord<'a> {
     }
 }
 
-/// Writes the row, pricing it from `model_rates` in the same statement. A logging failure must not
-/// fail the AI work itself, so it is only logged.
-pub async fn record(state: &AppState, rec: CallRecord<'_>) {
+/// Notes a call as it starts (status `started`), so a call the process never saw the end of — killed, or its
+/// machine lost — is still in the log (the reaper marks it `interrupted`): the log counts every call the provider
+/// may bill. None when the row could not be written; `finish` then writes the whole row at the end.
+pub async fn start(state: &AppState, tenant_id: i64, job_id: Option<i64>, provider: &str, model: &str, operation: &str) -> Option<i64> {
+    let res = async {
+        let mut conn = state.db.get().await?;
+        diesel::insert_into(ai_calls::table)
+            .values((
+                ai_calls::tenant_id.eq(tenant_id),
+                ai_calls::job_id.eq(job_id),
+                ai_calls::provider.eq(provider),
+                ai_calls::model.eq(model),
+                ai_calls::operation.eq(operation),
+                ai_calls::status.eq("started"),
+            ))
+            .returning(ai_calls::id)
+            .get_result::<i64>(&mut conn)
+            .await
+            .map_err(AppError::from)
+    };
+    res.await.inspect_err(|e| tracing::warn!(error = %e, "could not note the start of an AI call")).ok()
+}
+
+/// Writes the outcome of the call noted by `start` (or the whole row when `started` is None), pricing it from
+/// `model_rates` in the same statement. A logging failure must not fail the AI work itself, so it is only logged.
+pub async fn finish(state: &AppState, started: Option<i64>, rec: CallRecord<'_>) {
     use diesel::sql_types::{BigInt, Integer, Nullable, Text};
-    const SQL: &str = "
-        INSERT INTO ai_calls (tenant_id, job_id, provider, model, operation, tokens_in, tokens_out, images,
-                              cost_micros, latency_ms, status, error)
-        SELECT $1, $2, $3, $4, $5, $6, $7, $8,
-               CASE WHEN $10 = 'ok' THEN coalesce((SELECT ($6::bigint * r.input_per_mtok_micros + $7::bigint * r.output_per_mtok_micros) / 1000000
+    const PRICE: &str = "CASE WHEN $10 = 'ok' THEN coalesce((SELECT ($6::bigint * r.input_per_mtok_micros + $7::bigint * r.output_per_mtok_micros) / 1000000
                                                       + $8::bigint * r.per_image_micros
-                                                   FROM model_rates r WHERE r.provider = $3 AND r.model = $4), 0) ELSE 0 END,
-               $9, $10, $11";
+                                                   FROM model_rates r WHERE r.provider = $3 AND r.model = $4), 0) ELSE 0 END";
+    let sql = match started {
+        Some(_) => format!(
+            "UPDATE ai_calls SET tokens_in = $6, tokens_out = $7, images = $8, cost_micros = {PRICE}, latency_ms = $9, status = $10,
+                                 error = $11
+             WHERE tenant_id = $1 AND id = $12"
+        ),
+        None => format!(
+            "INSERT INTO ai_calls (tenant_id, job_id, provider, model, operation, tokens_in, tokens_out, images,
+                                   cost_micros, latency_ms, status, error)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, {PRICE}, $9, $10, $11 WHERE $12::bigint IS NULL"
+        ),
+    };
     let clamp = |v: i64| v.clamp(0, i32::MAX as i64) as i32;
     let res = async {
         let mut conn = state.db.get().await?;
-        diesel::sql_query(SQL)
+        diesel::sql_query(sql)
             .bind::<BigInt, _>(rec.tenant_id)
             .bind::<Nullable<BigInt>, _>(rec.job_id)
             .bind::<Text, _>(rec.provider)
@@ -79,6 +109,7 @@ pub async fn record(state: &AppState, rec: CallRecord<'_>) {
             .bind::<Integer, _>(clamp(rec.latency_ms))
             .bind::<Text, _>(if rec.error.is_none() { "ok" } else { "error" })
             .bind::<Nullable<Text>, _>(rec.error.as_deref().map(|e| e.chars().take(1000).collect::<String>()))
+            .bind::<Nullable<BigInt>, _>(started)
             .execute(&mut conn)
             .await?;
         Ok::<_, crate::error::AppError>(())
@@ -86,6 +117,19 @@ pub async fn record(state: &AppState, rec: CallRecord<'_>) {
     if let Err(e) = res.await {
         tracing::warn!(error = %e, "could not record an AI call");
     }
+}
+
+/// Calls noted as started that can no longer be running (older than the longest call may take): their process
+/// stopped during the call. They stay in the log, marked `interrupted`.
+pub async fn mark_interrupted(conn: &mut AsyncPgConnection, older_than: std::time::Duration) -> AppResult<usize> {
+    let before = Utc::now() - chrono::Duration::from_std(older_than).unwrap_or_default();
+    Ok(diesel::update(ai_calls::table.filter(ai_calls::status.eq("started")).filter(ai_calls::created_at.lt(before)))
+        .set((
+            ai_calls::status.eq("interrupted"),
+            ai_calls::error.eq("the process stopped during the call; the provider may have billed it"),
+        ))
+        .execute(conn)
+        .await?)
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]

@@ -6,6 +6,7 @@ use futures_util::future::BoxFuture;
 use super::{AiError, ChatRequest, ChatResponse, ImageProvider, ImageRequest, ImageResponse, TextProvider};
 use crate::auth::secrets::sha256_hex;
 
+pub const NAME: &str = "dev";
 pub const TEXT_MODEL: &str = "dev-text";
 pub const IMAGE_MODEL: &str = "dev-image";
 
@@ -13,7 +14,7 @@ pub struct DevProvider;
 
 impl TextProvider for DevProvider {
     fn name(&self) -> &'static str {
-        "dev"
+        NAME
     }
 
     fn chat<'a>(&'a self, req: &'a ChatRequest) -> BoxFuture<'a, Result<ChatResponse, AiError>> {
@@ -154,7 +155,7 @@ fn shaped_answer(req: &ChatRequest) -> Option<String> {
 
 impl ImageProvider for DevProvider {
     fn name(&self) -> &'static str {
-        "dev"
+        NAME
     }
 
     /// A small SVG placeholder whose colour follows the prompt.

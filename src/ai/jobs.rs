@@ -1,38 +1,63 @@
 //! Job kinds of the AI layer. `ai.prompt` runs one prompt for the workspace (the Thinker playground and
-//! Settings' connection test build on it); the pipeline's own kinds arrive with the planner and writer.
+//! Settings' connection test build on it); `ai.image_test` renders one test image. The pipeline's own kinds live
+//! with the planner and writer.
 
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 use super::{ChatRequest, parse, router};
-use crate::app::AppState;
-use crate::jobs::queue::{ClaimedJob, Completion, JobError};
+use crate::jobs::{ClaimedJob, Completion, Job, JobError, Registry};
+use crate::state::AppState;
 
 pub const PROMPT: &str = "ai.prompt";
 pub const IMAGE_TEST: &str = "ai.image_test";
 
-/// Payload: `{"system": "...", "prompt": "...", "json": bool, "max_tokens": n, "provider": "dev"}` (`dev` runs on
-/// the offline provider whatever the workspace uses). The result keeps the raw answer beside the parsed one.
-pub async fn prompt(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
-    let p = &job.payload;
-    let text = |k: &str| p.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
-    let user = text("prompt");
-    if user.trim().is_empty() {
+pub fn register(r: &mut Registry) {
+    r.add::<Prompt>().add::<ImageTest>();
+}
+
+/// One prompt; `provider: "dev"` runs on the offline provider whatever the workspace uses. The result keeps the
+/// raw answer beside the parsed one.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Prompt {
+    pub system: String,
+    pub prompt: String,
+    pub json: bool,
+    pub max_tokens: Option<u64>,
+    pub provider: String,
+    /// A playground run shows why an answer would be refused instead of failing the run.
+    pub keep_unparsed: bool,
+    /// The prompt key a playground run tries (its purpose in the AI-call log).
+    pub playground: String,
+}
+
+impl Job for Prompt {
+    const KIND: &'static str = PROMPT;
+
+    async fn run(self, state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
+        prompt(state, job, self).await
+    }
+}
+
+async fn prompt(state: Arc<AppState>, job: ClaimedJob, p: Prompt) -> Result<Completion, JobError> {
+    if p.prompt.trim().is_empty() {
         return Err(JobError::Fatal("the job has no prompt".into()));
     }
-    let mut req = ChatRequest::new(text("system"), user);
-    req.json = p.get("json").and_then(|v| v.as_bool()).unwrap_or(false);
-    req.purpose = crate::modules::thinker::library::purpose_of(&text("playground"));
-    req.max_tokens = p.get("max_tokens").and_then(|v| v.as_u64()).unwrap_or(1024).clamp(16, 16_000) as u32;
-    let res = if text("provider") == "dev" {
+    let mut req = ChatRequest::new(p.system.clone(), p.prompt.clone());
+    req.json = p.json;
+    req.purpose = crate::modules::thinker::library::purpose_of(&p.playground);
+    req.max_tokens = p.max_tokens.unwrap_or(1024).clamp(16, 16_000) as u32;
+    let res = if p.provider == "dev" {
         router::chat_dev(&state, job.tenant_id, Some(job.id), req.clone()).await?
     } else {
         router::chat(&state, job.tenant_id, Some(job.id), req.clone()).await?
     };
-    // A playground run shows why an answer would be refused instead of failing the run.
     let (output, parse_error) = if req.json {
         match parse::json::<serde_json::Map<String, serde_json::Value>>(&res) {
             Ok(m) => (serde_json::Value::Object(m), None),
-            Err(e) if p.get("keep_unparsed").and_then(|v| v.as_bool()).unwrap_or(false) => (serde_json::Value::Null, Some(e.to_string())),
+            Err(e) if p.keep_unparsed => (serde_json::Value::Null, Some(e.to_string())),
             Err(e) => return Err(e.into()),
         }
     } else {
@@ -48,17 +73,30 @@ pub async fn prompt(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion,
     })))
 }
 
-/// Payload: `{"prompt": "...", "provider": "dev" | "workspace"}`: one image, kept (base64) in the job's
-/// result for the playground to show; nothing else is stored.
-pub async fn image_test(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
+/// One test image (`provider`: `dev` or `workspace`), kept (base64) in the job's result for the playground to
+/// show; nothing else is stored.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ImageTest {
+    pub prompt: String,
+    pub provider: String,
+}
+
+impl Job for ImageTest {
+    const KIND: &'static str = IMAGE_TEST;
+
+    async fn run(self, state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
+        image_test(state, job, self).await
+    }
+}
+
+async fn image_test(state: Arc<AppState>, job: ClaimedJob, p: ImageTest) -> Result<Completion, JobError> {
     use base64::Engine;
-    let p = &job.payload;
-    let prompt = p.get("prompt").and_then(|v| v.as_str()).unwrap_or_default().to_string();
-    if prompt.trim().is_empty() {
+    if p.prompt.trim().is_empty() {
         return Err(JobError::Fatal("the job has no prompt".into()));
     }
-    let req = super::ImageRequest { model: String::new(), prompt, width: 1024, height: 1024 };
-    let res = if p.get("provider").and_then(|v| v.as_str()) == Some("workspace") {
+    let req = super::ImageRequest { model: String::new(), prompt: p.prompt, width: 1024, height: 1024 };
+    let res = if p.provider == "workspace" {
         router::image(&state, job.tenant_id, Some(job.id), req).await?
     } else {
         router::image_dev(&state, job.tenant_id, Some(job.id), req).await?

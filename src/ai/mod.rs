@@ -75,8 +75,10 @@ pub struct ImageResponse {
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum AiError {
+    /// A 429 from the provider, or — `held_back` — IGNY8's own per-model budget holding the call back before it was
+    /// sent (a job then waits for the window without spending an attempt).
     #[error("rate limited by {provider}; retry after {}s", retry_after.map(|d| d.as_secs()).unwrap_or(0))]
-    RateLimited { provider: String, retry_after: Option<Duration> },
+    RateLimited { provider: String, retry_after: Option<Duration>, held_back: bool },
     #[error("{provider} did not answer within {secs}s")]
     Timeout { provider: String, secs: u64 },
     #[error("{provider} answered HTTP {status}: {message}")]
@@ -105,7 +107,10 @@ impl AiError {
 impl From<AiError> for JobError {
     fn from(e: AiError) -> Self {
         match &e {
-            AiError::RateLimited { retry_after, .. } => JobError::Retry { message: e.to_string(), after: *retry_after },
+            AiError::RateLimited { retry_after, held_back: true, .. } => {
+                JobError::Defer { message: e.to_string(), after: retry_after.unwrap_or(Duration::from_secs(1)) }
+            }
+            AiError::RateLimited { retry_after, held_back: false, .. } => JobError::Retry { message: e.to_string(), after: *retry_after },
             _ if e.is_transient() => JobError::retry(e.to_string()),
             _ => JobError::Fatal(e.to_string()),
         }
@@ -153,7 +158,7 @@ pub(crate) async fn read_reply(provider: &str, res: reqwest::Response, timeout: 
     })?;
     let text = String::from_utf8_lossy(&bytes).into_owned();
     if status.as_u16() == 429 {
-        return Err(AiError::RateLimited { provider: provider.into(), retry_after: after });
+        return Err(AiError::RateLimited { provider: provider.into(), retry_after: after, held_back: false });
     }
     if !status.is_success() {
         return Err(AiError::Http { provider: provider.into(), status: status.as_u16(), message: error_message(&text) });

@@ -8,8 +8,8 @@ use super::dev::{self, DevProvider};
 use super::openai::OpenAiCompat;
 use super::runware::{self, Runware};
 use super::{AiError, ChatRequest, ChatResponse, ImageProvider, ImageRequest, ImageResponse, TextProvider};
-use crate::app::AppState;
 use crate::kv;
+use crate::state::AppState;
 
 struct Route<P: ?Sized> {
     provider: Box<P>,
@@ -55,24 +55,63 @@ async fn image_route(state: &AppState, tenant_id: i64) -> Result<Route<dyn Image
     Ok(Route { provider, models: vec![s.image_model] })
 }
 
-/// Counts a call against the model's per-minute budget; over it → RateLimited until the minute ends.
-/// Without Redis the limit is not enforced (logged), rather than stopping all AI work.
-async fn take_rate_slot(state: &AppState, provider: &str, model: &str) -> Result<(), AiError> {
-    let now = chrono::Utc::now().timestamp();
-    let minute = now / 60;
-    let key = kv::key(&state.config.redis_namespace, &format!("rl:{provider}:{model}"), &minute.to_string());
-    let count = async {
+/// The per-model budget, shared by every replica through Redis and fair between workspaces: in each window a
+/// model takes `IGNY8_AI_RATE_PER_MIN` calls, and a workspace at most its share of them (the budget divided by
+/// the workspaces calling the model in that window), so one workspace's burst cannot hold back another's first
+/// call. Checked and counted in one script, so refused calls count nothing. A call held back is `RateLimited`
+/// with `held_back`: the job waits for the next window without spending an attempt. Without Redis the limit is
+/// not enforced (logged) rather than stopping all AI work.
+const FAIR_SHARE: &str = r"
+redis.call('SADD', KEYS[3], ARGV[2])
+redis.call('EXPIRE', KEYS[3], ARGV[3])
+local limit = tonumber(ARGV[1])
+local total = tonumber(redis.call('GET', KEYS[1]) or '0')
+if total >= limit then return 0 end
+local share = math.max(1, math.ceil(limit / redis.call('SCARD', KEYS[3])))
+if tonumber(redis.call('GET', KEYS[2]) or '0') >= share then return -1 end
+redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return 1";
+
+async fn take_rate_slot(state: &AppState, tenant_id: i64, provider: &str, model: &str) -> Result<(), AiError> {
+    if provider == dev::NAME {
+        return Ok(()); // offline and free: nothing to protect
+    }
+    let (limit, window) = (state.config.ai_rate_per_min as i64, state.config.ai_rate_window_secs.max(1) as i64);
+    let now = chrono::Utc::now();
+    let window_ms = window * 1000;
+    let index = now.timestamp_millis() / window_ms;
+    // One hash tag for the three keys: valid on Redis Cluster.
+    let tag = format!("rl:{provider}:{model}:{index}");
+    let ns = &state.config.redis_namespace;
+    let keys = [kv::key(ns, &tag, "n"), kv::key(ns, &tag, &format!("t:{tenant_id}")), kv::key(ns, &tag, "active")];
+    let verdict = async {
         let mut conn = state.redis.get().await.map_err(|e| e.to_string())?;
-        let (n, _): (i64, bool) =
-            deadpool_redis::redis::pipe().incr(&key, 1).expire(&key, 61).query_async(&mut conn).await.map_err(|e| e.to_string())?;
-        Ok::<_, String>(n)
+        deadpool_redis::redis::cmd("EVAL")
+            .arg(FAIR_SHARE)
+            .arg(3)
+            .arg(&keys)
+            .arg(limit)
+            .arg(tenant_id)
+            .arg(window + 1)
+            .query_async::<i64>(&mut conn)
+            .await
+            .map_err(|e| e.to_string())
     };
-    match count.await {
-        Ok(n) if n > state.config.ai_rate_per_min as i64 => Err(AiError::RateLimited {
-            provider: format!("the {model} budget of {}/min", state.config.ai_rate_per_min),
-            retry_after: Some(Duration::from_secs((60 - now % 60).max(1) as u64)),
+    let wait = Duration::from_millis((window_ms - now.timestamp_millis() % window_ms).max(1) as u64);
+    match verdict.await {
+        Ok(1) => Ok(()),
+        Ok(v) => Err(AiError::RateLimited {
+            provider: if v == 0 {
+                format!("the {model} budget of {limit} calls per {window}s")
+            } else {
+                format!("this workspace's share of the {model} budget of {limit} calls per {window}s")
+            },
+            retry_after: Some(wait),
+            held_back: true,
         }),
-        Ok(_) => Ok(()),
         Err(e) => {
             tracing::warn!(error = %e, "AI rate limit not enforced (Redis unavailable)");
             Ok(())
@@ -101,14 +140,15 @@ async fn chat_on(
 ) -> Result<ChatResponse, AiError> {
     let mut last = AiError::Config("no model configured".into());
     for (i, model) in route.models.iter().enumerate() {
-        take_rate_slot(state, route.provider.name(), model).await?;
+        take_rate_slot(state, tenant_id, route.provider.name(), model).await?;
         let req = ChatRequest { model: model.clone(), ..req.clone() };
+        let logged = calls::start(state, tenant_id, job_id, route.provider.name(), model, req.purpose).await;
         let started = Instant::now();
         let res = route.provider.chat(&req).await;
         let (tokens_in, tokens_out) = res.as_ref().map(|r| (r.tokens_in, r.tokens_out)).unwrap_or((0, 0));
         let error = res.as_ref().err().map(|e| e.to_string());
         let rec = CallRecord::finished(tenant_id, job_id, route.provider.name(), model, req.purpose, started, error);
-        calls::record(state, CallRecord { tokens_in, tokens_out, ..rec }).await;
+        calls::finish(state, logged, CallRecord { tokens_in, tokens_out, ..rec }).await;
         match res {
             Ok(r) => return Ok(r),
             Err(e) => {
@@ -146,12 +186,13 @@ async fn image_on(
     route: Route<dyn ImageProvider>,
 ) -> Result<ImageResponse, AiError> {
     let model = route.models[0].clone();
-    take_rate_slot(state, route.provider.name(), &model).await?;
+    take_rate_slot(state, tenant_id, route.provider.name(), &model).await?;
     let req = ImageRequest { model: model.clone(), ..req };
+    let logged = calls::start(state, tenant_id, job_id, route.provider.name(), &model, "image").await;
     let started = Instant::now();
     let res = route.provider.generate(&req).await;
     let error = res.as_ref().err().map(|e| e.to_string());
     let rec = CallRecord::finished(tenant_id, job_id, route.provider.name(), &model, "image", started, error);
-    calls::record(state, CallRecord { images: res.is_ok() as i64, ..rec }).await;
+    calls::finish(state, logged, CallRecord { images: res.is_ok() as i64, ..rec }).await;
     res
 }

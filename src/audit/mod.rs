@@ -12,6 +12,7 @@ use crate::tenancy::TenantCtx;
 use crate::web::pagination::PageParams;
 
 /// Who did it, where.
+#[derive(Debug, Clone)]
 pub struct Who {
     pub tenant_id: i64,
     pub user_id: Option<i64>,

@@ -5,9 +5,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::auth::service::{self, ClientMeta, PasswordChange, SignupInput};
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::state::AppState;
 use crate::tenancy::{Actor, TenantCtx};
 use crate::web::page::{PageCtx, PublicPage};
 use crate::web::{Toast, client_ip, redirect_with, render, render_status, safe_next};

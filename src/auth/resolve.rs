@@ -4,12 +4,12 @@ use actix_web::HttpRequest;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use crate::app::AppState;
 use crate::auth::jwt::Claims;
 use crate::auth::rbac::Role;
 use crate::auth::secrets::{parse_tenant_secret, sha256_hex};
 use crate::db::schema::{api_tokens, memberships, sessions, tenants, users};
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::tenancy::{Actor, TenantCtx, Workspace};
 use crate::web::client_ip;
 

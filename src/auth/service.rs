@@ -5,7 +5,6 @@ use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
-use crate::app::AppState;
 use crate::audit::{self, Who};
 use crate::auth::jwt::Claims;
 use crate::auth::resolve::SESSION_COOKIE;
@@ -15,6 +14,7 @@ use crate::billing::plans;
 use crate::db::is_unique_violation;
 use crate::db::schema::{memberships, sessions, users};
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::tenancy::{TenantCtx, service::create_workspace};
 use crate::web::forms::Check;
 

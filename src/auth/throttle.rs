@@ -3,10 +3,10 @@
 
 use deadpool_redis::redis::AsyncCommands;
 
-use crate::app::AppState;
 use crate::auth::secrets::sha256_hex;
 use crate::error::{AppError, AppResult};
 use crate::kv;
+use crate::state::AppState;
 
 fn keys(state: &AppState, ip: Option<&str>, email: &str) -> (String, String) {
     let ns = &state.config.redis_namespace;

@@ -105,7 +105,7 @@ pub async fn spent_this_month(conn: &mut AsyncPgConnection, tenant_id: i64) -> A
 }
 
 /// Sets or clears the monthly cap (owners only).
-pub async fn set_monthly_cap(state: &crate::app::AppState, ctx: &crate::tenancy::TenantCtx, cap: Option<i64>) -> AppResult<()> {
+pub async fn set_monthly_cap(state: &crate::state::AppState, ctx: &crate::tenancy::TenantCtx, cap: Option<i64>) -> AppResult<()> {
     ctx.require(crate::auth::rbac::Perm::ManageBilling)?;
     if let Some(c) = cap
         && !(0..=10_000_000).contains(&c)

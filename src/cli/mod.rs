@@ -9,12 +9,14 @@ use clap::{Parser, Subcommand};
 use diesel::{ExpressionMethods, QueryDsl};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
-use crate::app::{AppState, server};
+use crate::app::server;
 use crate::auth::{password, rbac::Role, secrets::random_token, service::insert_user};
 use crate::config::Config;
 use crate::db::schema::{memberships, users};
 use crate::error::AppError;
 use crate::jobs::worker::WorkerConfig;
+use crate::modules::automation::schedule::SystemClock;
+use crate::state::AppState;
 use crate::tenancy::service::create_workspace;
 
 #[derive(Parser)]
@@ -65,18 +67,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
         Command::Migrate => {
-            let state = AppState::new(config)?;
+            let state = crate::app::state(config)?;
             let applied = crate::db::migrate(&state.db).await?;
             println!("migrations applied: {}", if applied.is_empty() { "none pending".into() } else { applied.join(", ") });
             Ok(())
         }
         Command::SeedDemo => {
-            let state = AppState::new(config)?;
+            let state = crate::app::state(config)?;
             crate::db::migrate(&state.db).await?;
             seed::seed_demo(&state).await
         }
         Command::CreateUser { email, name, password, tenant_id, role, plan, workspace, system_admin } => {
-            let state = AppState::new(config)?;
+            let state = crate::app::state(config)?;
             crate::db::migrate(&state.db).await?;
             create_user(&state, email, name, password, tenant_id, role, plan, workspace, system_admin).await
         }
@@ -85,28 +87,62 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let bind = config.bind;
-    let state = AppState::new(config)?;
+    let state = crate::app::state(config)?;
     let applied = crate::db::migrate(&state.db).await?;
     if !applied.is_empty() {
         tracing::info!(?applied, "migrations applied");
     }
     let listener = TcpListener::bind(bind).map_err(|e| anyhow::anyhow!("cannot listen on {bind} (IGNY8_BIND): {e}"))?;
     let state = Arc::new(state);
-    let workers = (state.config.workers > 0).then(|| {
-        crate::jobs::worker::start(state.clone(), Arc::new(crate::jobs::kinds::registry()), WorkerConfig::from_config(&state.config))
-    });
+    let workers = match state.config.workers {
+        0 => None,
+        _ => Some(crate::jobs::worker::start(state.clone(), WorkerConfig::from_config(&state.config)).await?),
+    };
     // Every replica beats; the slot claim in Postgres makes each scheduled run happen once.
-    let mut scheduler = if state.config.scheduler { Some(crate::scheduler::start(state.clone()).await?) } else { None };
+    let scheduler = state
+        .config
+        .scheduler
+        .then(|| crate::modules::automation::schedule::start(state.clone(), Arc::new(SystemClock), std::time::Duration::ZERO));
     tracing::info!(%bind, workers = state.config.workers, scheduler = state.config.scheduler, "IGNY8 listening");
-    // Runs until SIGINT/SIGTERM; then the workers get the same grace period as open requests.
-    server(state.clone(), listener)?.await?;
-    if let Some(s) = scheduler.as_mut() {
-        let _ = s.shutdown().await;
+    let server = server(state.clone(), listener)?;
+    let handle = server.handle();
+    let mut running = tokio::spawn(server);
+    tokio::select! {
+        ended = &mut running => ended??,
+        signal = stop_signal() => {
+            // Drain: /readyz says 503 so the load balancer sends new work elsewhere, while requests already on
+            // their way are still answered; then the listener stops and open requests finish.
+            let drain = std::time::Duration::from_secs(state.config.drain_secs as u64);
+            tracing::info!(signal, drain_secs = drain.as_secs(), "stopping: /readyz answers 503, requests are served until the drain ends");
+            state.draining.store(true, std::sync::atomic::Ordering::Relaxed);
+            tokio::time::sleep(drain).await;
+            handle.stop(true).await;
+            let _ = running.await;
+        }
+    }
+    if let Some(s) = scheduler {
+        s.abort();
     }
     if let Some(w) = workers {
         w.shutdown(&state, std::time::Duration::from_secs(10)).await;
     }
+    tracing::info!("stopped");
     Ok(())
+}
+
+/// SIGTERM (what orchestrators send) or SIGINT (Ctrl-C).
+async fn stop_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = tokio::signal::ctrl_c() => "SIGINT",
+        },
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            "SIGINT"
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -4,10 +4,10 @@
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
-use crate::app::AppState;
 use crate::auth::{password, secrets::random_token, service::insert_user};
 use crate::db::schema::{keywords, memberships, users};
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::tenancy::service::create_workspace;
 
 pub const DEMO_EMAIL: &str = "demo@igny8.local";

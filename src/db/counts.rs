@@ -7,11 +7,11 @@ use std::future::Future;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use crate::app::AppState;
 use crate::auth::secrets::sha256_hex;
 use crate::db::schema::list_revisions;
 use crate::error::AppResult;
 use crate::kv::{self, redis};
+use crate::state::AppState;
 
 /// Long enough to cover a working session on one filter; the revision makes it exact, not the expiry.
 const TTL_SECS: u64 = 600;

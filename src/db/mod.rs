@@ -2,6 +2,7 @@
 
 pub mod counts;
 pub mod schema;
+pub mod text_enum;
 
 use std::time::Duration;
 

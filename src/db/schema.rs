@@ -227,6 +227,17 @@ diesel::table! {
         updated_at -> Timestamptz,
         progress_done -> Int4,
         progress_total -> Int4,
+        subject_type -> Nullable<Text>,
+        subject_id -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    job_workers (id) {
+        id -> Text,
+        host -> Text,
+        started_at -> Timestamptz,
+        beat_at -> Timestamptz,
     }
 }
 
@@ -493,6 +504,7 @@ diesel::table! {
         synced_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        images_pending -> Bool,
     }
 }
 

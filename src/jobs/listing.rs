@@ -9,10 +9,9 @@ use crate::audit::{self, Who};
 use crate::db::DbPool;
 use crate::db::schema::jobs;
 use crate::error::{AppError, AppResult};
+use crate::jobs::kind::{JobStatus, Subject, SubjectKind};
 use crate::jobs::queue::{NewJob, enqueue_in_tx};
 use crate::web::pagination::PageParams;
-
-pub const STATUSES: [&str; 6] = ["queued", "running", "succeeded", "failed", "dead", "cancelled"];
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = jobs)]
@@ -21,7 +20,7 @@ pub struct JobRow {
     pub tenant_id: i64,
     pub kind: String,
     pub payload: serde_json::Value,
-    pub status: String,
+    pub status: JobStatus,
     pub attempts: i32,
     pub max_attempts: i32,
     pub run_at: DateTime<Utc>,
@@ -32,14 +31,16 @@ pub struct JobRow {
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+    pub subject_type: Option<SubjectKind>,
+    pub subject_id: Option<i64>,
 }
 
 impl JobRow {
     pub fn can_cancel(&self) -> bool {
-        matches!(self.status.as_str(), "queued" | "running")
+        self.status.is_open()
     }
     pub fn can_retry(&self) -> bool {
-        matches!(self.status.as_str(), "failed" | "dead" | "cancelled")
+        matches!(self.status, JobStatus::Failed | JobStatus::Dead | JobStatus::Cancelled)
     }
     pub fn payload_pretty(&self) -> String {
         serde_json::to_string_pretty(&self.payload).unwrap_or_default()
@@ -83,8 +84,8 @@ pub async fn list(conn: &mut AsyncPgConnection, scope: Scope, f: &JobFilter, pag
         if let Scope::Tenant(tenant_id) = scope {
             q = q.filter(jobs::tenant_id.eq(tenant_id));
         }
-        if STATUSES.contains(&f.status.as_str()) {
-            q = q.filter(jobs::status.eq(f.status.clone()));
+        if let Some(status) = JobStatus::parse(&f.status) {
+            q = q.filter(jobs::status.eq(status));
         }
         if !f.kind.trim().is_empty() {
             q = q.filter(jobs::kind.eq(f.kind.trim().to_string()));
@@ -107,14 +108,14 @@ pub async fn get(conn: &mut AsyncPgConnection, tenant_id: i64, id: i64) -> AppRe
 }
 
 /// Jobs per status, for the live counters.
-pub async fn counts(conn: &mut AsyncPgConnection, tenant_id: i64) -> AppResult<Vec<(String, i64)>> {
-    let rows: Vec<(String, i64)> = jobs::table
+pub async fn counts(conn: &mut AsyncPgConnection, tenant_id: i64) -> AppResult<Vec<(JobStatus, i64)>> {
+    let rows: Vec<(JobStatus, i64)> = jobs::table
         .filter(jobs::tenant_id.eq(tenant_id))
         .group_by(jobs::status)
         .select((jobs::status, diesel::dsl::count_star()))
         .load(conn)
         .await?;
-    Ok(STATUSES.iter().map(|s| (s.to_string(), rows.iter().find(|(st, _)| st == s).map(|(_, n)| *n).unwrap_or(0))).collect())
+    Ok(JobStatus::ALL.iter().map(|s| (*s, rows.iter().find(|(st, _)| st == s).map(|(_, n)| *n).unwrap_or(0))).collect())
 }
 
 /// Runs a failed, dead or cancelled job again as a new job (with a new credit reservation).
@@ -128,6 +129,7 @@ pub async fn retry(pool: &DbPool, who: &Who, id: i64) -> AppResult<i64> {
         tenant_id: who.tenant_id,
         kind: old.kind.clone(),
         payload: old.payload.clone(),
+        subject: old.subject_type.zip(old.subject_id).map(|(kind, id)| Subject { kind, id }),
         credits: old.credits,
         max_attempts: old.max_attempts,
         idempotency_key: None,

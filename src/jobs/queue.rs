@@ -14,6 +14,7 @@ use diesel::sql_types::{BigInt, Integer, Jsonb, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
+use super::kind::{Ended, JobStatus, Registry, Subject};
 use crate::audit::{self, Who};
 use crate::billing::ledger;
 use crate::db::schema::jobs;
@@ -28,12 +29,15 @@ fn job_ref(id: i64) -> String {
     format!("job:{id}")
 }
 
-/// A job to enqueue. `credits` is the price the calling service computed (seed §8.4).
+/// A job to enqueue — usually made by [`super::kind::Job::new_job`]. `credits` is the price the calling service
+/// computed (seed §8.4).
 #[derive(Debug, Clone)]
 pub struct NewJob {
     pub tenant_id: i64,
     pub kind: String,
     pub payload: serde_json::Value,
+    /// The row the job is about (stored in its own columns).
+    pub subject: Option<Subject>,
     pub credits: i64,
     pub max_attempts: i32,
     pub idempotency_key: Option<String>,
@@ -43,7 +47,28 @@ pub struct NewJob {
 
 impl NewJob {
     pub fn new(tenant_id: i64, kind: &str, payload: serde_json::Value) -> Self {
-        NewJob { tenant_id, kind: kind.to_string(), payload, credits: 0, max_attempts: 5, idempotency_key: None, created_by: String::new() }
+        NewJob {
+            tenant_id,
+            kind: kind.to_string(),
+            payload,
+            subject: None,
+            credits: 0,
+            max_attempts: 5,
+            idempotency_key: None,
+            created_by: String::new(),
+        }
+    }
+
+    /// The price reserved at enqueue.
+    pub fn credits(mut self, credits: i64) -> Self {
+        self.credits = credits;
+        self
+    }
+
+    /// Who asked: a user's email, a token, the scheduler, another job.
+    pub fn by(mut self, who: impl Into<String>) -> Self {
+        self.created_by = who.into();
+        self
     }
 }
 
@@ -72,6 +97,8 @@ pub async fn enqueue_in_tx(conn: &mut AsyncPgConnection, job: &NewJob) -> AppRes
             jobs::tenant_id.eq(job.tenant_id),
             jobs::kind.eq(&job.kind),
             jobs::payload.eq(&job.payload),
+            jobs::subject_type.eq(job.subject.map(|s| s.kind)),
+            jobs::subject_id.eq(job.subject.map(|s| s.id)),
             jobs::credits.eq(job.credits),
             jobs::max_attempts.eq(job.max_attempts),
             jobs::idempotency_key.eq(&job.idempotency_key),
@@ -89,21 +116,19 @@ pub async fn enqueue_in_tx(conn: &mut AsyncPgConnection, job: &NewJob) -> AppRes
 
 /// Queues one job per payload in the caller's transaction, all or none. The credit check covers the total
 /// first, so a refusal (402) names the full price rather than failing half-way.
-pub async fn enqueue_all_in_tx(
+pub async fn enqueue_all_in_tx<J: super::kind::Job>(
     conn: &mut AsyncPgConnection,
     tenant_id: i64,
-    kind: &str,
     credits_each: i64,
     created_by: &str,
-    payloads: Vec<serde_json::Value>,
+    payloads: Vec<J>,
 ) -> AppResult<Vec<i64>> {
     if credits_each > 0 {
         ledger::lock_and_check(conn, tenant_id, credits_each * payloads.len() as i64).await?;
     }
     let mut ids = Vec::with_capacity(payloads.len());
     for payload in payloads {
-        let job =
-            NewJob { credits: credits_each, created_by: created_by.to_string(), max_attempts: 3, ..NewJob::new(tenant_id, kind, payload) };
+        let job = payload.new_job(tenant_id).credits(credits_each).by(created_by);
         ids.push(enqueue_in_tx(conn, &job).await?);
     }
     Ok(ids)
@@ -135,7 +160,8 @@ pub struct ClaimedJob {
 
 /// Claims up to `limit` ready jobs, fairly: every tenant with ready work offers its oldest jobs, ranked
 /// by how many it already has running plus its position, so a tenant with 10,000 queued jobs gets one
-/// slot per round like a tenant with one. A tenant at `per_tenant_cap` running jobs waits.
+/// slot per round like a tenant with one. A tenant at `per_tenant_cap` running jobs waits; only live work
+/// counts (a job whose lease ran out, or whose worker stopped beating, is not running, whatever its status says).
 const CLAIM_SQL: &str = "
 WITH RECURSIVE ready_tenants AS (
     (SELECT tenant_id FROM jobs WHERE status = 'queued' AND run_at <= now() ORDER BY tenant_id LIMIT 1)
@@ -145,9 +171,11 @@ WITH RECURSIVE ready_tenants AS (
             ORDER BY j.tenant_id LIMIT 1)
     FROM ready_tenants r WHERE r.tenant_id IS NOT NULL
 ),
+gone_workers AS (SELECT id FROM job_workers WHERE beat_at <= now() - make_interval(secs => $5)),
 candidates AS (
     SELECT h.tenant_id, h.id, h.run_at,
-           (SELECT count(*) FROM jobs x WHERE x.tenant_id = h.tenant_id AND x.status = 'running') AS running,
+           (SELECT count(*) FROM jobs x WHERE x.tenant_id = h.tenant_id AND x.status = 'running' AND x.locked_until > now()
+                                          AND x.locked_by NOT IN (SELECT id FROM gone_workers)) AS running,
            row_number() OVER (PARTITION BY h.tenant_id ORDER BY h.run_at, h.id) AS rn
     FROM ready_tenants r
     CROSS JOIN LATERAL (
@@ -184,6 +212,7 @@ pub async fn claim(
         .bind::<BigInt, _>(per_tenant_cap)
         .bind::<Text, _>(worker)
         .bind::<diesel::sql_types::Double, _>(lease.as_secs_f64())
+        .bind::<diesel::sql_types::Double, _>(super::heartbeat::STALE.as_secs_f64())
         .load(conn)
         .await?)
 }
@@ -197,7 +226,7 @@ pub async fn renew(conn: &mut AsyncPgConnection, worker: &str, ids: &[(i64, i64)
     let job_ids: Vec<i64> = ids.iter().map(|(_, id)| *id).collect();
     Ok(diesel::update(jobs::table)
         .filter(jobs::id.eq_any(job_ids))
-        .filter(jobs::status.eq("running"))
+        .filter(jobs::status.eq(JobStatus::Running))
         .filter(jobs::locked_by.eq(worker))
         .set(jobs::locked_until.eq(until))
         .execute(conn)
@@ -228,6 +257,9 @@ pub enum JobError {
     Retry { message: String, after: Option<Duration> },
     /// Will not get better by retrying (invalid input, truncated or unusable AI output).
     Fatal(String),
+    /// Not a failure: the job waits (the app's own per-model rate limit held the call back) and runs again
+    /// after `after`, without spending an attempt.
+    Defer { message: String, after: Duration },
 }
 
 /// Trouble reaching Postgres or Redis inside a handler is worth another attempt. The message keeps the
@@ -254,10 +286,13 @@ impl From<diesel_async::pooled_connection::deadpool::PoolError> for JobError {
 }
 
 impl ClaimedJob {
-    /// True when this failure ends the job (fatal, or the last attempt): handlers then record the reason on
-    /// what the job was for (the task, the image, the import).
+    /// True when this failure ends the job (fatal, or the last attempt).
     pub fn is_final(&self, e: &JobError) -> bool {
-        matches!(e, JobError::Fatal(_)) || self.attempts >= self.max_attempts
+        match e {
+            JobError::Fatal(_) => true,
+            JobError::Retry { .. } => self.attempts >= self.max_attempts,
+            JobError::Defer { .. } => false,
+        }
     }
 }
 
@@ -267,7 +302,7 @@ impl JobError {
     }
     pub fn message(&self) -> &str {
         match self {
-            JobError::Retry { message, .. } | JobError::Fatal(message) => message,
+            JobError::Retry { message, .. } | JobError::Fatal(message) | JobError::Defer { message, .. } => message,
         }
     }
 }
@@ -294,13 +329,9 @@ pub async fn complete(pool: &DbPool, job: &ClaimedJob, worker: &str, done: Compl
                 // lock — two such completions deadlock. Taking the tenant lock first keeps the one order.
                 ledger::lock_and_check(conn, tenant_id, 0).await?;
             }
-            let n = diesel::update(jobs::table)
-                .filter(jobs::tenant_id.eq(tenant_id))
-                .filter(jobs::id.eq(id))
-                .filter(jobs::status.eq("running"))
-                .filter(jobs::locked_by.eq(&worker))
+            let n = diesel::update(fence(tenant_id, id, &worker))
                 .set((
-                    jobs::status.eq("succeeded"),
+                    jobs::status.eq(JobStatus::Succeeded),
                     jobs::result.eq(&done.result),
                     jobs::finished_at.eq(diesel::dsl::now),
                     jobs::updated_at.eq(diesel::dsl::now),
@@ -319,6 +350,23 @@ pub async fn complete(pool: &DbPool, job: &ClaimedJob, worker: &str, done: Compl
         })
         .await;
     fenced(result)
+}
+
+/// The job as long as this worker still holds it: the filter every state change of a running job goes through.
+type Fence = diesel::dsl::Filter<
+    diesel::dsl::Filter<
+        diesel::dsl::Filter<diesel::dsl::Filter<jobs::table, diesel::dsl::Eq<jobs::tenant_id, i64>>, diesel::dsl::Eq<jobs::id, i64>>,
+        diesel::dsl::Eq<jobs::status, JobStatus>,
+    >,
+    diesel::dsl::Eq<jobs::locked_by, String>,
+>;
+
+fn fence(tenant_id: i64, id: i64, worker: &str) -> Fence {
+    jobs::table
+        .filter(jobs::tenant_id.eq(tenant_id))
+        .filter(jobs::id.eq(id))
+        .filter(jobs::status.eq(JobStatus::Running))
+        .filter(jobs::locked_by.eq(worker.to_string()))
 }
 
 /// The common case — no effects to write — as one statement (one round trip, one implicit
@@ -380,182 +428,231 @@ fn fenced(result: AppResult<()>) -> AppResult<bool> {
 /// Capped exponential backoff with jitter: base × 2^attempt (at most 10 minutes), ±25 %.
 pub fn backoff(attempt: i32, base: Duration) -> Duration {
     let secs = (base.as_secs_f64() * 2f64.powi(attempt.clamp(0, 20))).min(600.0);
+    Duration::from_secs_f64(secs * (1.0 + jitter(0.25)))
+}
+
+/// A random share in ±`spread`.
+fn jitter(spread: f64) -> f64 {
     let mut b = [0u8; 2];
     getrandom::fill(&mut b).ok();
-    let jitter = (u16::from_le_bytes(b) as f64 / u16::MAX as f64) * 0.5 - 0.25;
-    Duration::from_secs_f64(secs * (1.0 + jitter))
+    (u16::from_le_bytes(b) as f64 / u16::MAX as f64) * 2.0 * spread - spread
 }
 
-/// Records a failed attempt: back to the queue with backoff, or — out of attempts or fatal — `dead` /
-/// `failed` with the credits refunded. Fenced like `complete`; returns false when the lease was lost.
-pub async fn fail(pool: &DbPool, job: &ClaimedJob, worker: &str, err: &JobError, backoff_base: Duration) -> AppResult<bool> {
-    let mut conn = pool.get().await?;
-    let (tenant_id, id, credits) = (job.tenant_id, job.id, job.credits);
-    let final_status = match err {
-        JobError::Fatal(_) => Some("failed"),
-        JobError::Retry { .. } if job.attempts >= job.max_attempts => Some("dead"),
-        JobError::Retry { .. } => None,
+/// Ends a job for good inside the caller's transaction (which has locked the tenant): final status, the
+/// refund of its reservation, and its kind's hook returning the subject to a state the user can act on.
+/// With `worker_guard`, the job must still be running under that worker; false when the row no longer matches
+/// (nothing written).
+async fn end_in_tx(
+    conn: &mut AsyncPgConnection,
+    registry: &Registry,
+    row: &EndingJob,
+    status: JobStatus,
+    reason: &str,
+    worker_guard: Option<&str>,
+) -> AppResult<bool> {
+    let message: String = reason.chars().take(2000).collect();
+    let values = (
+        jobs::status.eq(status),
+        jobs::last_error.eq(&message),
+        jobs::finished_at.eq(diesel::dsl::now),
+        jobs::updated_at.eq(diesel::dsl::now),
+        jobs::locked_until.eq(None::<DateTime<Utc>>),
+    );
+    let n = match worker_guard {
+        Some(worker) => diesel::update(fence(row.tenant_id, row.id, worker)).set(values).execute(conn).await?,
+        None => {
+            let open = jobs::table
+                .filter(jobs::tenant_id.eq(row.tenant_id))
+                .filter(jobs::id.eq(row.id))
+                .filter(jobs::status.eq_any(JobStatus::OPEN));
+            diesel::update(open).set(values).execute(conn).await?
+        }
     };
-    // A Retry-After from the provider wins over our own backoff when it asks for longer.
-    let delay = match err {
-        JobError::Retry { after: Some(a), .. } => (*a).max(backoff(job.attempts, backoff_base)),
-        _ => backoff(job.attempts, backoff_base),
+    if n == 0 {
+        return Ok(false);
+    }
+    if row.credits > 0 {
+        ledger::post_in_tx(conn, row.tenant_id, row.credits, REFUND, &job_ref(row.id)).await?;
+    }
+    let ended = Ended { tenant_id: row.tenant_id, job_id: row.id, status, reason: &message };
+    registry.on_final_failure(conn, &row.kind, &row.payload, &ended).await?;
+    Ok(true)
+}
+
+/// What ending a job needs to know of it.
+#[derive(Debug, Clone, Queryable)]
+struct EndingJob {
+    tenant_id: i64,
+    id: i64,
+    kind: String,
+    payload: serde_json::Value,
+    credits: i64,
+}
+
+impl From<&ClaimedJob> for EndingJob {
+    fn from(j: &ClaimedJob) -> Self {
+        EndingJob { tenant_id: j.tenant_id, id: j.id, kind: j.kind.clone(), payload: j.payload.clone(), credits: j.credits }
+    }
+}
+
+/// Records a failed attempt: back to the queue with backoff (or, deferred, without spending the attempt), or —
+/// out of attempts or fatal — `dead` / `failed` with the credits refunded and the kind's failure hook run, in one
+/// transaction. Fenced like `complete`; returns false when the lease was lost.
+pub async fn fail(
+    pool: &DbPool,
+    registry: &Registry,
+    job: &ClaimedJob,
+    worker: &str,
+    err: &JobError,
+    backoff_base: Duration,
+) -> AppResult<bool> {
+    let mut conn = pool.get().await?;
+    let final_status = match err {
+        JobError::Fatal(_) => Some(JobStatus::Failed),
+        JobError::Retry { .. } if job.attempts >= job.max_attempts => Some(JobStatus::Dead),
+        JobError::Retry { .. } | JobError::Defer { .. } => None,
     };
     let message: String = err.message().chars().take(2000).collect();
-    let worker = worker.to_string();
-    let result = conn
-        .transaction::<_, AppError, _>(async move |conn| {
-            if final_status.is_some() && credits > 0 {
-                ledger::lock_and_check(conn, tenant_id, 0).await?; // lock order: tenant, then job
-            }
-            let fence = jobs::table
-                .filter(jobs::tenant_id.eq(tenant_id))
-                .filter(jobs::id.eq(id))
-                .filter(jobs::status.eq("running"))
-                .filter(jobs::locked_by.eq(&worker));
-            let n = match final_status {
-                Some(status) => {
-                    diesel::update(fence)
-                        .set((
-                            jobs::status.eq(status),
-                            jobs::last_error.eq(&message),
-                            jobs::finished_at.eq(diesel::dsl::now),
-                            jobs::updated_at.eq(diesel::dsl::now),
-                            jobs::locked_until.eq(None::<DateTime<Utc>>),
-                        ))
-                        .execute(conn)
-                        .await?
+    if let Some(status) = final_status {
+        let row = EndingJob::from(job);
+        let worker = worker.to_string();
+        let result = conn
+            .transaction::<_, AppError, _>(async move |conn| {
+                ledger::lock_and_check(conn, row.tenant_id, 0).await?; // lock order: tenant, then job
+                if end_in_tx(conn, registry, &row, status, &message, Some(&worker)).await? {
+                    Ok(())
+                } else {
+                    Err(AppError::Conflict(LEASE_LOST.into()))
                 }
-                None => {
-                    let run_at = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
-                    diesel::update(fence)
-                        .set((
-                            jobs::status.eq("queued"),
-                            jobs::last_error.eq(&message),
-                            jobs::run_at.eq(run_at),
-                            jobs::updated_at.eq(diesel::dsl::now),
-                            jobs::locked_until.eq(None::<DateTime<Utc>>),
-                            jobs::locked_by.eq(None::<String>),
-                        ))
-                        .execute(conn)
-                        .await?
-                }
-            };
-            if n == 0 {
-                return Err(AppError::Conflict(LEASE_LOST.into()));
-            }
-            if final_status.is_some() && credits > 0 {
-                ledger::post_in_tx(conn, tenant_id, credits, REFUND, &job_ref(id)).await?;
-            }
-            Ok(())
-        })
-        .await;
-    fenced(result)
+            })
+            .await;
+        return fenced(result);
+    }
+    let (delay, spent) = match err {
+        // A Retry-After from the provider wins over our own backoff when it asks for longer.
+        JobError::Retry { after: Some(a), .. } => ((*a).max(backoff(job.attempts, backoff_base)), 0),
+        JobError::Retry { .. } => (backoff(job.attempts, backoff_base), 0),
+        // Spread the waiting jobs over a tenth of the wait, so they do not all knock at once.
+        JobError::Defer { after, .. } => (after.mul_f64(1.0 + jitter(0.1).abs()), 1),
+        JobError::Fatal(_) => unreachable!("fatal errors end the job above"),
+    };
+    let run_at = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
+    let n = diesel::update(fence(job.tenant_id, job.id, worker))
+        .set((
+            jobs::status.eq(JobStatus::Queued),
+            jobs::attempts.eq(jobs::attempts - spent),
+            jobs::last_error.eq(&message),
+            jobs::run_at.eq(run_at),
+            jobs::updated_at.eq(diesel::dsl::now),
+            jobs::locked_until.eq(None::<DateTime<Utc>>),
+            jobs::locked_by.eq(None::<String>),
+        ))
+        .execute(&mut conn)
+        .await?;
+    Ok(n > 0)
 }
 
-/// Cancels a queued or running job of the tenant and refunds it. A running job's worker then finds its
-/// fence gone and writes nothing. Finished jobs answer 409.
-pub async fn cancel(pool: &DbPool, who: &Who, job_id: i64) -> AppResult<()> {
+/// Cancels a queued or running job of the tenant, refunds it and returns its subject to a usable state. A
+/// running job's worker then finds its fence gone and writes nothing. Finished jobs answer 409.
+pub async fn cancel(pool: &DbPool, registry: &Registry, who: &Who, job_id: i64) -> AppResult<()> {
     let mut conn = pool.get().await?;
     let tenant_id = who.tenant_id;
-    let label = who.label.clone();
-    let who = Who { tenant_id, user_id: who.user_id, label: who.label.clone(), ip: who.ip.clone() };
+    let who = who.clone();
     conn.transaction::<_, AppError, _>(async move |conn| {
         ledger::lock_and_check(conn, tenant_id, 0).await?; // lock order: tenant, then job
-        let (status, credits): (String, i64) = jobs::table
+        let (status, row): (JobStatus, EndingJob) = jobs::table
             .filter(jobs::tenant_id.eq(tenant_id))
             .filter(jobs::id.eq(job_id))
-            .select((jobs::status, jobs::credits))
+            .select((jobs::status, (jobs::tenant_id, jobs::id, jobs::kind, jobs::payload, jobs::credits)))
             .for_update()
             .first(conn)
             .await?;
-        if status != "queued" && status != "running" {
+        if !status.is_open() {
             return Err(AppError::Conflict(format!("This job is already {status} and cannot be cancelled")));
         }
-        diesel::update(jobs::table)
-            .filter(jobs::tenant_id.eq(tenant_id))
-            .filter(jobs::id.eq(job_id))
-            .set((
-                jobs::status.eq("cancelled"),
-                jobs::last_error.eq(format!("cancelled by {label}")),
-                jobs::finished_at.eq(diesel::dsl::now),
-                jobs::updated_at.eq(diesel::dsl::now),
-                jobs::locked_until.eq(None::<DateTime<Utc>>),
-            ))
-            .execute(conn)
-            .await?;
-        if credits > 0 {
-            ledger::post_in_tx(conn, tenant_id, credits, REFUND, &job_ref(job_id)).await?;
-        }
-        audit::record(conn, &who, "job.cancelled", ("job", job_id.to_string()), serde_json::json!({ "refunded": credits })).await
+        end_in_tx(conn, registry, &row, JobStatus::Cancelled, &format!("cancelled by {}", who.label), None).await?;
+        audit::record(conn, &who, "job.cancelled", ("job", job_id.to_string()), serde_json::json!({ "refunded": row.credits })).await
     })
     .await
 }
 
-/// Returns jobs whose lease ran out (their worker died) to the queue; those out of attempts become
-/// `dead` and are refunded. Safe to run from every worker at once.
-pub async fn reap_expired(pool: &DbPool) -> AppResult<usize> {
+/// Takes back running jobs whose worker is gone — its lease ran out, or its process stopped beating (killed,
+/// its machine lost; a worker that never beat, e.g. of an older version during an upgrade, keeps its lease): back
+/// to the queue, or, on their last attempt, `dead` with a refund and their kind's failure hook. Safe to run from
+/// every worker at once.
+pub async fn reap(pool: &DbPool, registry: &Registry) -> AppResult<usize> {
     let mut conn = pool.get().await?;
-    let now = Utc::now();
-    let requeued = diesel::update(jobs::table)
-        .filter(jobs::status.eq("running"))
-        .filter(jobs::locked_until.lt(now))
-        .filter(jobs::attempts.lt(jobs::max_attempts))
-        .set((
-            jobs::status.eq("queued"),
-            jobs::locked_by.eq(None::<String>),
-            jobs::locked_until.eq(None::<DateTime<Utc>>),
-            jobs::last_error.eq("the worker stopped before finishing (lease expired); retried"),
-            jobs::run_at.eq(now),
-            jobs::updated_at.eq(now),
-        ))
-        .execute(&mut conn)
-        .await?;
-    let exhausted: Vec<(i64, i64, i64)> = jobs::table
-        .filter(jobs::status.eq("running"))
-        .filter(jobs::locked_until.lt(now))
-        .select((jobs::tenant_id, jobs::id, jobs::credits))
-        .limit(500)
-        .load(&mut conn)
-        .await?;
-    for (tenant_id, id, credits) in &exhausted {
-        let (tenant_id, id, credits) = (*tenant_id, *id, *credits);
-        conn.transaction::<_, AppError, _>(async move |conn| {
-            if credits > 0 {
-                ledger::lock_and_check(conn, tenant_id, 0).await?; // lock order: tenant, then job
-            }
-            let n = diesel::update(jobs::table)
-                .filter(jobs::tenant_id.eq(tenant_id))
-                .filter(jobs::id.eq(id))
-                .filter(jobs::status.eq("running"))
-                .filter(jobs::locked_until.lt(now))
-                .set((
-                    jobs::status.eq("dead"),
-                    jobs::last_error.eq("the worker stopped before finishing, on the last attempt"),
-                    jobs::finished_at.eq(now),
-                    jobs::updated_at.eq(now),
-                    jobs::locked_until.eq(None::<DateTime<Utc>>),
-                ))
-                .execute(conn)
-                .await?;
-            if n > 0 && credits > 0 {
-                ledger::post_in_tx(conn, tenant_id, credits, REFUND, &job_ref(id)).await?;
-            }
-            Ok(())
-        })
-        .await?;
+    let stale = super::heartbeat::STALE.as_secs_f64();
+    // Requeue first (one statement); the attempt that was cut short counts.
+    let requeued = diesel::sql_query(
+        "UPDATE jobs SET status = 'queued', locked_by = NULL, locked_until = NULL, run_at = now(), updated_at = now(),
+                last_error = 'the worker stopped before finishing; retried'
+         WHERE status = 'running' AND attempts < max_attempts
+           AND (locked_until < now()
+                OR locked_by IN (SELECT id FROM job_workers WHERE beat_at <= now() - make_interval(secs => $1)))",
+    )
+    .bind::<diesel::sql_types::Double, _>(stale)
+    .execute(&mut conn)
+    .await?;
+    let exhausted: Vec<EndingJob> = diesel::sql_query(
+        "SELECT tenant_id, id, kind, payload, credits FROM jobs
+         WHERE status = 'running'
+           AND (locked_until < now()
+                OR locked_by IN (SELECT id FROM job_workers WHERE beat_at <= now() - make_interval(secs => $1)))
+         LIMIT 500",
+    )
+    .bind::<diesel::sql_types::Double, _>(stale)
+    .load::<EndingRow>(&mut conn)
+    .await?
+    .into_iter()
+    .map(|r| EndingJob { tenant_id: r.tenant_id, id: r.id, kind: r.kind, payload: r.payload, credits: r.credits })
+    .collect();
+    let mut ended = 0;
+    for row in &exhausted {
+        let done = conn
+            .transaction::<_, AppError, _>(async |conn| {
+                ledger::lock_and_check(conn, row.tenant_id, 0).await?; // lock order: tenant, then job
+                // Still running and still orphaned (another reaper may have been first).
+                let still: i64 = jobs::table
+                    .filter(jobs::tenant_id.eq(row.tenant_id))
+                    .filter(jobs::id.eq(row.id))
+                    .filter(jobs::status.eq(JobStatus::Running))
+                    .count()
+                    .get_result(conn)
+                    .await?;
+                if still == 0 {
+                    return Ok(false);
+                }
+                end_in_tx(conn, registry, row, JobStatus::Dead, "the worker stopped before finishing, on the last attempt", None).await
+            })
+            .await?;
+        ended += done as usize;
     }
-    Ok(requeued + exhausted.len())
+    Ok(requeued + ended)
+}
+
+#[derive(QueryableByName)]
+struct EndingRow {
+    #[diesel(sql_type = BigInt)]
+    tenant_id: i64,
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = Jsonb)]
+    payload: serde_json::Value,
+    #[diesel(sql_type = BigInt)]
+    credits: i64,
 }
 
 /// Puts this worker's unfinished jobs back in the queue at shutdown (the attempt does not count).
 pub async fn release(pool: &DbPool, worker: &str) -> AppResult<usize> {
     let mut conn = pool.get().await?;
     Ok(diesel::update(jobs::table)
-        .filter(jobs::status.eq("running"))
+        .filter(jobs::status.eq(JobStatus::Running))
         .filter(jobs::locked_by.eq(worker))
         .set((
-            jobs::status.eq("queued"),
+            jobs::status.eq(JobStatus::Queued),
             jobs::attempts.eq(jobs::attempts - 1),
             jobs::locked_by.eq(None::<String>),
             jobs::locked_until.eq(None::<DateTime<Utc>>),

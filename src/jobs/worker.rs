@@ -1,6 +1,8 @@
 //! The in-process worker pool. One dispatcher per process claims jobs in fair batches up to the
-//! configured concurrency, runs each handler as a task, renews the leases of running jobs, reaps expired
-//! leases, and sleeps until a Redis wake-up or the poll interval. Without Redis it simply polls.
+//! configured concurrency, runs each handler as a task (in a tracing span with the job's id, kind and tenant),
+//! renews the leases of running jobs, takes back the jobs of workers that are gone (`queue::reap`, every
+//! second and at start), and sleeps until a Redis wake-up or the poll interval. Without Redis it simply polls.
+//! A heartbeat task says the process is alive (`heartbeat`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,12 +11,14 @@ use std::time::Duration;
 use deadpool_redis::redis::AsyncCommands;
 use tokio::sync::{Notify, watch};
 use tokio::task::{JoinHandle, JoinSet};
+use tracing::Instrument;
 
-use crate::app::AppState;
+use super::heartbeat;
+use super::kind::Registry;
+use super::queue::{self, ClaimedJob, JobError};
 use crate::auth::secrets::random_token;
-use crate::jobs::kinds::Registry;
-use crate::jobs::queue::{self, ClaimedJob, JobError};
 use crate::kv;
+use crate::state::AppState;
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -44,6 +48,7 @@ pub struct Workers {
     stop: watch::Sender<bool>,
     dispatcher: JoinHandle<()>,
     waiter: JoinHandle<()>,
+    beat: JoinHandle<()>,
 }
 
 fn wake_key(state: &AppState) -> String {
@@ -63,13 +68,27 @@ pub async fn wake(state: &AppState) {
     }
 }
 
-pub fn start(state: Arc<AppState>, registry: Arc<Registry>, cfg: WorkerConfig) -> Workers {
-    let id = format!("w-{}", random_token(6));
+/// Names this process's workers: host, process id and a random part (a restarted process is a new worker).
+fn worker_id() -> (String, String) {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
+    (format!("{host}:{}:{}", std::process::id(), random_token(4)), host)
+}
+
+/// Starts the workers: registers the heartbeat first (so the first claims are never mistaken for a dead
+/// worker's), then the dispatcher. Fails only when Postgres cannot be reached.
+pub async fn start(state: Arc<AppState>, cfg: WorkerConfig) -> anyhow::Result<Workers> {
+    let registry = state.jobs.clone();
+    let (id, host) = worker_id();
+    {
+        let mut conn = state.db.get().await?;
+        heartbeat::register(&mut conn, &id, &host).await?;
+    }
+    let beat = tokio::spawn(heartbeat::run(state.config.database_url.clone(), id.clone(), host));
     let (stop, stop_rx) = watch::channel(false);
     let notify = Arc::new(Notify::new());
     let waiter = tokio::spawn(wait_for_wakeups(state.clone(), notify.clone(), cfg.poll));
     let dispatcher = tokio::spawn(dispatch(state, registry, cfg, id.clone(), notify, stop_rx));
-    Workers { id, stop, dispatcher, waiter }
+    Ok(Workers { id, stop, dispatcher, waiter, beat })
 }
 
 impl Workers {
@@ -84,7 +103,13 @@ impl Workers {
         match queue::release(&state.db, &self.id).await {
             Ok(n) if n > 0 => tracing::info!(released = n, "unfinished jobs returned to the queue"),
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "could not release jobs at shutdown; their leases will expire"),
+            Err(e) => tracing::warn!(error = %e, "could not release jobs at shutdown; they are taken back once this worker stops beating"),
+        }
+        self.beat.abort();
+        if let Ok(mut conn) = state.db.get().await
+            && let Err(e) = heartbeat::leave(&mut conn, &self.id).await
+        {
+            tracing::warn!(error = %e, "could not remove the worker's heartbeat row");
         }
     }
 
@@ -92,6 +117,7 @@ impl Workers {
     pub fn kill(self) {
         self.waiter.abort();
         self.dispatcher.abort();
+        self.beat.abort();
     }
 }
 
@@ -138,7 +164,8 @@ async fn dispatch(
     let mut tasks: JoinSet<(i64, i64)> = JoinSet::new();
     let mut running: HashMap<(i64, i64), ()> = HashMap::new();
     let mut renew_every = tokio::time::interval(cfg.lease / 3);
-    let mut reap_every = tokio::time::interval(cfg.lease.min(Duration::from_secs(5)));
+    // The first tick is at once: a restarted process takes back what its previous life held right away.
+    let mut reap_every = tokio::time::interval(heartbeat::BEAT);
     loop {
         if *stop.borrow() {
             break;
@@ -151,7 +178,8 @@ async fn dispatch(
                     claimed = jobs.len();
                     for job in jobs {
                         running.insert((job.tenant_id, job.id), ());
-                        tasks.spawn(run_one(state.clone(), registry.clone(), cfg.clone(), id.clone(), job));
+                        let span = tracing::info_span!("job", job_id = job.id, kind = %job.kind, tenant_id = job.tenant_id, attempt = job.attempts);
+                        tasks.spawn(run_one(state.clone(), registry.clone(), cfg.clone(), id.clone(), job).instrument(span));
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "claiming jobs failed; retrying"),
@@ -177,8 +205,8 @@ async fn dispatch(
                     }
             }
             _ = reap_every.tick() => {
-                match queue::reap_expired(&state.db).await {
-                    Ok(n) if n > 0 => tracing::info!(count = n, "jobs with expired leases returned to the queue"),
+                match queue::reap(&state.db, &registry).await {
+                    Ok(n) if n > 0 => tracing::info!(count = n, "jobs of stopped workers taken back"),
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "reaping expired leases failed"),
                 }
@@ -201,29 +229,25 @@ async fn claim(state: &AppState, cfg: &WorkerConfig, id: &str, free: usize) -> R
 
 async fn run_one(state: Arc<AppState>, registry: Arc<Registry>, cfg: WorkerConfig, worker: String, job: ClaimedJob) -> (i64, i64) {
     let key = (job.tenant_id, job.id);
-    let outcome = match registry.get(&job.kind) {
-        Some(handler) => {
-            // A panicking handler is a failed attempt, not a dead worker.
-            match tokio::spawn(handler(state.clone(), job.clone())).await {
-                Ok(r) => r,
-                Err(e) => Err(JobError::retry(format!("the handler crashed: {e}"))),
-            }
-        }
-        None => Err(JobError::Fatal(format!("no handler for job kind '{}'", job.kind))),
+    // A panicking handler is a failed attempt, not a dead worker.
+    let outcome = match tokio::spawn(registry.run(state.clone(), job.clone()).in_current_span()).await {
+        Ok(r) => r,
+        Err(e) => Err(JobError::retry(format!("the handler crashed: {e}"))),
     };
     let recorded = match outcome {
         Ok(done) => queue::complete(&state.db, &job, &worker, done).await,
         Err(err) => {
-            tracing::info!(job = job.id, kind = %job.kind, attempt = job.attempts, error = err.message(), "job attempt failed");
-            queue::fail(&state.db, &job, &worker, &err, cfg.backoff_base).await
+            match &err {
+                JobError::Defer { message, .. } => tracing::debug!(reason = %message, "job deferred"),
+                _ => tracing::info!(error = err.message(), "job attempt failed"),
+            }
+            queue::fail(&state.db, &registry, &job, &worker, &err, cfg.backoff_base).await
         }
     };
     match recorded {
         Ok(true) => {}
-        Ok(false) => tracing::warn!(job = job.id, "job lease was lost; its result was discarded"),
-        Err(e) => {
-            tracing::error!(job = job.id, error = ?e, "could not record the job's outcome; its lease will expire and it will be retried")
-        }
+        Ok(false) => tracing::warn!("job lease was lost; its result was discarded"),
+        Err(e) => tracing::error!(error = ?e, "could not record the job's outcome; it is taken back when its lease ends"),
     }
     key
 }

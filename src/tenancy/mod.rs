@@ -7,9 +7,9 @@ use std::rc::Rc;
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 
-use crate::app::AppState;
 use crate::auth::rbac::{Perm, Role};
 use crate::auth::resolve;
+use crate::state::AppState;
 pub mod service;
 
 use crate::error::{AppError, AppResult};

@@ -12,9 +12,9 @@ use askama::Template;
 use futures_util::StreamExt;
 use tracing::Instrument;
 
-use crate::app::AppState;
 use crate::auth::secrets::{constant_time_eq, random_token};
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::web::assets::{AssetUrls, URLS};
 use crate::web::{FLASH_COOKIE, Toast, flash_cookie};
 

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{RestRoot, Wp, WpError, sign};
+use super::{RestRoot, Wp, WpError, sign, text_of};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -141,7 +141,10 @@ pub async fn run(wp: &Wp, user: &str, plugin_secret: Option<&str>) -> Report {
     let me = match wp.get("/wp/v2/users/me", &[("context", "edit".into())]).await {
         Ok(me) => me,
         Err(e) => {
-            let (detail, fix) = sign_in_failure(&e, user, r.companion_installed, https);
+            // Without the companion plugin WordPress words every refused login alike; where the site lists its users
+            // publicly, whether the user exists tells a typo in the name from a wrong application password.
+            let listed = if e.status() == Some(401) && !r.companion_installed { public_user(&wp, user).await } else { Listed::Unknown };
+            let (detail, fix) = sign_in_failure(&e, user, r.companion_installed, https, listed);
             return r.fail("Sign in", detail, fix);
         }
     };
@@ -221,7 +224,36 @@ pub async fn run(wp: &Wp, user: &str, plugin_secret: Option<&str>) -> Report {
     r
 }
 
-fn sign_in_failure(e: &WpError, user: &str, companion: bool, https: bool) -> (String, String) {
+/// What the site's public user list says of a user name.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Listed {
+    Yes,
+    /// The site lists users, but not this one.
+    No,
+    /// The site lists no users (or the name cannot be looked up).
+    Unknown,
+}
+
+/// Looks the user name up in the site's public user list (`/wp/v2/users?slug=`, no credentials). WordPress lists
+/// only users who have published something, so "not listed" is a strong hint, not proof.
+async fn public_user(wp: &Wp, user: &str) -> Listed {
+    let slug: String =
+        user.trim().to_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
+    if slug.is_empty() || user.contains('@') {
+        return Listed::Unknown;
+    }
+    let fields = ("_fields", "id,slug".to_string());
+    match wp.get_public_with("/wp/v2/users", &[("slug", slug.clone()), fields.clone()]).await {
+        Ok(v) if v.as_array().is_some_and(|a| a.iter().any(|u| text_of(u, "slug") == slug)) => Listed::Yes,
+        Ok(_) => match wp.get_public_with("/wp/v2/users", &[("per_page", "1".into()), fields]).await {
+            Ok(v) if v.as_array().is_some_and(|a| !a.is_empty()) => Listed::No,
+            _ => Listed::Unknown,
+        },
+        Err(_) => Listed::Unknown,
+    }
+}
+
+fn sign_in_failure(e: &WpError, user: &str, companion: bool, https: bool, listed: Listed) -> (String, String) {
     match (e.status(), e.code()) {
         (_, "invalid_username" | "invalid_email") => (
             format!("WordPress has no user named '{user}'"),
@@ -238,6 +270,14 @@ fn sign_in_failure(e: &WpError, user: &str, companion: bool, https: bool) -> (St
         (Some(401), _) if companion => (
             "WordPress did not receive the login: the web server strips the Authorization header".into(),
             STRIPPED_FIX.into(),
+        ),
+        (Some(401), _) if listed == Listed::No => (
+            format!("WordPress has no user named '{user}' among the users it lists"),
+            "Enter your WordPress user name (Users → Profile → Username), not the name you gave the application password. If the name is right (WordPress lists only users who have published posts), make a new application password.".into(),
+        ),
+        (Some(401), _) if listed == Listed::Yes => (
+            format!("WordPress has a user named '{user}' but did not accept the application password (or the web server strips the Authorization header)"),
+            format!("Create a new application password under Users → Profile → Application Passwords and paste it here; your login password does not work here. If a new one fails too: {STRIPPED_FIX}"),
         ),
         (Some(401), _) => (
             "WordPress did not accept the login: the user name or the application password is wrong, or the web server strips the Authorization header".into(),

@@ -203,7 +203,12 @@ impl Wp {
 
     /// GET without credentials (discovery).
     pub async fn get_public(&self, route: &str) -> Result<Value, WpError> {
-        self.send(self.http.get(self.url(route, &[])).timeout(TIMEOUT)).await
+        self.get_public_with(route, &[]).await
+    }
+
+    /// A GET without credentials, with a query.
+    pub async fn get_public_with(&self, route: &str, query: &[(&str, String)]) -> Result<Value, WpError> {
+        self.send(self.http.get(self.url(route, query)).timeout(TIMEOUT)).await
     }
 
     pub async fn get(&self, route: &str, query: &[(&str, String)]) -> Result<Value, WpError> {

@@ -13,22 +13,54 @@ pub struct Media {
     pub url: String,
 }
 
+/// Uploads an image under `slug` — a marker unique to the image and its bytes, so an upload whose answer was
+/// lost (a crash, a timeout) is found again by [`media_by_slugs`] instead of being uploaded twice. The file
+/// keeps its readable name.
 pub async fn upload_image(
     wp: &Wp,
     filename: &str,
+    slug: &str,
     content_type: &str,
     bytes: Vec<u8>,
     alt: &str,
     post: Option<i64>,
 ) -> Result<Media, WpError> {
-    let mut q = vec![("alt_text", alt.to_string())];
+    let mut q = vec![("alt_text", alt.to_string()), ("slug", slug.to_string())];
     if let Some(p) = post {
         q.push(("post", p.to_string()));
     }
     let v = wp.upload(filename, content_type, bytes, &q).await?;
-    let id = v.get("id").and_then(|x| x.as_i64()).ok_or_else(|| WpError::Malformed("the media answer has no id".into()))?;
+    media_of(&v).ok_or_else(|| WpError::Malformed("the media answer has no id".into()))
+}
+
+fn media_of(v: &Value) -> Option<Media> {
+    let id = v.get("id").and_then(|x| x.as_i64())?;
     let url = v.get("source_url").and_then(|x| x.as_str()).unwrap_or_default().to_string();
-    Ok(Media { id, url })
+    Some(Media { id, url })
+}
+
+/// Media items already in the library under these slugs (one request), by slug.
+pub async fn media_by_slugs(wp: &Wp, slugs: &[String]) -> Result<std::collections::HashMap<String, Media>, WpError> {
+    let mut found = std::collections::HashMap::new();
+    for chunk in slugs.chunks(50) {
+        let v = wp
+            .get(
+                "/wp/v2/media",
+                &[
+                    ("slug", chunk.join(",")),
+                    ("per_page", "100".into()),
+                    ("context", "edit".into()),
+                    ("_fields", "id,slug,source_url".into()),
+                ],
+            )
+            .await?;
+        for item in v.as_array().cloned().unwrap_or_default() {
+            if let Some(m) = media_of(&item) {
+                found.insert(text_of(&item, "slug"), m);
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// Makes the media item an attachment of the post.
@@ -142,6 +174,16 @@ pub fn seo_meta(plugin: &str, title: &str, description: &str, keyword: &str) -> 
         _ => {}
     }
     m
+}
+
+/// The keys of `seo_meta` that the SEO plugin in use reads — the ones worth a warning when WordPress drops them.
+/// Without an SEO plugin the `igny8_*` keys are what the companion plugin prints.
+pub fn seo_keys_that_matter(plugin: &str) -> &'static [&'static str] {
+    match plugin {
+        "yoast" => &["_yoast_wpseo_title", "_yoast_wpseo_metadesc", "_yoast_wpseo_focuskw"],
+        "rankmath" => &["rank_math_title", "rank_math_description", "rank_math_focus_keyword"],
+        _ => &["igny8_meta_title", "igny8_meta_description"],
+    }
 }
 
 /// Writes post meta and reads it back: WordPress drops keys no plugin registered for REST without an

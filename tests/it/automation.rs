@@ -10,6 +10,7 @@ use chrono::{TimeZone, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use igny8::db::schema::{ai_calls, audit_events, cron_runs, cron_slots, jobs, keyword_imports, tasks, tenants};
+use igny8::modules::automation::{Scheduled, schedule};
 use serde_json::{Value, json};
 
 use crate::fake_ai::{FakeAi, Reply};
@@ -132,7 +133,7 @@ async fn thirty_keywords_become_published_posts_through_ticks_alone() {
     let mut conn = app.db().await;
     for s in ["cluster", "ideas", "content", "images", "publish"] {
         let before: i64 = tenants::table.find(tid).select(tenants::credits_balance).first(&mut conn).await.unwrap();
-        let fired = igny8::scheduler::fire(&app.state, s, slot).await.unwrap();
+        let fired = schedule::fire(&app.state, Scheduled::parse(s).unwrap(), slot).await.unwrap();
         assert!(fired.is_some(), "{s}: the slot was free");
         settle(&app, tid).await;
         let after: i64 = tenants::table.find(tid).select(tenants::credits_balance).first(&mut conn).await.unwrap();
@@ -198,11 +199,11 @@ async fn thirty_keywords_become_published_posts_through_ticks_alone() {
     let (trashed_task, trashed_slug) = published[0].clone();
     let post_id = admin.posts_with_slug(&trashed_slug).await[0]["id"].as_i64().unwrap();
     assert_eq!(admin.delete(&format!("/wp/v2/posts/{post_id}")).await, 200);
-    igny8::scheduler::fire(&app.state, "sync", slot).await.unwrap().expect("sync slot");
+    schedule::fire(&app.state, Scheduled::Sync, slot).await.unwrap().expect("sync slot");
     settle(&app, tid).await;
     let p: Value = owner.get(&format!("/api/publish/tasks/{trashed_task}")).await.json().await.unwrap();
     assert_eq!(p["remote_status"], "trash");
-    igny8::scheduler::fire(&app.state, "publish", slot + chrono::Duration::hours(12)).await.unwrap().expect("publish slot");
+    schedule::fire(&app.state, Scheduled::Publish, slot + chrono::Duration::hours(12)).await.unwrap().expect("publish slot");
     settle(&app, tid).await;
     let last: (String, i32) = cron_runs::table
         .filter(cron_runs::tenant_id.eq(tid))
@@ -259,13 +260,13 @@ async fn two_replicas_firing_the_same_tick_enqueue_once_and_a_dead_replica_does_
     topup(&one, tid, 100).await;
     waiting_tasks(&one, &b, tid, 4, 10).await;
     let slot = Utc.with_ymd_and_hms(2026, 2, 1, 3, 0, 0).unwrap();
-    let (a, c) = tokio::join!(igny8::scheduler::fire(&one.state, "content", slot), igny8::scheduler::fire(&two.state, "content", slot));
+    let (a, c) = tokio::join!(schedule::fire(&one.state, Scheduled::Content, slot), schedule::fire(&two.state, Scheduled::Content, slot));
     let fired = [a.unwrap(), c.unwrap()];
     assert_eq!(fired.iter().filter(|f| f.is_some()).count(), 1, "exactly one replica ran the slot: {fired:?}");
     assert_eq!(generate_jobs(&one, tid).await, 4, "each task's content queued once");
     assert_eq!(run_count(&one, tid).await, 1);
     // Firing the slot again (a late beat) does nothing.
-    assert!(igny8::scheduler::fire(&two.state, "content", slot).await.unwrap().is_none());
+    assert!(schedule::fire(&two.state, Scheduled::Content, slot).await.unwrap().is_none());
 
     // A replica that claimed the next slot and died mid-tick: that slot stays claimed, the one after runs.
     let dead = slot + chrono::Duration::hours(3);
@@ -276,8 +277,8 @@ async fn two_replicas_firing_the_same_tick_enqueue_once_and_a_dead_replica_does_
         .await
         .unwrap();
     waiting_tasks(&one, &b, tid, 2, 10).await;
-    assert!(igny8::scheduler::fire(&one.state, "content", dead).await.unwrap().is_none());
-    assert!(igny8::scheduler::fire(&two.state, "content", dead + chrono::Duration::hours(3)).await.unwrap().is_some());
+    assert!(schedule::fire(&one.state, Scheduled::Content, dead).await.unwrap().is_none());
+    assert!(schedule::fire(&two.state, Scheduled::Content, dead + chrono::Duration::hours(3)).await.unwrap().is_some());
     assert_eq!(generate_jobs(&one, tid).await, 6);
 }
 
@@ -309,13 +310,13 @@ async fn limits_disabled_steps_credits_budget_suspension_and_dry_runs() {
     // Fair share: a big backlog in one workspace does not hold back another's one task in the same tick.
     waiting_tasks(&app, &other, other_tid, 1, 5).await;
     topup(&app, other_tid, 10).await;
-    igny8::scheduler::fire(&app.state, "content", Utc.with_ymd_and_hms(2026, 3, 1, 3, 0, 0).unwrap()).await.unwrap().unwrap();
+    schedule::fire(&app.state, Scheduled::Content, Utc.with_ymd_and_hms(2026, 3, 1, 3, 0, 0).unwrap()).await.unwrap().unwrap();
     assert_eq!((generate_jobs(&app, tid).await, generate_jobs(&app, other_tid).await), (4, 1));
 
     // A disabled step does nothing, on the tick and on "Run now".
     settings(&b, json!({ "enabled": true, "steps": [{ "step": "content", "enabled": false, "items_per_run": 2 }] })).await;
     let jobs_before = app.count("jobs").await;
-    igny8::scheduler::fire(&app.state, "content", Utc.with_ymd_and_hms(2026, 3, 1, 6, 0, 0).unwrap()).await.unwrap().unwrap();
+    schedule::fire(&app.state, Scheduled::Content, Utc.with_ymd_and_hms(2026, 3, 1, 6, 0, 0).unwrap()).await.unwrap().unwrap();
     let out: Value = b.api_post("/api/automation/content/run", json!({})).await.json().await.unwrap();
     assert_eq!(out["status"], "skipped");
     assert!(out["reason"].as_str().unwrap().contains("turned off"));
@@ -398,14 +399,16 @@ async fn limits_disabled_steps_credits_budget_suspension_and_dry_runs() {
         .execute(&mut conn)
         .await
         .unwrap();
-    settings(&b, json!({ "enabled": true, "publish_site_id": site, "steps": [step("publish", 10)] })).await;
+    // (With the images step off: with it on, an article waits for its images, which this one never had.)
+    let images_off = json!({ "step": "images", "enabled": false });
+    settings(&b, json!({ "enabled": true, "publish_site_id": site, "steps": [step("publish", 10), images_off] })).await;
     let dry: Value = b.get("/api/automation/publish/dry-run").await.json().await.unwrap();
     assert_eq!(dry["items"], json!(["Never sent"]), "{dry}");
 
     // A suspended workspace is skipped with a reason it can see.
     diesel::update(tenants::table.find(tid)).set(tenants::status.eq("suspended")).execute(&mut conn).await.unwrap();
     let jobs_before = app.count("jobs").await;
-    igny8::scheduler::fire(&app.state, "content", Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap()).await.unwrap().unwrap();
+    schedule::fire(&app.state, Scheduled::Content, Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap()).await.unwrap().unwrap();
     let last: (String, String) = cron_runs::table
         .filter(cron_runs::tenant_id.eq(tid))
         .order(cron_runs::id.desc())
@@ -517,7 +520,7 @@ async fn cleanup_removes_only_rows_past_retention_and_never_audit_events_younger
         .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
 
-    let result = igny8::scheduler::fire(&app.state, "cleanup", Utc.with_ymd_and_hms(2026, 4, 1, 4, 0, 0).unwrap()).await.unwrap().unwrap();
+    let result = schedule::fire(&app.state, Scheduled::Cleanup, Utc.with_ymd_and_hms(2026, 4, 1, 4, 0, 0).unwrap()).await.unwrap().unwrap();
     assert_eq!(result["ai_calls"], 1);
     assert_eq!(result["audit_events"], 1);
     assert_eq!(result["jobs"], 1, "only the finished job past 30 days; the queued one stays");
@@ -626,13 +629,13 @@ async fn the_minute_beat_runs_the_step_whose_slot_came_due_once() {
     let mut conn = app.db().await;
     diesel::sql_query("UPDATE system_settings SET value = '0 0 1 1 *' WHERE key = 'cron.cleanup'").execute(&mut conn).await.unwrap();
     let due = Utc.with_ymd_and_hms(2026, 5, 1, 3, 20, 0).unwrap();
-    igny8::scheduler::beat(&app.state, due - chrono::Duration::minutes(15)).await.unwrap();
+    schedule::beat(&app.state, due - chrono::Duration::minutes(15)).await.unwrap();
     assert_eq!(generate_jobs(&app, tid).await, 0, "nothing due at 03:05 (the 00:20 slot is past its grace)");
-    igny8::scheduler::beat(&app.state, due + chrono::Duration::seconds(30)).await.unwrap();
+    schedule::beat(&app.state, due + chrono::Duration::seconds(30)).await.unwrap();
     assert_eq!(generate_jobs(&app, tid).await, 2, "the 03:20 slot ran");
     // The next beat, a minute later, finds the slot already run.
     waiting_tasks(&app, &b, tid, 1, 10).await;
-    igny8::scheduler::beat(&app.state, due + chrono::Duration::seconds(90)).await.unwrap();
+    schedule::beat(&app.state, due + chrono::Duration::seconds(90)).await.unwrap();
     assert_eq!(generate_jobs(&app, tid).await, 2);
     let slots: Vec<(String, Option<chrono::DateTime<Utc>>)> =
         cron_slots::table.select((cron_slots::step, cron_slots::finished_at)).load(&mut conn).await.unwrap();

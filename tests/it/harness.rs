@@ -7,11 +7,11 @@ use std::sync::{Arc, Mutex};
 
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use igny8::app::{AppState, server};
+use igny8::app::server;
 use igny8::auth::secrets::{random_token, sha256_hex};
 use igny8::config::Config;
-use igny8::jobs::kinds;
 use igny8::jobs::worker::{self, WorkerConfig};
+use igny8::state::AppState;
 use reqwest::redirect::Policy;
 use tokio::sync::OnceCell;
 
@@ -113,15 +113,15 @@ impl TestApp {
         let mut conn = admin().await;
         diesel::sql_query(format!("CREATE DATABASE {db} TEMPLATE {tpl}")).execute(&mut conn).await.expect("clone template");
         let namespace = format!("t{}", random_token(6).replace(['-', '_'], "x"));
-        Self::start(format!("{}/{db}", pg_base()), redis.to_string(), namespace, extra)
+        Self::start(format!("{}/{db}", pg_base()), redis.to_string(), namespace, extra).await
     }
 
     /// Same database and Redis as `self`, its own server and workers: a second replica of the app.
     pub async fn replica(&self, extra: HashMap<&str, String>) -> TestApp {
-        Self::start(self.db_url.clone(), self.config.redis_url.clone(), self.config.redis_namespace.clone(), extra)
+        Self::start(self.db_url.clone(), self.config.redis_url.clone(), self.config.redis_namespace.clone(), extra).await
     }
 
-    fn start(db_url: String, redis: String, namespace: String, extra: HashMap<&str, String>) -> TestApp {
+    async fn start(db_url: String, redis: String, namespace: String, extra: HashMap<&str, String>) -> TestApp {
         let mut env: HashMap<&str, String> = HashMap::from([
             ("DATABASE_URL", db_url.clone()),
             ("REDIS_URL", redis),
@@ -141,10 +141,12 @@ impl TestApp {
         }
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let state = Arc::new(AppState::new(config.clone()).unwrap());
+        let state = Arc::new(igny8::app::state(config.clone()).unwrap());
         tokio::spawn(server(state.clone(), listener).unwrap());
-        let workers = (config.workers > 0)
-            .then(|| Mutex::new(Some(worker::start(state.clone(), Arc::new(kinds::registry()), WorkerConfig::from_config(&config)))));
+        let workers = match config.workers {
+            0 => None,
+            _ => Some(Mutex::new(Some(worker::start(state.clone(), WorkerConfig::from_config(&config)).await.expect("workers start")))),
+        };
         TestApp { base: format!("http://127.0.0.1:{port}"), db_url, config, state, workers }
     }
 

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use igny8::db::schema::{audit_events, credit_ledger, jobs, tenants};
-use igny8::jobs::kinds::PROBE;
+use igny8::jobs::probe::PROBE;
 use igny8::jobs::queue::{self, NewJob};
 use serde_json::json;
 
@@ -247,7 +247,7 @@ async fn after_a_random_mix_the_ledger_always_balances() {
     // Cancel a few while queued or running.
     for (tid, id) in ids.iter().step_by(17) {
         let who = igny8::audit::Who { tenant_id: *tid, user_id: None, label: "test".into(), ip: None };
-        let _ = queue::cancel(&a.state.db, &who, *id).await;
+        let _ = queue::cancel(&a.state.db, &a.state.jobs, &who, *id).await;
     }
     // Crash the first instance mid-run; a second one picks up.
     tokio::time::sleep(Duration::from_millis(300)).await;

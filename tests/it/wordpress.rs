@@ -183,7 +183,8 @@ async fn self_test_names_the_wrong_password_the_user_name_typo_and_a_blocked_res
     let (_, r) = add_site(&b, &wp.nopretty_url, &wp.user, &wp.password, "").await;
     assert_eq!((r["ok"].clone(), r["root"].clone()), (json!(true), json!("rest_route")), "{r}");
 
-    // Without the plugin WordPress 6.1 reports every refused login alike: one message names all three causes.
+    // Without the plugin WordPress 6.1 reports every refused login alike; the site's public user list still tells
+    // a wrong application password (the user exists) from a typo in the user name (no such user listed).
     let r = b
         .api_post("/api/sites", json!({ "name": "Plain, wrong password", "base_url": wp.plain_url, "username": wp.user, "app_password": "abcd efgh ijkl mnop qrst uvwx" }))
         .await;
@@ -193,10 +194,22 @@ async fn self_test_names_the_wrong_password_the_user_name_typo_and_a_blocked_res
     let step = failing_step(&r);
     assert_eq!(step["name"], "Sign in", "{r}");
     assert!(
-        step["detail"].as_str().unwrap().contains("user name or the application password is wrong, or the web server strips"),
+        step["detail"].as_str().unwrap().contains(&format!("has a user named '{}' but did not accept the application password", wp.user)),
         "{step}"
     );
-    assert!(step["fix"].as_str().unwrap().contains("companion plugin"), "{step}");
+    assert!(step["fix"].as_str().unwrap().contains("Create a new application password"), "{step}");
+    let r = b
+        .api(
+            reqwest::Method::PUT,
+            &format!("/api/sites/{plain_id}"),
+            Some(json!({ "name": "Plain, typo", "base_url": wp.plain_url, "username": "igny8", "app_password": wp.password })),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let r: Value = b.api_post(&format!("/api/sites/{plain_id}/check"), json!({})).await.json().await.unwrap();
+    let step = failing_step(&r);
+    assert!(step["detail"].as_str().unwrap().contains("no user named 'igny8'"), "{step}");
+    assert!(step["fix"].as_str().unwrap().contains("not the name you gave the application password"), "{step}");
     assert_eq!(b.api(reqwest::Method::DELETE, &format!("/api/sites/{plain_id}"), None).await.status(), 204);
 
     // The site without the plugin says so (a warning, not a failure).

@@ -8,9 +8,9 @@ use serde::Deserialize;
 
 use super::history;
 use super::settings::{self, SettingsInput};
-use crate::app::AppState;
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::tenancy::{Actor, TenantCtx};
 use crate::web::pagination::PageParams;
 
@@ -79,7 +79,7 @@ fn require_system_admin(ctx: &TenantCtx) -> AppResult<()> {
 async fn system_get(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<PageParams>) -> AppResult<HttpResponse> {
     require_system_admin(&ctx)?;
     let mut conn = state.db.get().await?;
-    let values = crate::scheduler::settings::all(&mut conn).await?;
+    let values = super::cadence::all(&mut conn).await?;
     let runs = history::list(&mut conn, None, None, history::Which::All, q.per_page(), q.offset()).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "settings": values, "runs": runs })))
 }
@@ -87,7 +87,7 @@ async fn system_get(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<Pa
 async fn system_put(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<BTreeMap<String, String>>) -> AppResult<HttpResponse> {
     require_system_admin(&ctx)?;
     let mut conn = state.db.get().await?;
-    crate::scheduler::settings::save(&mut conn, &body).await?;
+    super::cadence::save(&mut conn, &body).await?;
     crate::audit::record(
         &mut conn,
         &crate::audit::Who::from(&ctx),
@@ -96,5 +96,5 @@ async fn system_put(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<
         serde_json::json!(*body),
     )
     .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "settings": crate::scheduler::settings::all(&mut conn).await? })))
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "settings": super::cadence::all(&mut conn).await? })))
 }

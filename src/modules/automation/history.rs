@@ -9,11 +9,11 @@ use diesel::sql_types::{Array, BigInt, Bool, Int4, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
-use crate::app::AppState;
 use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
 use crate::db::schema::cron_runs;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 
 #[derive(Debug, Clone, QueryableByName, Serialize)]
@@ -161,15 +161,15 @@ pub struct StepView {
 }
 
 pub async fn overview(conn: &mut AsyncPgConnection, tenant_id: i64, s: &super::settings::Settings) -> AppResult<Vec<StepView>> {
-    let system = crate::scheduler::settings::all(conn).await?;
+    let system = super::cadence::all(conn).await?;
     // One query for every step's last run.
     let mut latest = list(conn, Some(tenant_id), None, Which::Latest, 50, 0).await?;
-    let out = super::settings::STEPS
+    let out = super::step::Step::ALL
         .iter()
         .map(|step| {
-            let cadence = system.get(&format!("cron.{step}")).cloned().unwrap_or_default();
-            let last = latest.iter().position(|r| r.step == *step).map(|i| latest.swap_remove(i));
-            StepView { settings: s.step(step), next_run: crate::scheduler::next_slot(&cadence, Utc::now()), cadence, last }
+            let cadence = system.get(&step.scheduled().cron_key()).cloned().unwrap_or_default();
+            let last = latest.iter().position(|r| r.step == step.as_str()).map(|i| latest.swap_remove(i));
+            StepView { settings: s.step(*step), next_run: super::schedule::next_slot(&cadence, Utc::now()), cadence, last }
         })
         .collect();
     Ok(out)

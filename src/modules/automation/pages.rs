@@ -7,11 +7,13 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::history::{self, Run, StepView};
-use super::settings::{self, STEPS, Settings, SettingsInput, StepInput, TASK_STATUSES};
-use crate::app::AppState;
+use super::run::RunStatus;
+use super::settings::{self, Settings, SettingsInput, StepInput, TASK_STATUSES};
+use super::step::{Scheduled, Step};
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult};
 use crate::modules::sites::service::Site;
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
 use crate::web::pagination::{PageParams, Pager};
@@ -53,7 +55,7 @@ impl AutomationPage {
         false
     }
     fn ideas_for(&self, id: &i64) -> bool {
-        self.settings.step("ideas").cluster_ids.contains(id)
+        self.settings.step(Step::Ideas).cluster_ids.contains(id)
     }
 }
 
@@ -76,7 +78,7 @@ async fn page(state: web::Data<AppState>, page: PageCtx, q: web::Query<PageParam
 /// The form names step fields `<step>.<field>`; statuses repeat (`content.statuses=queued&…`).
 fn settings_from_form(pairs: &[(String, String)]) -> SettingsInput {
     let value = |k: &str| form_value(pairs, k).to_string();
-    let steps = STEPS
+    let steps = Step::ALL
         .iter()
         .map(|step| StepInput {
             step: step.to_string(),
@@ -107,9 +109,9 @@ async fn save(state: web::Data<AppState>, ctx: TenantCtx, body: web::Bytes) -> A
 }
 
 async fn run_now(state: web::Data<AppState>, ctx: TenantCtx, step: web::Path<String>) -> AppResult<HttpResponse> {
-    let result = super::run_now(&state, &ctx, &step, false).await.map(|o| match o.status.as_str() {
-        "done" => format!("{}: {} picked, {} job(s) queued, {} credit(s) reserved", o.step, o.picked, o.enqueued, o.credits),
-        _ => format!("{}: {} — {}", o.step, o.status, o.reason),
+    let result = super::run_now(&state, &ctx, &step, false).await.map(|o| match o.status {
+        RunStatus::Done => format!("{}: {} picked, {} job(s) queued, {} credit(s) reserved", o.step, o.picked, o.enqueued, o.credits),
+        RunStatus::Skipped | RunStatus::Failed => format!("{}: {} — {}", o.step, o.status, o.reason),
     });
     back_to("/automation", result)
 }
@@ -135,7 +137,7 @@ async fn ack(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> 
 struct SystemPage {
     page: PageCtx,
     values: BTreeMap<String, String>,
-    scheduled: [&'static str; 7],
+    scheduled: &'static [Scheduled],
     retention: [(&'static str, &'static str, i64); 5],
     runs: Vec<Run>,
     pager: Pager,
@@ -149,11 +151,11 @@ impl SystemPage {
     fn value(&self, key: &str) -> String {
         self.values.get(key).cloned().unwrap_or_default()
     }
-    fn cron_value(&self, step: &str) -> String {
-        self.value(&format!("cron.{step}"))
+    fn cron_value(&self, step: &Scheduled) -> String {
+        self.value(&step.cron_key())
     }
-    fn cron_key(&self, step: &str) -> String {
-        format!("cron.{step}")
+    fn cron_key(&self, step: &Scheduled) -> String {
+        step.cron_key()
     }
 }
 
@@ -164,25 +166,18 @@ fn require_system_admin(page: &PageCtx) -> AppResult<()> {
 async fn system_page(state: web::Data<AppState>, page: PageCtx, q: web::Query<PageParams>) -> AppResult<HttpResponse> {
     require_system_admin(&page)?;
     let mut conn = state.db.get().await?;
-    let values = crate::scheduler::settings::all(&mut conn).await?;
+    let values = super::cadence::all(&mut conn).await?;
     let total = history::count(&mut conn, None).await?;
     let runs = history::list(&mut conn, None, None, history::Which::All, q.per_page(), q.offset()).await?;
     let pager = Pager::new(&q, total).linked("/system/automation");
-    render(&SystemPage {
-        page,
-        values,
-        scheduled: crate::scheduler::settings::SCHEDULED,
-        retention: crate::scheduler::settings::RETENTION,
-        runs,
-        pager,
-    })
+    render(&SystemPage { page, values, scheduled: Scheduled::ALL, retention: super::cadence::RETENTION, runs, pager })
 }
 
 async fn system_save(state: web::Data<AppState>, page: PageCtx, body: web::Bytes) -> AppResult<HttpResponse> {
     require_system_admin(&page)?;
     let input: BTreeMap<String, String> = form_pairs(&body)?.into_iter().filter(|(k, _)| k != "csrf_token").collect();
     let mut conn = state.db.get().await?;
-    let result = crate::scheduler::settings::save(&mut conn, &input).await;
+    let result = super::cadence::save(&mut conn, &input).await;
     if result.is_ok() {
         let who = crate::audit::Who::from(&page.ctx);
         crate::audit::record(

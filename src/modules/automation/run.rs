@@ -9,13 +9,14 @@ use futures_util::StreamExt;
 use serde::Serialize;
 
 use super::pick::{self, Pick, cost_of, unit_cost};
-use super::settings::{self, STEPS, Settings};
-use crate::app::AppState;
+use super::settings::{self, Settings};
+use super::step::Step;
 use crate::db::schema::{automation_settings, automation_steps, cron_runs, tenants};
 use crate::error::{AppError, AppResult};
 use crate::modules::planner::{clustering, ideas, keywords::service::Selection};
 use crate::modules::publish::service::{self as publish, PublishInput};
 use crate::modules::writer::{generate, image_jobs};
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 
 /// Most items one tick hands out over all workspaces; each gets an equal share of it (fair share), so one
@@ -25,11 +26,30 @@ pub const TICK_ITEM_CAP: i64 = 20_000;
 /// tick uses at most half the pool and leaves the rest to pages and workers.
 const PARALLEL: usize = 8;
 
+crate::text_enum! {
+    /// How a run ended (`cron_runs.status`).
+    pub enum RunStatus {
+        Done = "done",
+        Skipped = "skipped",
+        Failed = "failed",
+    }
+}
+
+crate::text_enum! {
+    /// What started a run (`cron_runs.trigger`).
+    pub enum Trigger {
+        Schedule = "schedule",
+        RunNow = "run_now",
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Outcome {
-    pub step: String,
-    pub status: String,
+    pub step: Step,
+    pub status: RunStatus,
     pub reason: String,
+    /// Stays on the dashboard until acknowledged: a failure, or a skip the workspace must act on (credits, budget).
+    pub notice: bool,
     pub picked: usize,
     pub enqueued: usize,
     pub credits: i64,
@@ -40,11 +60,12 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn new(step: &str) -> Outcome {
+    fn new(step: Step) -> Outcome {
         Outcome {
-            step: step.into(),
-            status: "done".into(),
+            step,
+            status: RunStatus::Done,
             reason: String::new(),
+            notice: false,
             picked: 0,
             enqueued: 0,
             credits: 0,
@@ -54,24 +75,19 @@ impl Outcome {
         }
     }
     fn skip(mut self, reason: impl Into<String>) -> Outcome {
-        self.status = "skipped".into();
+        self.status = RunStatus::Skipped;
         self.reason = reason.into();
         self
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Trigger {
-    Schedule,
-    RunNow,
-}
-
-impl Trigger {
-    fn as_str(&self) -> &'static str {
-        match self {
-            Trigger::Schedule => "schedule",
-            Trigger::RunNow => "run_now",
-        }
+    /// Skipped for something only the workspace can fix (credits, budget): shown as a notice.
+    fn skip_with_notice(self, reason: impl Into<String>) -> Outcome {
+        Outcome { notice: true, ..self.skip(reason) }
+    }
+    fn fail(mut self, reason: impl Into<String>) -> Outcome {
+        self.status = RunStatus::Failed;
+        self.reason = reason.into();
+        self.notice = true;
+        self
     }
 }
 
@@ -110,7 +126,7 @@ pub async fn spent_today(conn: &mut AsyncPgConnection, tenant_id: i64) -> AppRes
 pub async fn run_tenant(
     state: &AppState,
     tenant_id: i64,
-    step: &str,
+    step: Step,
     slot: DateTime<Utc>,
     trigger: Trigger,
     share: i64,
@@ -148,7 +164,7 @@ pub async fn run_tenant(
 async fn run_unlocked(
     state: &AppState,
     tenant_id: i64,
-    step: &str,
+    step: Step,
     slot: DateTime<Utc>,
     trigger: Trigger,
     share: i64,
@@ -169,7 +185,7 @@ async fn run_unlocked(
     } else {
         // Only the images step's price depends on the AI settings.
         let per_article =
-            if step == "images" { state.ai_settings.get(state, tenant_id).await?.images_per_article.clamp(0, 4) as i64 } else { 0 };
+            if step == Step::Images { state.ai_settings.get(state, tenant_id).await?.images_per_article.clamp(0, 4) as i64 } else { 0 };
         let limit = (s.items_per_run as i64).min(share.max(1));
         let picked = pick::pick(&mut conn, tenant_id, &settings, step, limit, per_article).await?;
         let spent = spent_today(&mut conn, tenant_id).await?;
@@ -190,7 +206,7 @@ async fn decide(
     state: &AppState,
     ctx: &TenantCtx,
     settings: &Settings,
-    step: &str,
+    step: Step,
     mut picked: Pick,
     spent: i64,
     per_article: i64,
@@ -205,76 +221,85 @@ async fn decide(
     if picked.cost > left {
         // Fewer items, as many as the budget still allows.
         let unit = unit_cost(step, &s, per_article);
-        let fits = if step == "cluster" {
-            (left * clustering::ai::KEYWORDS_PER_CREDIT) as usize
-        } else if unit > 0 {
-            (left / unit) as usize
-        } else {
-            picked.items.len()
+        let fits = match step {
+            Step::Cluster => (left * clustering::ai::KEYWORDS_PER_CREDIT) as usize,
+            Step::Ideas | Step::Content | Step::Images | Step::Publish if unit > 0 => (left / unit) as usize,
+            Step::Ideas | Step::Content | Step::Images | Step::Publish => picked.items.len(),
         };
         picked.items.truncate(fits);
         picked.cost = cost_of(step, picked.items.len(), &s, per_article);
         if picked.items.is_empty() {
-            return Ok(out.skip(format!(
+            return Ok(out.skip_with_notice(format!(
                 "The daily automation budget of {} credits is used up ({spent} reserved today)",
                 settings.daily_credit_budget
             )));
         }
     }
     if picked.cost > ctx.credits_balance {
-        return Ok(out.skip(format!("Not enough credits: this run needs {}, the workspace has {}", picked.cost, ctx.credits_balance)));
+        return Ok(
+            out.skip_with_notice(format!("Not enough credits: this run needs {}, the workspace has {}", picked.cost, ctx.credits_balance))
+        );
     }
-    out.picked = picked.items.len();
+    out.picked = picked.items.len() + picked.refresh.len();
     out.credits = picked.cost;
-    out.items = picked.items.iter().map(|i| i.label.clone()).collect();
-    if dry_run || (picked.items.is_empty() && picked.ideas_to_send.is_empty()) {
+    out.items = picked.items.iter().chain(&picked.refresh).map(|i| i.label.clone()).collect();
+    if dry_run || (picked.items.is_empty() && picked.ideas_to_send.is_empty() && picked.refresh.is_empty()) {
         return Ok(out);
     }
     let ids: Vec<i64> = picked.items.iter().map(|i| i.id).filter(|id| *id > 0).collect();
     let result: AppResult<Vec<i64>> = match step {
-        "cluster" => clustering::ai::enqueue(state, ctx, &Selection::Ids(ids), None).await.map(|(job, _)| vec![job]),
-        "ideas" => ideas::generate::enqueue(state, ctx, &ids, s.per_item as i64).await,
-        "content" => content(state, ctx, &s, &picked).await,
-        "images" => image_jobs::enqueue_prompts(state, ctx, &ids).await,
-        _ => {
-            let input = PublishInput {
-                site_id: settings.publish_site_id.unwrap_or(0),
-                status: settings.publish_status.clone(),
-                ..Default::default()
-            };
-            // One refusal (a task deleted since the pick, a slug taken on the site) does not hold back the others;
-            // the jobs already queued are always recorded.
-            let (mut jobs, mut refused) = (Vec::new(), Vec::new());
-            for id in &ids {
-                match publish::enqueue_publish(state, ctx, *id, &input).await {
-                    Ok(job) => jobs.push(job),
-                    Err(e) => refused.push(format!("task {id}: {}", if e.is_for_the_user() { e.summary() } else { e.to_string() })),
-                }
-            }
-            if !refused.is_empty() {
-                out.reason = format!("not queued: {}", refused.join("; "));
-            }
-            if jobs.is_empty() && !refused.is_empty() { Err(AppError::Conflict(out.reason.clone())) } else { Ok(jobs) }
-        }
+        Step::Cluster => clustering::ai::enqueue(state, ctx, &Selection::Ids(ids), None).await.map(|(job, _)| vec![job]),
+        Step::Ideas => ideas::generate::enqueue(state, ctx, &ids, s.per_item as i64).await,
+        Step::Content => content(state, ctx, &s, &picked).await,
+        Step::Images => image_jobs::enqueue_prompts(state, ctx, &ids).await,
+        Step::Publish => publish_items(state, ctx, settings, &ids, &picked.refresh, &mut out).await,
     };
     match result {
         Ok(jobs) => {
             out.enqueued = jobs.len();
             out.job_ids = jobs;
-            if step == "content" {
+            if step == Step::Content {
                 out.picked = out.enqueued;
                 out.credits = generate::CREDITS * out.enqueued as i64;
             }
             Ok(out)
         }
-        Err(AppError::PaymentRequired(m)) => Ok(out.skip(m)),
-        Err(e) if e.is_for_the_user() => {
-            out.status = "failed".into();
-            out.reason = e.summary();
-            Ok(out)
-        }
+        Err(AppError::PaymentRequired(m)) => Ok(out.skip_with_notice(m)),
+        Err(e) if e.is_for_the_user() => Ok(out.fail(e.summary())),
         Err(e) => Err(e),
     }
+}
+
+/// New posts for the picked articles, and updates in place of posts whose images were finished after they went
+/// out. One refusal (a task deleted since the pick, a slug taken on the site) does not hold back the others; the
+/// jobs already queued are always recorded.
+async fn publish_items(
+    state: &AppState,
+    ctx: &TenantCtx,
+    settings: &Settings,
+    ids: &[i64],
+    refresh: &[pick::Item],
+    out: &mut Outcome,
+) -> AppResult<Vec<i64>> {
+    let input =
+        PublishInput { site_id: settings.publish_site_id.unwrap_or(0), status: settings.publish_status.clone(), ..Default::default() };
+    let (mut jobs, mut refused) = (Vec::new(), Vec::new());
+    for id in ids {
+        match publish::enqueue_publish(state, ctx, *id, &input).await {
+            Ok(job) => jobs.push(job),
+            Err(e) => refused.push(format!("task {id}: {}", if e.is_for_the_user() { e.summary() } else { e.to_string() })),
+        }
+    }
+    for item in refresh {
+        match publish::enqueue_refresh(state, ctx, item.id).await {
+            Ok(job) => jobs.push(job),
+            Err(e) => refused.push(format!("task {}: {}", item.id, if e.is_for_the_user() { e.summary() } else { e.to_string() })),
+        }
+    }
+    if !refused.is_empty() {
+        out.reason = format!("not queued: {}", refused.join("; "));
+    }
+    if jobs.is_empty() && !refused.is_empty() { Err(AppError::Conflict(out.reason.clone())) } else { Ok(jobs) }
 }
 
 /// New ideas become tasks (free, as "send to writer"), then the queued tasks are generated.
@@ -308,68 +333,70 @@ async fn record(
     trigger: Trigger,
     mut out: Outcome,
 ) -> AppResult<Outcome> {
-    // A failure, or a skip for lack of credits or budget, stays on the dashboard until acknowledged.
-    let notice = out.status == "failed" || (out.status == "skipped" && (out.reason.contains("credits") || out.reason.contains("budget")));
     let id: i64 = diesel::insert_into(cron_runs::table)
         .values((
             cron_runs::tenant_id.eq(tenant_id),
             cron_runs::step.eq(&out.step),
             cron_runs::slot.eq(slot),
-            cron_runs::trigger.eq(trigger.as_str()),
-            cron_runs::status.eq(&out.status),
+            cron_runs::trigger.eq(trigger),
+            cron_runs::status.eq(out.status),
             cron_runs::reason.eq(&out.reason),
             cron_runs::picked.eq(out.picked as i32),
             cron_runs::enqueued.eq(out.enqueued as i32),
-            cron_runs::credits_reserved.eq(if out.status == "done" { out.credits } else { 0 }),
+            cron_runs::credits_reserved.eq(if out.status == RunStatus::Done { out.credits } else { 0 }),
             cron_runs::job_ids.eq(&out.job_ids),
-            cron_runs::notice.eq(notice),
+            cron_runs::notice.eq(out.notice),
         ))
         .returning(cron_runs::id)
         .get_result(conn)
         .await?;
-    if out.status != "done" {
+    if out.status != RunStatus::Done {
         tracing::info!(tenant_id, step = %out.step, status = %out.status, reason = %out.reason, "automation run not done");
     }
     out.run_id = Some(id);
     Ok(out)
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct TickSummary {
-    pub step: String,
+    pub step: Step,
     pub tenants: usize,
     pub jobs: usize,
     pub skipped: usize,
     pub failed: usize,
 }
 
-/// Workspaces with automation on (and the step not turned off).
-pub async fn tenants_for(conn: &mut AsyncPgConnection, step: &str) -> AppResult<Vec<i64>> {
+/// Workspaces with automation on.
+pub async fn tenants_with_automation(conn: &mut AsyncPgConnection) -> AppResult<Vec<i64>> {
+    Ok(automation_settings::table
+        .filter(automation_settings::enabled.eq(true))
+        .select(automation_settings::tenant_id)
+        .order(automation_settings::tenant_id)
+        .load(conn)
+        .await?)
+}
+
+/// Workspaces with automation on and `step` not turned off.
+pub async fn tenants_for(conn: &mut AsyncPgConnection, step: Step) -> AppResult<Vec<i64>> {
     let off: Vec<i64> = automation_steps::table
         .filter(automation_steps::step.eq(step))
         .filter(automation_steps::enabled.eq(false))
         .select(automation_steps::tenant_id)
         .load(conn)
         .await?;
-    let mut on: Vec<i64> = automation_settings::table
-        .filter(automation_settings::enabled.eq(true))
-        .select(automation_settings::tenant_id)
-        .order(automation_settings::tenant_id)
-        .load(conn)
-        .await?;
+    let mut on = tenants_with_automation(conn).await?;
     on.retain(|t| !off.contains(t));
     Ok(on)
 }
 
 /// A tick of one workspace step over every workspace with automation on, a few at a time.
-pub async fn tick(state: &AppState, step: &str, slot: DateTime<Utc>) -> AppResult<TickSummary> {
-    debug_assert!(STEPS.contains(&step));
+pub async fn tick(state: &AppState, step: Step, slot: DateTime<Utc>) -> AppResult<TickSummary> {
     let ids = {
         let mut conn = state.db.get().await?;
         tenants_for(&mut conn, step).await?
     };
     let share = (TICK_ITEM_CAP / ids.len().max(1) as i64).max(1);
-    let mut summary = TickSummary { step: step.into(), tenants: ids.len(), ..Default::default() };
+    let mut summary = TickSummary { step, tenants: ids.len(), jobs: 0, skipped: 0, failed: 0 };
     let mut runs = futures_util::stream::iter(ids)
         .map(|tid| async move { (tid, run_tenant(state, tid, step, slot, Trigger::Schedule, share, false).await) })
         .buffer_unordered((state.config.db_pool_size / 2).clamp(1, PARALLEL));
@@ -377,12 +404,12 @@ pub async fn tick(state: &AppState, step: &str, slot: DateTime<Utc>) -> AppResul
         match r {
             Ok(o) => {
                 summary.jobs += o.enqueued;
-                summary.skipped += (o.status == "skipped") as usize;
-                summary.failed += (o.status == "failed") as usize;
+                summary.skipped += (o.status == RunStatus::Skipped) as usize;
+                summary.failed += (o.status == RunStatus::Failed) as usize;
             }
             Err(e) => {
                 summary.failed += 1;
-                tracing::warn!(tenant_id = tid, step, error = %e, "automation run failed");
+                tracing::warn!(tenant_id = tid, %step, error = %e, "automation run failed");
             }
         }
     }

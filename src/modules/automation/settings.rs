@@ -5,23 +5,23 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 
-use crate::app::AppState;
 use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
 use crate::db::schema::{automation_settings, automation_steps, clusters, sites};
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::forms::Check;
 
-/// The workspace steps, in pipeline order.
-pub const STEPS: [&str; 5] = ["cluster", "ideas", "content", "images", "publish"];
+use super::step::Step;
+
 /// Task statuses a step may be told to pick from.
 pub const TASK_STATUSES: [&str; 4] = ["queued", "draft", "review", "ready"];
 
 #[derive(Debug, Clone, Serialize, Queryable, Selectable)]
 #[diesel(table_name = automation_steps)]
 pub struct StepSettings {
-    pub step: String,
+    pub step: Step,
     pub enabled: bool,
     pub items_per_run: i32,
     pub cluster_ids: Vec<i64>,
@@ -30,16 +30,16 @@ pub struct StepSettings {
 }
 
 impl StepSettings {
-    pub fn default_for(step: &str) -> StepSettings {
+    pub fn default_for(step: Step) -> StepSettings {
         let (items, statuses): (i32, &[&str]) = match step {
-            "cluster" => (300, &[]),
-            "ideas" => (3, &[]),
-            "content" => (5, &["queued"]),
-            "images" => (5, &["draft", "review", "ready"]),
-            _ => (5, &["draft", "ready"]),
+            Step::Cluster => (300, &[]),
+            Step::Ideas => (3, &[]),
+            Step::Content => (5, &["queued"]),
+            Step::Images => (5, &["draft", "review", "ready"]),
+            Step::Publish => (5, &["draft", "ready"]),
         };
         StepSettings {
-            step: step.to_string(),
+            step,
             enabled: true,
             items_per_run: items,
             cluster_ids: vec![],
@@ -49,11 +49,7 @@ impl StepSettings {
     }
     /// What one item of the step is, for labels.
     pub fn unit(&self) -> &'static str {
-        match self.step.as_str() {
-            "cluster" => "keywords",
-            "ideas" => "clusters",
-            _ => "tasks",
-        }
+        self.step.unit()
     }
 }
 
@@ -67,7 +63,7 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn step(&self, step: &str) -> StepSettings {
+    pub fn step(&self, step: Step) -> StepSettings {
         self.steps.iter().find(|s| s.step == step).cloned().unwrap_or_else(|| StepSettings::default_for(step))
     }
 }
@@ -87,7 +83,7 @@ pub async fn load(conn: &mut AsyncPgConnection, tenant_id: i64) -> AppResult<Set
     let stored: Vec<StepSettings> =
         automation_steps::table.filter(automation_steps::tenant_id.eq(tenant_id)).select(StepSettings::as_select()).load(conn).await?;
     let steps =
-        STEPS.iter().map(|s| stored.iter().find(|x| x.step == *s).cloned().unwrap_or_else(|| StepSettings::default_for(s))).collect();
+        Step::ALL.iter().map(|s| stored.iter().find(|x| x.step == *s).cloned().unwrap_or_else(|| StepSettings::default_for(*s))).collect();
     let (enabled, daily_credit_budget, publish_site_id, publish_status) = top.unwrap_or((false, 50, None, "draft".into()));
     Ok(Settings { enabled, daily_credit_budget, publish_site_id, publish_status, steps })
 }
@@ -170,8 +166,8 @@ pub async fn save(state: &AppState, ctx: &TenantCtx, input: &SettingsInput) -> A
     };
     let mut steps = current.steps.clone();
     for s in &input.steps {
-        let Some(slot) = steps.iter_mut().find(|x| x.step == s.step) else {
-            c.fail("steps", format!("Unknown step “{}”; the steps are {}", s.step, STEPS.join(", ")));
+        let Some(slot) = Step::parse(&s.step).and_then(|step| steps.iter_mut().find(|x| x.step == step)) else {
+            c.fail("steps", format!("Unknown step “{}”; the steps are {}", s.step, Step::words().join(", ")));
             continue;
         };
         let key = |f: &str| format!("steps.{}.{f}", s.step);

@@ -3,10 +3,10 @@
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use crate::app::AppState;
 use crate::auth::rbac::Perm;
 use crate::billing::ledger::{self, LedgerRow};
 use crate::billing::plans::Plan;
+use crate::state::AppState;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 

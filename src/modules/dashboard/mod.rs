@@ -5,12 +5,12 @@ use askama::Template;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use crate::app::AppState;
 use crate::audit::{self, AuditEvent};
 use crate::auth::rbac::Perm;
 use crate::billing::plans::Plan;
 use crate::db::schema::memberships;
 use crate::error::AppResult;
+use crate::state::AppState;
 use crate::web::page::PageCtx;
 use crate::web::render;
 

@@ -11,9 +11,9 @@ use super::keywords::bulk::{self, BulkRequest};
 use super::keywords::export::{self, ExportSpec};
 use super::keywords::filter::KeywordFilter;
 use super::keywords::service::{self as kw, KeywordInput, Selection};
-use crate::app::AppState;
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::pagination::{PageParams, Pager};
 

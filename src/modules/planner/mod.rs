@@ -11,13 +11,7 @@ pub mod keywords;
 pub mod pages;
 pub mod prompts;
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use actix_web::web;
-use futures_util::FutureExt;
-
-use crate::jobs::kinds::Handler;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use pages::{activity, clusters as cp, ideas as ip, imports, keywords as kp};
@@ -74,8 +68,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// The planner's job kinds.
-pub fn register_jobs(handlers: &mut HashMap<&'static str, Handler>) {
-    handlers.insert(import::store::JOB_KIND, Arc::new(|state, job| import::job::run(state, job).boxed()));
-    handlers.insert(clustering::ai::JOB_KIND, Arc::new(|state, job| clustering::ai::run(state, job).boxed()));
-    handlers.insert(ideas::generate::JOB_KIND, Arc::new(|state, job| ideas::generate::run(state, job).boxed()));
+pub fn register_jobs(r: &mut crate::jobs::Registry) {
+    r.add::<import::job::Import>().add::<clustering::ai::ClusterAi>().add::<ideas::generate::Ideas>();
 }

@@ -4,9 +4,9 @@
 use actix_web::{HttpResponse, web};
 
 use super::service::{self, PublishInput};
-use crate::app::AppState;
 use crate::auth::rbac::Perm;
 use crate::error::AppResult;
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -4,10 +4,10 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::service::{self, Publication, PublishInput};
-use crate::app::AppState;
 use crate::auth::rbac::Perm;
 use crate::error::AppResult;
 use crate::modules::sites::service::Site;
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
 use crate::web::{back_to, render};

@@ -7,13 +7,16 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 
-use crate::app::AppState;
+use super::job::PublishPost;
+use super::sync::{Sync, Unpublish};
 use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
 use crate::db::schema::{publications, sites, tasks};
 use crate::error::{AppError, AppResult};
-use crate::jobs::queue::{NewJob, enqueue_in_tx};
+use crate::jobs::queue::enqueue_in_tx;
+use crate::jobs::{Job, Subject};
 use crate::modules::writer::service::EDITOR_STATUSES;
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::forms::Check;
 
@@ -72,18 +75,7 @@ impl Publication {
 /// Is a publish or unpublish job of this task still queued or running? (The publication's own state can be left
 /// behind by a job that was cancelled or died, so the queue is what decides "busy".)
 pub async fn has_open_job(conn: &mut AsyncPgConnection, tenant_id: i64, task_id: i64) -> AppResult<bool> {
-    use crate::db::schema::jobs;
-    let n: i64 = jobs::table
-        .filter(jobs::tenant_id.eq(tenant_id))
-        .filter(jobs::kind.eq_any([PUBLISH_KIND, UNPUBLISH_KIND]))
-        .filter(jobs::status.eq_any(["queued", "running"]))
-        .filter(
-            diesel::dsl::sql::<diesel::sql_types::Bool>("(payload->>'task_id')::bigint = ").bind::<diesel::sql_types::BigInt, _>(task_id),
-        )
-        .count()
-        .get_result(conn)
-        .await?;
-    Ok(n > 0)
+    crate::jobs::open::has_open(conn, tenant_id, Subject::task(task_id), &[PUBLISH_KIND, UNPUBLISH_KIND]).await
 }
 
 pub async fn get(conn: &mut AsyncPgConnection, tenant_id: i64, task_id: i64) -> AppResult<Option<Publication>> {
@@ -254,12 +246,33 @@ pub async fn enqueue_publish(state: &AppState, ctx: &TenantCtx, task_id: i64, in
                 .await?;
             audit::record(conn, &who, "task.publish_requested", ("task", task_id.to_string()), serde_json::json!({ "site_id": site_id, "status": status, "as_new_post": as_new }))
                 .await?;
-            let job = NewJob { created_by: label, max_attempts: 5, ..NewJob::new(tenant_id, PUBLISH_KIND, serde_json::json!({ "task_id": task_id })) };
-            enqueue_in_tx(conn, &job).await
+            enqueue_in_tx(conn, &PublishPost::new(task_id).new_job(tenant_id).by(label)).await
         })
         .await?;
     crate::jobs::worker::wake(state).await;
     Ok(job)
+}
+
+/// Publishes the article again where it is, as it is there (status, date, terms): an update in place, e.g. to add
+/// images finished after the post went out.
+pub async fn enqueue_refresh(state: &AppState, ctx: &TenantCtx, task_id: i64) -> AppResult<i64> {
+    let p = {
+        let mut conn = state.db.get().await?;
+        get(&mut conn, ctx.tenant_id, task_id).await?.ok_or(AppError::NotFound)?
+    };
+    let status = match p.remote_status.as_str() {
+        "publish" | "future" | "draft" => p.remote_status.clone(),
+        _ => p.post_status.clone(),
+    };
+    let input = PublishInput {
+        site_id: p.site_id,
+        scheduled_at: p.scheduled_at.filter(|_| status == "future").map(|t| t.to_rfc3339()).unwrap_or_default(),
+        status,
+        categories: p.categories,
+        tags: p.tags,
+        as_new_post: false,
+    };
+    enqueue_publish(state, ctx, task_id, &input).await
 }
 
 /// Queues taking a published article back to draft on its site.
@@ -296,8 +309,7 @@ pub async fn enqueue_unpublish(state: &AppState, ctx: &TenantCtx, task_id: i64) 
                 serde_json::json!({ "site_id": p.site_id }),
             )
             .await?;
-            let job = NewJob { created_by: label, ..NewJob::new(tenant_id, UNPUBLISH_KIND, serde_json::json!({ "task_id": task_id })) };
-            enqueue_in_tx(conn, &job).await
+            enqueue_in_tx(conn, &Unpublish { task_id }.new_job(tenant_id).by(label)).await
         })
         .await?;
     crate::jobs::worker::wake(state).await;
@@ -312,12 +324,7 @@ pub async fn enqueue_sync(state: &AppState, ctx: &TenantCtx, site_id: Option<i64
 
 /// The same for the scheduler, which has no user.
 pub async fn enqueue_sync_as(state: &AppState, tenant_id: i64, label: &str, site_id: Option<i64>) -> AppResult<i64> {
-    let job = NewJob {
-        created_by: label.to_string(),
-        max_attempts: 3,
-        ..NewJob::new(tenant_id, SYNC_KIND, serde_json::json!({ "site_id": site_id }))
-    };
-    let id = crate::jobs::queue::enqueue(&state.db, job).await?;
+    let id = crate::jobs::queue::enqueue(&state.db, Sync { site_id }.new_job(tenant_id).by(label)).await?;
     crate::jobs::worker::wake(state).await;
     Ok(id)
 }

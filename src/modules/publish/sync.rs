@@ -6,21 +6,38 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::service::{self, record_step};
-use crate::app::AppState;
 use crate::audit::{self, Who};
 use crate::db::schema::{publications, tasks};
-use crate::error::AppError;
-use crate::jobs::queue::{ClaimedJob, Completion, JobError};
+use crate::error::{AppError, AppResult};
+use crate::jobs::{ClaimedJob, Completion, Ended, Job, JobError, Subject};
 use crate::modules::sites::service::connect;
+use crate::state::AppState;
 use crate::wordpress::{posts, text_of};
 
-pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
-    let tenant_id = job.tenant_id;
-    let only_site = job.payload.get("site_id").and_then(|v| v.as_i64());
+/// `publish.sync`: the status of every post IGNY8 published, on one site or all of the workspace's sites.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Sync {
+    pub site_id: Option<i64>,
+}
+
+impl Job for Sync {
+    const KIND: &'static str = service::SYNC_KIND;
+
+    fn subject(&self) -> Option<Subject> {
+        self.site_id.map(Subject::site)
+    }
+
+    async fn run(self, state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
+        sync(&state, job.tenant_id, self.site_id).await
+    }
+}
+
+async fn sync(state: &AppState, tenant_id: i64, only_site: Option<i64>) -> Result<Completion, JobError> {
     let mut q =
         publications::table.filter(publications::tenant_id.eq(tenant_id)).filter(publications::remote_id.is_not_null()).into_boxed();
     if let Some(s) = only_site {
@@ -43,7 +60,7 @@ pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, Jo
         // No connection is held while WordPress answers.
         let opened = {
             let mut conn = state.db.get().await?;
-            connect(&state, &mut conn, tenant_id, site_id).await
+            connect(state, &mut conn, tenant_id, site_id).await
         };
         let c = match opened {
             Ok(c) => c,
@@ -82,7 +99,7 @@ pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, Jo
             if status != before {
                 changed += 1;
             }
-            apply(&state, tenant_id, task_id, &before, &status, link, modified).await?;
+            apply(state, tenant_id, task_id, &before, &status, link, modified).await?;
         }
     }
     if checked == 0 && !failed_sites.is_empty() {
@@ -142,20 +159,33 @@ async fn apply(
     Ok(())
 }
 
-pub async fn unpublish(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
-    let tenant_id = job.tenant_id;
-    let task_id = job.payload.get("task_id").and_then(|v| v.as_i64()).ok_or_else(|| JobError::Fatal("the job names no task".into()))?;
-    let result = take_down(&state, &job, task_id).await;
-    if let Err(e) = &result
-        && job.is_final(e)
-        && let Ok(mut conn) = state.db.get().await
-    {
-        let _ = diesel::update(publications::table.filter(publications::tenant_id.eq(tenant_id)).filter(publications::task_id.eq(task_id)))
-            .set((publications::state.eq("failed"), publications::error.eq(format!("unpublish: {}", e.message()))))
-            .execute(&mut conn)
-            .await;
+/// `publish.unpublish`: takes the task's post back to draft on its site.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Unpublish {
+    pub task_id: i64,
+}
+
+impl Job for Unpublish {
+    const KIND: &'static str = service::UNPUBLISH_KIND;
+
+    fn subject(&self) -> Option<Subject> {
+        Some(Subject::task(self.task_id))
     }
-    result
+
+    async fn run(self, state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
+        take_down(&state, &job, self.task_id).await
+    }
+
+    /// The publication says why; the post is as it was.
+    async fn on_final_failure(&self, conn: &mut AsyncPgConnection, ended: &Ended<'_>) -> AppResult<()> {
+        diesel::update(
+            publications::table.filter(publications::tenant_id.eq(ended.tenant_id)).filter(publications::task_id.eq(self.task_id)),
+        )
+        .set((publications::state.eq("failed"), publications::error.eq(format!("unpublish: {}", ended.reason))))
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
 }
 
 async fn take_down(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<Completion, JobError> {

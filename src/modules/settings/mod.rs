@@ -5,9 +5,9 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use crate::ai::settings::{self, AiSettingsInput, AiSettingsView, ConnectionTest, IMAGE_PROVIDERS, TEXT_PROVIDERS};
-use crate::app::AppState;
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
 use crate::web::{Toast, redirect_with, render_status};

@@ -7,13 +7,17 @@ pub mod service;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use crate::app::AppState;
 use crate::auth::rbac::Perm;
 use crate::error::AppResult;
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
 use crate::web::{Toast, back_to, redirect_with, render};
 use service::{POST_STATUSES, SEO_PLUGINS, Site, SiteInput};
+
+pub fn register_jobs(r: &mut crate::jobs::Registry) {
+    r.add::<selftest::SiteCheck>();
+}
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/sites", web::get().to(page))

@@ -6,15 +6,39 @@ use std::sync::Arc;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use crate::app::AppState;
 use crate::auth::rbac::Perm;
 use crate::db::schema::sites;
 use crate::error::{AppError, AppResult};
-use crate::jobs::queue::{ClaimedJob, Completion, JobError, NewJob, enqueue};
+use crate::jobs::queue::enqueue;
+use crate::jobs::{ClaimedJob, Completion, Job, JobError, Subject};
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::wordpress::diagnose::{self, Level, Report};
 
 pub const JOB_KIND: &str = "sites.check";
+
+/// `sites.check`: the self-test of a stored site, queued after every save.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SiteCheck {
+    pub site_id: i64,
+}
+
+impl Job for SiteCheck {
+    const KIND: &'static str = JOB_KIND;
+    const MAX_ATTEMPTS: i32 = 1;
+
+    fn subject(&self) -> Option<Subject> {
+        Some(Subject::site(self.site_id))
+    }
+
+    async fn run(self, state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
+        let report = match check_site(&state, job.tenant_id, self.site_id).await {
+            Err(AppError::NotFound) => return Err(JobError::Fatal("the site was removed".into())),
+            other => other?,
+        };
+        Ok(Completion::result(serde_json::json!({ "ok": report.ok, "summary": report.summary() })))
+    }
+}
 
 /// Runs the test now and stores its report. Editors may run it; it changes nothing on the site.
 pub async fn run(state: &AppState, ctx: &TenantCtx, site_id: i64) -> AppResult<Report> {
@@ -63,21 +87,7 @@ pub async fn check_site(state: &AppState, tenant_id: i64, site_id: i64) -> AppRe
 
 /// Queued after every save, so the page shows the result without the user waiting on the site.
 pub async fn enqueue_check(state: &AppState, ctx: &TenantCtx, site_id: i64) -> AppResult<()> {
-    let job = NewJob {
-        created_by: ctx.actor_label(),
-        max_attempts: 1,
-        ..NewJob::new(ctx.tenant_id, JOB_KIND, serde_json::json!({ "site_id": site_id }))
-    };
-    enqueue(&state.db, job).await?;
+    enqueue(&state.db, SiteCheck { site_id }.new_job(ctx.tenant_id).by(ctx.actor_label())).await?;
     crate::jobs::worker::wake(state).await;
     Ok(())
-}
-
-pub async fn job(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
-    let site_id = job.payload.get("site_id").and_then(|v| v.as_i64()).ok_or_else(|| JobError::Fatal("the job names no site".into()))?;
-    let report = match check_site(&state, job.tenant_id, site_id).await {
-        Err(AppError::NotFound) => return Err(JobError::Fatal("the site was removed".into())),
-        other => other?,
-    };
-    Ok(Completion::result(serde_json::json!({ "ok": report.ok, "summary": report.summary() })))
 }

@@ -6,13 +6,13 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 
-use crate::app::AppState;
 use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
 use crate::auth::vault::mask;
 use crate::db::is_unique_violation;
 use crate::db::schema::sites;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::forms::Check;
 

@@ -4,13 +4,15 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use crate::ai::calls::{self, AiCall, DailyTotal, ModelRate, RateInput};
-use crate::app::AppState;
 use crate::audit::Who;
 use crate::auth::rbac::Perm;
 use crate::error::AppResult;
-use crate::jobs::kinds::PROBE;
-use crate::jobs::listing::{self, JobFilter, JobRow, STATUSES};
-use crate::jobs::queue::{self, NewJob};
+use crate::jobs::Job;
+use crate::jobs::JobStatus;
+use crate::jobs::listing::{self, JobFilter, JobRow};
+use crate::jobs::probe::Probe;
+use crate::jobs::queue;
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
 use crate::web::pagination::{PageParams, Pager};
@@ -51,9 +53,9 @@ struct JobsQuery {
 struct JobsPage {
     page: PageCtx,
     filter: JobFilter,
-    statuses: [&'static str; 6],
+    statuses: Vec<&'static str>,
     kinds: Vec<&'static str>,
-    counts: Vec<(String, i64)>,
+    counts: Vec<(JobStatus, i64)>,
     rows: Vec<JobRow>,
     pager: Pager,
 }
@@ -61,7 +63,7 @@ struct JobsPage {
 #[derive(Template)]
 #[template(path = "system/jobs.html", block = "counts")]
 struct CountsFragment {
-    counts: Vec<(String, i64)>,
+    counts: Vec<(JobStatus, i64)>,
 }
 
 async fn jobs_page(state: web::Data<AppState>, page: PageCtx, q: web::Query<JobsQuery>) -> AppResult<HttpResponse> {
@@ -79,7 +81,7 @@ async fn jobs_page(state: web::Data<AppState>, page: PageCtx, q: web::Query<Jobs
     ])
     .unwrap_or_default();
     let pager = Pager::new(&q.page, total).linked(format!("/system/jobs?{query}"));
-    render(&JobsPage { page, filter, statuses: STATUSES, kinds: crate::jobs::kinds::registry().kinds(), counts, rows, pager })
+    render(&JobsPage { page, filter, statuses: JobStatus::words(), kinds: state.jobs.kinds(), counts, rows, pager })
 }
 
 async fn counts_fragment(state: web::Data<AppState>, ctx: TenantCtx) -> AppResult<HttpResponse> {
@@ -104,7 +106,7 @@ async fn job_page(state: web::Data<AppState>, page: PageCtx, id: web::Path<i64>)
 
 async fn run_probe(state: web::Data<AppState>, ctx: TenantCtx) -> AppResult<HttpResponse> {
     ctx.require(Perm::ManageSettings)?;
-    let job = NewJob { created_by: ctx.actor_label(), ..NewJob::new(ctx.tenant_id, PROBE, serde_json::json!({})) };
+    let job = Probe::default().new_job(ctx.tenant_id).by(ctx.actor_label());
     let id = queue::enqueue(&state.db, job).await?;
     crate::jobs::worker::wake(&state).await;
     Ok(redirect_with(&format!("/system/jobs/{id}"), Some(Toast::success("Test job queued"))))
@@ -112,7 +114,7 @@ async fn run_probe(state: web::Data<AppState>, ctx: TenantCtx) -> AppResult<Http
 
 async fn cancel(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
     ctx.require(Perm::EditContent)?;
-    queue::cancel(&state.db, &Who::from(&ctx), *id).await?;
+    queue::cancel(&state.db, &state.jobs, &Who::from(&ctx), *id).await?;
     Ok(redirect_with(&format!("/system/jobs/{}", *id), Some(Toast::success("Job cancelled; its credits were refunded"))))
 }
 
@@ -196,7 +198,7 @@ async fn api_jobs(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<Jobs
     let mut conn = state.db.get().await?;
     let (rows, total) = listing::list(&mut conn, filter.scope(ctx.tenant_id, is_admin), &filter, &q.page).await?;
     let counts: serde_json::Map<String, serde_json::Value> =
-        listing::counts(&mut conn, ctx.tenant_id).await?.into_iter().map(|(s, n)| (s, n.into())).collect();
+        listing::counts(&mut conn, ctx.tenant_id).await?.into_iter().map(|(s, n)| (s.to_string(), n.into())).collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({ "jobs": rows, "counts": counts, "pagination": Pager::new(&q.page, total) })))
 }
 
@@ -208,7 +210,7 @@ async fn api_job(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>)
 
 async fn api_cancel(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
     ctx.require(Perm::EditContent)?;
-    queue::cancel(&state.db, &Who::from(&ctx), *id).await?;
+    queue::cancel(&state.db, &state.jobs, &Who::from(&ctx), *id).await?;
     let mut conn = state.db.get().await?;
     Ok(HttpResponse::Ok().json(listing::get(&mut conn, ctx.tenant_id, *id).await?))
 }

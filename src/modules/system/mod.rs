@@ -9,11 +9,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use diesel_async::RunQueryDsl;
 
-use crate::app::AppState;
 use crate::audit::{self, AuditEvent, AuditFilter};
 use crate::auth::rbac::Perm;
 use crate::error::AppResult;
 use crate::kv;
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
 use crate::web::pagination::{PageParams, Pager};
@@ -33,8 +33,12 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok")
 }
 
-/// 200 when Postgres and Redis answer; 503 naming each one that does not.
+/// 200 when Postgres and Redis answer; 503 naming each one that does not, or while the process drains
+/// before it stops (SIGTERM), so a load balancer sends new work elsewhere.
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    if state.is_draining() {
+        return HttpResponse::ServiceUnavailable().json(serde_json::json!({ "draining": true }));
+    }
     let pg = async {
         let mut conn = state.db.get().await.map_err(|e| e.to_string())?;
         diesel::sql_query("SELECT 1").execute(&mut conn).await.map_err(|e| e.to_string())?;

@@ -4,9 +4,9 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use super::{service, tokens};
-use crate::app::AppState;
 use crate::auth::rbac::Perm;
 use crate::error::AppResult;
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 
 pub async fn members(state: web::Data<AppState>, ctx: TenantCtx) -> AppResult<HttpResponse> {

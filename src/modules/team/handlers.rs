@@ -7,12 +7,12 @@ use serde::Deserialize;
 
 use super::service::{self, AcceptInput, Invite, Member};
 use super::tokens::{self, ApiToken};
-use crate::app::AppState;
 use crate::auth::handlers::meta;
 use crate::auth::rbac::{Perm, Role};
 use crate::auth::service::session_cookie;
 use crate::billing::plans::Plan;
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::state::AppState;
 use crate::web::page::{PageCtx, PublicPage};
 use crate::web::{Toast, redirect_with, render_status};
 

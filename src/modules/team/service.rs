@@ -5,7 +5,6 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
-use crate::app::AppState;
 use crate::audit::{self, Who};
 use crate::auth::password;
 use crate::auth::rbac::{Perm, Role};
@@ -15,6 +14,7 @@ use crate::billing::plans;
 use crate::db::is_unique_violation;
 use crate::db::schema::{invitations, memberships, tenants, users};
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::forms::Check;
 

@@ -3,9 +3,9 @@
 use actix_web::{HttpResponse, web};
 
 use super::service;
-use crate::app::AppState;
 use crate::auth::rbac::Perm;
 use crate::error::AppResult;
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 
 pub async fn list(state: web::Data<AppState>, ctx: TenantCtx) -> AppResult<HttpResponse> {

@@ -6,9 +6,9 @@ use askama::Template;
 
 use super::library::{self, Builtin};
 use super::service::{self, PromptVersion, Resolved};
-use crate::app::AppState;
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
 use crate::web::{Toast, redirect_with, render, render_status};

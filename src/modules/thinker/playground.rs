@@ -10,13 +10,14 @@ use diesel_async::RunQueryDsl;
 
 use super::library::{self, LIBRARY};
 use super::service;
-use crate::ai::jobs::PROMPT;
-use crate::app::AppState;
+use crate::ai::jobs::{ImageTest, Prompt};
 use crate::auth::rbac::Perm;
 use crate::db::schema::ai_calls;
 use crate::error::{AppError, AppResult};
+use crate::jobs::Job;
 use crate::jobs::listing::{self, JobRow};
 use crate::jobs::queue::{self, NewJob};
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::forms::Check;
 use crate::web::page::PageCtx;
@@ -67,17 +68,16 @@ pub async fn run(state: &AppState, ctx: &TenantCtx, input: &RunInput) -> AppResu
     c.finish()?;
     let values: Vec<(&str, String)> = input.values.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
     let prompt = crate::modules::writer::prompts::render(&template, &values);
-    let job = NewJob {
-        credits: if dev { 0 } else { 1 },
-        max_attempts: 1,
-        created_by: ctx.actor_label(),
-        ..NewJob::new(
-            ctx.tenant_id,
-            PROMPT,
-            serde_json::json!({ "system": system, "prompt": prompt, "json": input.json, "max_tokens": 2000,
-                                "provider": if dev { "dev" } else { "workspace" }, "keep_unparsed": true, "playground": input.key }),
-        )
+    let run = Prompt {
+        system,
+        prompt,
+        json: input.json,
+        max_tokens: Some(2000),
+        provider: if dev { "dev" } else { "workspace" }.into(),
+        keep_unparsed: true,
+        playground: input.key.clone(),
     };
+    let job = NewJob { max_attempts: 1, ..run.new_job(ctx.tenant_id).credits(if dev { 0 } else { 1 }).by(ctx.actor_label()) };
     let id = queue::enqueue(&state.db, job).await?;
     crate::jobs::worker::wake(state).await;
     Ok(id)
@@ -98,16 +98,8 @@ pub async fn run_image(state: &AppState, ctx: &TenantCtx, input: &ImageRunInput)
     let prompt = c.text("prompt", &input.prompt, "Image prompt", 3, 2000);
     c.finish()?;
     let dev = input.provider != "workspace";
-    let job = NewJob {
-        credits: if dev { 0 } else { 1 },
-        max_attempts: 1,
-        created_by: ctx.actor_label(),
-        ..NewJob::new(
-            ctx.tenant_id,
-            crate::ai::jobs::IMAGE_TEST,
-            serde_json::json!({ "prompt": prompt, "provider": if dev { "dev" } else { "workspace" } }),
-        )
-    };
+    let test = ImageTest { prompt, provider: if dev { "dev" } else { "workspace" }.into() };
+    let job = NewJob { max_attempts: 1, ..test.new_job(ctx.tenant_id).credits(if dev { 0 } else { 1 }).by(ctx.actor_label()) };
     let id = queue::enqueue(&state.db, job).await?;
     crate::jobs::worker::wake(state).await;
     Ok(id)
@@ -178,7 +170,7 @@ impl RunView {
 pub async fn view(state: &AppState, tenant_id: i64, id: i64) -> AppResult<RunView> {
     let mut conn = state.db.get().await?;
     let job: JobRow = listing::get(&mut conn, tenant_id, id).await?;
-    if job.kind != PROMPT && job.kind != crate::ai::jobs::IMAGE_TEST {
+    if job.kind != crate::ai::jobs::PROMPT && job.kind != crate::ai::jobs::IMAGE_TEST {
         return Err(AppError::NotFound);
     }
     let is_image = job.kind == crate::ai::jobs::IMAGE_TEST;
@@ -193,7 +185,7 @@ pub async fn view(state: &AppState, tenant_id: i64, id: i64) -> AppResult<RunVie
     let text = |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).map(String::from);
     Ok(RunView {
         id,
-        status: job.status.clone(),
+        status: job.status.to_string(),
         prompt: text(p, "prompt").unwrap_or_default(),
         system: text(p, "system").unwrap_or_default(),
         provider: text(p, "provider").unwrap_or_default(),
@@ -205,7 +197,7 @@ pub async fn view(state: &AppState, tenant_id: i64, id: i64) -> AppResult<RunVie
         tokens_out: calls.iter().map(|c| c.1 as i64).sum(),
         cost_usd: calls.iter().map(|c| c.2).sum::<i64>() as f64 / 1_000_000.0,
         model: calls.last().map(|c| c.3.clone()).unwrap_or_default(),
-        image: if is_image && job.status == "succeeded" {
+        image: if is_image && job.status == crate::jobs::JobStatus::Succeeded {
             Some((text(&r, "content_type").unwrap_or_default(), r.get("size").and_then(|v| v.as_i64()).unwrap_or(0)))
         } else {
             None

@@ -7,11 +7,11 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
 use super::library::{self, Builtin, LIBRARY};
-use crate::app::AppState;
 use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
 use crate::db::schema::prompt_overrides;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::forms::Check;
 

@@ -4,9 +4,9 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::styles::{self, Profile, ProfileInput, Strategy, StrategyInput};
-use crate::app::AppState;
 use crate::auth::rbac::Perm;
 use crate::error::AppResult;
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
 use crate::web::{back_to, render};

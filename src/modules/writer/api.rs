@@ -5,9 +5,9 @@ use serde::Deserialize;
 
 use super::generate;
 use super::service::{self, ArticleInput, NewTask, TaskFilter};
-use crate::app::AppState;
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::pagination::{PageParams, Pager};
 

@@ -6,18 +6,19 @@
 use std::sync::Arc;
 
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
-use serde::Deserialize;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
 
 use super::service::{Task, keep_version};
 use super::{html, prompts};
 use crate::ai::{ChatRequest, parse, router};
-use crate::app::AppState;
 use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
 use crate::db::schema::tasks;
 use crate::error::{AppError, AppResult};
-use crate::jobs::queue::{ClaimedJob, Completion, JobError, enqueue_all_in_tx};
+use crate::jobs::queue::enqueue_all_in_tx;
+use crate::jobs::{ClaimedJob, Completion, Ended, Job, JobError, Subject};
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 
 pub const JOB_KIND: &str = "writer.generate";
@@ -48,8 +49,8 @@ pub async fn enqueue(state: &AppState, ctx: &TenantCtx, ids: &[i64]) -> AppResul
             if found.is_empty() {
                 return Err(AppError::Conflict("Those tasks are already being generated".into()));
             }
-            let payloads = found.iter().map(|id| serde_json::json!({ "task_id": id })).collect();
-            let jobs = enqueue_all_in_tx(conn, tenant_id, JOB_KIND, CREDITS, &label, payloads).await?;
+            let payloads = found.iter().map(|id| Generate { task_id: *id }).collect();
+            let jobs = enqueue_all_in_tx(conn, tenant_id, CREDITS, &label, payloads).await?;
             diesel::update(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq_any(&found)))
                 .set((tasks::status.eq("generating"), tasks::error.eq(None::<String>), tasks::updated_at.eq(diesel::dsl::now)))
                 .execute(conn)
@@ -104,22 +105,35 @@ pub fn checked_article(state: &AppState, raw_html: &str, expected_words: i32) ->
     Ok((content, words))
 }
 
-pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
-    let task_id = job.payload.get("task_id").and_then(|v| v.as_i64()).ok_or_else(|| JobError::Fatal("the job names no task".into()))?;
-    match write(&state, &job, task_id).await {
-        Ok(done) => Ok(done),
-        Err(e) => {
-            // The last attempt (or one that cannot get better): the task shows why, and can be retried.
-            if job.is_final(&e)
-                && let Ok(mut conn) = state.db.get().await
-            {
-                let _ = diesel::update(tasks::table.filter(tasks::tenant_id.eq(job.tenant_id)).filter(tasks::id.eq(task_id)))
-                    .set((tasks::status.eq("failed"), tasks::error.eq(e.message()), tasks::updated_at.eq(diesel::dsl::now)))
-                    .execute(&mut conn)
-                    .await;
-            }
-            Err(e)
-        }
+/// `writer.generate` (3 credits): the article and its SEO meta for one task.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Generate {
+    pub task_id: i64,
+}
+
+impl Job for Generate {
+    const KIND: &'static str = JOB_KIND;
+
+    fn subject(&self) -> Option<Subject> {
+        Some(Subject::task(self.task_id))
+    }
+
+    async fn run(self, state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
+        write(&state, &job, self.task_id).await
+    }
+
+    /// The task shows why and can be generated again: failed, or back to draft when it still has an article.
+    async fn on_final_failure(&self, conn: &mut AsyncPgConnection, ended: &Ended<'_>) -> AppResult<()> {
+        let task = tasks::table.filter(tasks::tenant_id.eq(ended.tenant_id)).filter(tasks::id.eq(self.task_id));
+        diesel::update(task.filter(tasks::status.eq("generating")))
+            .set((
+                tasks::status.eq(diesel::dsl::sql::<diesel::sql_types::Text>("CASE WHEN word_count > 0 THEN 'draft' ELSE 'failed' END")),
+                tasks::error.eq(ended.reason),
+                tasks::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await?;
+        Ok(())
     }
 }
 

@@ -6,19 +6,20 @@
 use std::sync::Arc;
 
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
-use serde::Deserialize;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
 
 use super::images;
 use super::service::{EDITOR_STATUSES, Task};
 use super::{html, prompts};
 use crate::ai::{ChatRequest, ImageRequest, parse, router};
-use crate::app::AppState;
 use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
 use crate::db::schema::{images as images_t, tasks};
 use crate::error::{AppError, AppResult};
-use crate::jobs::queue::{ClaimedJob, Completion, JobError, NewJob, enqueue_all_in_tx, enqueue_in_tx};
+use crate::jobs::queue::{enqueue_all_in_tx, enqueue_in_tx};
+use crate::jobs::{ClaimedJob, Completion, Ended, Job, JobError, Subject};
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 
 pub const PROMPTS_KIND: &str = "writer.image_prompts";
@@ -46,8 +47,8 @@ pub async fn enqueue_prompts(state: &AppState, ctx: &TenantCtx, ids: &[i64]) -> 
             if ready.is_empty() {
                 return Err(AppError::Conflict("Images are made from an article: generate the content first".into()));
             }
-            let payloads = ready.iter().map(|id| serde_json::json!({ "task_id": id })).collect();
-            enqueue_all_in_tx(conn, tenant_id, PROMPTS_KIND, 0, &label, payloads).await
+            let payloads = ready.iter().map(|id| ImagePrompts { task_id: *id }).collect();
+            enqueue_all_in_tx(conn, tenant_id, 0, &label, payloads).await
         })
         .await?;
     crate::jobs::worker::wake(state).await;
@@ -68,8 +69,34 @@ struct ImagePrompt {
     alt: String,
 }
 
-pub async fn run_prompts(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
-    let task_id = job.payload.get("task_id").and_then(|v| v.as_i64()).ok_or_else(|| JobError::Fatal("the job names no task".into()))?;
+/// `writer.image_prompts` (free): the prompts and alt texts of a task's images, which it then queues.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImagePrompts {
+    pub task_id: i64,
+}
+
+impl Job for ImagePrompts {
+    const KIND: &'static str = PROMPTS_KIND;
+
+    fn subject(&self) -> Option<Subject> {
+        Some(Subject::task(self.task_id))
+    }
+
+    async fn run(self, state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
+        plan_images(state, job, self.task_id).await
+    }
+
+    /// The task says why its images were not made ("Generate images" works again at once).
+    async fn on_final_failure(&self, conn: &mut AsyncPgConnection, ended: &Ended<'_>) -> AppResult<()> {
+        diesel::update(tasks::table.filter(tasks::tenant_id.eq(ended.tenant_id)).filter(tasks::id.eq(self.task_id)))
+            .set(tasks::error.eq(format!("images: {}", ended.reason)))
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+}
+
+async fn plan_images(state: Arc<AppState>, job: ClaimedJob, task_id: i64) -> Result<Completion, JobError> {
     let tenant_id = job.tenant_id;
     let (task, prompt, per_article) = {
         let mut conn = state.db.get().await?;
@@ -136,13 +163,7 @@ pub async fn run_prompts(state: Arc<AppState>, job: ClaimedJob) -> Result<Comple
 
 /// Queues one image (1 credit). Short of credits, the image is marked failed with the reason instead.
 async fn queue_image(conn: &mut diesel_async::AsyncPgConnection, tenant_id: i64, image_id: i64, by: &str) -> AppResult<()> {
-    let job = NewJob {
-        credits: CREDITS_PER_IMAGE,
-        created_by: by.to_string(),
-        max_attempts: 3,
-        ..NewJob::new(tenant_id, IMAGE_KIND, serde_json::json!({ "image_id": image_id }))
-    };
-    match enqueue_in_tx(conn, &job).await {
+    match enqueue_in_tx(conn, &RenderImage { image_id }.new_job(tenant_id).credits(CREDITS_PER_IMAGE).by(by)).await {
         Ok(_) => Ok(()),
         Err(AppError::PaymentRequired(msg)) => {
             diesel::update(images_t::table.filter(images_t::tenant_id.eq(tenant_id)).filter(images_t::id.eq(image_id)))
@@ -170,33 +191,38 @@ pub async fn regenerate(state: &AppState, ctx: &TenantCtx, image_id: i64) -> App
             if n == 0 {
                 return Err(AppError::NotFound);
             }
-            let job = NewJob {
-                credits: CREDITS_PER_IMAGE,
-                created_by: label,
-                max_attempts: 3,
-                ..NewJob::new(tenant_id, IMAGE_KIND, serde_json::json!({ "image_id": image_id }))
-            };
-            enqueue_in_tx(conn, &job).await
+            enqueue_in_tx(conn, &RenderImage { image_id }.new_job(tenant_id).credits(CREDITS_PER_IMAGE).by(label)).await
         })
         .await?;
     crate::jobs::worker::wake(state).await;
     Ok(id)
 }
 
-pub async fn run_image(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
-    let image_id = job.payload.get("image_id").and_then(|v| v.as_i64()).ok_or_else(|| JobError::Fatal("the job names no image".into()))?;
-    let tenant_id = job.tenant_id;
-    let result = render(&state, &job, image_id).await;
-    if let Err(e) = &result
-        && job.is_final(e)
-        && let Ok(mut conn) = state.db.get().await
-    {
-        let _ = diesel::update(images_t::table.filter(images_t::tenant_id.eq(tenant_id)).filter(images_t::id.eq(image_id)))
-            .set((images_t::status.eq("failed"), images_t::error.eq(e.message())))
-            .execute(&mut conn)
-            .await;
+/// `writer.image` (1 credit): one image rendered on the workspace's image provider.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RenderImage {
+    pub image_id: i64,
+}
+
+impl Job for RenderImage {
+    const KIND: &'static str = IMAGE_KIND;
+
+    fn subject(&self) -> Option<Subject> {
+        Some(Subject::image(self.image_id))
     }
-    result
+
+    async fn run(self, state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
+        render(&state, &job, self.image_id).await
+    }
+
+    /// The image shows why it failed and can be regenerated.
+    async fn on_final_failure(&self, conn: &mut AsyncPgConnection, ended: &Ended<'_>) -> AppResult<()> {
+        diesel::update(images_t::table.filter(images_t::tenant_id.eq(ended.tenant_id)).filter(images_t::id.eq(self.image_id)))
+            .set((images_t::status.eq("failed"), images_t::error.eq(ended.reason), images_t::updated_at.eq(diesel::dsl::now)))
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
 }
 
 async fn render(state: &AppState, job: &ClaimedJob, image_id: i64) -> Result<Completion, JobError> {

@@ -11,13 +11,7 @@ pub mod prompts;
 pub mod reparse;
 pub mod service;
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use actix_web::web;
-use futures_util::FutureExt;
-
-use crate::jobs::kinds::Handler;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/writer", web::get().to(|| async { crate::web::redirect_with("/writer/tasks", None) }))
@@ -52,9 +46,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/writer/tasks/{id}/versions/{version}/restore", web::post().to(api::restore));
 }
 
-pub fn register_jobs(handlers: &mut HashMap<&'static str, Handler>) {
-    handlers.insert(generate::JOB_KIND, Arc::new(|state, job| generate::run(state, job).boxed()));
-    handlers.insert(reparse::JOB_KIND, Arc::new(|state, job| reparse::run(state, job).boxed()));
-    handlers.insert(image_jobs::PROMPTS_KIND, Arc::new(|state, job| image_jobs::run_prompts(state, job).boxed()));
-    handlers.insert(image_jobs::IMAGE_KIND, Arc::new(|state, job| image_jobs::run_image(state, job).boxed()));
+pub fn register_jobs(r: &mut crate::jobs::Registry) {
+    r.add::<generate::Generate>().add::<reparse::Reparse>().add::<image_jobs::ImagePrompts>().add::<image_jobs::RenderImage>();
 }

@@ -7,9 +7,9 @@ use askama::Template;
 
 use super::generate;
 use super::service::{self, ArticleInput, EDITOR_STATUSES, NewTask, STATUSES, Task, TaskFilter, TaskRow, Version};
-use crate::app::AppState;
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
 use crate::web::pagination::{PageParams, Pager};

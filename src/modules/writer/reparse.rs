@@ -5,19 +5,20 @@
 use std::sync::Arc;
 
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
-use serde::Deserialize;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
 
 use super::generate::checked_article;
 use super::prompts;
 use super::service::{EDITOR_STATUSES, Task, keep_version};
 use crate::ai::{ChatRequest, parse, router};
-use crate::app::AppState;
 use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
 use crate::db::schema::tasks;
 use crate::error::{AppError, AppResult};
-use crate::jobs::queue::{ClaimedJob, Completion, JobError, enqueue_all_in_tx};
+use crate::jobs::queue::enqueue_all_in_tx;
+use crate::jobs::{ClaimedJob, Completion, Ended, Job, JobError, Subject};
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 
 pub const JOB_KIND: &str = "writer.reparse";
@@ -44,8 +45,8 @@ pub async fn enqueue(state: &AppState, ctx: &TenantCtx, ids: &[i64]) -> AppResul
             if ready.is_empty() {
                 return Err(AppError::Conflict("Only tasks with an article (draft, review or ready) can be reparsed".into()));
             }
-            let payloads = ready.iter().map(|id| serde_json::json!({ "task_id": id })).collect();
-            enqueue_all_in_tx(conn, tenant_id, JOB_KIND, CREDITS, &label, payloads).await
+            let payloads = ready.iter().map(|id| Reparse { task_id: *id }).collect();
+            enqueue_all_in_tx(conn, tenant_id, CREDITS, &label, payloads).await
         })
         .await?;
     crate::jobs::worker::wake(state).await;
@@ -57,19 +58,31 @@ struct Answer {
     content_html: String,
 }
 
-pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
-    let task_id = job.payload.get("task_id").and_then(|v| v.as_i64()).ok_or_else(|| JobError::Fatal("the job names no task".into()))?;
-    let result = reparse(&state, &job, task_id).await;
-    if let Err(e) = &result
-        && job.is_final(e)
-        && let Ok(mut conn) = state.db.get().await
-    {
-        let _ = diesel::update(tasks::table.filter(tasks::tenant_id.eq(job.tenant_id)).filter(tasks::id.eq(task_id)))
-            .set(tasks::error.eq(format!("reparse: {}", e.message())))
-            .execute(&mut conn)
-            .await;
+/// `writer.reparse` (1 credit): the article restructured by the reparse prompt.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Reparse {
+    pub task_id: i64,
+}
+
+impl Job for Reparse {
+    const KIND: &'static str = JOB_KIND;
+
+    fn subject(&self) -> Option<Subject> {
+        Some(Subject::task(self.task_id))
     }
-    result
+
+    async fn run(self, state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
+        reparse(&state, &job, self.task_id).await
+    }
+
+    /// The article stays as it was; the task says why the reparse did not happen.
+    async fn on_final_failure(&self, conn: &mut AsyncPgConnection, ended: &Ended<'_>) -> AppResult<()> {
+        diesel::update(tasks::table.filter(tasks::tenant_id.eq(ended.tenant_id)).filter(tasks::id.eq(self.task_id)))
+            .set(tasks::error.eq(format!("reparse: {}", ended.reason)))
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
 }
 
 async fn reparse(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<Completion, JobError> {

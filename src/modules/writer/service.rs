@@ -7,13 +7,13 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 
 use super::html;
-use crate::app::AppState;
 use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
 use crate::db::like_pattern;
 use crate::db::schema::{clusters, task_versions, tasks};
 use crate::error::{AppError, AppResult};
 use crate::modules::planner::ideas::service::split_list;
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::forms::Check;
 use crate::web::pagination::PageParams;

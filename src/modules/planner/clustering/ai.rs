@@ -4,16 +4,19 @@
 
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 use super::mapping::{Answer, Assigned, Report, map_answer};
 use super::service::{Written, load, write_assignments};
 use crate::ai::{ChatRequest, parse, router};
-use crate::app::AppState;
 use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult};
-use crate::jobs::queue::{self, ClaimedJob, Completion, JobError, NewJob};
+use crate::jobs::queue;
+use crate::jobs::{ClaimedJob, Completion, Job, JobError};
 use crate::modules::planner::keywords::service::{self as kw, Selection};
 use crate::modules::planner::prompts;
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 
 pub const JOB_KIND: &str = "planner.cluster_ai";
@@ -45,20 +48,34 @@ pub async fn enqueue(state: &AppState, ctx: &TenantCtx, sel: &Selection, batch_s
         )));
     }
     let n = ids.len();
-    let job = NewJob {
-        credits: price(n),
-        created_by: ctx.actor_label(),
-        max_attempts: 3,
-        ..NewJob::new(ctx.tenant_id, JOB_KIND, serde_json::json!({ "keyword_ids": ids, "batch_size": batch }))
-    };
+    let job = ClusterAi { keyword_ids: ids, batch_size: batch }.new_job(ctx.tenant_id).credits(price(n)).by(ctx.actor_label());
     let id = queue::enqueue(&state.db, job).await?;
     crate::jobs::worker::wake(state).await;
     Ok((id, n))
 }
 
-pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
-    let ids: Vec<i64> = job.payload.get("keyword_ids").and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default();
-    let batch = job.payload.get("batch_size").and_then(|v| v.as_u64()).unwrap_or(DEFAULT_BATCH as u64).clamp(10, 300) as usize;
+/// `planner.cluster_ai` (1 credit per 30 keywords): the keywords clustered by the model, batch by batch. Nothing
+/// is written until the last batch is in, so a job that ends in failure leaves the keywords as they were.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClusterAi {
+    pub keyword_ids: Vec<i64>,
+    #[serde(default = "default_batch")]
+    pub batch_size: usize,
+}
+
+fn default_batch() -> usize {
+    DEFAULT_BATCH
+}
+
+impl Job for ClusterAi {
+    const KIND: &'static str = JOB_KIND;
+
+    async fn run(self, state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
+        cluster(state, job, self.keyword_ids, self.batch_size.clamp(10, 300)).await
+    }
+}
+
+async fn cluster(state: Arc<AppState>, job: ClaimedJob, ids: Vec<i64>, batch: usize) -> Result<Completion, JobError> {
     let tenant_id = job.tenant_id;
     let sent = {
         let mut conn = state.db.get().await?;

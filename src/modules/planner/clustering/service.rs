@@ -6,13 +6,13 @@ use serde::Serialize;
 
 use super::local;
 use super::mapping::Assigned;
-use crate::app::AppState;
 use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
 use crate::db::schema::keywords;
 use crate::error::{AppError, AppResult};
 use crate::modules::planner::clusters::service as clusters;
 use crate::modules::planner::keywords::service::{self as kw, BulkAction, Selection};
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 
 /// Keywords one local run takes (10,000 cluster in well under a second).

@@ -7,12 +7,12 @@ use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 
-use crate::app::AppState;
 use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
 use crate::db::schema::{clusters, content_ideas, keywords};
 use crate::db::{is_unique_violation, like_pattern};
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::forms::Check;
 use crate::web::pagination::PageParams;

@@ -6,17 +6,18 @@ use std::sync::Arc;
 
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::service::{CONTENT_TYPES, IdeaInput, IdeaValues, STRUCTURES, validate};
 use crate::ai::{ChatRequest, parse, router};
-use crate::app::AppState;
 use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
 use crate::db::schema::{clusters, content_ideas, keywords};
 use crate::error::{AppError, AppResult};
-use crate::jobs::queue::{ClaimedJob, Completion, JobError, enqueue_all_in_tx};
+use crate::jobs::queue::enqueue_all_in_tx;
+use crate::jobs::{ClaimedJob, Completion, Job, JobError, Subject};
 use crate::modules::planner::prompts;
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::forms::Check;
 
@@ -48,8 +49,8 @@ pub async fn enqueue(state: &AppState, ctx: &TenantCtx, cluster_ids: &[i64], cou
     // One reservation check for the whole request, so the 402 names the full price.
     let ids = conn
         .transaction::<_, AppError, _>(async move |conn| {
-            let payloads = found.iter().map(|cid| serde_json::json!({ "cluster_id": cid, "count": count })).collect();
-            enqueue_all_in_tx(conn, tenant_id, JOB_KIND, count, &label, payloads).await
+            let payloads = found.iter().map(|cid| Ideas { cluster_id: *cid, count }).collect();
+            enqueue_all_in_tx(conn, tenant_id, count, &label, payloads).await
         })
         .await?;
     crate::jobs::worker::wake(state).await;
@@ -92,10 +93,32 @@ fn usable(a: AnswerIdea) -> Option<IdeaValues> {
     c.errors.is_empty().then_some(values)
 }
 
-pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
-    let cluster_id =
-        job.payload.get("cluster_id").and_then(|v| v.as_i64()).ok_or_else(|| JobError::Fatal("the job names no cluster".into()))?;
-    let count = job.payload.get("count").and_then(|v| v.as_i64()).unwrap_or(MIN_IDEAS).clamp(MIN_IDEAS, MAX_IDEAS) as usize;
+/// `planner.ideas` (1 credit per idea): content ideas for one cluster. Ideas are written with the completion, so a
+/// job that ends in failure leaves the cluster as it was (and "Generate ideas" works again).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Ideas {
+    pub cluster_id: i64,
+    #[serde(default = "default_count")]
+    pub count: i64,
+}
+
+fn default_count() -> i64 {
+    MIN_IDEAS
+}
+
+impl Job for Ideas {
+    const KIND: &'static str = JOB_KIND;
+
+    fn subject(&self) -> Option<Subject> {
+        Some(Subject::cluster(self.cluster_id))
+    }
+
+    async fn run(self, state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
+        ideas_for(state, job, self.cluster_id, self.count.clamp(MIN_IDEAS, MAX_IDEAS) as usize).await
+    }
+}
+
+async fn ideas_for(state: Arc<AppState>, job: ClaimedJob, cluster_id: i64, count: usize) -> Result<Completion, JobError> {
     let tenant_id = job.tenant_id;
     let (name, description, top, prompt) = {
         let mut conn = state.db.get().await?;

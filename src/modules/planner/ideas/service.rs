@@ -5,12 +5,12 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 
-use crate::app::AppState;
 use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
 use crate::db::like_pattern;
 use crate::db::schema::{clusters, content_ideas, tasks};
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::forms::Check;
 use crate::web::pagination::PageParams;

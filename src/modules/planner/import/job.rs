@@ -1,27 +1,66 @@
-//! The `planner.import` job: payload `{"import_id": n, "phase": "analyze" | "apply"}`.
+//! The `planner.import` job: one phase of a CSV import — analyse the stored file, or apply its good rows.
 
 use std::sync::Arc;
 
+use diesel_async::AsyncPgConnection;
+use serde::{Deserialize, Serialize};
+
 use super::scan::ScanError;
 use super::{analyze, apply};
-use crate::app::AppState;
 use crate::audit::Who;
-use crate::jobs::queue::{ClaimedJob, Completion, JobError};
+use crate::error::AppResult;
+use crate::jobs::{ClaimedJob, Completion, Ended, Job, JobError, Subject};
+use crate::state::AppState;
 
-pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
-    let import_id =
-        job.payload.get("import_id").and_then(|v| v.as_i64()).ok_or_else(|| JobError::Fatal("the job names no import".into()))?;
-    let tenant_id = job.tenant_id;
-    let outcome = match job.payload.get("phase").and_then(|v| v.as_str()) {
-        Some("analyze") => {
+crate::text_enum! {
+    /// Which half of an import a job runs.
+    pub enum Phase {
+        Analyze = "analyze",
+        Apply = "apply",
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Import {
+    pub import_id: i64,
+    pub phase: Phase,
+}
+
+impl Job for Import {
+    const KIND: &'static str = super::store::JOB_KIND;
+
+    fn subject(&self) -> Option<Subject> {
+        Some(Subject::import(self.import_id))
+    }
+
+    async fn run(self, state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, JobError> {
+        run(state, job, self).await
+    }
+
+    /// The import shows why it stopped; nothing of it was written (apply is one transaction), and the user can
+    /// upload the file again.
+    async fn on_final_failure(&self, conn: &mut AsyncPgConnection, ended: &Ended<'_>) -> AppResult<()> {
+        analyze::fail(
+            conn,
+            ended.tenant_id,
+            self.import_id,
+            &format!("The import could not finish: {}. Nothing was imported; try again.", ended.reason),
+        )
+        .await
+    }
+}
+
+async fn run(state: Arc<AppState>, job: ClaimedJob, p: Import) -> Result<Completion, JobError> {
+    let (tenant_id, import_id) = (job.tenant_id, p.import_id);
+    let outcome = match p.phase {
+        Phase::Analyze => {
             let mut conn = state.db.get().await?;
             analyze::run(&mut conn, tenant_id, import_id).await.map(|c| serde_json::json!({ "analysed": c }))
         }
-        Some("apply") => {
+        Phase::Apply => {
             let who = Who { tenant_id, user_id: None, label: format!("import #{import_id}"), ip: None };
             apply::run(&state.db, &who, import_id).await.map(|a| serde_json::json!({ "applied": a }))
         }
-        _ => return Err(JobError::Fatal("unknown import phase".into())),
     };
     match outcome {
         Ok(result) => Ok(Completion::result(result)),
@@ -40,21 +79,6 @@ pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, Jo
             apply::drop_chunks(&mut conn, tenant_id, import_id).await?;
             Ok(Completion::result(serde_json::json!({ "failed": message })))
         }
-        Err(ScanError::Db(e)) => {
-            let e = JobError::from(e);
-            if job.is_final(&e)
-                && let Ok(mut conn) = state.db.get().await
-            {
-                analyze::fail(
-                    &mut conn,
-                    tenant_id,
-                    import_id,
-                    &format!("The import could not finish: {}. Nothing was imported; try again.", e.message()),
-                )
-                .await
-                .ok();
-            }
-            Err(e)
-        }
+        Err(ScanError::Db(e)) => Err(JobError::from(e)),
     }
 }

@@ -9,13 +9,15 @@ use futures_util::{Stream, StreamExt};
 use serde::Serialize;
 
 use super::csv_stream::sniff;
+use super::job::{Import as ImportJob, Phase};
 use super::mapping::Field;
-use crate::app::AppState;
 use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
 use crate::db::schema::{keyword_import_chunks, keyword_import_rejects, keyword_imports};
 use crate::error::{AppError, AppResult};
-use crate::jobs::queue::{NewJob, enqueue_in_tx};
+use crate::jobs::Job;
+use crate::jobs::queue::enqueue_in_tx;
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::pagination::PageParams;
 
@@ -189,11 +191,7 @@ where
         }
     };
     let who = Who::from(ctx);
-    let job = NewJob {
-        created_by: ctx.actor_label(),
-        max_attempts: 3,
-        ..NewJob::new(tenant_id, JOB_KIND, serde_json::json!({ "import_id": id, "phase": "analyze" }))
-    };
+    let job = ImportJob { import_id: id, phase: Phase::Analyze }.new_job(tenant_id).by(ctx.actor_label());
     let name = clean_filename(filename);
     conn.transaction::<_, AppError, _>(async move |conn| {
         diesel::update(keyword_imports::table.filter(keyword_imports::tenant_id.eq(tenant_id)).filter(keyword_imports::id.eq(id)))
@@ -285,11 +283,7 @@ pub async fn confirm(state: &AppState, ctx: &TenantCtx, id: i64, on_existing: &s
     let mut conn = state.db.get().await?;
     let tenant_id = ctx.tenant_id;
     let who = Who::from(ctx);
-    let job = NewJob {
-        created_by: ctx.actor_label(),
-        max_attempts: 3,
-        ..NewJob::new(tenant_id, JOB_KIND, serde_json::json!({ "import_id": id, "phase": "apply" }))
-    };
+    let job = ImportJob { import_id: id, phase: Phase::Apply }.new_job(tenant_id).by(ctx.actor_label());
     let on_existing = on_existing.to_string();
     conn.transaction::<_, AppError, _>(async move |conn| {
         let status: String = keyword_imports::table
@@ -381,11 +375,7 @@ pub async fn choose_columns(
         return Err(AppError::field("keyword", "Choose the column that holds the keywords"));
     }
     let who = Who::from(ctx);
-    let job = NewJob {
-        created_by: ctx.actor_label(),
-        max_attempts: 3,
-        ..NewJob::new(tenant_id, JOB_KIND, serde_json::json!({ "import_id": id, "phase": "analyze" }))
-    };
+    let job = ImportJob { import_id: id, phase: Phase::Analyze }.new_job(tenant_id).by(ctx.actor_label());
     let chosen = serde_json::Value::Object(columns);
     conn.transaction::<_, AppError, _>(async move |conn| {
         diesel::update(keyword_imports::table.filter(keyword_imports::tenant_id.eq(tenant_id)).filter(keyword_imports::id.eq(id)))

@@ -4,9 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use super::filter::KeywordFilter;
 use super::service::{self, BulkAction, Selection};
-use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::modules::planner::clustering::{ai, service as clustering};
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -4,9 +4,9 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::filter::{self, KeywordFilter};
-use crate::app::AppState;
 use crate::db::counts;
 use crate::error::AppResult;
+use crate::state::AppState;
 
 pub const LIST: &str = "keywords";
 

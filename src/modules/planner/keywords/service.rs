@@ -7,13 +7,13 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 
 use super::filter::{self, KeywordFilter, STATUSES};
-use crate::app::AppState;
 use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
 use crate::db::is_unique_violation;
 use crate::db::schema::{clusters, keywords};
 use crate::error::{AppError, AppResult};
 use crate::modules::planner::import::rows;
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::forms::Check;
 use crate::web::pagination::PageParams;

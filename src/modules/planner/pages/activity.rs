@@ -7,13 +7,13 @@ use askama::Template;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use crate::app::AppState;
 use crate::auth::rbac::Perm;
 use crate::db::schema::jobs;
 use crate::error::AppResult;
 use crate::modules::planner::clustering::ai as cluster_ai;
 use crate::modules::planner::ideas::generate;
 use crate::modules::planner::import::store;
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::{Toast, flash_cookie, render};
 

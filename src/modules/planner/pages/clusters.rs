@@ -3,13 +3,13 @@
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use crate::app::AppState;
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult};
 use crate::modules::planner::clusters::service::{self, CLUSTER_SORTS, ClusterFilter, ClusterRow};
 use crate::modules::planner::ideas::generate;
 use crate::modules::planner::keywords::filter::KeywordFilter;
 use crate::modules::planner::keywords::service::{self as kw, KeywordRow};
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
 use crate::web::pagination::{PageParams, Pager};

@@ -4,11 +4,11 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use crate::app::AppState;
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::modules::planner::clusters::service as clusters;
 use crate::modules::planner::ideas::service::{self, CONTENT_TYPES, Idea, IdeaFilter, IdeaInput, IdeaRow, STATUSES, STRUCTURES};
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
 use crate::web::pagination::{PageParams, Pager};

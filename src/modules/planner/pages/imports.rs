@@ -5,10 +5,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use futures_util::TryStreamExt;
 
-use crate::app::AppState;
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult};
 use crate::modules::planner::import::store::{self, Import, MAX_BYTES, Reject};
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
 use crate::web::pagination::{PageParams, Pager};

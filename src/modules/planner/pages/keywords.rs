@@ -5,7 +5,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use crate::app::AppState;
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::modules::planner::clusters::service as clusters;
@@ -14,6 +13,7 @@ use crate::modules::planner::keywords::bulk::{self, BulkRequest};
 use crate::modules::planner::keywords::export::{self, ExportSpec};
 use crate::modules::planner::keywords::filter::{KeywordFilter, PAGE_SIZES, STATUSES};
 use crate::modules::planner::keywords::service::{self, Keyword, KeywordInput, KeywordRow};
+use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
 use crate::web::pagination::{PageParams, Pager};

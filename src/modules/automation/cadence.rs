@@ -1,5 +1,5 @@
-//! System settings of the scheduler (system administrators): each step's cadence as a 5-field cron line in
-//! UTC, and how many days each kind of row is kept. Audit events are kept at least a year (seed §10.12).
+//! System settings of the scheduler (system administrators): each scheduled step's cadence as a 5-field cron
+//! line in UTC, and how many days each kind of row is kept. Audit events are kept at least a year (seed §10.12).
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -7,12 +7,11 @@ use std::str::FromStr;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use super::step::Scheduled;
 use crate::db::schema::system_settings;
 use crate::error::{AppError, AppResult};
 use crate::web::forms::Check;
 
-/// Every scheduled step: the workspace steps, WordPress status sync, cleanup.
-pub const SCHEDULED: [&str; 7] = ["cluster", "ideas", "content", "images", "publish", "sync", "cleanup"];
 pub const RETENTION: [(&str, &str, i64); 5] = [
     ("retention.ai_calls_days", "AI-call log", 1),
     ("retention.jobs_days", "Finished jobs", 1),
@@ -43,8 +42,8 @@ pub fn days(settings: &BTreeMap<String, String>, key: &str) -> i64 {
 pub async fn save(conn: &mut AsyncPgConnection, input: &BTreeMap<String, String>) -> AppResult<()> {
     let mut c = Check::new();
     let mut rows = Vec::new();
-    for step in SCHEDULED {
-        let key = format!("cron.{step}");
+    for step in Scheduled::ALL {
+        let key = step.cron_key();
         if let Some(v) = input.get(&key) {
             match parse_cron(v.trim()) {
                 Ok(_) => rows.push((key, v.trim().to_string())),

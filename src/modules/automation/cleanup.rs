@@ -5,11 +5,11 @@
 use diesel::sql_types::BigInt;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::settings::days;
+use super::cadence::days;
 use crate::error::AppResult;
 
 pub async fn run(conn: &mut AsyncPgConnection) -> AppResult<serde_json::Value> {
-    let s = super::settings::all(conn).await?;
+    let s = super::cadence::all(conn).await?;
     let statements: [(&str, &str, i64); 6] = [
         ("ai_calls", "DELETE FROM ai_calls WHERE created_at < now() - make_interval(days => $1::int)", days(&s, "retention.ai_calls_days")),
         (

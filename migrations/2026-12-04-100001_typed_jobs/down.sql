@@ -1,0 +1,11 @@
+DROP INDEX ai_calls_started_idx;
+ALTER TABLE publications DROP COLUMN images_pending;
+DROP INDEX ai_calls_job_idx;
+UPDATE ai_calls SET status = 'error' WHERE status IN ('started', 'interrupted');
+ALTER TABLE ai_calls DROP CONSTRAINT ai_calls_status_check;
+ALTER TABLE ai_calls ADD CONSTRAINT ai_calls_status_check CHECK (status IN ('ok', 'error'));
+DROP TABLE job_workers;
+DROP INDEX jobs_locked_by_idx;
+DROP INDEX jobs_subject_idx;
+DROP INDEX jobs_open_subject_idx;
+ALTER TABLE jobs DROP CONSTRAINT jobs_subject_pair, DROP COLUMN subject_id, DROP COLUMN subject_type;
