@@ -1,5 +1,4 @@
 DROP INDEX ai_calls_started_idx;
-ALTER TABLE publications DROP COLUMN images_pending;
 DROP INDEX ai_calls_job_idx;
 UPDATE ai_calls SET status = 'error' WHERE status IN ('started', 'interrupted');
 ALTER TABLE ai_calls DROP CONSTRAINT ai_calls_status_check;

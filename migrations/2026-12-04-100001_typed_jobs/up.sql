@@ -34,8 +34,4 @@ CREATE TABLE job_workers (
 ALTER TABLE ai_calls DROP CONSTRAINT ai_calls_status_check;
 ALTER TABLE ai_calls ADD CONSTRAINT ai_calls_status_check CHECK (status IN ('started', 'ok', 'error', 'interrupted'));
 CREATE INDEX ai_calls_job_idx ON ai_calls (tenant_id, job_id) WHERE job_id IS NOT NULL;
-
--- A post that went out while its images were still being made: automation's publish step updates it in place
--- once they are finished.
-ALTER TABLE publications ADD COLUMN images_pending boolean NOT NULL DEFAULT false;
 CREATE INDEX ai_calls_started_idx ON ai_calls (created_at) WHERE status = 'started';

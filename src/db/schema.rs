@@ -504,7 +504,6 @@ diesel::table! {
         synced_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
-        images_pending -> Bool,
     }
 }
 

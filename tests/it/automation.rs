@@ -641,3 +641,157 @@ async fn the_minute_beat_runs_the_step_whose_slot_came_due_once() {
         cron_slots::table.select((cron_slots::step, cron_slots::finished_at)).load(&mut conn).await.unwrap();
     assert!(slots.iter().any(|(s, f)| s == "content" && f.is_some()), "{slots:?}");
 }
+
+/// An article as the writer leaves it: three H2s, no images yet.
+async fn article_without_images(app: &TestApp, tenant_id: i64, title: &str) -> (i64, String) {
+    let slug = unique(&title.to_lowercase().replace(' ', "-"));
+    let p = format!("<p>{}</p>", vec!["grippy"; 60].join(" "));
+    let mut conn = app.db().await;
+    let task = diesel::insert_into(tasks::table)
+        .values((
+            tasks::tenant_id.eq(tenant_id),
+            tasks::title.eq(format!("{title} {slug}")),
+            tasks::status.eq("draft"),
+            tasks::slug.eq(&slug),
+            tasks::meta_title.eq(title),
+            tasks::meta_description.eq("A guide."),
+            tasks::primary_keyword.eq("trail shoes"),
+            tasks::content_html.eq(format!("<h2>Grip</h2>{p}<h2>Fit</h2>{p}<h2>Care</h2>{p}")),
+            tasks::word_count.eq(183),
+        ))
+        .returning(tasks::id)
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+    (task, slug)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn auto_publish_waits_for_images_publishes_an_article_whose_images_failed_with_a_warning_and_adds_late_images_in_place() {
+    let wp = wp_site();
+    let admin = WpAdmin::new(&wp);
+    let app = crate::wordpress::app().await;
+    let fake = FakeAi::start();
+    let (b, tid) = app.signup("Pic", "pic@example.com", "Pic Co").await;
+    topup(&app, tid, 100).await;
+    let r = b
+        .api(
+            reqwest::Method::PUT,
+            "/api/settings/ai",
+            Some(json!({ "text_provider": "openai", "text_base_url": fake.base, "text_api_key": "sk-test-123456", "text_model": "gpt-4o-mini",
+                         "image_provider": "openai", "image_base_url": fake.base, "image_api_key": "sk-test-123456", "image_model": "dall-e-3", "images_per_article": 1 })),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    // Image prompts for every article; the provider refuses every image of the "doomed" one until told otherwise.
+    let refuse = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let refusing = refuse.clone();
+    fake.respond_with(move |path, body| {
+        if path.ends_with("/images/generations") {
+            let prompt = body["prompt"].as_str().unwrap_or("").to_lowercase();
+            return (prompt.contains("doomed") && std::sync::atomic::AtomicBool::load(&refusing, std::sync::atomic::Ordering::SeqCst))
+                .then(|| Reply::Status(400, "Your request was rejected by the safety system".into()));
+        }
+        // The image prompts name the article they are for.
+        let user = body.pointer("/messages/1/content").and_then(|v| v.as_str()).unwrap_or("").to_lowercase();
+        let what = if user.contains("doomed") { "doomed" } else { "fine" };
+        Some(Reply::Ok(
+            json!({ "featured": { "prompt": format!("a {what} trail"), "alt": "A trail" }, "in_article": [{ "prompt": format!("a {what} shoe"), "alt": "A shoe" }] })
+                .to_string(),
+        ))
+    });
+    let (good, good_slug) = article_without_images(&app, tid, "Trail shoes fine").await;
+    let (doomed, doomed_slug) = article_without_images(&app, tid, "Trail shoes doomed").await;
+    let (site, _) = add_site(&b, &wp.url, &wp.user, &wp.password, &wp.secret).await;
+    settings(
+        &b,
+        json!({ "enabled": true, "daily_credit_budget": 100, "publish_site_id": site, "publish_status": "publish",
+                         "steps": [step("images", 10), step("publish", 10)] }),
+    )
+    .await;
+    let mut conn = app.db().await;
+    let mut slot = Utc.with_ymd_and_hms(2026, 5, 1, 0, 0, 0).unwrap();
+    let mut fire = async |step: Scheduled| {
+        schedule::fire(&app.state, step, slot).await.unwrap().expect("the slot was free");
+        slot += chrono::Duration::hours(1);
+        settle(&app, tid).await;
+    };
+
+    // Publish before the images step ran: nothing goes out.
+    fire(Scheduled::Publish).await;
+    assert_eq!(app.count("publications").await, 0, "articles wait for their images");
+    let before_images = balance(&b).await;
+
+    // Images: the good article gets its two; the doomed one's both fail for good (and are refunded).
+    fire(Scheduled::Images).await;
+    let image_states = async |conn: &mut diesel_async::AsyncPgConnection, task: i64| -> Vec<String> {
+        igny8::db::schema::images::table
+            .filter(igny8::db::schema::images::task_id.eq(task))
+            .order(igny8::db::schema::images::position)
+            .select(igny8::db::schema::images::status)
+            .load(conn)
+            .await
+            .unwrap()
+    };
+    assert_eq!(image_states(&mut conn, good).await, ["ready", "ready"]);
+    assert_eq!(image_states(&mut conn, doomed).await, ["failed", "failed"]);
+    assert_eq!(before_images - balance(&b).await, 2, "only the two images made are paid for");
+
+    // Publish: both go out, the good one with its featured and in-article image, the doomed one with a warning.
+    fire(Scheduled::Publish).await;
+    let post = |slug: String| {
+        let admin = &admin;
+        async move {
+            let posts = admin.posts_with_slug(&slug).await;
+            assert_eq!(posts.len(), 1, "{slug}: {posts:?}");
+            posts[0].clone()
+        }
+    };
+    let good_post = post(good_slug.clone()).await;
+    assert_eq!(good_post["status"], "publish");
+    assert!(good_post["featured_media"].as_i64().unwrap() > 0, "featured image set");
+    let attached = admin.get(&format!("/wp/v2/media?parent={}&per_page=20", good_post["id"])).await;
+    assert_eq!(attached.as_array().unwrap().len(), 2, "featured and in-article image attached");
+    let content = good_post["content"]["raw"].as_str().unwrap();
+    assert!(content.contains("wp-image-"), "the in-article image is in the post: {content}");
+    let doomed_post = post(doomed_slug.clone()).await;
+    assert_eq!(doomed_post["status"], "publish");
+    assert_eq!(doomed_post["featured_media"], 0);
+    let warning: Option<String> = igny8::db::schema::publications::table
+        .filter(igny8::db::schema::publications::task_id.eq(doomed))
+        .select(igny8::db::schema::publications::warning)
+        .first(&mut conn)
+        .await
+        .unwrap();
+    assert!(warning.as_deref().unwrap_or_default().contains("2 image(s) failed and were left out"), "{warning:?}");
+    assert!(warning.as_deref().unwrap_or_default().contains("safety system"), "the reason is shown: {warning:?}");
+
+    // The doomed article's featured image made later (regenerated) is added to the live post by the next run.
+    refuse.store(false, std::sync::atomic::Ordering::SeqCst);
+    let featured: i64 = igny8::db::schema::images::table
+        .filter(igny8::db::schema::images::task_id.eq(doomed))
+        .filter(igny8::db::schema::images::position.eq(0))
+        .select(igny8::db::schema::images::id)
+        .first(&mut conn)
+        .await
+        .unwrap();
+    let r = b.api_post(&format!("/api/writer/images/{featured}/regenerate"), json!({})).await;
+    assert_eq!(r.status(), 202);
+    settle(&app, tid).await;
+    fire(Scheduled::Publish).await;
+    let updated = post(doomed_slug).await;
+    assert_eq!(updated["id"], doomed_post["id"], "updated in place, not a second post");
+    assert!(updated["featured_media"].as_i64().unwrap() > 0, "the late featured image is on the post");
+    let runs: Vec<(String, i32)> = cron_runs::table
+        .filter(cron_runs::tenant_id.eq(tid))
+        .filter(cron_runs::step.eq("publish"))
+        .order(cron_runs::id)
+        .select((cron_runs::status, cron_runs::enqueued))
+        .load(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(runs, [("done".to_string(), 0), ("done".to_string(), 2), ("done".to_string(), 1)]);
+    // Nothing paid is lost: 2 images for the good article, 1 for the regenerated one.
+    assert_eq!(before_images - balance(&b).await, 3);
+    let _ = good;
+}

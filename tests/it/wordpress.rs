@@ -398,6 +398,51 @@ async fn a_crash_between_creating_the_post_and_storing_its_id_still_leaves_one_p
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_image_upload_cut_short_by_a_crash_is_found_on_the_site_not_uploaded_twice() {
+    let wp = wp_site();
+    let admin = WpAdmin::new(&wp);
+    let web = TestApp::spawn_with(&crate::harness::redis_url(), HashMap::from([("IGNY8_ALLOW_PRIVATE_TARGETS", "on".to_string())])).await;
+    let (b, tid) = web.signup("Med", "med@example.com", "Med Co").await;
+    let (site, _) = add_site(&b, &wp.url, &wp.user, &wp.password, &wp.secret).await;
+    let (task, slug) = article_task(&web, tid, "media-crash").await;
+    let r = b.api_post(&format!("/api/publish/tasks/{task}"), json!({ "site_id": site, "status": "draft" })).await;
+    assert_eq!(r.status(), 202);
+    let job = r.json::<Value>().await.unwrap()["job_id"].as_i64().unwrap();
+    // The first attempt stops right after WordPress stored the first image, before IGNY8 noted it.
+    let mut conn = web.db().await;
+    diesel::sql_query(format!("UPDATE jobs SET payload = payload || '{{\"crash_after_upload_attempts\": 1}}' WHERE id = {job}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let worker = web.replica(HashMap::from([("IGNY8_WORKERS", "1".to_string()), ("IGNY8_ALLOW_PRIVATE_TARGETS", "on".to_string())])).await;
+    let (status, result, err) = wait_job(&worker, job).await;
+    assert_eq!(status, "succeeded", "{err:?}");
+    let attempts: i32 = jobs::table.filter(jobs::id.eq(job)).select(jobs::attempts).first(&mut conn).await.unwrap();
+    assert_eq!(attempts, 2, "the first attempt was the rehearsed crash");
+    // Each image is in the media library once, under its marker, and attached to the one post.
+    let install = worker.state.install_id().await.unwrap();
+    let imgs: Vec<(i64, String)> = igny8::db::schema::images::table
+        .filter(igny8::db::schema::images::task_id.eq(task))
+        .select((igny8::db::schema::images::id, igny8::db::schema::images::sha256))
+        .load(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(imgs.len(), 3);
+    for (id, sha) in &imgs {
+        let marker = igny8::modules::publish::media::media_slug(&install, tid, *id, sha);
+        let found = admin.get(&format!("/wp/v2/media?slug={marker}&context=edit")).await;
+        let found = found.as_array().unwrap();
+        assert_eq!(found.len(), 1, "image {id}: one media item: {found:?}");
+        assert_eq!(found[0]["post"], result["post_id"], "attached to the post");
+    }
+    let post = admin.posts_with_slug(&slug).await;
+    assert_eq!(post.len(), 1);
+    let steps = publication(&b, task).await["steps"].to_string();
+    assert!(steps.contains("1 found on the site from an interrupted attempt"), "{steps}");
+    worker.kill_workers();
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn trashed_and_deleted_posts_are_seen_by_status_sync_and_never_recreated() {
     let wp = wp_site();
     let admin = WpAdmin::new(&wp);

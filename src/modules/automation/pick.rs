@@ -35,7 +35,7 @@ pub struct Pick {
     pub cost: i64,
     /// New ideas the content step first turns into tasks (free).
     pub ideas_to_send: Vec<Item>,
-    /// Publish: posts that went out while their images were still being made, now finished — updated in place.
+    /// Publish: posts out on the site whose images were finished (or regenerated) after they went out — updated in place.
     pub refresh: Vec<Item>,
     /// Why nothing can be picked now (an earlier run's work still in flight, no site chosen…).
     pub blocked: Option<String>,
@@ -180,13 +180,18 @@ pub async fn pick(
             .bind::<Bool, _>(settings.step(Step::Images).enabled)
             .load(conn)
             .await?;
+            // Posts out on the site whose task has a finished image the site does not have (made after the post went
+            // out, or regenerated since): updated in place.
             out.refresh = diesel::sql_query(format!(
                 "SELECT t.id, t.title || ' (adding its images)' AS label FROM tasks t
                    JOIN publications p ON p.tenant_id = t.tenant_id AND p.task_id = t.id
-                 WHERE t.tenant_id = $1 AND p.images_pending AND p.remote_id IS NOT NULL AND p.state = 'done'
+                 WHERE t.tenant_id = $1 AND p.remote_id IS NOT NULL AND p.state = 'done'
                    AND p.remote_status NOT IN ('trash', 'deleted')
                    AND NOT {open_prompts} AND NOT {open_publish} AND NOT {open_unpublish}
                    AND NOT EXISTS (SELECT 1 FROM images i WHERE i.tenant_id = t.tenant_id AND i.task_id = t.id AND i.status = 'queued')
+                   AND EXISTS (SELECT 1 FROM images i WHERE i.tenant_id = t.tenant_id AND i.task_id = t.id AND i.status = 'ready'
+                                 AND NOT EXISTS (SELECT 1 FROM published_media m WHERE m.tenant_id = i.tenant_id AND m.image_id = i.id
+                                                   AND m.site_id = p.site_id AND m.sha256 = i.sha256))
                  ORDER BY t.id LIMIT $2",
                 open_prompts = open::exists_sql("t", "$3", "$4"),
                 open_publish = open::exists_sql("t", "$3", "$5"),

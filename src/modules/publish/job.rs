@@ -208,7 +208,7 @@ async fn steps(
     let mut warnings: Vec<String> = remote::seo_meta(cx, task, post_id).await.into_iter().collect();
     warnings.extend(images.warning());
     let warning = (!warnings.is_empty()).then(|| warnings.join(" "));
-    completion(cx, publication, &post, created, warning, images.pending > 0)
+    completion(cx, publication, &post, created, warning)
 }
 
 /// The job's result, and the publication and task as they end, written with the completion.
@@ -218,7 +218,6 @@ fn completion(
     post: &Value,
     created: bool,
     warning: Option<String>,
-    images_pending: bool,
 ) -> Result<Completion, JobError> {
     let (tenant_id, task_id) = (cx.tenant_id, cx.task_id);
     let trail = cx.take();
@@ -239,7 +238,6 @@ fn completion(
                         publications::warning.eq(&warning),
                         publications::error.eq(None::<String>),
                         publications::published_at.eq(diesel::dsl::now),
-                        publications::images_pending.eq(images_pending),
                     ))
                     .execute(conn)
                     .await?;

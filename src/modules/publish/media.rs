@@ -87,14 +87,15 @@ impl ImageState {
         if self.pending > 0 {
             parts.push(
                 "Some images were still being made and are not in the post yet; automation's publish step adds them when they \
-                 are ready, or publish again."
+                 are ready (or publish again)."
                     .to_string(),
             );
         }
         if !self.failed.is_empty() {
             let first = <[String]>::first(&self.failed).cloned().unwrap_or_default();
             parts.push(format!(
-                "{} image(s) failed and were left out ({first}); regenerate them on the images page and publish again.",
+                "{} image(s) failed and were left out ({first}); regenerate them on the images page (automation's publish step then \
+                 adds them, or publish again).",
                 self.failed.len()
             ));
         }
