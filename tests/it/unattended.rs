@@ -486,3 +486,20 @@ async fn two_replicas_beating_at_different_sub_second_offsets_for_an_hour_run_ea
     assert_eq!(balance_after, 25, "nothing to pay for in an empty workspace");
     drop(b);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_publish_panel_warns_while_the_articles_images_are_still_being_generated() {
+    let app = web().await;
+    let (b, tid) = app.signup("Pan", "pan@example.com", "Pan Co").await;
+    let (task, _) = article_task(&app, tid, "panel").await;
+    let (_, page) = b.get_text(&format!("/writer/tasks/{task}/publishing")).await;
+    assert!(!page.contains("still being generated"), "all three images are ready");
+    let mut conn = app.db().await;
+    diesel::update(images::table.filter(images::task_id.eq(task)).filter(images::position.eq(1)))
+        .set(images::status.eq("queued"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let (_, page) = b.get_text(&format!("/writer/tasks/{task}/publishing")).await;
+    assert!(page.contains("still being generated"), "{page}");
+}

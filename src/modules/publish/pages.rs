@@ -29,6 +29,8 @@ struct Panel {
     today: String,
     /// A publish or unpublish job of this article is queued or running.
     open_job: bool,
+    /// Images of the article still being planned or rendered: publishing now sends it without them.
+    images_pending: i64,
 }
 
 impl Panel {
@@ -70,7 +72,8 @@ async fn panel(state: web::Data<AppState>, page: PageCtx, id: web::Path<i64>) ->
     let sites = crate::modules::sites::service::list(&state, &mut conn, tenant_id).await?;
     let tags = task.target_keywords.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
     let today = chrono::Utc::now().format("%Y-%m-%dT%H:%M").to_string();
-    render(&Panel { page, task_id: task.id, publication, sites, tags, today, open_job })
+    let images_pending = super::media::image_state(&mut conn, tenant_id, task.id).await?.pending;
+    render(&Panel { page, task_id: task.id, publication, sites, tags, today, open_job, images_pending })
 }
 
 async fn publish(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, form: web::Form<PublishInput>) -> AppResult<HttpResponse> {
