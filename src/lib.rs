@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod jobs;
 pub mod kv;
+pub mod listing;
 pub mod modules;
 pub mod outbound;
 pub mod state;

@@ -156,16 +156,18 @@ impl AiCall {
     }
 }
 
+/// The workspace's calls, all or of one outcome: rows and count both start here.
+fn matching<'a>(tenant_id: i64, status: &str) -> ai_calls::BoxedQuery<'a, diesel::pg::Pg> {
+    let mut q = ai_calls::table.filter(ai_calls::tenant_id.eq(tenant_id)).into_boxed();
+    if matches!(status, "ok" | "error" | "started" | "interrupted") {
+        q = q.filter(ai_calls::status.eq(status.to_string()));
+    }
+    q
+}
+
 pub async fn list(conn: &mut AsyncPgConnection, tenant_id: i64, status: &str, page: &PageParams) -> AppResult<(Vec<AiCall>, i64)> {
-    let build = || {
-        let mut q = ai_calls::table.filter(ai_calls::tenant_id.eq(tenant_id)).into_boxed();
-        if matches!(status, "ok" | "error") {
-            q = q.filter(ai_calls::status.eq(status.to_string()));
-        }
-        q
-    };
-    let total = build().count().get_result(conn).await?;
-    let rows = build()
+    let total = matching(tenant_id, status).count().get_result(conn).await?;
+    let rows = matching(tenant_id, status)
         .select(AiCall::as_select())
         .order((ai_calls::created_at.desc(), ai_calls::id.desc()))
         .limit(page.per_page())

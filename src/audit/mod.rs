@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::db::like_pattern;
 use crate::db::schema::audit_events;
 use crate::error::AppResult;
+use crate::listing::Filter;
 use crate::tenancy::TenantCtx;
 use crate::web::pagination::PageParams;
 
@@ -92,28 +93,36 @@ impl AuditFilter {
     }
 }
 
+impl Filter for AuditFilter {
+    fn fields(&self) -> Vec<(&'static str, &str)> {
+        vec![("action", &self.action), ("actor", &self.actor), ("target", &self.target), ("from", &self.from), ("to", &self.to)]
+    }
+}
+
+/// The workspace's events narrowed by the filter: rows and count both start here.
+fn matching<'a>(tenant_id: i64, f: &AuditFilter) -> audit_events::BoxedQuery<'a, diesel::pg::Pg> {
+    let mut q = audit_events::table.filter(audit_events::tenant_id.eq(tenant_id)).into_boxed();
+    if !f.action.trim().is_empty() {
+        q = q.filter(audit_events::action.like(format!("{}%", f.action.trim().replace(['%', '_'], ""))));
+    }
+    if !f.actor.trim().is_empty() {
+        q = q.filter(audit_events::actor_label.ilike(like_pattern(f.actor.trim())));
+    }
+    if !f.target.trim().is_empty() {
+        q = q.filter(audit_events::target_id.eq(f.target.trim().to_string()));
+    }
+    if let Some(d) = AuditFilter::date(&f.from) {
+        q = q.filter(audit_events::created_at.ge(d.and_hms_opt(0, 0, 0).unwrap().and_utc()));
+    }
+    if let Some(d) = AuditFilter::date(&f.to) {
+        q = q.filter(audit_events::created_at.lt((d + chrono::Days::new(1)).and_hms_opt(0, 0, 0).unwrap().and_utc()));
+    }
+    q
+}
+
 pub async fn list(conn: &mut AsyncPgConnection, tenant_id: i64, f: &AuditFilter, page: &PageParams) -> AppResult<(Vec<AuditEvent>, i64)> {
-    let build = || {
-        let mut q = audit_events::table.filter(audit_events::tenant_id.eq(tenant_id)).into_boxed();
-        if !f.action.trim().is_empty() {
-            q = q.filter(audit_events::action.like(format!("{}%", f.action.trim().replace(['%', '_'], ""))));
-        }
-        if !f.actor.trim().is_empty() {
-            q = q.filter(audit_events::actor_label.ilike(like_pattern(f.actor.trim())));
-        }
-        if !f.target.trim().is_empty() {
-            q = q.filter(audit_events::target_id.eq(f.target.trim().to_string()));
-        }
-        if let Some(d) = AuditFilter::date(&f.from) {
-            q = q.filter(audit_events::created_at.ge(d.and_hms_opt(0, 0, 0).unwrap().and_utc()));
-        }
-        if let Some(d) = AuditFilter::date(&f.to) {
-            q = q.filter(audit_events::created_at.lt((d + chrono::Days::new(1)).and_hms_opt(0, 0, 0).unwrap().and_utc()));
-        }
-        q
-    };
-    let total: i64 = build().count().get_result(conn).await?;
-    let rows = build()
+    let total: i64 = matching(tenant_id, f).count().get_result(conn).await?;
+    let rows = matching(tenant_id, f)
         .select(AuditEvent::as_select())
         .order((audit_events::created_at.desc(), audit_events::id.desc()))
         .limit(page.per_page())

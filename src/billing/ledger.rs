@@ -152,10 +152,14 @@ pub struct LedgerRow {
     pub created_at: DateTime<Utc>,
 }
 
+/// The workspace's ledger entries: rows and count both start here.
+fn matching<'a>(tenant_id: i64) -> credit_ledger::BoxedQuery<'a, diesel::pg::Pg> {
+    credit_ledger::table.filter(credit_ledger::tenant_id.eq(tenant_id)).into_boxed()
+}
+
 pub async fn list(conn: &mut AsyncPgConnection, tenant_id: i64, page: &PageParams) -> AppResult<(Vec<LedgerRow>, i64)> {
-    let total: i64 = credit_ledger::table.filter(credit_ledger::tenant_id.eq(tenant_id)).count().get_result(conn).await?;
-    let rows = credit_ledger::table
-        .filter(credit_ledger::tenant_id.eq(tenant_id))
+    let total: i64 = matching(tenant_id).count().get_result(conn).await?;
+    let rows = matching(tenant_id)
         .select(LedgerRow::as_select())
         .order((credit_ledger::created_at.desc(), credit_ledger::id.desc()))
         .limit(page.per_page())

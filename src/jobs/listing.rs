@@ -68,6 +68,12 @@ pub enum Scope {
     AllTenants,
 }
 
+impl crate::listing::Filter for JobFilter {
+    fn fields(&self) -> Vec<(&'static str, &str)> {
+        vec![("status", &self.status), ("kind", &self.kind), ("tenant", &self.tenant)]
+    }
+}
+
 impl JobFilter {
     pub fn scope(&self, own_tenant: i64, is_system_admin: bool) -> Scope {
         match (is_system_admin, self.tenant.trim()) {
@@ -78,22 +84,24 @@ impl JobFilter {
     }
 }
 
+/// The jobs in `scope` narrowed by the filter: rows and count both start here.
+fn matching<'a>(scope: Scope, f: &JobFilter) -> jobs::BoxedQuery<'a, diesel::pg::Pg> {
+    let mut q = jobs::table.into_boxed();
+    if let Scope::Tenant(tenant_id) = scope {
+        q = q.filter(jobs::tenant_id.eq(tenant_id));
+    }
+    if let Some(status) = JobStatus::parse(&f.status) {
+        q = q.filter(jobs::status.eq(status));
+    }
+    if !f.kind.trim().is_empty() {
+        q = q.filter(jobs::kind.eq(f.kind.trim().to_string()));
+    }
+    q
+}
+
 pub async fn list(conn: &mut AsyncPgConnection, scope: Scope, f: &JobFilter, page: &PageParams) -> AppResult<(Vec<JobRow>, i64)> {
-    let build = || {
-        let mut q = jobs::table.into_boxed();
-        if let Scope::Tenant(tenant_id) = scope {
-            q = q.filter(jobs::tenant_id.eq(tenant_id));
-        }
-        if let Some(status) = JobStatus::parse(&f.status) {
-            q = q.filter(jobs::status.eq(status));
-        }
-        if !f.kind.trim().is_empty() {
-            q = q.filter(jobs::kind.eq(f.kind.trim().to_string()));
-        }
-        q
-    };
-    let total = build().count().get_result(conn).await?;
-    let rows = build()
+    let total = matching(scope, f).count().get_result(conn).await?;
+    let rows = matching(scope, f)
         .select(JobRow::as_select())
         .order((jobs::created_at.desc(), jobs::id.desc()))
         .limit(page.per_page())

@@ -30,7 +30,7 @@ async fn topup(app: &TestApp, tenant_id: i64, credits: i64) {
 }
 
 /// Waits until the workspace has no queued or running job.
-async fn settle(app: &TestApp, tenant_id: i64) {
+pub async fn settle(app: &TestApp, tenant_id: i64) {
     let mut conn = app.db().await;
     let start = Instant::now();
     loop {

@@ -12,7 +12,7 @@ use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::tenancy::{Actor, TenantCtx};
-use crate::web::pagination::PageParams;
+use crate::web::pagination::{PageParams, Pager};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/automation", web::get().to(get))
@@ -52,7 +52,8 @@ async fn runs(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<RunsQuer
     let mut conn = state.db.get().await?;
     let which = if q.notices.as_deref().is_some_and(|v| !v.is_empty() && v != "0") { history::Which::Notices } else { history::Which::All };
     let list = history::list(&mut conn, Some(ctx.tenant_id), q.step.as_deref(), which, q.page.per_page(), q.page.offset()).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "runs": list })))
+    let total = history::count(&mut conn, Some(ctx.tenant_id), q.step.as_deref(), which).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "runs": list, "pagination": Pager::new(&q.page, total) })))
 }
 
 async fn ack(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {

@@ -64,14 +64,21 @@ impl Run {
     }
 }
 
-const RUNS_SQL: &str = "
-WITH r AS (
-    SELECT cr.*, t.name AS tenant_name FROM cron_runs cr JOIN tenants t ON t.id = cr.tenant_id
+/// Which runs a list shows — the one condition the rows and the count share ($1 tenant or NULL, $2 step or NULL,
+/// $3 which).
+const MATCHING_SQL: &str = "
+    FROM cron_runs cr JOIN tenants t ON t.id = cr.tenant_id
     WHERE ($1::bigint IS NULL OR cr.tenant_id = $1) AND ($2::text IS NULL OR cr.step = $2)
       AND ($3 <> 'notices' OR (cr.notice AND cr.acknowledged_at IS NULL))
       AND ($3 <> 'latest' OR cr.id IN (SELECT DISTINCT ON (l.tenant_id, l.step) l.id FROM cron_runs l
                                       WHERE $1::bigint IS NULL OR l.tenant_id = $1
-                                      ORDER BY l.tenant_id, l.step, l.created_at DESC, l.id DESC))
+                                      ORDER BY l.tenant_id, l.step, l.created_at DESC, l.id DESC))";
+
+fn rows_sql() -> String {
+    format!(
+        "
+WITH r AS (
+    SELECT cr.*, t.name AS tenant_name {MATCHING_SQL}
     ORDER BY cr.created_at DESC, cr.id DESC LIMIT $4 OFFSET $5
 ), j AS (
     SELECT r.tenant_id, r.id AS run_id, jb.id, jb.status FROM r
@@ -85,7 +92,9 @@ SELECT r.tenant_id, r.tenant_name, r.id, r.step, r.slot, r.trigger, r.status, r.
        (SELECT count(*) FROM j WHERE j.run_id = r.id AND j.tenant_id = r.tenant_id AND j.status IN ('queued', 'running')) AS pending,
        (SELECT coalesce(-sum(l.delta), 0)::bigint FROM credit_ledger l
          WHERE l.tenant_id = r.tenant_id AND l.reference IN (SELECT 'job:' || j.id FROM j WHERE j.run_id = r.id AND j.tenant_id = r.tenant_id)) AS credits_spent
-FROM r ORDER BY r.created_at DESC, r.id DESC";
+FROM r ORDER BY r.created_at DESC, r.id DESC"
+    )
+}
 
 /// Which runs a list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,7 +125,7 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> AppResult<Vec<Run>> {
-    Ok(diesel::sql_query(RUNS_SQL)
+    Ok(diesel::sql_query(rows_sql())
         .bind::<Nullable<BigInt>, _>(tenant_id)
         .bind::<Nullable<Text>, _>(step)
         .bind::<Text, _>(which.as_str())
@@ -126,12 +135,21 @@ pub async fn list(
         .await?)
 }
 
-pub async fn count(conn: &mut AsyncPgConnection, tenant_id: Option<i64>) -> AppResult<i64> {
-    let mut q = cron_runs::table.into_boxed();
-    if let Some(t) = tenant_id {
-        q = q.filter(cron_runs::tenant_id.eq(t));
-    }
-    Ok(q.count().get_result(conn).await?)
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// How many runs `list` would page through: the rows' own condition.
+pub async fn count(conn: &mut AsyncPgConnection, tenant_id: Option<i64>, step: Option<&str>, which: Which) -> AppResult<i64> {
+    let c: Count = diesel::sql_query(format!("SELECT count(*) AS n {MATCHING_SQL}"))
+        .bind::<Nullable<BigInt>, _>(tenant_id)
+        .bind::<Nullable<Text>, _>(step)
+        .bind::<Text, _>(which.as_str())
+        .get_result(conn)
+        .await?;
+    Ok(c.n)
 }
 
 /// Marks a notice seen (anyone who can see the workspace may).

@@ -67,7 +67,7 @@ async fn page(state: web::Data<AppState>, page: PageCtx, q: web::Query<PageParam
     let steps = history::overview(&mut conn, tid, &settings).await?;
     let sites = crate::modules::sites::service::list(&state, &mut conn, tid).await?;
     let notices = history::list(&mut conn, Some(tid), None, history::Which::Notices, 20, 0).await?;
-    let total = history::count(&mut conn, Some(tid)).await?;
+    let total = history::count(&mut conn, Some(tid), None, history::Which::All).await?;
     let runs = history::list(&mut conn, Some(tid), None, history::Which::All, q.per_page(), q.offset()).await?;
     let spent_today = super::run::spent_today(&mut conn, tid).await?;
     let pager = Pager::new(&q, total).linked("/automation");
@@ -167,7 +167,7 @@ async fn system_page(state: web::Data<AppState>, page: PageCtx, q: web::Query<Pa
     require_system_admin(&page)?;
     let mut conn = state.db.get().await?;
     let values = super::cadence::all(&mut conn).await?;
-    let total = history::count(&mut conn, None).await?;
+    let total = history::count(&mut conn, None, None, history::Which::All).await?;
     let runs = history::list(&mut conn, None, None, history::Which::All, q.per_page(), q.offset()).await?;
     let pager = Pager::new(&q, total).linked("/system/automation");
     render(&SystemPage { page, values, scheduled: Scheduled::ALL, retention: super::cadence::RETENTION, runs, pager })

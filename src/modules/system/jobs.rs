@@ -12,6 +12,7 @@ use crate::jobs::JobStatus;
 use crate::jobs::listing::{self, JobFilter, JobRow};
 use crate::jobs::probe::Probe;
 use crate::jobs::queue;
+use crate::listing::Filter;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
@@ -74,13 +75,7 @@ async fn jobs_page(state: web::Data<AppState>, page: PageCtx, q: web::Query<Jobs
     let mut conn = state.db.get().await?;
     let (rows, total) = listing::list(&mut conn, scope, &filter, &q.page).await?;
     let counts = listing::counts(&mut conn, page.ctx.tenant_id).await?;
-    let query = serde_urlencoded::to_string([
-        ("status", filter.status.as_str()),
-        ("kind", filter.kind.as_str()),
-        ("tenant", filter.tenant.as_str()),
-    ])
-    .unwrap_or_default();
-    let pager = Pager::new(&q.page, total).linked(format!("/system/jobs?{query}"));
+    let pager = Pager::new(&q.page, total).linked(format!("/system/jobs?{}", filter.to_query()));
     render(&JobsPage { page, filter, statuses: JobStatus::words(), kinds: state.jobs.kinds(), counts, rows, pager })
 }
 
@@ -152,7 +147,7 @@ async fn ai_calls_page(state: web::Data<AppState>, page: PageCtx, q: web::Query<
     let (rows, total) = calls::list(&mut conn, page.ctx.tenant_id, &q.status, &q.page).await?;
     let totals = calls::daily_totals(&mut conn, page.ctx.tenant_id).await?;
     let rates = calls::rates(&mut conn).await?;
-    let href = format!("/system/ai-calls?{}", serde_urlencoded::to_string([("status", q.status.as_str())]).unwrap_or_default());
+    let href = format!("/system/ai-calls?{}", crate::listing::query_string(&[("status", &q.status)]));
     render(&AiCallsPage {
         page,
         status: q.status,

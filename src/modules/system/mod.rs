@@ -13,6 +13,7 @@ use crate::audit::{self, AuditEvent, AuditFilter};
 use crate::auth::rbac::Perm;
 use crate::error::AppResult;
 use crate::kv;
+use crate::listing::Filter;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
@@ -109,15 +110,10 @@ struct ListQuery {
 
 /// Filters as a query string without the page number, for pager links.
 fn filter_query(f: &AuditFilter, per_page: i64) -> String {
-    serde_urlencoded::to_string([
-        ("action", f.action.as_str()),
-        ("actor", f.actor.as_str()),
-        ("target", f.target.as_str()),
-        ("from", f.from.as_str()),
-        ("to", f.to.as_str()),
-        ("per_page", &per_page.to_string()),
-    ])
-    .unwrap_or_default()
+    let per_page = per_page.to_string();
+    let mut fields = f.fields();
+    fields.push(("per_page", &per_page));
+    crate::listing::query_string(&fields)
 }
 
 async fn page(state: web::Data<AppState>, req: HttpRequest, page: PageCtx, q: web::Query<ListQuery>) -> AppResult<HttpResponse> {

@@ -11,6 +11,7 @@ use sha2::Sha256;
 
 use crate::db::schema::{images, tasks};
 use crate::error::AppResult;
+use crate::listing::Filter;
 use crate::web::pagination::PageParams;
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
@@ -114,38 +115,36 @@ pub struct ImageFilter {
     pub task: String,
 }
 
-impl ImageFilter {
-    pub fn to_query(&self) -> String {
-        let pairs = [("status", &self.status), ("kind", &self.kind), ("task", &self.task)];
-        serde_urlencoded::to_string(pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>())
-            .unwrap_or_default()
+impl Filter for ImageFilter {
+    fn fields(&self) -> Vec<(&'static str, &str)> {
+        vec![("status", &self.status), ("kind", &self.kind), ("task", &self.task)]
     }
 }
 
-pub async fn list(conn: &mut AsyncPgConnection, tenant_id: i64, f: &ImageFilter, page: &PageParams) -> AppResult<(Vec<Image>, i64)> {
-    macro_rules! filtered {
-        () => {{
-            let mut q = images::table.filter(images::tenant_id.eq(tenant_id)).into_boxed();
-            if matches!(f.status.as_str(), "queued" | "ready" | "failed") {
-                q = q.filter(images::status.eq(f.status.clone()));
-            }
-            if matches!(f.kind.as_str(), "featured" | "in_article") {
-                q = q.filter(images::kind.eq(f.kind.clone()));
-            }
-            if let Ok(t) = f.task.parse::<i64>() {
-                q = q.filter(images::task_id.eq(t));
-            }
-            q
-        }};
+/// The workspace's images narrowed by the filter: rows and count both start here.
+fn matching<'a>(tenant_id: i64, f: &ImageFilter) -> images::BoxedQuery<'a, diesel::pg::Pg> {
+    let mut q = images::table.filter(images::tenant_id.eq(tenant_id)).into_boxed();
+    if matches!(f.status.as_str(), "queued" | "ready" | "failed") {
+        q = q.filter(images::status.eq(f.status.clone()));
     }
-    let rows = filtered!()
+    if matches!(f.kind.as_str(), "featured" | "in_article") {
+        q = q.filter(images::kind.eq(f.kind.clone()));
+    }
+    if let Some(t) = crate::listing::id_field(&f.task) {
+        q = q.filter(images::task_id.eq(t));
+    }
+    q
+}
+
+pub async fn list(conn: &mut AsyncPgConnection, tenant_id: i64, f: &ImageFilter, page: &PageParams) -> AppResult<(Vec<Image>, i64)> {
+    let rows = matching(tenant_id, f)
         .order((images::created_at.desc(), images::id.desc()))
         .select(Image::as_select())
         .limit(page.per_page())
         .offset(page.offset())
         .load(conn)
         .await?;
-    let total = filtered!().count().get_result(conn).await?;
+    let total = matching(tenant_id, f).count().get_result(conn).await?;
     Ok((rows, total))
 }
 

@@ -9,6 +9,7 @@ use super::generate;
 use super::service::{self, ArticleInput, EDITOR_STATUSES, NewTask, STATUSES, Task, TaskFilter, TaskRow, Version};
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::listing::Filter;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;

@@ -12,6 +12,7 @@ use crate::auth::rbac::Perm;
 use crate::db::like_pattern;
 use crate::db::schema::{clusters, task_versions, tasks};
 use crate::error::{AppError, AppResult};
+use crate::listing::{Filter, Sorts};
 use crate::modules::planner::ideas::service::split_list;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
@@ -87,37 +88,58 @@ pub struct TaskFilter {
 
 pub const TASK_SORTS: [&str; 6] = ["updated", "title", "status", "words", "credits", "created"];
 
-impl TaskFilter {
-    pub fn to_query(&self) -> String {
-        let pairs = [("q", &self.q), ("status", &self.status), ("cluster", &self.cluster), ("sort", &self.sort), ("dir", &self.dir)];
-        serde_urlencoded::to_string(pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>())
-            .unwrap_or_default()
+impl Filter for TaskFilter {
+    const SORTS: &'static Sorts = &Sorts { columns: &TASK_SORTS, default: "updated", ascending: &["title", "status"] };
+
+    fn fields(&self) -> Vec<(&'static str, &str)> {
+        vec![("q", &self.q), ("status", &self.status), ("cluster", &self.cluster), ("sort", &self.sort), ("dir", &self.dir)]
     }
-    /// The filter without sort (the count does not depend on it).
-    fn count_key(&self) -> String {
-        TaskFilter { sort: String::new(), dir: String::new(), ..self.clone() }.to_query()
+}
+
+type JoinedTasks = diesel::dsl::LeftJoinOn<
+    tasks::table,
+    clusters::table,
+    diesel::dsl::And<
+        diesel::dsl::Eq<clusters::tenant_id, tasks::tenant_id>,
+        diesel::dsl::Eq<diesel::dsl::Nullable<clusters::id>, tasks::cluster_id>,
+    >,
+>;
+type TaskQuery<'a> = diesel::dsl::IntoBoxed<'a, JoinedTasks, diesel::pg::Pg>;
+
+/// The workspace's tasks with their cluster, narrowed by the filter (no order, no limit): rows and count both
+/// start here.
+fn matching<'a>(tenant_id: i64, f: &TaskFilter) -> TaskQuery<'a> {
+    let mut q = tasks::table
+        .left_join(clusters::table.on(clusters::tenant_id.eq(tasks::tenant_id).and(clusters::id.nullable().eq(tasks::cluster_id))))
+        .filter(tasks::tenant_id.eq(tenant_id))
+        .into_boxed();
+    if !f.q.trim().is_empty() {
+        q = q.filter(tasks::title.ilike(like_pattern(f.q.trim())));
     }
-    fn sort_key(&self) -> &str {
-        if TASK_SORTS.contains(&self.sort.as_str()) { &self.sort } else { "updated" }
+    if STATUSES.contains(&f.status.as_str()) {
+        q = q.filter(tasks::status.eq(f.status.clone()));
     }
-    fn descending(&self) -> bool {
-        match self.dir.as_str() {
-            "asc" => false,
-            "desc" => true,
-            _ => !matches!(self.sort_key(), "title" | "status"),
-        }
+    if let Some(id) = crate::listing::id_field(&f.cluster) {
+        q = q.filter(tasks::cluster_id.eq(id));
     }
-    /// The query string sorting by `column` (toggling the direction when it already is).
-    pub fn sort_link(&self, column: &str) -> String {
-        let dir = if self.sort_key() == column { if self.descending() { "asc" } else { "desc" } } else { "" };
-        TaskFilter { sort: column.to_string(), dir: dir.to_string(), ..self.clone() }.to_query()
+    q
+}
+
+/// The chosen order, with the id as the tie-breaker so pages never overlap or skip rows.
+fn ordered<'a>(q: TaskQuery<'a>, f: &TaskFilter) -> TaskQuery<'a> {
+    let sort = f.sort();
+    macro_rules! by {
+        ($col:expr) => {
+            if sort.descending { q.order_by(($col.desc(), tasks::id.desc())) } else { q.order_by(($col.asc(), tasks::id.asc())) }
+        };
     }
-    pub fn sort_mark(&self, column: &str) -> &'static str {
-        match (self.sort_key() == column, self.descending()) {
-            (false, _) => "",
-            (true, true) => " ▼",
-            (true, false) => " ▲",
-        }
+    match sort.key {
+        "title" => by!(tasks::title),
+        "status" => by!(tasks::status),
+        "words" => by!(tasks::word_count),
+        "credits" => by!(tasks::credits_spent),
+        "created" => by!(tasks::created_at),
+        _ => by!(tasks::updated_at),
     }
 }
 
@@ -130,45 +152,16 @@ pub async fn list(
     f: &TaskFilter,
     page: &PageParams,
 ) -> AppResult<(Vec<TaskRow>, i64)> {
-    macro_rules! filtered {
-        () => {{
-            let mut q = tasks::table
-                .left_join(clusters::table.on(clusters::tenant_id.eq(tasks::tenant_id).and(clusters::id.nullable().eq(tasks::cluster_id))))
-                .filter(tasks::tenant_id.eq(tenant_id))
-                .into_boxed();
-            if !f.q.trim().is_empty() {
-                q = q.filter(tasks::title.ilike(like_pattern(f.q.trim())));
-            }
-            if STATUSES.contains(&f.status.as_str()) {
-                q = q.filter(tasks::status.eq(f.status.clone()));
-            }
-            if let Ok(id) = f.cluster.parse::<i64>() {
-                q = q.filter(tasks::cluster_id.eq(id));
-            }
-            q
-        }};
-    }
-    macro_rules! by {
-        ($q:expr, $col:expr) => {
-            if f.descending() { $q.order_by(($col.desc(), tasks::id.desc())) } else { $q.order_by(($col.asc(), tasks::id.asc())) }
-        };
-    }
-    let q = filtered!();
-    let q = match f.sort_key() {
-        "title" => by!(q, tasks::title),
-        "status" => by!(q, tasks::status),
-        "words" => by!(q, tasks::word_count),
-        "credits" => by!(q, tasks::credits_spent),
-        "created" => by!(q, tasks::created_at),
-        _ => by!(q, tasks::updated_at),
-    };
-    let rows_q = q.select((TaskListItem::as_select(), clusters::name.nullable())).limit(page.per_page()).offset(page.offset());
+    let rows_q = ordered(matching(tenant_id, f), f)
+        .select((TaskListItem::as_select(), clusters::name.nullable()))
+        .limit(page.per_page())
+        .offset(page.offset());
     let (rows, rev) = tokio::try_join!(
         async { rows_q.load::<(TaskListItem, Option<String>)>(&mut &*conn).await.map_err(AppError::from) },
         crate::db::counts::revision(conn, tenant_id, "tasks")
     )?;
     let total = crate::db::counts::cached(state, tenant_id, "tasks", rev, &f.count_key(), || async {
-        Ok(filtered!().count().get_result::<i64>(&mut &*conn).await?)
+        Ok(matching(tenant_id, f).count().get_result::<i64>(&mut &*conn).await?)
     })
     .await?;
     Ok((rows.into_iter().map(|(task, cluster_name)| TaskRow { task, cluster_name }).collect(), total))

@@ -1,6 +1,7 @@
 //! The planner end to end: imports, keywords list, clustering (local and AI), clusters, ideas, roles.
 
 mod clustering;
+mod clusters_list;
 mod ideas;
 mod import_bad_files;
 mod import_formats;

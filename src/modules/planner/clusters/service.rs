@@ -12,6 +12,7 @@ use crate::auth::rbac::Perm;
 use crate::db::schema::{clusters, content_ideas, keywords};
 use crate::db::{is_unique_violation, like_pattern};
 use crate::error::{AppError, AppResult};
+use crate::listing::{Filter, Sorts};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::forms::Check;
@@ -57,45 +58,51 @@ pub struct ClusterFilter {
 
 pub const CLUSTER_SORTS: [&str; 6] = ["name", "keywords", "volume", "difficulty", "ideas", "created"];
 
-impl ClusterFilter {
-    pub fn to_query(&self) -> String {
-        let kept: Vec<(&str, &str)> = [("q", &self.q), ("status", &self.status), ("sort", &self.sort)]
-            .into_iter()
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| (k, v.as_str()))
-            .collect();
-        serde_urlencoded::to_string(kept).unwrap_or_default()
-    }
-    fn order_sql(&self) -> &'static str {
-        match self.sort.as_str() {
-            "name" => "lower(c.name), c.id",
-            "keywords" => "keyword_count DESC, c.id",
-            "difficulty" => "avg_difficulty DESC NULLS LAST, c.id",
-            "ideas" => "ideas_count DESC, c.id",
-            "created" => "c.created_at DESC, c.id DESC",
-            _ => "total_volume DESC, c.id",
-        }
+impl Filter for ClusterFilter {
+    const SORTS: &'static Sorts = &Sorts { columns: &CLUSTER_SORTS, default: "volume", ascending: &["name"] };
+
+    fn fields(&self) -> Vec<(&'static str, &str)> {
+        vec![("q", &self.q), ("status", &self.status), ("sort", &self.sort)]
     }
 }
 
-const LIST_SQL: &str = "
+impl ClusterFilter {
+    fn order_sql(&self) -> String {
+        let sort = self.sort();
+        let dir = if sort.descending { "DESC" } else { "ASC" };
+        let by = match sort.key {
+            "name" => "lower(c.name)",
+            "keywords" => "keyword_count",
+            "difficulty" => "avg_difficulty",
+            "ideas" => "ideas_count",
+            "created" => "c.created_at",
+            _ => "total_volume",
+        };
+        format!("{by} {dir} NULLS LAST, c.id {dir}")
+    }
+}
+
+/// Which clusters a list shows: the one condition the rows and the count share ($1 tenant, $2 text, $3 its
+/// pattern, $4 status, $5 one cluster or 0).
+const MATCHING_SQL: &str =
+    "WHERE c.tenant_id = $1 AND ($2 = '' OR c.name ILIKE $3) AND ($4 = '' OR c.status = $4) AND ($5 = 0 OR c.id = $5)";
+
+const ROWS_SQL: &str = "
 SELECT c.id, c.name, c.description, c.status, c.source, c.created_at,
        COALESCE(k.n, 0) AS keyword_count, COALESCE(k.vol, 0) AS total_volume, k.avg_kd AS avg_difficulty,
        COALESCE(i.n, 0) AS ideas_count
 FROM clusters c
 LEFT JOIN LATERAL (SELECT count(*) AS n, sum(volume)::bigint AS vol, avg(difficulty)::float8 AS avg_kd
                    FROM keywords WHERE tenant_id = c.tenant_id AND cluster_id = c.id) k ON true
-LEFT JOIN LATERAL (SELECT count(*) AS n FROM content_ideas WHERE tenant_id = c.tenant_id AND cluster_id = c.id) i ON true
-WHERE c.tenant_id = $1 AND ($2 = '' OR c.name ILIKE $3) AND ($4 = '' OR c.status = $4) AND ($5 = 0 OR c.id = $5)";
+LEFT JOIN LATERAL (SELECT count(*) AS n FROM content_ideas WHERE tenant_id = c.tenant_id AND cluster_id = c.id) i ON true";
 
-fn list_query(
-    tenant_id: i64,
-    f: &ClusterFilter,
-    only: i64,
-) -> diesel::query_builder::BoxedSqlQuery<'static, diesel::pg::Pg, diesel::query_builder::SqlQuery> {
+type ClusterSql = diesel::query_builder::BoxedSqlQuery<'static, diesel::pg::Pg, diesel::query_builder::SqlQuery>;
+
+/// `sql` (rows or count, ending in `MATCHING_SQL`) with the filter's values bound.
+fn matching(sql: String, tenant_id: i64, f: &ClusterFilter, only: i64) -> ClusterSql {
     let q = f.q.trim().to_string();
     let status = if matches!(f.status.as_str(), "active" | "archived") { f.status.clone() } else { String::new() };
-    diesel::sql_query(format!("{LIST_SQL} ORDER BY {} LIMIT $6 OFFSET $7", f.order_sql()))
+    diesel::sql_query(sql)
         .into_boxed()
         .bind::<BigInt, _>(tenant_id)
         .bind::<Text, _>(q.clone())
@@ -104,22 +111,31 @@ fn list_query(
         .bind::<BigInt, _>(only)
 }
 
+fn rows_query(tenant_id: i64, f: &ClusterFilter, only: i64) -> ClusterSql {
+    matching(format!("{ROWS_SQL} {MATCHING_SQL} ORDER BY {} LIMIT $6 OFFSET $7", f.order_sql()), tenant_id, f, only)
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// How many clusters the filter matches: the rows' own condition.
+pub async fn count(conn: &mut AsyncPgConnection, tenant_id: i64, f: &ClusterFilter) -> AppResult<i64> {
+    let c: Count = matching(format!("SELECT count(*) AS n FROM clusters c {MATCHING_SQL}"), tenant_id, f, 0).get_result(conn).await?;
+    Ok(c.n)
+}
+
 pub async fn list(conn: &mut AsyncPgConnection, tenant_id: i64, f: &ClusterFilter, page: &PageParams) -> AppResult<(Vec<ClusterRow>, i64)> {
     let rows: Vec<ClusterRow> =
-        list_query(tenant_id, f, 0).bind::<BigInt, _>(page.per_page()).bind::<BigInt, _>(page.offset()).load(conn).await?;
-    let mut total = clusters::table.filter(clusters::tenant_id.eq(tenant_id)).into_boxed();
-    if !f.q.trim().is_empty() {
-        total = total.filter(clusters::name.ilike(like_pattern(f.q.trim())));
-    }
-    if matches!(f.status.as_str(), "active" | "archived") {
-        total = total.filter(clusters::status.eq(f.status.clone()));
-    }
-    Ok((rows, total.count().get_result(conn).await?))
+        rows_query(tenant_id, f, 0).bind::<BigInt, _>(page.per_page()).bind::<BigInt, _>(page.offset()).load(conn).await?;
+    Ok((rows, count(conn, tenant_id, f).await?))
 }
 
 pub async fn get(conn: &mut AsyncPgConnection, tenant_id: i64, id: i64) -> AppResult<ClusterRow> {
     let mut rows: Vec<ClusterRow> =
-        list_query(tenant_id, &ClusterFilter::default(), id).bind::<BigInt, _>(1).bind::<BigInt, _>(0).load(conn).await?;
+        rows_query(tenant_id, &ClusterFilter::default(), id).bind::<BigInt, _>(1).bind::<BigInt, _>(0).load(conn).await?;
     rows.pop().ok_or(AppError::NotFound)
 }
 

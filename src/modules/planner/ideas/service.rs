@@ -10,6 +10,7 @@ use crate::auth::rbac::Perm;
 use crate::db::like_pattern;
 use crate::db::schema::{clusters, content_ideas, tasks};
 use crate::error::{AppError, AppResult};
+use crate::listing::Filter;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::forms::Check;
@@ -52,58 +53,64 @@ pub struct IdeaFilter {
     pub structure: String,
 }
 
-impl IdeaFilter {
-    pub fn to_query(&self) -> String {
-        let pairs = [
+impl Filter for IdeaFilter {
+    fn fields(&self) -> Vec<(&'static str, &str)> {
+        vec![
             ("q", &self.q),
             ("cluster", &self.cluster),
             ("status", &self.status),
             ("content_type", &self.content_type),
             ("structure", &self.structure),
-        ];
-        serde_urlencoded::to_string(pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>())
-            .unwrap_or_default()
+        ]
     }
 }
 
-pub async fn list(conn: &mut AsyncPgConnection, tenant_id: i64, f: &IdeaFilter, page: &PageParams) -> AppResult<(Vec<IdeaRow>, i64)> {
-    macro_rules! filtered {
-        () => {{
-            let mut q = content_ideas::table
-                .left_join(
-                    clusters::table
-                        .on(clusters::tenant_id.eq(content_ideas::tenant_id).and(clusters::id.nullable().eq(content_ideas::cluster_id))),
-                )
-                .filter(content_ideas::tenant_id.eq(tenant_id))
-                .into_boxed();
-            if !f.q.trim().is_empty() {
-                q = q.filter(content_ideas::title.ilike(like_pattern(f.q.trim())));
-            }
-            if f.cluster == "none" {
-                q = q.filter(content_ideas::cluster_id.is_null());
-            } else if let Ok(id) = f.cluster.parse::<i64>() {
-                q = q.filter(content_ideas::cluster_id.eq(id));
-            }
-            if STATUSES.contains(&f.status.as_str()) {
-                q = q.filter(content_ideas::status.eq(f.status.clone()));
-            }
-            if CONTENT_TYPES.contains(&f.content_type.as_str()) {
-                q = q.filter(content_ideas::content_type.eq(f.content_type.clone()));
-            }
-            if STRUCTURES.contains(&f.structure.as_str()) {
-                q = q.filter(content_ideas::structure.eq(f.structure.clone()));
-            }
-            q
-        }};
+type JoinedIdeas = diesel::dsl::LeftJoinOn<
+    content_ideas::table,
+    clusters::table,
+    diesel::dsl::And<
+        diesel::dsl::Eq<clusters::tenant_id, content_ideas::tenant_id>,
+        diesel::dsl::Eq<diesel::dsl::Nullable<clusters::id>, content_ideas::cluster_id>,
+    >,
+>;
+
+/// The workspace's ideas with their cluster, narrowed by the filter: rows and count both start here.
+fn matching<'a>(tenant_id: i64, f: &IdeaFilter) -> diesel::dsl::IntoBoxed<'a, JoinedIdeas, diesel::pg::Pg> {
+    let mut q = content_ideas::table
+        .left_join(
+            clusters::table.on(clusters::tenant_id.eq(content_ideas::tenant_id).and(clusters::id.nullable().eq(content_ideas::cluster_id))),
+        )
+        .filter(content_ideas::tenant_id.eq(tenant_id))
+        .into_boxed();
+    if !f.q.trim().is_empty() {
+        q = q.filter(content_ideas::title.ilike(like_pattern(f.q.trim())));
     }
-    let rows: Vec<(Idea, Option<String>)> = filtered!()
+    if f.cluster == "none" {
+        q = q.filter(content_ideas::cluster_id.is_null());
+    } else if let Some(id) = crate::listing::id_field(&f.cluster) {
+        q = q.filter(content_ideas::cluster_id.eq(id));
+    }
+    if STATUSES.contains(&f.status.as_str()) {
+        q = q.filter(content_ideas::status.eq(f.status.clone()));
+    }
+    if CONTENT_TYPES.contains(&f.content_type.as_str()) {
+        q = q.filter(content_ideas::content_type.eq(f.content_type.clone()));
+    }
+    if STRUCTURES.contains(&f.structure.as_str()) {
+        q = q.filter(content_ideas::structure.eq(f.structure.clone()));
+    }
+    q
+}
+
+pub async fn list(conn: &mut AsyncPgConnection, tenant_id: i64, f: &IdeaFilter, page: &PageParams) -> AppResult<(Vec<IdeaRow>, i64)> {
+    let rows: Vec<(Idea, Option<String>)> = matching(tenant_id, f)
         .order((content_ideas::created_at.desc(), content_ideas::id.desc()))
         .select((Idea::as_select(), clusters::name.nullable()))
         .limit(page.per_page())
         .offset(page.offset())
         .load(conn)
         .await?;
-    let total: i64 = filtered!().count().get_result(conn).await?;
+    let total: i64 = matching(tenant_id, f).count().get_result(conn).await?;
     Ok((rows.into_iter().map(|(idea, cluster_name)| IdeaRow { idea, cluster_name }).collect(), total))
 }
 

@@ -140,6 +140,7 @@ pub async fn recent(conn: &mut AsyncPgConnection, tenant_id: i64, limit: i64) ->
 
 /// Rejected rows in file order, a page at a time, with the total.
 pub async fn rejects(conn: &mut AsyncPgConnection, tenant_id: i64, id: i64, page: &PageParams) -> AppResult<(Vec<Reject>, i64)> {
+    // Rows and count both start from the one condition.
     let base = keyword_import_rejects::table
         .filter(keyword_import_rejects::tenant_id.eq(tenant_id))
         .filter(keyword_import_rejects::import_id.eq(id));

@@ -6,6 +6,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use super::filter::{self, KeywordFilter};
 use crate::db::counts;
 use crate::error::AppResult;
+use crate::listing::Filter;
 use crate::state::AppState;
 
 pub const LIST: &str = "keywords";
@@ -16,10 +17,7 @@ pub async fn revision(conn: &AsyncPgConnection, tenant_id: i64) -> AppResult<i64
 
 /// The count at revision `rev` (sort and direction do not change it, so they are not part of the key).
 pub async fn at_revision(state: &AppState, conn: &AsyncPgConnection, tenant_id: i64, rev: i64, f: &KeywordFilter) -> AppResult<i64> {
-    let mut plain = f.clone();
-    plain.sort.clear();
-    plain.dir.clear();
-    counts::cached(state, tenant_id, LIST, rev, &plain.to_query(), || async {
+    counts::cached(state, tenant_id, LIST, rev, &f.count_key(), || async {
         Ok(filter::matching(tenant_id, f).count().get_result(&mut &*conn).await?)
     })
     .await

@@ -1,6 +1,6 @@
-//! The keywords list's filters and sort, as they travel in the URL: parsed leniently (a hand-edited URL
-//! shows the list, never an error), applied as one boxed query that the page, the API, the export and
-//! "all N matching" bulk actions share — so they always agree on which rows match.
+//! The keywords list's filters and sort, as they travel in the URL (the shared [`Filter`] toolkit): parsed
+//! leniently (a hand-edited URL shows the list, never an error), applied as one boxed query that the page, the
+//! API, the export and "all N matching" bulk actions share — so they always agree on which rows match.
 
 use diesel::dsl::{And, Eq as SqlEq, IntoBoxed, LeftJoinOn, Nullable as SqlNullable};
 use diesel::pg::Pg;
@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::like_pattern;
 use crate::db::schema::{clusters, keywords};
+use crate::listing::{Filter, Sorts};
 use crate::modules::planner::import::rows::INTENTS;
 
 pub const STATUSES: [&str; 3] = ["new", "clustered", "archived"];
@@ -39,31 +40,12 @@ fn num(s: &str) -> Option<i64> {
     s.trim().replace(',', "").parse().ok()
 }
 
-impl KeywordFilter {
-    pub fn sort_key(&self) -> &str {
-        if SORTS.contains(&self.sort.as_str()) { &self.sort } else { "created" }
-    }
-    /// Descending unless asked otherwise; keyword and names read best A→Z by default.
-    pub fn descending(&self) -> bool {
-        match self.dir.as_str() {
-            "asc" => false,
-            "desc" => true,
-            _ => !matches!(self.sort_key(), "keyword" | "intent" | "country" | "sector" | "cluster" | "status"),
-        }
-    }
-    pub fn cluster_id(&self) -> Option<i64> {
-        num(&self.cluster)
-    }
-    pub fn is_empty(&self) -> bool {
-        let mut plain = self.clone();
-        plain.sort.clear();
-        plain.dir.clear();
-        plain == KeywordFilter::default()
-    }
+impl Filter for KeywordFilter {
+    const SORTS: &'static Sorts =
+        &Sorts { columns: &SORTS, default: "created", ascending: &["keyword", "intent", "country", "sector", "cluster", "status"] };
 
-    /// The filter as a query string (empty fields left out), for links, the pager and export.
-    pub fn to_query(&self) -> String {
-        let pairs = [
+    fn fields(&self) -> Vec<(&'static str, &str)> {
+        vec![
             ("q", &self.q),
             ("status", &self.status),
             ("cluster", &self.cluster),
@@ -76,27 +58,16 @@ impl KeywordFilter {
             ("vol_max", &self.vol_max),
             ("sort", &self.sort),
             ("dir", &self.dir),
-        ];
-        let kept: Vec<(&str, &str)> = pairs.iter().filter(|(_, v)| !v.trim().is_empty()).map(|(k, v)| (*k, v.trim())).collect();
-        serde_urlencoded::to_string(kept).unwrap_or_default()
+        ]
     }
+}
 
-    /// The query string with this column as the sort (toggling direction when it already is).
-    pub fn sort_link(&self, column: &str) -> String {
-        let mut f = self.clone();
-        let dir = if self.sort_key() == column { if self.descending() { "asc" } else { "desc" } } else { "" };
-        f.sort = column.to_string();
-        f.dir = dir.to_string();
-        f.to_query()
+impl KeywordFilter {
+    pub fn cluster_id(&self) -> Option<i64> {
+        num(&self.cluster)
     }
-
-    /// "▲"/"▼" beside the sorted column's heading.
-    pub fn sort_mark(&self, column: &str) -> &'static str {
-        match (self.sort_key() == column, self.descending()) {
-            (false, _) => "",
-            (true, true) => " ▼",
-            (true, false) => " ▲",
-        }
+    pub fn is_empty(&self) -> bool {
+        self.count_key().is_empty()
     }
 }
 
@@ -153,18 +124,19 @@ pub fn matching<'a>(tenant_id: i64, f: &KeywordFilter) -> KeywordQuery<'a> {
 
 /// Adds the chosen order, with the id as a tie-breaker so pages never overlap or skip rows.
 pub fn ordered<'a>(q: KeywordQuery<'a>, f: &KeywordFilter) -> KeywordQuery<'a> {
+    let sort = f.sort();
     macro_rules! by {
         ($col:expr) => {
-            if f.descending() {
+            if sort.descending {
                 q.order_by(($col.desc().nulls_last(), keywords::id.desc()))
             } else {
                 q.order_by(($col.asc().nulls_last(), keywords::id.asc()))
             }
         };
     }
-    match f.sort_key() {
+    match sort.key {
         "keyword" => {
-            if f.descending() {
+            if sort.descending {
                 q.order_by((diesel::dsl::sql::<diesel::sql_types::Text>("lower(keywords.keyword)").desc(), keywords::id.desc()))
             } else {
                 q.order_by((diesel::dsl::sql::<diesel::sql_types::Text>("lower(keywords.keyword)").asc(), keywords::id.asc()))
@@ -191,10 +163,10 @@ mod tests {
     fn query_string_round_trip_and_sort_toggle() {
         let f: KeywordFilter = serde_urlencoded::from_str("q=shoe&kd_min=10&sort=volume&page=2").unwrap();
         assert_eq!(f.to_query(), "q=shoe&kd_min=10&sort=volume");
-        assert!(f.descending());
+        assert!(f.sort().descending);
         assert_eq!(f.sort_link("volume"), "q=shoe&kd_min=10&sort=volume&dir=asc");
         assert_eq!(f.sort_link("keyword"), "q=shoe&kd_min=10&sort=keyword");
-        assert_eq!(KeywordFilter { sort: "bogus".into(), ..Default::default() }.sort_key(), "created");
+        assert_eq!(KeywordFilter { sort: "bogus".into(), ..Default::default() }.sort().key, "created");
         assert!(KeywordFilter { sort: "volume".into(), ..Default::default() }.is_empty());
     }
 }

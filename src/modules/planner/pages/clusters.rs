@@ -5,6 +5,7 @@ use askama::Template;
 
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult};
+use crate::listing::Filter;
 use crate::modules::planner::clusters::service::{self, CLUSTER_SORTS, ClusterFilter, ClusterRow};
 use crate::modules::planner::ideas::generate;
 use crate::modules::planner::keywords::filter::KeywordFilter;

@@ -6,6 +6,7 @@ use askama::Template;
 
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::listing::Filter;
 use crate::modules::planner::clusters::service as clusters;
 use crate::modules::planner::ideas::service::{self, CONTENT_TYPES, Idea, IdeaFilter, IdeaInput, IdeaRow, STATUSES, STRUCTURES};
 use crate::state::AppState;

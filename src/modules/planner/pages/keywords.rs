@@ -7,6 +7,7 @@ use askama::Template;
 
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::listing::Filter;
 use crate::modules::planner::clusters::service as clusters;
 use crate::modules::planner::import::rows::INTENTS;
 use crate::modules::planner::keywords::bulk::{self, BulkRequest};
