@@ -29,6 +29,7 @@ for c in rustfmt clippy; do
 done
 cargo fmt --check || { log "unformatted code: run cargo fmt"; exit 1; }
 cargo clippy --quiet --all-targets -- -D warnings
+bash scripts/check-status-literals.sh
 
 log "building tests"
 cargo build --quiet --tests --bins

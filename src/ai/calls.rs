@@ -13,6 +13,17 @@ use crate::tenancy::{Actor, TenantCtx};
 use crate::web::forms::Check;
 use crate::web::pagination::PageParams;
 
+crate::text_enum! {
+    /// `ai_calls.status`: started (the call is out), then ok or error when it returns — or interrupted when its
+    /// process stopped during the call.
+    pub enum CallStatus {
+        Started = "started",
+        Ok = "ok",
+        Error = "error",
+        Interrupted = "interrupted",
+    }
+}
+
 pub struct CallRecord<'a> {
     pub tenant_id: i64,
     pub job_id: Option<i64>,
@@ -65,7 +76,7 @@ pub async fn start(state: &AppState, tenant_id: i64, job_id: Option<i64>, provid
                 ai_calls::provider.eq(provider),
                 ai_calls::model.eq(model),
                 ai_calls::operation.eq(operation),
-                ai_calls::status.eq("started"),
+                ai_calls::status.eq(CallStatus::Started),
             ))
             .returning(ai_calls::id)
             .get_result::<i64>(&mut conn)
@@ -107,7 +118,7 @@ pub async fn finish(state: &AppState, started: Option<i64>, rec: CallRecord<'_>)
             .bind::<Integer, _>(clamp(rec.tokens_out))
             .bind::<Integer, _>(clamp(rec.images))
             .bind::<Integer, _>(clamp(rec.latency_ms))
-            .bind::<Text, _>(if rec.error.is_none() { "ok" } else { "error" })
+            .bind::<Text, _>(if rec.error.is_none() { CallStatus::Ok } else { CallStatus::Error }.as_str())
             .bind::<Nullable<Text>, _>(rec.error.as_deref().map(|e| e.chars().take(1000).collect::<String>()))
             .bind::<Nullable<BigInt>, _>(started)
             .execute(&mut conn)
@@ -123,9 +134,9 @@ pub async fn finish(state: &AppState, started: Option<i64>, rec: CallRecord<'_>)
 /// stopped during the call. They stay in the log, marked `interrupted`.
 pub async fn mark_interrupted(conn: &mut AsyncPgConnection, older_than: std::time::Duration) -> AppResult<usize> {
     let before = Utc::now() - chrono::Duration::from_std(older_than).unwrap_or_default();
-    Ok(diesel::update(ai_calls::table.filter(ai_calls::status.eq("started")).filter(ai_calls::created_at.lt(before)))
+    Ok(diesel::update(ai_calls::table.filter(ai_calls::status.eq(CallStatus::Started)).filter(ai_calls::created_at.lt(before)))
         .set((
-            ai_calls::status.eq("interrupted"),
+            ai_calls::status.eq(CallStatus::Interrupted),
             ai_calls::error.eq("the process stopped during the call; the provider may have billed it"),
         ))
         .execute(conn)
@@ -145,7 +156,7 @@ pub struct AiCall {
     pub images: i32,
     pub cost_micros: i64,
     pub latency_ms: i32,
-    pub status: String,
+    pub status: CallStatus,
     pub error: Option<String>,
     pub created_at: DateTime<Utc>,
 }
@@ -159,8 +170,8 @@ impl AiCall {
 /// The workspace's calls, all or of one outcome: rows and count both start here.
 fn matching<'a>(tenant_id: i64, status: &str) -> ai_calls::BoxedQuery<'a, diesel::pg::Pg> {
     let mut q = ai_calls::table.filter(ai_calls::tenant_id.eq(tenant_id)).into_boxed();
-    if matches!(status, "ok" | "error" | "started" | "interrupted") {
-        q = q.filter(ai_calls::status.eq(status.to_string()));
+    if let Some(status) = CallStatus::parse(status) {
+        q = q.filter(ai_calls::status.eq(status));
     }
     q
 }

@@ -16,7 +16,7 @@ use crate::web::client_ip;
 pub const SESSION_COOKIE: &str = "igny8_session";
 pub const API_TOKEN_PREFIX: &str = "igy8";
 
-type TenantRow = (i64, String, String, String, i64);
+type TenantRow = (i64, String, crate::tenancy::TenantStatus, String, i64);
 const TENANT_COLS: (tenants::id, tenants::name, tenants::status, tenants::plan_code, tenants::credits_balance) =
     (tenants::id, tenants::name, tenants::status, tenants::plan_code, tenants::credits_balance);
 

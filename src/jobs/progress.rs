@@ -11,7 +11,10 @@ use crate::jobs::queue::ClaimedJob;
 pub async fn report(pool: &DbPool, job: &ClaimedJob, done: i32, total: i32) {
     let Ok(mut conn) = pool.get().await else { return };
     let res = diesel::update(
-        jobs::table.filter(jobs::tenant_id.eq(job.tenant_id)).filter(jobs::id.eq(job.id)).filter(jobs::status.eq("running")),
+        jobs::table
+            .filter(jobs::tenant_id.eq(job.tenant_id))
+            .filter(jobs::id.eq(job.id))
+            .filter(jobs::status.eq(crate::jobs::JobStatus::Running)),
     )
     .set((jobs::progress_done.eq(done), jobs::progress_total.eq(total)))
     .execute(&mut conn)

@@ -31,11 +31,29 @@ pub enum Actor {
     Automation,
 }
 
+crate::text_enum! {
+    /// `tenants.status`: a workspace's standing (seed §8.10).
+    pub enum TenantStatus {
+        Trial = "trial",
+        Active = "active",
+        PastDue = "past_due",
+        Suspended = "suspended",
+        Cancelled = "cancelled",
+    }
+}
+
+impl TenantStatus {
+    /// Suspended or cancelled: the workspace may read, not work.
+    pub fn is_stopped(self) -> bool {
+        matches!(self, TenantStatus::Suspended | TenantStatus::Cancelled)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct TenantCtx {
     pub tenant_id: i64,
     pub tenant_name: String,
-    pub tenant_status: String,
+    pub tenant_status: TenantStatus,
     pub plan_code: String,
     pub credits_balance: i64,
     pub role: Role,
@@ -57,7 +75,13 @@ pub const AUTOMATION_LABEL: &str = "automation";
 
 impl TenantCtx {
     /// The context automation acts in for one workspace: the system bot's role, no user.
-    pub fn automation(tenant_id: i64, tenant_name: String, tenant_status: String, plan_code: String, credits_balance: i64) -> TenantCtx {
+    pub fn automation(
+        tenant_id: i64,
+        tenant_name: String,
+        tenant_status: TenantStatus,
+        plan_code: String,
+        credits_balance: i64,
+    ) -> TenantCtx {
         TenantCtx {
             tenant_id,
             tenant_name,

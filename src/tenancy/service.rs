@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use super::TenantStatus;
 use crate::audit::{self, Who};
 use crate::billing::{ledger, plans};
 use crate::db::schema::{memberships, tenants};
@@ -18,7 +19,7 @@ pub async fn create_workspace(
     ip: Option<String>,
 ) -> AppResult<i64> {
     let plan = plans::get(conn, plan_code).await?;
-    let status = if plan.code == plans::SIGNUP_PLAN { "trial" } else { "active" };
+    let status = if plan.code == plans::SIGNUP_PLAN { TenantStatus::Trial } else { TenantStatus::Active };
     let tenant_id: i64 = diesel::insert_into(tenants::table)
         .values((tenants::name.eq(name), tenants::plan_code.eq(&plan.code), tenants::status.eq(status)))
         .returning(tenants::id)

@@ -7,6 +7,39 @@ use super::{Wp, WpError, text_of};
 /// Every status a post can have on the site; REST's `any` leaves out trash, which status sync must see.
 pub const ALL_STATUSES: &str = "publish,future,draft,pending,private,trash";
 
+crate::text_enum! {
+    /// The status IGNY8 asks a post to have (`publications.post_status`, a site's default, auto-publish's choice).
+    pub enum PostStatus {
+        Draft = "draft",
+        Publish = "publish",
+        Future = "future",
+    }
+}
+
+/// What WordPress says of a post, as `publications.remote_status` keeps it: WordPress's own word (plugins may add
+/// statuses, so it stays text), `deleted` when WordPress no longer has the post, empty before it exists.
+pub mod remote {
+    /// Not on the site (yet).
+    pub const NONE: &str = "";
+    pub const TRASH: &str = "trash";
+    pub const DELETED: &str = "deleted";
+    pub const DRAFT: &str = "draft";
+
+    /// Visible to readers, or scheduled to be.
+    pub fn is_live(status: &str) -> bool {
+        matches!(status, "publish" | "future")
+    }
+    /// Public in some form (visible, scheduled, awaiting review, private): moving it to another site first needs
+    /// an unpublish.
+    pub fn is_out(status: &str) -> bool {
+        matches!(status, "publish" | "future" | "private" | "pending")
+    }
+    /// Trashed or deleted on the site: IGNY8 never re-creates it on its own.
+    pub fn is_gone(status: &str) -> bool {
+        matches!(status, TRASH | DELETED)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Media {
     pub id: i64,

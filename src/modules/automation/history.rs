@@ -9,6 +9,8 @@ use diesel::sql_types::{Array, BigInt, Bool, Int4, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
+use super::run::{RunStatus, Trigger};
+use super::step::Step;
 use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
 use crate::db::schema::cron_runs;
@@ -25,13 +27,13 @@ pub struct Run {
     #[diesel(sql_type = BigInt)]
     pub id: i64,
     #[diesel(sql_type = Text)]
-    pub step: String,
+    pub step: Step,
     #[diesel(sql_type = Timestamptz)]
     pub slot: DateTime<Utc>,
     #[diesel(sql_type = Text)]
-    pub trigger: String,
+    pub trigger: Trigger,
     #[diesel(sql_type = Text)]
-    pub status: String,
+    pub status: RunStatus,
     #[diesel(sql_type = Text)]
     pub reason: String,
     #[diesel(sql_type = Int4)]
@@ -186,7 +188,7 @@ pub async fn overview(conn: &mut AsyncPgConnection, tenant_id: i64, s: &super::s
         .iter()
         .map(|step| {
             let cadence = system.get(&step.scheduled().cron_key()).cloned().unwrap_or_default();
-            let last = latest.iter().position(|r| r.step == step.as_str()).map(|i| latest.swap_remove(i));
+            let last = latest.iter().position(|r| r.step == *step).map(|i| latest.swap_remove(i));
             StepView { settings: s.step(*step), next_run: super::schedule::next_slot(&cadence, Utc::now()), cadence, last }
         })
         .collect();

@@ -13,11 +13,13 @@ use super::step::{Scheduled, Step};
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult};
 use crate::modules::sites::service::Site;
+use crate::modules::writer::service::TaskStatus;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
 use crate::web::pagination::{PageParams, Pager};
 use crate::web::{back_to, form_pairs, form_value, render};
+use crate::wordpress::posts::PostStatus;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/automation", web::get().to(page))
@@ -40,7 +42,7 @@ struct AutomationPage {
     runs: Vec<Run>,
     pager: Pager,
     spent_today: i64,
-    statuses: [&'static str; 4],
+    statuses: [TaskStatus; 4],
     clusters: Vec<(i64, String)>,
 }
 

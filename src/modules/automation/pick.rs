@@ -18,6 +18,7 @@ use crate::jobs::{SubjectKind, open};
 use crate::modules::planner::clustering::ai as cluster_ai;
 use crate::modules::planner::ideas::generate as ideas;
 use crate::modules::publish::service as publish;
+use crate::modules::writer::service::TaskStatus;
 use crate::modules::writer::{generate, image_jobs};
 
 #[derive(Debug, Clone, QueryableByName, Serialize)]
@@ -127,7 +128,7 @@ pub async fn pick(
                     .load(conn)
                     .await?;
             // The ideas become queued tasks first; a dry run counts them as such.
-            if s.statuses.iter().any(|x| x == "queued") {
+            if s.statuses.iter().any(|x| TaskStatus::parse(x) == Some(TaskStatus::Queued)) {
                 let room = (limit as usize).saturating_sub(items.len());
                 items.extend(out.ideas_to_send.iter().take(room).map(|i| Item { id: 0, label: format!("{} (from a new idea)", i.label) }));
             }

@@ -17,7 +17,7 @@ use crate::modules::planner::{clustering, ideas, keywords::service::Selection};
 use crate::modules::publish::service::{self as publish, PublishInput};
 use crate::modules::writer::{generate, image_jobs};
 use crate::state::AppState;
-use crate::tenancy::TenantCtx;
+use crate::tenancy::{TenantCtx, TenantStatus};
 
 /// Most items one tick hands out over all workspaces; each gets an equal share of it (fair share), so one
 /// workspace's backlog never crowds out the others.
@@ -91,7 +91,7 @@ impl Outcome {
     }
 }
 
-type TenantRow = (i64, String, String, String, i64);
+type TenantRow = (i64, String, TenantStatus, String, i64);
 
 async fn tenant_ctx(conn: &mut AsyncPgConnection, tenant_id: i64) -> AppResult<TenantCtx> {
     let (id, name, status, plan, balance): TenantRow = tenants::table
@@ -176,7 +176,7 @@ async fn run_unlocked(
     let s = settings.step(step);
     let out = Outcome::new(step);
     // The connection goes back to the pool at the end of this block, whichever way it ends.
-    let out = if matches!(ctx.tenant_status.as_str(), "suspended" | "cancelled") {
+    let out = if ctx.tenant_status.is_stopped() {
         drop(conn);
         out.skip(format!("The workspace is {}; automation waits until it is active again", ctx.tenant_status))
     } else if !s.enabled {
@@ -282,7 +282,7 @@ async fn publish_items(
     out: &mut Outcome,
 ) -> AppResult<Vec<i64>> {
     let input =
-        PublishInput { site_id: settings.publish_site_id.unwrap_or(0), status: settings.publish_status.clone(), ..Default::default() };
+        PublishInput { site_id: settings.publish_site_id.unwrap_or(0), status: settings.publish_status.to_string(), ..Default::default() };
     let (mut jobs, mut refused) = (Vec::new(), Vec::new());
     for id in ids {
         match publish::enqueue_publish(state, ctx, *id, &input).await {

@@ -14,9 +14,11 @@ use crate::tenancy::TenantCtx;
 use crate::web::forms::Check;
 
 use super::step::Step;
+use crate::modules::writer::service::TaskStatus;
+use crate::wordpress::posts::PostStatus;
 
 /// Task statuses a step may be told to pick from.
-pub const TASK_STATUSES: [&str; 4] = ["queued", "draft", "review", "ready"];
+pub const TASK_STATUSES: [TaskStatus; 4] = [TaskStatus::Queued, TaskStatus::Draft, TaskStatus::Review, TaskStatus::Ready];
 
 #[derive(Debug, Clone, Serialize, Queryable, Selectable)]
 #[diesel(table_name = automation_steps)]
@@ -31,12 +33,12 @@ pub struct StepSettings {
 
 impl StepSettings {
     pub fn default_for(step: Step) -> StepSettings {
-        let (items, statuses): (i32, &[&str]) = match step {
+        let (items, statuses): (i32, &[TaskStatus]) = match step {
             Step::Cluster => (300, &[]),
             Step::Ideas => (3, &[]),
-            Step::Content => (5, &["queued"]),
-            Step::Images => (5, &["draft", "review", "ready"]),
-            Step::Publish => (5, &["draft", "ready"]),
+            Step::Content => (5, &[TaskStatus::Queued]),
+            Step::Images => (5, &TaskStatus::WRITTEN),
+            Step::Publish => (5, &[TaskStatus::Draft, TaskStatus::Ready]),
         };
         StepSettings {
             step,
@@ -58,7 +60,7 @@ pub struct Settings {
     pub enabled: bool,
     pub daily_credit_budget: i32,
     pub publish_site_id: Option<i64>,
-    pub publish_status: String,
+    pub publish_status: PostStatus,
     pub steps: Vec<StepSettings>,
 }
 
@@ -69,7 +71,7 @@ impl Settings {
 }
 
 pub async fn load(conn: &mut AsyncPgConnection, tenant_id: i64) -> AppResult<Settings> {
-    let top: Option<(bool, i32, Option<i64>, String)> = automation_settings::table
+    let top: Option<(bool, i32, Option<i64>, PostStatus)> = automation_settings::table
         .filter(automation_settings::tenant_id.eq(tenant_id))
         .select((
             automation_settings::enabled,
@@ -84,7 +86,7 @@ pub async fn load(conn: &mut AsyncPgConnection, tenant_id: i64) -> AppResult<Set
         automation_steps::table.filter(automation_steps::tenant_id.eq(tenant_id)).select(StepSettings::as_select()).load(conn).await?;
     let steps =
         Step::ALL.iter().map(|s| stored.iter().find(|x| x.step == *s).cloned().unwrap_or_else(|| StepSettings::default_for(*s))).collect();
-    let (enabled, daily_credit_budget, publish_site_id, publish_status) = top.unwrap_or((false, 50, None, "draft".into()));
+    let (enabled, daily_credit_budget, publish_site_id, publish_status) = top.unwrap_or((false, 50, None, PostStatus::Draft));
     Ok(Settings { enabled, daily_credit_budget, publish_site_id, publish_status, steps })
 }
 
@@ -143,10 +145,16 @@ pub async fn save(state: &AppState, ctx: &TenantCtx, input: &SettingsInput) -> A
         1_000_000,
         current.daily_credit_budget as i64,
     ) as i32;
-    let status = if input.publish_status.is_empty() { current.publish_status.clone() } else { input.publish_status.trim().to_string() };
-    if !["draft", "publish"].contains(&status.as_str()) {
-        c.fail("publish_status", "Auto-publish posts as draft or publish");
-    }
+    let status = match input.publish_status.trim() {
+        "" => current.publish_status,
+        given => match PostStatus::parse(given) {
+            Some(s @ (PostStatus::Draft | PostStatus::Publish)) => s,
+            Some(PostStatus::Future) | None => {
+                c.fail("publish_status", "Auto-publish posts as draft or publish");
+                current.publish_status
+            }
+        },
+    };
     let site_id = match input.publish_site_id.trim() {
         "" => None,
         raw => match raw.parse::<i64>() {
@@ -175,8 +183,9 @@ pub async fn save(state: &AppState, ctx: &TenantCtx, input: &SettingsInput) -> A
         slot.items_per_run =
             number(&mut c, &key("items_per_run"), "Items per run", &s.items_per_run, 1, 1000, slot.items_per_run as i64) as i32;
         slot.per_item = number(&mut c, &key("per_item"), "Ideas per cluster", &s.per_item, 3, 7, slot.per_item as i64) as i32;
-        if s.statuses.iter().any(|x| !TASK_STATUSES.contains(&x.as_str())) {
-            c.fail(&key("statuses"), format!("Task statuses are {}", TASK_STATUSES.join(", ")));
+        if s.statuses.iter().any(|x| !TaskStatus::parse(x).is_some_and(|t| TASK_STATUSES.contains(&t))) {
+            let words: Vec<&str> = TASK_STATUSES.iter().map(|t| t.as_str()).collect();
+            c.fail(&key("statuses"), format!("Task statuses are {}", words.join(", ")));
         } else if !s.statuses.is_empty() {
             slot.statuses = s.statuses.clone();
         }
@@ -202,7 +211,7 @@ pub async fn save(state: &AppState, ctx: &TenantCtx, input: &SettingsInput) -> A
                 automation_settings::enabled.eq(enabled),
                 automation_settings::daily_credit_budget.eq(budget),
                 automation_settings::publish_site_id.eq(site_id),
-                automation_settings::publish_status.eq(&status),
+                automation_settings::publish_status.eq(status),
             ))
             .on_conflict(automation_settings::tenant_id)
             .do_update()
@@ -210,7 +219,7 @@ pub async fn save(state: &AppState, ctx: &TenantCtx, input: &SettingsInput) -> A
                 automation_settings::enabled.eq(enabled),
                 automation_settings::daily_credit_budget.eq(budget),
                 automation_settings::publish_site_id.eq(site_id),
-                automation_settings::publish_status.eq(&status),
+                automation_settings::publish_status.eq(status),
                 automation_settings::updated_at.eq(diesel::dsl::now),
             ))
             .execute(conn)

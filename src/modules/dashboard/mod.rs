@@ -10,6 +10,7 @@ use crate::auth::rbac::Perm;
 use crate::billing::plans::Plan;
 use crate::db::schema::memberships;
 use crate::error::AppResult;
+use crate::modules::automation::run::RunStatus;
 use crate::state::AppState;
 use crate::web::page::PageCtx;
 use crate::web::render;

@@ -177,17 +177,11 @@ pub async fn cluster_get(state: web::Data<AppState>, ctx: TenantCtx, id: web::Pa
     Ok(HttpResponse::Ok().json(clusters::get(&mut conn, ctx.tenant_id, *id).await?))
 }
 
-#[derive(Deserialize)]
-pub struct ClusterInput {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    status: String,
-}
-
-pub async fn cluster_create(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<ClusterInput>) -> AppResult<HttpResponse> {
+pub async fn cluster_create(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+    body: web::Json<clusters::ClusterInput>,
+) -> AppResult<HttpResponse> {
     let id = clusters::create(&state, &ctx, &body.name, &body.description).await?;
     let mut conn = state.db.get().await?;
     Ok(HttpResponse::Created().json(clusters::get(&mut conn, ctx.tenant_id, id).await?))
@@ -197,10 +191,9 @@ pub async fn cluster_update(
     state: web::Data<AppState>,
     ctx: TenantCtx,
     id: web::Path<i64>,
-    body: web::Json<ClusterInput>,
+    body: web::Json<clusters::ClusterInput>,
 ) -> AppResult<HttpResponse> {
-    let status = if body.status.is_empty() { "active" } else { body.status.as_str() };
-    clusters::update(&state, &ctx, *id, &body.name, &body.description, status).await?;
+    clusters::update(&state, &ctx, *id, &body).await?;
     let mut conn = state.db.get().await?;
     Ok(HttpResponse::Ok().json(clusters::get(&mut conn, ctx.tenant_id, *id).await?))
 }

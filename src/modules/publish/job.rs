@@ -13,15 +13,16 @@ use serde_json::{Value, json};
 use super::content::rewrite_images;
 use super::media::{self, ImageState};
 use super::remote;
-use super::service::{self, Publication, record_step};
+use super::service::{self, Publication, PublicationState, record_step};
 use crate::audit::{self, Who};
 use crate::db::schema::{publications, tasks};
 use crate::error::{AppError, AppResult};
 use crate::jobs::{ClaimedJob, Completion, Ended, Job, JobError, Subject};
 use crate::modules::sites::service::{Connection, connect};
-use crate::modules::writer::service::Task;
+use crate::modules::writer::service::{Task, TaskStatus};
 use crate::state::AppState;
-use crate::wordpress::{WpError, posts, text_of};
+use crate::wordpress::posts::{self, remote as wp_status};
+use crate::wordpress::{WpError, text_of};
 
 impl From<WpError> for JobError {
     fn from(e: WpError) -> Self {
@@ -84,14 +85,20 @@ impl Job for PublishPost {
         let Some(p) = service::get(conn, tenant_id, task_id).await? else { return Ok(()) };
         record_step(conn, tenant_id, task_id, "failed", false, ended.reason).await?;
         diesel::update(publications::table.filter(publications::tenant_id.eq(tenant_id)).filter(publications::task_id.eq(task_id)))
-            .set((publications::state.eq("failed"), publications::error.eq(ended.reason), publications::updated_at.eq(diesel::dsl::now)))
+            .set((
+                publications::state.eq(PublicationState::Failed),
+                publications::error.eq(ended.reason),
+                publications::updated_at.eq(diesel::dsl::now),
+            ))
             .execute(conn)
             .await?;
-        let live = p.remote_id.is_some() && matches!(p.remote_status.as_str(), "publish" | "future");
         diesel::update(
-            tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id)).filter(tasks::status.eq("publishing")),
+            tasks::table
+                .filter(tasks::tenant_id.eq(tenant_id))
+                .filter(tasks::id.eq(task_id))
+                .filter(tasks::status.eq(TaskStatus::Publishing)),
         )
-        .set(tasks::status.eq(if live { "published" } else { p.task_status_before.as_str() }))
+        .set(tasks::status.eq(p.task_status_after()))
         .execute(conn)
         .await?;
         Ok(())
@@ -133,7 +140,11 @@ async fn publish(state: &AppState, job: &ClaimedJob, payload: &PublishPost) -> R
                 .select(Task::as_select())
                 .first::<Task>(&mut &*shared),
             diesel::update(publications::table.filter(publications::tenant_id.eq(tenant_id)).filter(publications::task_id.eq(task_id)))
-                .set((publications::state.eq("running"), publications::steps.eq(json!([])), publications::warning.eq(None::<String>)))
+                .set((
+                    publications::state.eq(PublicationState::Running),
+                    publications::steps.eq(json!([])),
+                    publications::warning.eq(None::<String>),
+                ))
                 .returning(Publication::as_returning())
                 .get_result::<Publication>(&mut &*shared),
         )
@@ -224,8 +235,8 @@ fn completion(
     let post_id = post.get("id").and_then(|v| v.as_i64()).unwrap_or(0);
     let remote_status = text_of(post, "status");
     let link = text_of(post, "link");
-    let (site_id, live) = (publication.site_id, matches!(remote_status.as_str(), "publish" | "future"));
-    let task_status = if live { "published".to_string() } else { publication.task_status_before.clone() };
+    let site_id = publication.site_id;
+    let task_status = if wp_status::is_live(&remote_status) { TaskStatus::Published } else { publication.task_status_before };
     let result = json!({ "post_id": post_id, "created": created, "status": remote_status, "url": link, "warning": warning });
     Ok(Completion {
         result,
@@ -233,7 +244,7 @@ fn completion(
             Box::pin(async move {
                 diesel::update(publications::table.filter(publications::tenant_id.eq(tenant_id)).filter(publications::task_id.eq(task_id)))
                     .set((
-                        publications::state.eq("done"),
+                        publications::state.eq(PublicationState::Done),
                         publications::steps.eq(publications::steps.concat(trail)),
                         publications::warning.eq(&warning),
                         publications::error.eq(None::<String>),
@@ -242,7 +253,7 @@ fn completion(
                     .execute(conn)
                     .await?;
                 diesel::update(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id)))
-                    .set((tasks::status.eq(&task_status), tasks::updated_at.eq(diesel::dsl::now)))
+                    .set((tasks::status.eq(task_status), tasks::updated_at.eq(diesel::dsl::now)))
                     .execute(conn)
                     .await?;
                 let who = Who { tenant_id, user_id: None, label: "worker".into(), ip: None };

@@ -14,6 +14,7 @@ use crate::db::schema::{images, published_media};
 use crate::error::AppResult;
 use crate::jobs::{ClaimedJob, JobError, Subject, open};
 use crate::modules::writer::image_jobs::PROMPTS_KIND;
+use crate::modules::writer::images::ImageStatus;
 use crate::modules::writer::service::Task;
 use crate::wordpress::posts;
 
@@ -45,7 +46,7 @@ pub(super) async fn ready_images(
         )
         .filter(images::tenant_id.eq(tenant_id))
         .filter(images::task_id.eq(task_id))
-        .filter(images::status.eq("ready"))
+        .filter(images::status.eq(ImageStatus::Ready))
         .order(images::position)
         .select((
             images::id,
@@ -104,16 +105,16 @@ impl ImageState {
 }
 
 pub(super) async fn image_state(conn: &mut AsyncPgConnection, tenant_id: i64, task_id: i64) -> AppResult<ImageState> {
-    let rows: Vec<(String, Option<String>)> = images::table
+    let rows: Vec<(ImageStatus, Option<String>)> = images::table
         .filter(images::tenant_id.eq(tenant_id))
         .filter(images::task_id.eq(task_id))
-        .filter(images::status.ne("ready"))
+        .filter(images::status.ne(ImageStatus::Ready))
         .select((images::status, images::error))
         .load(conn)
         .await?;
     let mut out = ImageState::default();
     for (status, error) in rows {
-        if status == "failed" {
+        if status == ImageStatus::Failed {
             out.failed.push(error.unwrap_or_else(|| "no reason given".into()));
         } else {
             out.pending += 1;

@@ -10,7 +10,8 @@ use super::service::Publication;
 use crate::db::schema::publications;
 use crate::jobs::{ClaimedJob, JobError};
 use crate::modules::writer::service::Task;
-use crate::wordpress::{posts, text_of};
+use crate::wordpress::posts::{self, PostStatus, remote};
+use crate::wordpress::text_of;
 
 /// Finds the post this task already has on the site: by stored id, then by slug (adopting it only when it
 /// carries this task's marker, or — without the companion plugin — the same title).
@@ -18,15 +19,15 @@ pub(super) async fn find_post(cx: &Ctx<'_>, task: &Task, p: &Publication) -> Res
     let wp = &cx.c.wp;
     if let Some(id) = p.remote_id {
         return match posts::get_post(wp, id).await? {
-            Some(post) if text_of(&post, "status") == "trash" => {
-                mark_remote(cx, "trash").await?;
+            Some(post) if text_of(&post, "status") == remote::TRASH => {
+                mark_remote(cx, remote::TRASH).await?;
                 Err(JobError::Fatal(format!(
                     "post {id} is in the site's trash; IGNY8 does not re-create it (publish as a new post, or restore it on the site)"
                 )))
             }
             Some(post) => Ok(Some(post)),
             None => {
-                mark_remote(cx, "deleted").await?;
+                mark_remote(cx, remote::DELETED).await?;
                 Err(JobError::Fatal(format!(
                     "post {id} was deleted on the site; IGNY8 does not re-create it (publish as a new post to put it back)"
                 )))
@@ -84,7 +85,7 @@ pub(super) fn post_body(
     if let Some(author) = cx.c.site.default_author {
         body["author"] = json!(author);
     }
-    if let Some(at) = publication.scheduled_at.filter(|_| publication.post_status == "future") {
+    if let Some(at) = publication.scheduled_at.filter(|_| publication.post_status == PostStatus::Future) {
         body["date_gmt"] = json!(at.format("%Y-%m-%dT%H:%M:%S").to_string());
     }
     body

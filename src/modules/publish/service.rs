@@ -15,17 +15,25 @@ use crate::db::schema::{publications, sites, tasks};
 use crate::error::{AppError, AppResult};
 use crate::jobs::queue::enqueue_in_tx;
 use crate::jobs::{Job, Subject};
-use crate::modules::writer::service::EDITOR_STATUSES;
+use crate::modules::writer::service::TaskStatus;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::forms::Check;
+use crate::wordpress::posts::{PostStatus, remote};
 
 pub const PUBLISH_KIND: &str = "publish.post";
 pub const UNPUBLISH_KIND: &str = "publish.unpublish";
 pub const SYNC_KIND: &str = "publish.sync";
 
-/// Remote statuses after which IGNY8 never re-creates the post by itself.
-pub const GONE: [&str; 2] = ["trash", "deleted"];
+crate::text_enum! {
+    /// `publications.state`: how the last publish or unpublish request of the article went.
+    pub enum PublicationState {
+        Queued = "queued",
+        Running = "running",
+        Done = "done",
+        Failed = "failed",
+    }
+}
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = publications)]
@@ -36,12 +44,12 @@ pub struct Publication {
     pub remote_status: String,
     pub remote_url: String,
     pub remote_modified: Option<DateTime<Utc>>,
-    pub state: String,
-    pub post_status: String,
+    pub state: PublicationState,
+    pub post_status: PostStatus,
     pub scheduled_at: Option<DateTime<Utc>>,
     pub categories: Vec<String>,
     pub tags: Vec<String>,
-    pub task_status_before: String,
+    pub task_status_before: TaskStatus,
     pub steps: serde_json::Value,
     pub warning: Option<String>,
     pub error: Option<String>,
@@ -51,10 +59,19 @@ pub struct Publication {
 
 impl Publication {
     pub fn is_gone(&self) -> bool {
-        GONE.contains(&self.remote_status.as_str())
+        remote::is_gone(&self.remote_status)
     }
     pub fn is_busy(&self) -> bool {
-        matches!(self.state.as_str(), "queued" | "running")
+        matches!(self.state, PublicationState::Queued | PublicationState::Running)
+    }
+    /// On the site and visible (or scheduled to be).
+    pub fn is_live(&self) -> bool {
+        self.remote_id.is_some() && remote::is_live(&self.remote_status)
+    }
+    /// The task's status once a publish or unpublish is over: published while the post is live, otherwise the
+    /// status it had before it was sent.
+    pub fn task_status_after(&self) -> TaskStatus {
+        if self.is_live() { TaskStatus::Published } else { self.task_status_before }
     }
     /// `(step, ok, detail)` of the last run, for the page.
     pub fn step_list(&self) -> Vec<(String, bool, String)> {
@@ -130,26 +147,35 @@ fn parse_when(s: &str) -> Option<DateTime<Utc>> {
         .or_else(|| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M").ok().map(|n| n.and_utc()))
 }
 
-/// Queues publishing of one task. An article already on the site is updated in place (never a second post);
-/// one trashed or deleted there is only published again when asked for explicitly (`as_new_post`).
-pub async fn enqueue_publish(state: &AppState, ctx: &TenantCtx, task_id: i64, input: &PublishInput) -> AppResult<i64> {
-    ctx.require(Perm::EditContent)?;
-    let (tenant_id, who, label) = (ctx.tenant_id, Who::from(ctx), ctx.actor_label());
-    let mut conn = state.db.get().await?;
-    let site: (i64, String, String) = sites::table
+/// What a publish request asks for, checked.
+struct Request {
+    site_id: i64,
+    status: PostStatus,
+    scheduled_at: Option<DateTime<Utc>>,
+    categories: Vec<String>,
+    tags: Vec<String>,
+    as_new: bool,
+}
+
+/// Checks the request against the workspace's site (its default status and category fill what is left out).
+async fn checked_request(conn: &mut AsyncPgConnection, tenant_id: i64, input: &PublishInput) -> AppResult<Request> {
+    let (site_id, default_status, default_category): (i64, PostStatus, String) = sites::table
         .filter(sites::tenant_id.eq(tenant_id))
         .filter(sites::id.eq(input.site_id))
         .select((sites::id, sites::default_status, sites::default_category))
-        .first(&mut conn)
+        .first(conn)
         .await
         .optional()?
         .ok_or_else(|| AppError::field("site_id", "Choose one of this workspace's sites"))?;
     let mut c = Check::new();
-    let status = if input.status.trim().is_empty() { site.1.clone() } else { input.status.trim().to_string() };
-    if !crate::modules::sites::service::POST_STATUSES.contains(&status.as_str()) {
+    let status = match input.status.trim() {
+        "" => Some(default_status),
+        given => PostStatus::parse(given),
+    };
+    if status.is_none() {
         c.fail("status", "Status is draft, publish or future (scheduled)");
     }
-    let scheduled_at = if status == "future" {
+    let scheduled_at = if status == Some(PostStatus::Future) {
         match parse_when(&input.scheduled_at) {
             Some(t) if t > Utc::now() => Some(t),
             Some(_) => {
@@ -165,16 +191,25 @@ pub async fn enqueue_publish(state: &AppState, ctx: &TenantCtx, task_id: i64, in
         None
     };
     let mut categories = terms(&mut c, "categories", "Categories", &input.categories);
-    if categories.is_empty() && !site.2.is_empty() {
-        categories.push(site.2.clone());
+    if categories.is_empty() && !default_category.is_empty() {
+        categories.push(default_category);
     }
     let tags = terms(&mut c, "tags", "Tags", &input.tags);
     c.finish()?;
-    let site_id = site.0;
-    let as_new = input.as_new_post;
+    let status = status.expect("checked above");
+    Ok(Request { site_id, status, scheduled_at, categories, tags, as_new: input.as_new_post })
+}
+
+/// Queues publishing of one task. An article already on the site is updated in place (never a second post);
+/// one trashed or deleted there is only published again when asked for explicitly (`as_new_post`).
+pub async fn enqueue_publish(state: &AppState, ctx: &TenantCtx, task_id: i64, input: &PublishInput) -> AppResult<i64> {
+    ctx.require(Perm::EditContent)?;
+    let (tenant_id, who, label) = (ctx.tenant_id, Who::from(ctx), ctx.actor_label());
+    let mut conn = state.db.get().await?;
+    let req = checked_request(&mut conn, tenant_id, input).await?;
     let job = conn
         .transaction::<_, AppError, _>(async move |conn| {
-            let (task_status, words): (String, i32) = tasks::table
+            let (task_status, words): (TaskStatus, i32) = tasks::table
                 .filter(tasks::tenant_id.eq(tenant_id))
                 .filter(tasks::id.eq(task_id))
                 .select((tasks::status, tasks::word_count))
@@ -182,75 +217,98 @@ pub async fn enqueue_publish(state: &AppState, ctx: &TenantCtx, task_id: i64, in
                 .first(conn)
                 .await?;
             // "publishing" with no job behind it is what a cancelled or dead job leaves: it may be published again.
-            let stale = task_status == "publishing" && !has_open_job(conn, tenant_id, task_id).await?;
-            let publishable = EDITOR_STATUSES.contains(&task_status.as_str()) || task_status == "published" || stale;
+            let stale = task_status == TaskStatus::Publishing && !has_open_job(conn, tenant_id, task_id).await?;
+            let publishable = task_status.is_written() || task_status == TaskStatus::Published || stale;
             if !publishable || words == 0 {
                 return Err(AppError::Conflict(format!("This task is {task_status}; only a task with an article can be published")));
             }
             let before = get(conn, tenant_id, task_id).await?;
-            let mut keep_remote = true;
-            if let Some(p) = &before {
-                if p.is_busy() && has_open_job(conn, tenant_id, task_id).await? {
-                    return Err(AppError::Conflict("This article is already being published".into()));
-                }
-                if p.is_gone() && !as_new {
-                    return Err(AppError::Conflict(format!(
-                        "The post was {} on WordPress; IGNY8 does not re-create it on its own. Publish it as a new post if you want it back",
-                        if p.remote_status == "trash" { "trashed" } else { "deleted" }
-                    )));
-                }
-                // Moving to another site: only once the post is no longer public on the first one.
-                let moving = p.site_id != site_id;
-                if moving && p.remote_id.is_some() && matches!(p.remote_status.as_str(), "publish" | "future" | "private" | "pending") {
-                    return Err(AppError::field("site_id", "This article is live on another site; unpublish it there first"));
-                }
-                keep_remote = (!p.is_gone() || !as_new) && !moving;
-            }
-            let status_before = if task_status == "published" || stale { before.as_ref().map(|p| p.task_status_before.clone()).unwrap_or("ready".into()) } else { task_status.clone() };
-            diesel::insert_into(publications::table)
-                .values((
-                    publications::tenant_id.eq(tenant_id),
-                    publications::task_id.eq(task_id),
-                    publications::site_id.eq(site_id),
-                    publications::state.eq("queued"),
-                    publications::post_status.eq(&status),
-                    publications::scheduled_at.eq(scheduled_at),
-                    publications::categories.eq(&categories),
-                    publications::tags.eq(&tags),
-                    publications::task_status_before.eq(&status_before),
-                ))
-                .on_conflict((publications::tenant_id, publications::task_id))
-                .do_update()
-                .set((
-                    publications::site_id.eq(site_id),
-                    publications::state.eq("queued"),
-                    publications::post_status.eq(&status),
-                    publications::scheduled_at.eq(scheduled_at),
-                    publications::categories.eq(&categories),
-                    publications::tags.eq(&tags),
-                    publications::task_status_before.eq(&status_before),
-                    publications::error.eq(None::<String>),
-                    publications::updated_at.eq(diesel::dsl::now),
-                ))
-                .execute(conn)
-                .await?;
-            if !keep_remote {
-                diesel::update(publications::table.filter(publications::tenant_id.eq(tenant_id)).filter(publications::task_id.eq(task_id)))
-                    .set((publications::remote_id.eq(None::<i64>), publications::remote_status.eq(""), publications::remote_url.eq("")))
-                    .execute(conn)
-                    .await?;
-            }
+            let keep_remote = match &before {
+                Some(p) => may_publish_again(conn, tenant_id, task_id, p, &req).await?,
+                None => true,
+            };
+            let status_before = match (&before, task_status == TaskStatus::Published || stale) {
+                (_, false) => task_status,
+                (Some(p), true) => p.task_status_before,
+                (None, true) => TaskStatus::Ready,
+            };
+            record_request(conn, tenant_id, task_id, &req, status_before, keep_remote).await?;
             diesel::update(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id)))
-                .set((tasks::status.eq("publishing"), tasks::updated_at.eq(diesel::dsl::now)))
+                .set((tasks::status.eq(TaskStatus::Publishing), tasks::updated_at.eq(diesel::dsl::now)))
                 .execute(conn)
                 .await?;
-            audit::record(conn, &who, "task.publish_requested", ("task", task_id.to_string()), serde_json::json!({ "site_id": site_id, "status": status, "as_new_post": as_new }))
-                .await?;
+            let detail = serde_json::json!({ "site_id": req.site_id, "status": req.status, "as_new_post": req.as_new });
+            audit::record(conn, &who, "task.publish_requested", ("task", task_id.to_string()), detail).await?;
             enqueue_in_tx(conn, &PublishPost::new(task_id).new_job(tenant_id).by(label)).await
         })
         .await?;
     crate::jobs::worker::wake(state).await;
     Ok(job)
+}
+
+/// Whether an article with a publication may be sent now, and whether its remote post is kept (updated in place)
+/// or forgotten (a new post: asked for after a trash or delete, or on another site).
+async fn may_publish_again(conn: &mut AsyncPgConnection, tenant_id: i64, task_id: i64, p: &Publication, req: &Request) -> AppResult<bool> {
+    if p.is_busy() && has_open_job(conn, tenant_id, task_id).await? {
+        return Err(AppError::Conflict("This article is already being published".into()));
+    }
+    if p.is_gone() && !req.as_new {
+        return Err(AppError::Conflict(format!(
+            "The post was {} on WordPress; IGNY8 does not re-create it on its own. Publish it as a new post if you want it back",
+            if p.remote_status == remote::TRASH { "trashed" } else { "deleted" }
+        )));
+    }
+    // Moving to another site: only once the post is no longer public on the first one.
+    let moving = p.site_id != req.site_id;
+    if moving && p.remote_id.is_some() && remote::is_out(&p.remote_status) {
+        return Err(AppError::field("site_id", "This article is live on another site; unpublish it there first"));
+    }
+    Ok((!p.is_gone() || !req.as_new) && !moving)
+}
+
+/// The publication as requested: queued, with what was asked; the remote post forgotten unless `keep_remote`.
+async fn record_request(
+    conn: &mut AsyncPgConnection,
+    tenant_id: i64,
+    task_id: i64,
+    req: &Request,
+    status_before: TaskStatus,
+    keep_remote: bool,
+) -> AppResult<()> {
+    diesel::insert_into(publications::table)
+        .values((
+            publications::tenant_id.eq(tenant_id),
+            publications::task_id.eq(task_id),
+            publications::site_id.eq(req.site_id),
+            publications::state.eq(PublicationState::Queued),
+            publications::post_status.eq(req.status),
+            publications::scheduled_at.eq(req.scheduled_at),
+            publications::categories.eq(&req.categories),
+            publications::tags.eq(&req.tags),
+            publications::task_status_before.eq(status_before),
+        ))
+        .on_conflict((publications::tenant_id, publications::task_id))
+        .do_update()
+        .set((
+            publications::site_id.eq(req.site_id),
+            publications::state.eq(PublicationState::Queued),
+            publications::post_status.eq(req.status),
+            publications::scheduled_at.eq(req.scheduled_at),
+            publications::categories.eq(&req.categories),
+            publications::tags.eq(&req.tags),
+            publications::task_status_before.eq(status_before),
+            publications::error.eq(None::<String>),
+            publications::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
+    if !keep_remote {
+        diesel::update(publications::table.filter(publications::tenant_id.eq(tenant_id)).filter(publications::task_id.eq(task_id)))
+            .set((publications::remote_id.eq(None::<i64>), publications::remote_status.eq(remote::NONE), publications::remote_url.eq("")))
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Publishes the article again where it is, as it is there (status, date, terms): an update in place, e.g. to add
@@ -260,14 +318,12 @@ pub async fn enqueue_refresh(state: &AppState, ctx: &TenantCtx, task_id: i64) ->
         let mut conn = state.db.get().await?;
         get(&mut conn, ctx.tenant_id, task_id).await?.ok_or(AppError::NotFound)?
     };
-    let status = match p.remote_status.as_str() {
-        "publish" | "future" | "draft" => p.remote_status.clone(),
-        _ => p.post_status.clone(),
-    };
+    // As it is on the site now (a scheduled post may have gone out since), else as it was asked for.
+    let status = PostStatus::parse(&p.remote_status).unwrap_or(p.post_status);
     let input = PublishInput {
         site_id: p.site_id,
-        scheduled_at: p.scheduled_at.filter(|_| status == "future").map(|t| t.to_rfc3339()).unwrap_or_default(),
-        status,
+        scheduled_at: p.scheduled_at.filter(|_| status == PostStatus::Future).map(|t| t.to_rfc3339()).unwrap_or_default(),
+        status: status.to_string(),
         categories: p.categories,
         tags: p.tags,
         as_new_post: false,
@@ -298,7 +354,7 @@ pub async fn enqueue_unpublish(state: &AppState, ctx: &TenantCtx, task_id: i64) 
                 return Err(AppError::Conflict("This article is being published; try again when that has finished".into()));
             }
             diesel::update(publications::table.filter(publications::tenant_id.eq(tenant_id)).filter(publications::task_id.eq(task_id)))
-                .set((publications::state.eq("queued"), publications::updated_at.eq(diesel::dsl::now)))
+                .set((publications::state.eq(PublicationState::Queued), publications::updated_at.eq(diesel::dsl::now)))
                 .execute(conn)
                 .await?;
             audit::record(

@@ -10,14 +10,16 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::service::{self, record_step};
+use super::service::{self, PublicationState, record_step};
 use crate::audit::{self, Who};
 use crate::db::schema::{publications, tasks};
 use crate::error::{AppError, AppResult};
 use crate::jobs::{ClaimedJob, Completion, Ended, Job, JobError, Subject};
 use crate::modules::sites::service::connect;
+use crate::modules::writer::service::TaskStatus;
 use crate::state::AppState;
-use crate::wordpress::{posts, text_of};
+use crate::wordpress::posts::{self, remote};
+use crate::wordpress::text_of;
 
 /// `publish.sync`: the status of every post IGNY8 published, on one site or all of the workspace's sites.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -51,7 +53,7 @@ async fn sync(state: &AppState, tenant_id: i64, only_site: Option<i64>) -> Resul
     };
     let mut by_site: HashMap<i64, Vec<(i64, i64, String)>> = HashMap::new();
     for (task_id, site_id, remote_id, status) in rows {
-        if status != "deleted" {
+        if status != remote::DELETED {
             by_site.entry(site_id).or_default().push((task_id, remote_id.unwrap_or(0), status));
         }
     }
@@ -88,7 +90,7 @@ async fn sync(state: &AppState, tenant_id: i64, only_site: Option<i64>) -> Resul
                 ),
                 // Not listed: confirm it is really gone (and not just hidden from the list).
                 None => match posts::get_post(&c.wp, remote_id).await {
-                    Ok(None) => ("deleted".to_string(), None, None),
+                    Ok(None) => (remote::DELETED.to_string(), None, None),
                     Ok(Some(p)) => (text_of(&p, "status"), Some(text_of(&p, "link")), None),
                     Err(e) => {
                         failed_sites.push(format!("{}: post {remote_id}: {e}", c.site.name));
@@ -132,19 +134,18 @@ async fn apply(
             diesel::update(target).set(publications::remote_modified.eq(modified)).execute(conn).await?;
         }
         // The task reads "published" only while the post is live (or scheduled) on the site.
-        let live = matches!(status.as_str(), "publish" | "future");
-        let task_status: String =
+        let live = remote::is_live(&status);
+        let task_status: TaskStatus =
             tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id)).select(tasks::status).first(conn).await?;
-        if task_status == "published" && !live {
+        let after = match (task_status, live) {
             // Back to the status it had before it was published (as the publish job does on failure).
-            let before: String = target.select(publications::task_status_before).first(conn).await?;
+            (TaskStatus::Published, false) => Some(target.select(publications::task_status_before).first::<TaskStatus>(conn).await?),
+            (TaskStatus::Ready, true) => Some(TaskStatus::Published),
+            _ => None,
+        };
+        if let Some(to) = after {
             diesel::update(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id)))
-                .set(tasks::status.eq(before))
-                .execute(conn)
-                .await?;
-        } else if task_status == "ready" && live {
-            diesel::update(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id)))
-                .set(tasks::status.eq("published"))
+                .set(tasks::status.eq(to))
                 .execute(conn)
                 .await?;
         }
@@ -181,7 +182,7 @@ impl Job for Unpublish {
         diesel::update(
             publications::table.filter(publications::tenant_id.eq(ended.tenant_id)).filter(publications::task_id.eq(self.task_id)),
         )
-        .set((publications::state.eq("failed"), publications::error.eq(format!("unpublish: {}", ended.reason))))
+        .set((publications::state.eq(PublicationState::Failed), publications::error.eq(format!("unpublish: {}", ended.reason))))
         .execute(conn)
         .await?;
         Ok(())
@@ -199,7 +200,7 @@ async fn take_down(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<C
         Err(AppError::NotFound) => return Err(JobError::Fatal("the site was removed".into())),
         other => other?,
     };
-    let post = posts::update_post(&c.wp, remote_id, &json!({ "status": "draft" })).await?;
+    let post = posts::update_post(&c.wp, remote_id, &json!({ "status": remote::DRAFT })).await?;
     record_step(&mut conn, tenant_id, task_id, "unpublish", true, &format!("post {remote_id} is a draft again")).await?;
     let status = text_of(&post, "status");
     Ok(Completion {
@@ -207,13 +208,20 @@ async fn take_down(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<C
         effects: Some(Box::new(move |conn| {
             Box::pin(async move {
                 diesel::update(publications::table.filter(publications::tenant_id.eq(tenant_id)).filter(publications::task_id.eq(task_id)))
-                    .set((publications::state.eq("done"), publications::remote_status.eq(&status), publications::error.eq(None::<String>)))
+                    .set((
+                        publications::state.eq(PublicationState::Done),
+                        publications::remote_status.eq(&status),
+                        publications::error.eq(None::<String>),
+                    ))
                     .execute(conn)
                     .await?;
                 diesel::update(
-                    tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id)).filter(tasks::status.eq("published")),
+                    tasks::table
+                        .filter(tasks::tenant_id.eq(tenant_id))
+                        .filter(tasks::id.eq(task_id))
+                        .filter(tasks::status.eq(TaskStatus::Published)),
                 )
-                .set(tasks::status.eq("ready"))
+                .set(tasks::status.eq(TaskStatus::Ready))
                 .execute(conn)
                 .await?;
                 let who = Who { tenant_id, user_id: None, label: "worker".into(), ip: None };

@@ -13,7 +13,7 @@ use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
 use crate::web::{Toast, back_to, redirect_with, render};
-use service::{POST_STATUSES, SEO_PLUGINS, Site, SiteInput};
+use service::{PostStatus, SEO_PLUGINS, Site, SiteInput};
 
 pub fn register_jobs(r: &mut crate::jobs::Registry) {
     r.add::<selftest::SiteCheck>();
@@ -41,7 +41,7 @@ struct SitesPage {
     page: PageCtx,
     sites: Vec<Site>,
     max_sites: i32,
-    statuses: [&'static str; 3],
+    statuses: Vec<&'static str>,
     plugins: [&'static str; 4],
 }
 
@@ -56,7 +56,7 @@ async fn page(state: web::Data<AppState>, page: PageCtx) -> AppResult<HttpRespon
     let mut conn = state.db.get().await?;
     let sites = service::list(&state, &mut conn, page.ctx.tenant_id).await?;
     let max_sites = state.plan(&page.ctx.plan_code).await?.max_sites;
-    render(&SitesPage { page, sites, max_sites, statuses: POST_STATUSES, plugins: SEO_PLUGINS })
+    render(&SitesPage { page, sites, max_sites, statuses: PostStatus::words(), plugins: SEO_PLUGINS })
 }
 
 #[derive(Template)]
@@ -64,7 +64,7 @@ async fn page(state: web::Data<AppState>, page: PageCtx) -> AppResult<HttpRespon
 struct DetailPage {
     page: PageCtx,
     site: Site,
-    statuses: [&'static str; 3],
+    statuses: Vec<&'static str>,
     plugins: [&'static str; 4],
 }
 
@@ -81,7 +81,7 @@ async fn detail(state: web::Data<AppState>, page: PageCtx, id: web::Path<i64>) -
     page.ctx.require(Perm::ViewWorkspace)?;
     let mut conn = state.db.get().await?;
     let site = service::get(&state, &mut conn, page.ctx.tenant_id, *id).await?;
-    render(&DetailPage { page, site, statuses: POST_STATUSES, plugins: SEO_PLUGINS })
+    render(&DetailPage { page, site, statuses: PostStatus::words(), plugins: SEO_PLUGINS })
 }
 
 /// `id` 0 adds a site. Every save queues the connection self-test; its report shows on the site's page.

@@ -16,7 +16,7 @@ use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::forms::Check;
 
-pub const POST_STATUSES: [&str; 3] = ["draft", "publish", "future"];
+pub use crate::wordpress::posts::PostStatus;
 pub const SEO_PLUGINS: [&str; 4] = ["auto", "yoast", "rankmath", "none"];
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -27,7 +27,7 @@ pub struct SiteRow {
     pub base_url: String,
     pub username: String,
     pub app_password_enc: String,
-    pub default_status: String,
+    pub default_status: PostStatus,
     pub default_category: String,
     pub seo_plugin: String,
     pub created_at: DateTime<Utc>,
@@ -49,7 +49,7 @@ pub struct Site {
     pub base_url: String,
     pub username: String,
     pub app_password: String,
-    pub default_status: String,
+    pub default_status: PostStatus,
     pub default_category: String,
     pub seo_plugin: String,
     pub created_at: DateTime<Utc>,
@@ -130,7 +130,7 @@ struct Checked {
     base_url: String,
     username: String,
     password: String,
-    status: String,
+    status: PostStatus,
     category: String,
     seo: String,
     secret: String,
@@ -144,10 +144,13 @@ async fn check(state: &AppState, input: &SiteInput, new: bool) -> AppResult<Chec
     let username = c.text("username", &input.username, "User name", 1, 60);
     // Application passwords are shown by WordPress in groups of four with spaces; both forms work.
     let password = c.text("app_password", &input.app_password, "Application password", if new { 1 } else { 0 }, 200);
-    let status = if input.default_status.is_empty() { "draft".to_string() } else { input.default_status.clone() };
-    if !POST_STATUSES.contains(&status.as_str()) {
-        c.fail("default_status", "Default post status is draft, publish or future (scheduled)");
-    }
+    let status = match input.default_status.trim() {
+        "" => PostStatus::Draft,
+        given => PostStatus::parse(given).unwrap_or_else(|| {
+            c.fail("default_status", "Default post status is draft, publish or future (scheduled)");
+            PostStatus::Draft
+        }),
+    };
     let seo = if input.seo_plugin.is_empty() { "auto".to_string() } else { input.seo_plugin.clone() };
     if !SEO_PLUGINS.contains(&seo.as_str()) {
         c.fail("seo_plugin", "SEO plugin is auto, yoast, rankmath or none");
@@ -207,7 +210,7 @@ pub async fn create(state: &AppState, ctx: &TenantCtx, input: &SiteInput) -> App
                     sites::base_url.eq(&v.base_url),
                     sites::username.eq(&v.username),
                     sites::app_password_enc.eq(&sealed),
-                    sites::default_status.eq(&v.status),
+                    sites::default_status.eq(v.status),
                     sites::default_category.eq(&v.category),
                     sites::seo_plugin.eq(&v.seo),
                     sites::plugin_secret_enc.eq(&secret_sealed),
@@ -243,7 +246,7 @@ pub async fn update(state: &AppState, ctx: &TenantCtx, id: i64, input: &SiteInpu
                 sites::name.eq(&v.name),
                 sites::base_url.eq(&v.base_url),
                 sites::username.eq(&v.username),
-                sites::default_status.eq(&v.status),
+                sites::default_status.eq(v.status),
                 sites::default_category.eq(&v.category),
                 sites::seo_plugin.eq(&v.seo),
                 sites::default_author.eq(v.author),

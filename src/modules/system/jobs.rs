@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
+use crate::ai::calls::CallStatus;
 use crate::ai::calls::{self, AiCall, DailyTotal, ModelRate, RateInput};
 use crate::audit::Who;
 use crate::auth::rbac::Perm;

@@ -14,9 +14,9 @@ use crate::ai::jobs::{ImageTest, Prompt};
 use crate::auth::rbac::Perm;
 use crate::db::schema::ai_calls;
 use crate::error::{AppError, AppResult};
-use crate::jobs::Job;
 use crate::jobs::listing::{self, JobRow};
 use crate::jobs::queue::{self, NewJob};
+use crate::jobs::{Job, JobStatus};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::forms::Check;
@@ -157,7 +157,7 @@ pub struct RunView {
 
 impl RunView {
     pub fn is_running(&self) -> bool {
-        matches!(self.status.as_str(), "queued" | "running")
+        JobStatus::parse(&self.status).is_some_and(|s| s.is_open())
     }
     pub fn output_pretty(&self) -> String {
         self.output.as_ref().filter(|v| !v.is_null()).map(|v| serde_json::to_string_pretty(v).unwrap_or_default()).unwrap_or_default()
@@ -197,7 +197,7 @@ pub async fn view(state: &AppState, tenant_id: i64, id: i64) -> AppResult<RunVie
         tokens_out: calls.iter().map(|c| c.1 as i64).sum(),
         cost_usd: calls.iter().map(|c| c.2).sum::<i64>() as f64 / 1_000_000.0,
         model: calls.last().map(|c| c.3.clone()).unwrap_or_default(),
-        image: if is_image && job.status == crate::jobs::JobStatus::Succeeded {
+        image: if is_image && job.status == JobStatus::Succeeded {
             Some((text(&r, "content_type").unwrap_or_default(), r.get("size").and_then(|v| v.as_i64()).unwrap_or(0)))
         } else {
             None

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 
-use super::service::{Task, keep_version};
+use super::service::{Task, TaskStatus, keep_version};
 use super::{html, prompts};
 use crate::ai::{ChatRequest, parse, router};
 use crate::audit::{self, Who};
@@ -35,7 +35,7 @@ pub async fn enqueue(state: &AppState, ctx: &TenantCtx, ids: &[i64]) -> AppResul
     let mut conn = state.db.get().await?;
     let jobs = conn
         .transaction::<_, AppError, _>(async move |conn| {
-            let all: Vec<(i64, String)> = tasks::table
+            let all: Vec<(i64, TaskStatus)> = tasks::table
                 .filter(tasks::tenant_id.eq(tenant_id))
                 .filter(tasks::id.eq_any(&ids))
                 .select((tasks::id, tasks::status))
@@ -45,14 +45,14 @@ pub async fn enqueue(state: &AppState, ctx: &TenantCtx, ids: &[i64]) -> AppResul
             if all.is_empty() {
                 return Err(AppError::NotFound);
             }
-            let found: Vec<i64> = all.into_iter().filter(|(_, s)| s != "generating").map(|(id, _)| id).collect();
+            let found: Vec<i64> = all.into_iter().filter(|(_, s)| s.can_generate()).map(|(id, _)| id).collect();
             if found.is_empty() {
                 return Err(AppError::Conflict("Those tasks are already being generated".into()));
             }
             let payloads = found.iter().map(|id| Generate { task_id: *id }).collect();
             let jobs = enqueue_all_in_tx(conn, tenant_id, CREDITS, &label, payloads).await?;
             diesel::update(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq_any(&found)))
-                .set((tasks::status.eq("generating"), tasks::error.eq(None::<String>), tasks::updated_at.eq(diesel::dsl::now)))
+                .set((tasks::status.eq(TaskStatus::Generating), tasks::error.eq(None::<String>), tasks::updated_at.eq(diesel::dsl::now)))
                 .execute(conn)
                 .await?;
             audit::record(
@@ -125,9 +125,14 @@ impl Job for Generate {
     /// The task shows why and can be generated again: failed, or back to draft when it still has an article.
     async fn on_final_failure(&self, conn: &mut AsyncPgConnection, ended: &Ended<'_>) -> AppResult<()> {
         let task = tasks::table.filter(tasks::tenant_id.eq(ended.tenant_id)).filter(tasks::id.eq(self.task_id));
-        diesel::update(task.filter(tasks::status.eq("generating")))
+        let Some(words) =
+            task.filter(tasks::status.eq(TaskStatus::Generating)).select(tasks::word_count).first::<i32>(conn).await.optional()?
+        else {
+            return Ok(()); // moved on since (edited, deleted)
+        };
+        diesel::update(task)
             .set((
-                tasks::status.eq(diesel::dsl::sql::<diesel::sql_types::Text>("CASE WHEN word_count > 0 THEN 'draft' ELSE 'failed' END")),
+                tasks::status.eq(TaskStatus::after_failed_generation(words > 0)),
                 tasks::error.eq(ended.reason),
                 tasks::updated_at.eq(diesel::dsl::now),
             ))
@@ -206,7 +211,7 @@ async fn write(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<Compl
                         tasks::content_html.eq(&content),
                         tasks::word_count.eq(words),
                         tasks::ai_model.eq(&model),
-                        tasks::status.eq("draft"),
+                        tasks::status.eq(TaskStatus::Draft),
                         tasks::error.eq(None::<String>),
                         tasks::credits_spent.eq(tasks::credits_spent + CREDITS),
                         tasks::updated_at.eq(diesel::dsl::now),

@@ -9,8 +9,8 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 
-use super::images;
-use super::service::{EDITOR_STATUSES, Task};
+use super::images::{self, ImageKind, ImageStatus};
+use super::service::{Task, TaskStatus};
 use super::{html, prompts};
 use crate::ai::{ChatRequest, ImageRequest, parse, router};
 use crate::audit::{self, Who};
@@ -33,7 +33,7 @@ pub async fn enqueue_prompts(state: &AppState, ctx: &TenantCtx, ids: &[i64]) -> 
     let mut conn = state.db.get().await?;
     let jobs = conn
         .transaction::<_, AppError, _>(async move |conn| {
-            let found: Vec<(i64, String, i32)> = tasks::table
+            let found: Vec<(i64, TaskStatus, i32)> = tasks::table
                 .filter(tasks::tenant_id.eq(tenant_id))
                 .filter(tasks::id.eq_any(&ids))
                 .select((tasks::id, tasks::status, tasks::word_count))
@@ -42,8 +42,7 @@ pub async fn enqueue_prompts(state: &AppState, ctx: &TenantCtx, ids: &[i64]) -> 
             if found.is_empty() {
                 return Err(AppError::NotFound);
             }
-            let ready: Vec<i64> =
-                found.iter().filter(|(_, s, w)| EDITOR_STATUSES.contains(&s.as_str()) && *w > 0).map(|(id, _, _)| *id).collect();
+            let ready: Vec<i64> = found.iter().filter(|(_, s, w)| s.is_written() && *w > 0).map(|(id, _, _)| *id).collect();
             if ready.is_empty() {
                 return Err(AppError::Conflict("Images are made from an article: generate the content first".into()));
             }
@@ -119,15 +118,15 @@ async fn plan_images(state: Arc<AppState>, job: ClaimedJob, task_id: i64) -> Res
     let res = router::chat(&state, tenant_id, Some(job.id), req).await?;
     let answer: PromptAnswer = parse::json(&res)?;
     let clean = |p: &ImagePrompt| (p.prompt.trim().chars().take(1000).collect::<String>(), html::fit(&p.alt, 200));
-    let mut wanted: Vec<(String, i32, String, String)> = Vec::new();
+    let mut wanted: Vec<(ImageKind, i32, String, String)> = Vec::new();
     let (fp, fa) = clean(&answer.featured);
     if fp.is_empty() {
         return Err(JobError::Fatal("the model gave no featured-image prompt".into()));
     }
-    wanted.push(("featured".into(), 0, fp, if fa.is_empty() { task.title.clone() } else { fa }));
+    wanted.push((ImageKind::Featured, 0, fp, if fa.is_empty() { task.title.clone() } else { fa }));
     for (i, p) in answer.in_article.iter().filter(|p| !p.prompt.trim().is_empty()).take(count).enumerate() {
         let (pp, pa) = clean(p);
-        wanted.push(("in_article".into(), i as i32 + 1, pp, pa));
+        wanted.push((ImageKind::InArticle, i as i32 + 1, pp, pa));
     }
     let (job_id, n) = (job.id, wanted.len());
     Ok(Completion {
@@ -167,7 +166,7 @@ async fn queue_image(conn: &mut diesel_async::AsyncPgConnection, tenant_id: i64,
         Ok(_) => Ok(()),
         Err(AppError::PaymentRequired(msg)) => {
             diesel::update(images_t::table.filter(images_t::tenant_id.eq(tenant_id)).filter(images_t::id.eq(image_id)))
-                .set((images_t::status.eq("failed"), images_t::error.eq(msg)))
+                .set((images_t::status.eq(ImageStatus::Failed), images_t::error.eq(msg)))
                 .execute(conn)
                 .await?;
             Ok(())
@@ -185,7 +184,11 @@ pub async fn regenerate(state: &AppState, ctx: &TenantCtx, image_id: i64) -> App
         .transaction::<_, AppError, _>(async move |conn| {
             crate::billing::ledger::lock_and_check(conn, tenant_id, CREDITS_PER_IMAGE).await?;
             let n = diesel::update(images_t::table.filter(images_t::tenant_id.eq(tenant_id)).filter(images_t::id.eq(image_id)))
-                .set((images_t::status.eq("queued"), images_t::error.eq(None::<String>), images_t::updated_at.eq(diesel::dsl::now)))
+                .set((
+                    images_t::status.eq(ImageStatus::Queued),
+                    images_t::error.eq(None::<String>),
+                    images_t::updated_at.eq(diesel::dsl::now),
+                ))
                 .execute(conn)
                 .await?;
             if n == 0 {
@@ -218,7 +221,7 @@ impl Job for RenderImage {
     /// The image shows why it failed and can be regenerated.
     async fn on_final_failure(&self, conn: &mut AsyncPgConnection, ended: &Ended<'_>) -> AppResult<()> {
         diesel::update(images_t::table.filter(images_t::tenant_id.eq(ended.tenant_id)).filter(images_t::id.eq(self.image_id)))
-            .set((images_t::status.eq("failed"), images_t::error.eq(ended.reason), images_t::updated_at.eq(diesel::dsl::now)))
+            .set((images_t::status.eq(ImageStatus::Failed), images_t::error.eq(ended.reason), images_t::updated_at.eq(diesel::dsl::now)))
             .execute(conn)
             .await?;
         Ok(())
@@ -229,7 +232,7 @@ async fn render(state: &AppState, job: &ClaimedJob, image_id: i64) -> Result<Com
     let tenant_id = job.tenant_id;
     let ((task_id, kind, prompt_text), title, template) = {
         let mut conn = state.db.get().await?;
-        let row: (i64, String, String) = images_t::table
+        let row: (i64, ImageKind, String) = images_t::table
             .filter(images_t::tenant_id.eq(tenant_id))
             .filter(images_t::id.eq(image_id))
             .select((images_t::task_id, images_t::kind, images_t::prompt))
@@ -242,7 +245,10 @@ async fn render(state: &AppState, job: &ClaimedJob, image_id: i64) -> Result<Com
         let template = crate::modules::thinker::service::resolve(&mut conn, tenant_id, "image").await?;
         (row, title, template)
     };
-    let (width, height) = if kind == "featured" { (1200, 630) } else { (1024, 768) };
+    let (width, height) = match kind {
+        ImageKind::Featured => (1200, 630),
+        ImageKind::InArticle => (1024, 768),
+    };
     let req =
         ImageRequest { model: String::new(), prompt: template.render(&[("IMAGE_PROMPT", prompt_text), ("TITLE", title)]), width, height };
     let res = router::image(state, tenant_id, Some(job.id), req).await?;
@@ -258,7 +264,7 @@ async fn render(state: &AppState, job: &ClaimedJob, image_id: i64) -> Result<Com
             Box::pin(async move {
                 diesel::update(images_t::table.filter(images_t::tenant_id.eq(tenant_id)).filter(images_t::id.eq(image_id)))
                     .set((
-                        images_t::status.eq("ready"),
+                        images_t::status.eq(ImageStatus::Ready),
                         images_t::data.eq(Some(&bytes)),
                         images_t::content_type.eq(&content_type),
                         images_t::size_bytes.eq(size),
@@ -269,7 +275,7 @@ async fn render(state: &AppState, job: &ClaimedJob, image_id: i64) -> Result<Com
                     ))
                     .execute(conn)
                     .await?;
-                if kind == "in_article" {
+                if kind == ImageKind::InArticle {
                     images::place_in_task(&secret, conn, tenant_id, task_id).await?;
                 }
                 Ok(())

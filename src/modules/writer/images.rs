@@ -14,16 +14,33 @@ use crate::error::AppResult;
 use crate::listing::Filter;
 use crate::web::pagination::PageParams;
 
+crate::text_enum! {
+    /// `images.status`: queued (its job is to make it), ready (stored), failed (with the reason).
+    pub enum ImageStatus {
+        Queued = "queued",
+        Ready = "ready",
+        Failed = "failed",
+    }
+}
+
+crate::text_enum! {
+    /// `images.kind`: the featured image (position 0) or one placed after an H2.
+    pub enum ImageKind {
+        Featured = "featured",
+        InArticle = "in_article",
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = images)]
 pub struct Image {
     pub id: i64,
     pub task_id: i64,
-    pub kind: String,
+    pub kind: ImageKind,
     pub position: i32,
     pub prompt: String,
     pub alt: String,
-    pub status: String,
+    pub status: ImageStatus,
     pub provider: String,
     pub model: String,
     pub content_type: String,
@@ -92,8 +109,8 @@ pub async fn place_in_task(secret: &str, conn: &mut AsyncPgConnection, tenant_id
     let ready: Vec<(i64, i32, String)> = images::table
         .filter(images::tenant_id.eq(tenant_id))
         .filter(images::task_id.eq(task_id))
-        .filter(images::status.eq("ready"))
-        .filter(images::kind.eq("in_article"))
+        .filter(images::status.eq(ImageStatus::Ready))
+        .filter(images::kind.eq(ImageKind::InArticle))
         .order(images::position)
         .select((images::id, images::position, images::alt))
         .load(conn)
@@ -124,11 +141,11 @@ impl Filter for ImageFilter {
 /// The workspace's images narrowed by the filter: rows and count both start here.
 fn matching<'a>(tenant_id: i64, f: &ImageFilter) -> images::BoxedQuery<'a, diesel::pg::Pg> {
     let mut q = images::table.filter(images::tenant_id.eq(tenant_id)).into_boxed();
-    if matches!(f.status.as_str(), "queued" | "ready" | "failed") {
-        q = q.filter(images::status.eq(f.status.clone()));
+    if let Some(status) = ImageStatus::parse(f.status.trim()) {
+        q = q.filter(images::status.eq(status));
     }
-    if matches!(f.kind.as_str(), "featured" | "in_article") {
-        q = q.filter(images::kind.eq(f.kind.clone()));
+    if let Some(kind) = ImageKind::parse(f.kind.trim()) {
+        q = q.filter(images::kind.eq(kind));
     }
     if let Some(t) = crate::listing::id_field(&f.task) {
         q = q.filter(images::task_id.eq(t));
@@ -162,7 +179,7 @@ pub async fn for_task(conn: &mut AsyncPgConnection, tenant_id: i64, task_id: i64
 pub async fn bytes(conn: &mut AsyncPgConnection, secret: &str, id: i64, given: &str) -> AppResult<(String, Vec<u8>)> {
     let (tenant_id, content_type, data): (i64, String, Option<Vec<u8>>) = images::table
         .filter(images::id.eq(id))
-        .filter(images::status.eq("ready"))
+        .filter(images::status.eq(ImageStatus::Ready))
         .select((images::tenant_id, images::content_type, images::data))
         .first(conn)
         .await?;

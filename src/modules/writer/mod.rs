@@ -10,6 +10,7 @@ pub mod pages;
 pub mod prompts;
 pub mod reparse;
 pub mod service;
+pub mod status;
 
 use actix_web::web;
 

@@ -6,7 +6,8 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::generate;
-use super::service::{self, ArticleInput, EDITOR_STATUSES, NewTask, STATUSES, Task, TaskFilter, TaskRow, Version};
+use super::images::{ImageKind, ImageStatus};
+use super::service::{self, ArticleInput, NewTask, Task, TaskFilter, TaskRow, TaskStatus, Version};
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::listing::Filter;
@@ -31,7 +32,7 @@ struct TasksPage {
     filter: TaskFilter,
     rows: Vec<TaskRow>,
     pager: Pager,
-    statuses: [&'static str; 8],
+    statuses: Vec<&'static str>,
     form: NewTask,
     errors: FieldErrors,
 }
@@ -42,7 +43,7 @@ impl TasksPage {
     }
     /// Any row still being written: the list refreshes itself until it is done.
     fn generating(&self) -> bool {
-        self.rows.iter().any(|r| r.task.status == "generating")
+        self.rows.iter().any(|r| r.task.status == TaskStatus::Generating)
     }
 }
 
@@ -50,7 +51,7 @@ async fn tasks_page(state: &AppState, page: PageCtx, q: ListQuery, form: NewTask
     let conn = state.db.get().await?;
     let (rows, total) = service::list(state, &conn, page.ctx.tenant_id, &q.filter, &q.page).await?;
     let pager = Pager::new(&q.page, total).linked(format!("/writer/tasks?{}", q.filter.to_query()));
-    Ok(TasksPage { page, filter: q.filter, rows, pager, statuses: STATUSES, form, errors })
+    Ok(TasksPage { page, filter: q.filter, rows, pager, statuses: TaskStatus::words(), form, errors })
 }
 
 pub async fn list(state: web::Data<AppState>, page: PageCtx, q: web::Query<ListQuery>) -> AppResult<HttpResponse> {
@@ -101,7 +102,7 @@ struct EditorPage {
     form: ArticleInput,
     errors: FieldErrors,
     versions: Vec<Version>,
-    statuses: [&'static str; 3],
+    statuses: Vec<&'static str>,
     images: Vec<(super::images::Image, String)>,
     profiles: Vec<crate::modules::thinker::styles::Profile>,
     strategies: Vec<crate::modules::thinker::styles::Strategy>,
@@ -118,7 +119,7 @@ impl EditorPage {
         self.page.can(&Perm::EditContent)
     }
     fn editable(&self) -> bool {
-        EDITOR_STATUSES.contains(&self.task.status.as_str()) || self.task.status == "published"
+        self.task.status.can_edit()
     }
 }
 
@@ -137,7 +138,17 @@ async fn editor(state: &AppState, page: PageCtx, id: i64, form: Option<ArticleIn
     let form = form.unwrap_or_else(|| ArticleInput::from(&task));
     let profiles = crate::modules::thinker::styles::profiles(&mut conn, page.ctx.tenant_id).await?;
     let strategies = crate::modules::thinker::styles::strategies(&mut conn, page.ctx.tenant_id).await?;
-    Ok(EditorPage { page, task, form, errors, versions, statuses: EDITOR_STATUSES, images, profiles, strategies })
+    Ok(EditorPage {
+        page,
+        task,
+        form,
+        errors,
+        versions,
+        statuses: TaskStatus::WRITTEN.iter().map(|s| s.as_str()).collect(),
+        images,
+        profiles,
+        strategies,
+    })
 }
 
 pub async fn show(state: web::Data<AppState>, page: PageCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
@@ -185,6 +196,8 @@ struct ImagesPage {
     filter: super::images::ImageFilter,
     rows: Vec<(super::images::Image, String)>,
     pager: Pager,
+    statuses: Vec<&'static str>,
+    kinds: Vec<&'static str>,
 }
 
 impl ImagesPage {
@@ -214,7 +227,7 @@ pub async fn images_page(state: web::Data<AppState>, page: PageCtx, q: web::Quer
         })
         .collect();
     let pager = Pager::new(&q.page, total).linked(format!("/writer/images?{}", q.filter.to_query()));
-    render(&ImagesPage { page, filter: q.filter, rows, pager })
+    render(&ImagesPage { page, filter: q.filter, rows, pager, statuses: ImageStatus::words(), kinds: ImageKind::words() })
 }
 
 pub async fn regenerate_image(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::generate::checked_article;
 use super::prompts;
-use super::service::{EDITOR_STATUSES, Task, keep_version};
+use super::service::{Task, TaskStatus, keep_version};
 use crate::ai::{ChatRequest, parse, router};
 use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
@@ -30,7 +30,7 @@ pub async fn enqueue(state: &AppState, ctx: &TenantCtx, ids: &[i64]) -> AppResul
     let mut conn = state.db.get().await?;
     let jobs = conn
         .transaction::<_, AppError, _>(async move |conn| {
-            let found: Vec<(i64, String, i32)> = tasks::table
+            let found: Vec<(i64, TaskStatus, i32)> = tasks::table
                 .filter(tasks::tenant_id.eq(tenant_id))
                 .filter(tasks::id.eq_any(&ids))
                 .select((tasks::id, tasks::status, tasks::word_count))
@@ -40,8 +40,7 @@ pub async fn enqueue(state: &AppState, ctx: &TenantCtx, ids: &[i64]) -> AppResul
             if found.is_empty() {
                 return Err(AppError::NotFound);
             }
-            let ready: Vec<i64> =
-                found.iter().filter(|(_, s, w)| EDITOR_STATUSES.contains(&s.as_str()) && *w > 0).map(|(id, _, _)| *id).collect();
+            let ready: Vec<i64> = found.iter().filter(|(_, s, w)| s.is_written() && *w > 0).map(|(id, _, _)| *id).collect();
             if ready.is_empty() {
                 return Err(AppError::Conflict("Only tasks with an article (draft, review or ready) can be reparsed".into()));
             }

@@ -19,9 +19,7 @@ use crate::tenancy::TenantCtx;
 use crate::web::forms::Check;
 use crate::web::pagination::PageParams;
 
-pub const STATUSES: [&str; 8] = ["queued", "generating", "draft", "review", "ready", "publishing", "published", "failed"];
-/// The statuses an editor moves a written article between.
-pub const EDITOR_STATUSES: [&str; 3] = ["draft", "review", "ready"];
+pub use super::status::TaskStatus;
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = tasks)]
@@ -34,7 +32,7 @@ pub struct Task {
     pub target_keywords: Vec<String>,
     pub outline: Vec<String>,
     pub word_count_goal: i32,
-    pub status: String,
+    pub status: TaskStatus,
     pub meta_title: String,
     pub meta_description: String,
     pub slug: String,
@@ -60,7 +58,7 @@ pub struct TaskListItem {
     pub title: String,
     pub target_keywords: Vec<String>,
     pub word_count_goal: i32,
-    pub status: String,
+    pub status: TaskStatus,
     pub word_count: i32,
     pub error: Option<String>,
     pub credits_spent: i64,
@@ -116,8 +114,8 @@ fn matching<'a>(tenant_id: i64, f: &TaskFilter) -> TaskQuery<'a> {
     if !f.q.trim().is_empty() {
         q = q.filter(tasks::title.ilike(like_pattern(f.q.trim())));
     }
-    if STATUSES.contains(&f.status.as_str()) {
-        q = q.filter(tasks::status.eq(f.status.clone()));
+    if let Some(status) = TaskStatus::parse(f.status.trim()) {
+        q = q.filter(tasks::status.eq(status));
     }
     if let Some(id) = crate::listing::id_field(&f.cluster) {
         q = q.filter(tasks::cluster_id.eq(id));
@@ -248,7 +246,7 @@ impl From<&Task> for ArticleInput {
             primary_keyword: t.primary_keyword.clone(),
             target_keywords: t.target_keywords.join(", "),
             content_html: t.content_html.clone(),
-            status: t.status.clone(),
+            status: t.status.to_string(),
         }
     }
 }
@@ -292,8 +290,8 @@ pub async fn save(state: &AppState, ctx: &TenantCtx, id: i64, input: &ArticleInp
     let meta_title = c.text("meta_title", &input.meta_title, "Meta title", 0, 60);
     let meta_description = c.text("meta_description", &input.meta_description, "Meta description", 0, 160);
     let slug = html::slugify(if input.slug.trim().is_empty() { &input.title } else { &input.slug });
-    let status = input.status.trim().to_string();
-    if !EDITOR_STATUSES.contains(&status.as_str()) {
+    let status = TaskStatus::parse(input.status.trim()).filter(|s| s.is_written());
+    if status.is_none() {
         c.fail("status", "Status is draft, review or ready");
     }
     let content_html = html::sanitize(&input.content_html);
@@ -311,11 +309,11 @@ pub async fn save(state: &AppState, ctx: &TenantCtx, id: i64, input: &ArticleInp
             .for_update()
             .first(conn)
             .await?;
-        if !EDITOR_STATUSES.contains(&before.status.as_str()) && before.status != "published" {
+        if !before.status.can_edit() {
             return Err(AppError::Conflict(format!("This task is {}; it can be edited once it has an article", before.status)));
         }
         // A published article stays published while it is corrected; publishing again updates the post.
-        let status = if before.status == "published" { before.status.clone() } else { status };
+        let status = before.status.after_edit(status.unwrap_or(TaskStatus::Draft));
         if before.content_html != content_html {
             keep_version(conn, tenant_id, &before, "edit", &who.label).await?;
         }
@@ -329,7 +327,7 @@ pub async fn save(state: &AppState, ctx: &TenantCtx, id: i64, input: &ArticleInp
                 tasks::target_keywords.eq(&keywords),
                 tasks::content_html.eq(&content_html),
                 tasks::word_count.eq(word_count),
-                tasks::status.eq(&status),
+                tasks::status.eq(status),
                 tasks::updated_at.eq(diesel::dsl::now),
             ))
             .returning(Task::as_returning())
@@ -427,7 +425,7 @@ pub async fn restore(state: &AppState, ctx: &TenantCtx, task_id: i64, version: i
                 tasks::slug.eq(&v.slug),
                 tasks::content_html.eq(&v.content_html),
                 tasks::word_count.eq(v.word_count),
-                tasks::status.eq(if EDITOR_STATUSES.contains(&before.status.as_str()) { before.status.as_str() } else { "draft" }),
+                tasks::status.eq(before.status.after_restore()),
                 tasks::updated_at.eq(diesel::dsl::now),
             ))
             .returning(Task::as_returning())

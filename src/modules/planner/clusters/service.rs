@@ -13,10 +13,29 @@ use crate::db::schema::{clusters, content_ideas, keywords};
 use crate::db::{is_unique_violation, like_pattern};
 use crate::error::{AppError, AppResult};
 use crate::listing::{Filter, Sorts};
+use crate::modules::planner::keywords::filter::KeywordStatus;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::forms::Check;
 use crate::web::pagination::PageParams;
+
+crate::text_enum! {
+    /// `clusters.status`.
+    pub enum ClusterStatus {
+        Active = "active",
+        Archived = "archived",
+    }
+}
+
+/// A cluster as the form and the JSON API send it (one request for both).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ClusterInput {
+    pub name: String,
+    pub description: String,
+    /// active (the default) or archived.
+    pub status: String,
+}
 
 #[derive(Debug, Clone, QueryableByName, Serialize)]
 pub struct ClusterRow {
@@ -27,7 +46,7 @@ pub struct ClusterRow {
     #[diesel(sql_type = Text)]
     pub description: String,
     #[diesel(sql_type = Text)]
-    pub status: String,
+    pub status: ClusterStatus,
     #[diesel(sql_type = Text)]
     pub source: String,
     #[diesel(sql_type = Timestamptz)]
@@ -101,7 +120,7 @@ type ClusterSql = diesel::query_builder::BoxedSqlQuery<'static, diesel::pg::Pg, 
 /// `sql` (rows or count, ending in `MATCHING_SQL`) with the filter's values bound.
 fn matching(sql: String, tenant_id: i64, f: &ClusterFilter, only: i64) -> ClusterSql {
     let q = f.q.trim().to_string();
-    let status = if matches!(f.status.as_str(), "active" | "archived") { f.status.clone() } else { String::new() };
+    let status = ClusterStatus::parse(f.status.trim()).map(|s| s.to_string()).unwrap_or_default();
     diesel::sql_query(sql)
         .into_boxed()
         .bind::<BigInt, _>(tenant_id)
@@ -206,14 +225,15 @@ pub async fn create(state: &AppState, ctx: &TenantCtx, name: &str, description: 
 }
 
 /// Rename, describe, archive or reactivate.
-pub async fn update(state: &AppState, ctx: &TenantCtx, id: i64, name: &str, description: &str, status: &str) -> AppResult<()> {
+pub async fn update(state: &AppState, ctx: &TenantCtx, id: i64, input: &ClusterInput) -> AppResult<()> {
     ctx.require(Perm::EditContent)?;
-    let name = check_name(name)?;
-    if !matches!(status, "active" | "archived") {
-        return Err(AppError::field("status", "Status is active or archived"));
-    }
-    let description: String = description.trim().chars().take(2000).collect();
-    let (tenant_id, who, status) = (ctx.tenant_id, Who::from(ctx), status.to_string());
+    let name = check_name(&input.name)?;
+    let status = match input.status.trim() {
+        "" => ClusterStatus::Active,
+        s => ClusterStatus::parse(s).ok_or_else(|| AppError::field("status", "Status is active or archived"))?,
+    };
+    let description: String = input.description.trim().chars().take(2000).collect();
+    let (tenant_id, who) = (ctx.tenant_id, Who::from(ctx));
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async move |conn| {
         let before: String = clusters::table
@@ -226,7 +246,7 @@ pub async fn update(state: &AppState, ctx: &TenantCtx, id: i64, name: &str, desc
             .set((
                 clusters::name.eq(&name),
                 clusters::description.eq(&description),
-                clusters::status.eq(&status),
+                clusters::status.eq(status),
                 clusters::updated_at.eq(diesel::dsl::now),
             ))
             .execute(conn)
@@ -287,7 +307,7 @@ pub async fn delete(state: &AppState, ctx: &TenantCtx, ids: &[i64]) -> AppResult
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async move |conn| {
         diesel::update(keywords::table.filter(keywords::tenant_id.eq(tenant_id)).filter(keywords::cluster_id.eq_any(&ids)))
-            .set((keywords::cluster_id.eq(None::<i64>), keywords::status.eq("new"), keywords::updated_at.eq(diesel::dsl::now)))
+            .set((keywords::cluster_id.eq(None::<i64>), keywords::status.eq(KeywordStatus::New), keywords::updated_at.eq(diesel::dsl::now)))
             .execute(conn)
             .await?;
         let names: Vec<String> =

@@ -18,7 +18,14 @@ use crate::web::pagination::PageParams;
 
 pub const CONTENT_TYPES: [&str; 6] = ["post", "page", "product", "service", "category", "landing"];
 pub const STRUCTURES: [&str; 9] = ["guide", "how_to", "listicle", "comparison", "review", "news", "case_study", "faq", "glossary"];
-pub const STATUSES: [&str; 3] = ["new", "queued", "done"];
+crate::text_enum! {
+    /// `content_ideas.status`: new, queued (sent to the writer as a task), done.
+    pub enum IdeaStatus {
+        New = "new",
+        Queued = "queued",
+        Done = "done",
+    }
+}
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = content_ideas)]
@@ -32,7 +39,7 @@ pub struct Idea {
     pub target_keywords: Vec<String>,
     pub outline: Vec<String>,
     pub estimated_words: i32,
-    pub status: String,
+    pub status: IdeaStatus,
     pub created_at: DateTime<Utc>,
 }
 
@@ -90,8 +97,8 @@ fn matching<'a>(tenant_id: i64, f: &IdeaFilter) -> diesel::dsl::IntoBoxed<'a, Jo
     } else if let Some(id) = crate::listing::id_field(&f.cluster) {
         q = q.filter(content_ideas::cluster_id.eq(id));
     }
-    if STATUSES.contains(&f.status.as_str()) {
-        q = q.filter(content_ideas::status.eq(f.status.clone()));
+    if let Some(status) = IdeaStatus::parse(f.status.trim()) {
+        q = q.filter(content_ideas::status.eq(status));
     }
     if CONTENT_TYPES.contains(&f.content_type.as_str()) {
         q = q.filter(content_ideas::content_type.eq(f.content_type.clone()));
@@ -281,8 +288,8 @@ pub async fn send_to_writer(state: &AppState, ctx: &TenantCtx, ids: &[i64]) -> A
         let task_ids: Vec<i64> =
             diesel::insert_into(tasks::table).values(rows).on_conflict_do_nothing().returning(tasks::id).get_results(conn).await?;
         diesel::update(content_ideas::table.filter(content_ideas::tenant_id.eq(tenant_id)).filter(content_ideas::id.eq_any(&ids)))
-            .filter(content_ideas::status.eq("new"))
-            .set((content_ideas::status.eq("queued"), content_ideas::updated_at.eq(diesel::dsl::now)))
+            .filter(content_ideas::status.eq(IdeaStatus::New))
+            .set((content_ideas::status.eq(IdeaStatus::Queued), content_ideas::updated_at.eq(diesel::dsl::now)))
             .execute(conn)
             .await?;
         let sent = Sent { already_sent: ideas.len() - task_ids.len(), task_ids };

@@ -11,6 +11,7 @@ use super::csv_stream::FileError;
 use super::mapping::Mapping;
 use super::rows::{KeywordRow, dedupe_key};
 use super::scan::{ScanError, ScannedRow, Scanner};
+use super::store::ImportStatus;
 use crate::db::schema::{keyword_import_rejects, keyword_imports, keywords};
 use crate::error::AppResult;
 
@@ -165,7 +166,7 @@ async fn finish(
     };
     diesel::update(keyword_imports::table.filter(keyword_imports::tenant_id.eq(tenant_id)).filter(keyword_imports::id.eq(import_id)))
         .set((
-            keyword_imports::status.eq("ready"),
+            keyword_imports::status.eq(ImportStatus::Ready),
             keyword_imports::total_rows.eq(c.total),
             keyword_imports::good_rows.eq(c.good),
             keyword_imports::rejected_rows.eq(c.rejected),
@@ -192,7 +193,7 @@ pub async fn needs_columns(
 ) -> AppResult<()> {
     diesel::update(keyword_imports::table.filter(keyword_imports::tenant_id.eq(tenant_id)).filter(keyword_imports::id.eq(import_id)))
         .set((
-            keyword_imports::status.eq("mapping"),
+            keyword_imports::status.eq(ImportStatus::Mapping),
             keyword_imports::headers.eq(headers),
             keyword_imports::error.eq(message),
             keyword_imports::updated_at.eq(diesel::dsl::now),
@@ -206,7 +207,7 @@ pub async fn needs_columns(
 pub async fn fail(conn: &mut AsyncPgConnection, tenant_id: i64, import_id: i64, message: &str) -> AppResult<()> {
     diesel::update(keyword_imports::table.filter(keyword_imports::tenant_id.eq(tenant_id)).filter(keyword_imports::id.eq(import_id)))
         .set((
-            keyword_imports::status.eq("failed"),
+            keyword_imports::status.eq(ImportStatus::Failed),
             keyword_imports::error.eq(message),
             keyword_imports::finished_at.eq(diesel::dsl::now),
             keyword_imports::updated_at.eq(diesel::dsl::now),

@@ -11,6 +11,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use super::analyze;
 use super::rows::{KeywordRow, dedupe_key};
 use super::scan::{ScanError, Scanner};
+use super::store::ImportStatus;
 use crate::audit::{self, Who};
 use crate::db::DbPool;
 use crate::db::schema::{keyword_import_chunks, keyword_imports};
@@ -79,7 +80,7 @@ pub async fn run(pool: &DbPool, who: &Who, import_id: i64) -> Result<Applied, Sc
     let who = Who { tenant_id, user_id: who.user_id, label: who.label.clone(), ip: who.ip.clone() };
 
     conn.transaction::<_, ScanError, _>(async move |conn| {
-        let (status, on_existing): (String, String) = keyword_imports::table
+        let (status, on_existing): (ImportStatus, String) = keyword_imports::table
             .filter(keyword_imports::tenant_id.eq(tenant_id))
             .filter(keyword_imports::id.eq(import_id))
             .select((keyword_imports::status, keyword_imports::on_existing))
@@ -87,7 +88,7 @@ pub async fn run(pool: &DbPool, who: &Who, import_id: i64) -> Result<Applied, Sc
             // (the job's lease already makes this the only run).
             .first(conn)
             .await?;
-        if status != "importing" {
+        if status != ImportStatus::Importing {
             return Err(ScanError::Db(AppError::Conflict(format!("import is {status}"))));
         }
         let update = on_existing == "update";
@@ -118,7 +119,7 @@ pub async fn run(pool: &DbPool, who: &Who, import_id: i64) -> Result<Applied, Sc
         );
         diesel::update(keyword_imports::table.filter(keyword_imports::tenant_id.eq(tenant_id)).filter(keyword_imports::id.eq(import_id)))
             .set((
-                keyword_imports::status.eq("done"),
+                keyword_imports::status.eq(ImportStatus::Done),
                 keyword_imports::inserted.eq(applied.inserted),
                 keyword_imports::updated.eq(applied.updated),
                 keyword_imports::skipped.eq(applied.skipped),

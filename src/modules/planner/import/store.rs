@@ -27,13 +27,27 @@ pub const MAX_BYTES: usize = 20 * 1024 * 1024;
 pub const CHUNK_BYTES: usize = 1024 * 1024;
 pub const JOB_KIND: &str = "planner.import";
 
+crate::text_enum! {
+    /// `keyword_imports.status`: uploading → analyzing → ready (or mapping: columns to choose) → importing → done;
+    /// failed at any step with the reason.
+    pub enum ImportStatus {
+        Uploading = "uploading",
+        Analyzing = "analyzing",
+        Mapping = "mapping",
+        Ready = "ready",
+        Importing = "importing",
+        Done = "done",
+        Failed = "failed",
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = keyword_imports)]
 pub struct Import {
     pub id: i64,
     pub filename: String,
     pub size_bytes: i64,
-    pub status: String,
+    pub status: ImportStatus,
     pub source: String,
     pub delimiter: String,
     pub headers: Vec<String>,
@@ -70,10 +84,10 @@ impl Import {
         Field::ALL.iter().map(|f| (f.as_str(), f.label())).collect()
     }
     pub fn can_choose_columns(&self) -> bool {
-        matches!(self.status.as_str(), "ready" | "mapping") && !self.headers.is_empty()
+        matches!(self.status, ImportStatus::Ready | ImportStatus::Mapping) && !self.headers.is_empty()
     }
     pub fn is_running(&self) -> bool {
-        matches!(self.status.as_str(), "uploading" | "analyzing" | "importing")
+        matches!(self.status, ImportStatus::Uploading | ImportStatus::Analyzing | ImportStatus::Importing)
     }
     /// Percentage of the file the running step has read.
     pub fn percent(&self) -> i64 {
@@ -197,7 +211,7 @@ where
     conn.transaction::<_, AppError, _>(async move |conn| {
         diesel::update(keyword_imports::table.filter(keyword_imports::tenant_id.eq(tenant_id)).filter(keyword_imports::id.eq(id)))
             .set((
-                keyword_imports::status.eq("analyzing"),
+                keyword_imports::status.eq(ImportStatus::Analyzing),
                 keyword_imports::size_bytes.eq(size as i64),
                 keyword_imports::updated_at.eq(diesel::dsl::now),
             ))
@@ -287,19 +301,19 @@ pub async fn confirm(state: &AppState, ctx: &TenantCtx, id: i64, on_existing: &s
     let job = ImportJob { import_id: id, phase: Phase::Apply }.new_job(tenant_id).by(ctx.actor_label());
     let on_existing = on_existing.to_string();
     conn.transaction::<_, AppError, _>(async move |conn| {
-        let status: String = keyword_imports::table
+        let status: ImportStatus = keyword_imports::table
             .filter(keyword_imports::tenant_id.eq(tenant_id))
             .filter(keyword_imports::id.eq(id))
             .select(keyword_imports::status)
             .for_update()
             .first(conn)
             .await?;
-        if status != "ready" {
+        if status != ImportStatus::Ready {
             return Err(AppError::Conflict(format!("This import is {status}; only an analysed import can be started")));
         }
         diesel::update(keyword_imports::table.filter(keyword_imports::tenant_id.eq(tenant_id)).filter(keyword_imports::id.eq(id)))
             .set((
-                keyword_imports::status.eq("importing"),
+                keyword_imports::status.eq(ImportStatus::Importing),
                 keyword_imports::on_existing.eq(&on_existing),
                 keyword_imports::bytes_done.eq(0),
                 keyword_imports::processed_rows.eq(0),
@@ -382,7 +396,7 @@ pub async fn choose_columns(
         diesel::update(keyword_imports::table.filter(keyword_imports::tenant_id.eq(tenant_id)).filter(keyword_imports::id.eq(id)))
             .set((
                 keyword_imports::column_override.eq(Some(&chosen)),
-                keyword_imports::status.eq("analyzing"),
+                keyword_imports::status.eq(ImportStatus::Analyzing),
                 keyword_imports::error.eq(None::<String>),
                 keyword_imports::bytes_done.eq(0),
                 keyword_imports::processed_rows.eq(0),

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::filter::KeywordFilter;
+use super::filter::{KeywordFilter, KeywordStatus};
 use super::service::{self, BulkAction, Selection};
 use crate::error::{AppError, AppResult};
 use crate::modules::planner::clustering::{ai, service as clustering};
@@ -97,7 +97,12 @@ pub async fn run(state: &AppState, ctx: &TenantCtx, req: &BulkRequest) -> AppRes
     let changed = |count| Ok(BulkOutcome::Changed { action: req.action.clone(), count });
     match req.action.as_str() {
         "delete" => changed(service::bulk(state, ctx, &sel, &BulkAction::Delete).await?),
-        "set_status" => changed(service::bulk(state, ctx, &sel, &BulkAction::SetStatus(req.status.trim().to_string())).await?),
+        "set_status" => {
+            let status = KeywordStatus::parse(req.status.trim()).ok_or_else(|| {
+                AppError::BadRequest(format!("Status “{}” is not one of {}", req.status.trim(), KeywordStatus::words().join(", ")))
+            })?;
+            changed(service::bulk(state, ctx, &sel, &BulkAction::SetStatus(status)).await?)
+        }
         "move" => {
             let target = match req.cluster_id.trim() {
                 "" => return Err(AppError::field("cluster_id", "Choose the cluster to move the keywords to")),

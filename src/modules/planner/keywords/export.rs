@@ -37,7 +37,7 @@ pub fn line(k: &Keyword, cluster: Option<&str>) -> String {
         cell(k.country.as_deref().unwrap_or("")),
         cell(k.sector.as_deref().unwrap_or("")),
         cell(cluster.unwrap_or("")),
-        cell(&k.status),
+        cell(k.status.as_str()),
         k.created_at.format("%Y-%m-%d").to_string(),
     ];
     let mut s = fields.join(",");

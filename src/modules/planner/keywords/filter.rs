@@ -12,7 +12,21 @@ use crate::db::schema::{clusters, keywords};
 use crate::listing::{Filter, Sorts};
 use crate::modules::planner::import::rows::INTENTS;
 
-pub const STATUSES: [&str; 3] = ["new", "clustered", "archived"];
+crate::text_enum! {
+    /// `keywords.status`: new (not in a cluster yet), clustered, archived (kept, left out of work).
+    pub enum KeywordStatus {
+        New = "new",
+        Clustered = "clustered",
+        Archived = "archived",
+    }
+}
+
+impl KeywordStatus {
+    /// What a keyword is when it is put in a cluster, or taken out of one.
+    pub fn in_cluster(cluster: Option<i64>) -> KeywordStatus {
+        if cluster.is_some() { KeywordStatus::Clustered } else { KeywordStatus::New }
+    }
+}
 pub const SORTS: [&str; 11] =
     ["keyword", "volume", "difficulty", "cpc", "intent", "country", "sector", "cluster", "status", "created", "id"];
 pub const PAGE_SIZES: [i64; 4] = [25, 50, 100, 200];
@@ -88,8 +102,8 @@ pub fn matching<'a>(tenant_id: i64, f: &KeywordFilter) -> KeywordQuery<'a> {
     if !text.is_empty() {
         q = q.filter(keywords::keyword.ilike(like_pattern(text)));
     }
-    if STATUSES.contains(&f.status.as_str()) {
-        q = q.filter(keywords::status.eq(f.status.clone()));
+    if let Some(status) = KeywordStatus::parse(f.status.trim()) {
+        q = q.filter(keywords::status.eq(status));
     }
     if f.cluster == "none" {
         q = q.filter(keywords::cluster_id.is_null());

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 
-use super::filter::{self, KeywordFilter, STATUSES};
+use super::filter::{self, KeywordFilter, KeywordStatus};
 use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
 use crate::db::is_unique_violation;
@@ -30,7 +30,7 @@ pub struct Keyword {
     pub country: Option<String>,
     pub sector: Option<String>,
     pub cluster_id: Option<i64>,
-    pub status: String,
+    pub status: KeywordStatus,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -117,7 +117,7 @@ impl From<&Keyword> for KeywordInput {
             country: k.country.clone().unwrap_or_default(),
             sector: k.sector.clone().unwrap_or_default(),
             cluster_id: k.cluster_id.map(|v| v.to_string()).unwrap_or_default(),
-            status: k.status.clone(),
+            status: k.status.to_string(),
         }
     }
 }
@@ -133,7 +133,7 @@ struct KeywordValues {
     country: Option<String>,
     sector: Option<String>,
     cluster_id: Option<i64>,
-    status: String,
+    status: KeywordStatus,
 }
 
 /// Field-by-field validation into the values to write; the cluster must be the tenant's own.
@@ -157,12 +157,11 @@ async fn validate(conn: &mut AsyncPgConnection, tenant_id: i64, input: &KeywordI
         },
     };
     let status = match input.status.trim() {
-        "" => if cluster_id.is_some() { "clustered" } else { "new" }.to_string(),
-        s if STATUSES.contains(&s) => s.to_string(),
-        s => {
-            c.fail("status", format!("Status “{s}” is not one of new, clustered, archived"));
-            String::new()
-        }
+        "" => KeywordStatus::in_cluster(cluster_id),
+        s => KeywordStatus::parse(s).unwrap_or_else(|| {
+            c.fail("status", format!("Status “{s}” is not one of {}", KeywordStatus::words().join(", ")));
+            KeywordStatus::New
+        }),
     };
     c.finish()?;
     Ok(KeywordValues { keyword, volume, difficulty, cpc, intent, country, sector, cluster_id, status })
@@ -277,7 +276,7 @@ pub async fn selected_ids(conn: &mut AsyncPgConnection, tenant_id: i64, sel: &Se
 #[derive(Debug, Clone, PartialEq)]
 pub enum BulkAction {
     Delete,
-    SetStatus(String),
+    SetStatus(KeywordStatus),
     /// Into a cluster, or out of any (None).
     MoveTo(Option<i64>),
 }
@@ -297,11 +296,6 @@ pub async fn bulk(state: &AppState, ctx: &TenantCtx, sel: &Selection, action: &B
     ctx.require(Perm::EditContent)?;
     let mut conn = state.db.get().await?;
     let tenant_id = ctx.tenant_id;
-    if let BulkAction::SetStatus(s) = action
-        && !STATUSES.contains(&s.as_str())
-    {
-        return Err(AppError::BadRequest(format!("Status “{s}” is not one of new, clustered, archived")));
-    }
     if let BulkAction::MoveTo(Some(cid)) = action
         && !cluster_exists(&mut conn, tenant_id, *cid).await?
     {
@@ -330,10 +324,10 @@ pub async fn apply_in_tx(conn: &mut AsyncPgConnection, tenant_id: i64, ids: &[i6
         n += match action {
             BulkAction::Delete => diesel::delete(target).execute(conn).await?,
             BulkAction::SetStatus(s) => {
-                diesel::update(target).set((keywords::status.eq(s), keywords::updated_at.eq(diesel::dsl::now))).execute(conn).await?
+                diesel::update(target).set((keywords::status.eq(*s), keywords::updated_at.eq(diesel::dsl::now))).execute(conn).await?
             }
             BulkAction::MoveTo(cid) => {
-                let status = if cid.is_some() { "clustered" } else { "new" };
+                let status = KeywordStatus::in_cluster(*cid);
                 diesel::update(target)
                     .set((keywords::cluster_id.eq(cid), keywords::status.eq(status), keywords::updated_at.eq(diesel::dsl::now)))
                     .execute(conn)

@@ -10,6 +10,7 @@ use diesel_async::RunQueryDsl;
 use crate::auth::rbac::Perm;
 use crate::db::schema::jobs;
 use crate::error::AppResult;
+use crate::jobs::JobStatus;
 use crate::modules::planner::clustering::ai as cluster_ai;
 use crate::modules::planner::ideas::generate;
 use crate::modules::planner::import::store;
@@ -23,7 +24,7 @@ const KINDS: [&str; 3] = [cluster_ai::JOB_KIND, generate::JOB_KIND, store::JOB_K
 pub struct ActiveJob {
     pub id: i64,
     pub kind: String,
-    pub status: String,
+    pub status: JobStatus,
     pub progress_done: i32,
     pub progress_total: i32,
 }
@@ -63,7 +64,7 @@ pub async fn fragment(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<
     let mut conn = state.db.get().await?;
     let active: Vec<ActiveJob> = jobs::table
         .filter(jobs::tenant_id.eq(ctx.tenant_id))
-        .filter(jobs::status.eq_any(["queued", "running"]))
+        .filter(jobs::status.eq_any(JobStatus::OPEN))
         .filter(jobs::kind.eq_any(KINDS))
         .order(jobs::id)
         .select((jobs::id, jobs::kind, jobs::status, jobs::progress_done, jobs::progress_total))
@@ -73,15 +74,15 @@ pub async fn fragment(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<
     let seen: Vec<i64> = q.seen.split(',').filter_map(|s| s.trim().parse().ok()).take(50).collect();
     let ended: Vec<i64> = seen.iter().copied().filter(|id| !active.iter().any(|a| a.id == *id)).collect();
     if !ended.is_empty() {
-        let rows: Vec<(String, String, Option<serde_json::Value>, Option<String>)> = jobs::table
+        let rows: Vec<(String, JobStatus, Option<serde_json::Value>, Option<String>)> = jobs::table
             .filter(jobs::tenant_id.eq(ctx.tenant_id))
             .filter(jobs::id.eq_any(&ended))
             .select((jobs::kind, jobs::status, jobs::result, jobs::last_error))
             .load(&mut conn)
             .await?;
         if !rows.is_empty() {
-            let failed = rows.iter().any(|(_, s, _, _)| s != "succeeded");
-            let text = rows.iter().map(|(k, s, r, e)| outcome(k, s, r.as_ref(), e.as_deref())).collect::<Vec<_>>().join(" · ");
+            let failed = rows.iter().any(|(_, s, _, _)| *s != JobStatus::Succeeded);
+            let text = rows.iter().map(|(k, s, r, e)| outcome(k, *s, r.as_ref(), e.as_deref())).collect::<Vec<_>>().join(" · ");
             let toast = if failed { Toast::error(text) } else { Toast::success(text) };
             // Reload so the lists show the new clusters/ideas, with the outcome as a toast.
             return Ok(HttpResponse::Ok()
@@ -95,9 +96,9 @@ pub async fn fragment(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<
 }
 
 /// One finished job in words.
-pub fn outcome(kind: &str, status: &str, result: Option<&serde_json::Value>, error: Option<&str>) -> String {
+pub fn outcome(kind: &str, status: JobStatus, result: Option<&serde_json::Value>, error: Option<&str>) -> String {
     let what = label(kind);
-    if status != "succeeded" {
+    if status != JobStatus::Succeeded {
         return format!("{what} {status}: {}. Its credits were refunded.", error.unwrap_or("no reason recorded"));
     }
     let r = result.cloned().unwrap_or_default();

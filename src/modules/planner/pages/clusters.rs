@@ -49,17 +49,7 @@ pub async fn list(state: web::Data<AppState>, page: PageCtx, q: web::Query<ListQ
     render(&ClustersPage { page, filter: q.filter, rows, pager, sorts: CLUSTER_SORTS })
 }
 
-#[derive(serde::Deserialize)]
-pub struct ClusterForm {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    status: String,
-}
-
-pub async fn create(state: web::Data<AppState>, ctx: TenantCtx, form: web::Form<ClusterForm>) -> AppResult<HttpResponse> {
+pub async fn create(state: web::Data<AppState>, ctx: TenantCtx, form: web::Form<service::ClusterInput>) -> AppResult<HttpResponse> {
     match service::create(&state, &ctx, &form.name, &form.description).await {
         Ok(id) => Ok(redirect_with(&format!("/planner/clusters/{id}"), Some(Toast::success("Cluster created")))),
         Err(e) => back_to("/planner/clusters", Err(e)),
@@ -117,11 +107,10 @@ pub async fn update(
     state: web::Data<AppState>,
     ctx: TenantCtx,
     id: web::Path<i64>,
-    form: web::Form<ClusterForm>,
+    form: web::Form<service::ClusterInput>,
 ) -> AppResult<HttpResponse> {
     let back = format!("/planner/clusters/{}", *id);
-    let status = if form.status.is_empty() { "active" } else { form.status.as_str() };
-    back_to(&back, service::update(&state, &ctx, *id, &form.name, &form.description, status).await.map(|()| "Cluster saved".into()))
+    back_to(&back, service::update(&state, &ctx, *id, &form).await.map(|()| "Cluster saved".into()))
 }
 
 #[derive(serde::Deserialize)]

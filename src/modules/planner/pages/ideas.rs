@@ -8,7 +8,7 @@ use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::listing::Filter;
 use crate::modules::planner::clusters::service as clusters;
-use crate::modules::planner::ideas::service::{self, CONTENT_TYPES, Idea, IdeaFilter, IdeaInput, IdeaRow, STATUSES, STRUCTURES};
+use crate::modules::planner::ideas::service::{self, CONTENT_TYPES, Idea, IdeaFilter, IdeaInput, IdeaRow, IdeaStatus, STRUCTURES};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
@@ -33,7 +33,7 @@ struct IdeasPage {
     clusters: Vec<(i64, String)>,
     content_types: [&'static str; 6],
     structures: [&'static str; 9],
-    statuses: [&'static str; 3],
+    statuses: Vec<&'static str>,
 }
 
 impl IdeasPage {
@@ -60,7 +60,7 @@ pub async fn list(state: web::Data<AppState>, page: PageCtx, q: web::Query<ListQ
         clusters,
         content_types: CONTENT_TYPES,
         structures: STRUCTURES,
-        statuses: STATUSES,
+        statuses: IdeaStatus::words(),
     })
 }
 

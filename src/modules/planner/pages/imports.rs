@@ -7,6 +7,7 @@ use futures_util::TryStreamExt;
 
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult};
+use crate::modules::planner::import::store::ImportStatus as Status;
 use crate::modules::planner::import::store::{self, Import, MAX_BYTES, Reject};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
@@ -68,7 +69,7 @@ struct ImportPage {
 
 #[derive(Template)]
 #[template(path = "planner/import.html", block = "status")]
-struct ImportStatus {
+struct ImportStatusFragment {
     import: Import,
 }
 
@@ -91,7 +92,7 @@ pub async fn show(
     // While a step runs, the page polls this fragment; the full page comes back when the step ends.
     if wants_fragment(&req) {
         if import.is_running() {
-            return render(&ImportStatus { import });
+            return render(&ImportStatusFragment { import });
         }
         return Ok(HttpResponse::Ok().insert_header(("HX-Refresh", "true")).finish());
     }

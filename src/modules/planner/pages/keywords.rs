@@ -12,7 +12,7 @@ use crate::modules::planner::clusters::service as clusters;
 use crate::modules::planner::import::rows::INTENTS;
 use crate::modules::planner::keywords::bulk::{self, BulkRequest};
 use crate::modules::planner::keywords::export::{self, ExportSpec};
-use crate::modules::planner::keywords::filter::{KeywordFilter, PAGE_SIZES, STATUSES};
+use crate::modules::planner::keywords::filter::{KeywordFilter, KeywordStatus, PAGE_SIZES};
 use crate::modules::planner::keywords::service::{self, Keyword, KeywordInput, KeywordRow};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
@@ -37,7 +37,7 @@ struct KeywordsPage {
     rows: Vec<KeywordRow>,
     pager: Pager,
     page_sizes: [i64; 4],
-    statuses: [&'static str; 3],
+    statuses: Vec<&'static str>,
     intents: [&'static str; 4],
     clusters: Vec<(i64, String)>,
     form: KeywordInput,
@@ -90,7 +90,7 @@ async fn list_page(state: &AppState, page: PageCtx, q: ListQuery, form: KeywordI
         rows,
         pager,
         page_sizes: PAGE_SIZES,
-        statuses: STATUSES,
+        statuses: KeywordStatus::words(),
         intents: INTENTS,
         clusters,
         form,
@@ -122,7 +122,7 @@ struct EditPage {
     keyword: Keyword,
     form: KeywordInput,
     errors: FieldErrors,
-    statuses: [&'static str; 3],
+    statuses: Vec<&'static str>,
     intents: [&'static str; 4],
     clusters: Vec<(i64, String)>,
 }
@@ -138,7 +138,7 @@ async fn edit_page(state: &AppState, page: PageCtx, id: i64, form: Option<Keywor
     let keyword = service::get(&mut conn, page.ctx.tenant_id, id).await?;
     let clusters = clusters::names(&conn, page.ctx.tenant_id).await?;
     let form = form.unwrap_or_else(|| KeywordInput::from(&keyword));
-    Ok(EditPage { page, keyword, form, errors, statuses: STATUSES, intents: INTENTS, clusters })
+    Ok(EditPage { page, keyword, form, errors, statuses: KeywordStatus::words(), intents: INTENTS, clusters })
 }
 
 pub async fn edit(state: web::Data<AppState>, page: PageCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
