@@ -15,7 +15,8 @@ use crate::config::Config;
 use crate::db::DbPool;
 use crate::error::AppError;
 use crate::kv::RedisPool;
-use crate::web::middleware::{self, Metrics};
+use crate::web::metrics::Metrics;
+use crate::web::middleware;
 
 pub struct AppState {
     pub config: Arc<Config>,
@@ -48,7 +49,7 @@ impl AppState {
         let allow_private = config.allow_private_targets;
         Ok(AppState {
             db: crate::db::pool(&config.database_url, config.db_pool_size)?,
-            redis: crate::kv::pool(&config.redis_url)?,
+            redis: crate::kv::pool(&config.redis_url, config.redis_timeout())?,
             jwt: JwtKeys::new(&config.secret_key),
             vault: Vault::new(&config.secret_key),
             ai_settings: Default::default(),

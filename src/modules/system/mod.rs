@@ -2,8 +2,7 @@
 //! and the probes /healthz, /readyz, /metrics.
 
 mod jobs;
-
-use std::sync::atomic::{AtomicU64, Ordering};
+mod metrics;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -22,7 +21,7 @@ use crate::web::{render, wants_fragment};
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
-        .route("/metrics", web::get().to(metrics))
+        .route("/metrics", web::get().to(metrics::metrics))
         .route("/system", web::get().to(page))
         .route("/api/system/audit", web::get().to(api_list))
         .route("/api/system/audit/{id}", web::get().to(api_get));
@@ -58,24 +57,6 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         body["failed"] = serde_json::json!(failed);
         HttpResponse::ServiceUnavailable().json(body)
     }
-}
-
-async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    let m = &state.metrics;
-    let mut out = String::new();
-    out.push_str("# TYPE igny8_uptime_seconds gauge\n");
-    out.push_str(&format!("igny8_uptime_seconds {}\n", state.started.elapsed().as_secs()));
-    out.push_str("# TYPE igny8_http_requests_in_flight gauge\n");
-    out.push_str(&format!("igny8_http_requests_in_flight {}\n", AtomicU64::load(&m.in_flight, Ordering::Relaxed)));
-    out.push_str("# TYPE igny8_http_responses_total counter\n");
-    for (i, c) in m.by_class.iter().enumerate() {
-        out.push_str(&format!("igny8_http_responses_total{{class=\"{}xx\"}} {}\n", i + 1, AtomicU64::load(c, Ordering::Relaxed)));
-    }
-    let pool = state.db.status();
-    out.push_str("# TYPE igny8_db_pool_connections gauge\n");
-    out.push_str(&format!("igny8_db_pool_connections{{state=\"size\"}} {}\n", pool.size));
-    out.push_str(&format!("igny8_db_pool_connections{{state=\"available\"}} {}\n", pool.available));
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(out)
 }
 
 #[derive(Template)]
