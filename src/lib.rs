@@ -4,6 +4,7 @@ pub mod ai;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod billing;
 pub mod cli;
 pub mod config;
