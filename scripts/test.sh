@@ -39,3 +39,6 @@ bash scripts/smoke-run.sh
 
 log "cargo test"
 cargo test --quiet -- --test-threads "${IGNY8_TEST_THREADS:-6}"
+
+log "clean-context Docker build: what docker/Dockerfile copies, built with its cargo command (scripts/docker-context-check.sh)"
+bash scripts/docker-context-check.sh
