@@ -12,6 +12,7 @@ pub mod db;
 pub mod error;
 pub mod jobs;
 pub mod kv;
+pub mod memory;
 pub mod modules;
 pub mod outbound;
 pub mod scheduler;

@@ -15,7 +15,9 @@ pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, Jo
     let outcome = match job.payload.get("phase").and_then(|v| v.as_str()) {
         Some("analyze") => {
             let mut conn = state.db.get().await?;
-            analyze::run(&mut conn, tenant_id, import_id).await.map(|c| serde_json::json!({ "analysed": c }))
+            let analysed = analyze::run(&mut conn, tenant_id, import_id).await.map(|c| serde_json::json!({ "analysed": c }));
+            crate::db::retire(conn);
+            analysed
         }
         Some("apply") => {
             let who = Who { tenant_id, user_id: None, label: format!("import #{import_id}"), ip: None };
@@ -23,6 +25,8 @@ pub async fn run(state: Arc<AppState>, job: ClaimedJob) -> Result<Completion, Jo
         }
         _ => return Err(JobError::Fatal("unknown import phase".into())),
     };
+    // The step's working set (a whole file's keys, parsed records) is freed now: hand it back.
+    crate::memory::give_back();
     match outcome {
         Ok(result) => Ok(Completion::result(result)),
         // No keyword column: keep the file and ask the user which columns to use.

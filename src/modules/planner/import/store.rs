@@ -21,8 +21,9 @@ use crate::web::pagination::PageParams;
 
 /// Largest upload accepted (a 100,000-row export is about 5 MB).
 pub const MAX_BYTES: usize = 20 * 1024 * 1024;
-/// Stored chunk size: the most of a file any step holds in memory at once.
-pub const CHUNK_BYTES: usize = 1024 * 1024;
+/// Stored chunk size: the most of a file any step holds in memory at once (with the records parsed from it), and
+/// the largest message a connection carries for it.
+pub const CHUNK_BYTES: usize = 256 * 1024;
 pub const JOB_KIND: &str = "planner.import";
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
@@ -220,7 +221,9 @@ where
     })
     .await?;
     crate::jobs::worker::wake(state).await;
-    get(&mut conn, tenant_id, id).await
+    let import = get(&mut conn, tenant_id, id).await;
+    crate::db::retire(conn);
+    import
 }
 
 /// The plan's allowance for stored uploads and what the workspace keeps stored now: the files of imports
