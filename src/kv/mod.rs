@@ -40,11 +40,18 @@ impl RedisPool {
         if self.is_down() {
             return Err(PoolError::Timeout(deadpool_redis::TimeoutType::Wait));
         }
-        let res = self.pool.get().await;
-        if matches!(res, Err(PoolError::Timeout(_))) {
-            self.mark_down();
+        // One deadline for the whole checkout (a recycle check and a new connection each have their own).
+        match tokio::time::timeout(self.timeout, self.pool.get()).await {
+            Ok(Err(PoolError::Timeout(t))) => {
+                self.mark_down();
+                Err(PoolError::Timeout(t))
+            }
+            Ok(res) => res,
+            Err(_) => {
+                self.mark_down();
+                Err(PoolError::Timeout(deadpool_redis::TimeoutType::Wait))
+            }
         }
-        res
     }
 
     /// Runs `op` (taking a connection and sending its commands) within the timeout. A timeout marks Redis
