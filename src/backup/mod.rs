@@ -29,13 +29,18 @@ pub struct Made {
 /// Backs up the configured database into `dir` (created when missing) and applies retention.
 pub async fn backup_to_dir(config: &Config, dir: &Path) -> anyhow::Result<Made> {
     let conn = pg::Conn::parse(&config.database_url)?;
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create the backup folder {}", dir.display()))?;
+    if !dir.exists() {
+        create_private_dir(dir).with_context(|| format!("cannot create the backup folder {}", dir.display()))?;
+    }
     let now = chrono::Utc::now();
     let file = dir.join(retention::file_name(&conn.database, now));
     if file.exists() {
         bail!("{} already exists (two backups in the same second)", file.display());
     }
     let partial = file.with_extension("dump.partial");
+    // A backup holds every workspace's data: readable by its owner only. pg_dump keeps the mode of a file it
+    // overwrites, so the file is made first.
+    create_private_file(&partial).with_context(|| format!("cannot write {}", partial.display()))?;
     let dumped = pg::dump(config.pg_bin_dir.as_deref(), &conn, &partial).await;
     if let Err(e) = dumped {
         let _ = std::fs::remove_file(&partial);
@@ -45,6 +50,25 @@ pub async fn backup_to_dir(config: &Config, dir: &Path) -> anyhow::Result<Made> 
     let bytes = std::fs::metadata(&file)?.len();
     let removed = retention::prune(dir, config.backup_keep_days, now).context("retention")?;
     Ok(Made { file, bytes, removed })
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)
+}
+
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path).map(drop)
 }
 
 /// The scheduler's backup step: a backup into `IGNY8_BACKUP_DIR` with retention; skipped (and said so in the

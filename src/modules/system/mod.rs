@@ -32,8 +32,11 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok")
 }
 
-/// 200 when Postgres and Redis answer; 503 naming each one that does not.
-async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+/// 200 when Postgres and Redis answer; 503 naming each one that does not. `?redis=optional` is for a load
+/// balancer: pages work without Redis, so a Redis outage must not take every replica out of rotation (Redis is
+/// still reported, just not failed on).
+async fn readyz(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let redis_optional = req.query_string().split('&').any(|p| p == "redis=optional");
     let pg = async {
         let mut conn = state.db.get().await.map_err(|e| e.to_string())?;
         diesel::sql_query("SELECT 1").execute(&mut conn).await.map_err(|e| e.to_string())?;
@@ -49,7 +52,11 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         Err(e) => serde_json::json!({ "ok": false, "error": e }),
     };
     let body = serde_json::json!({ "postgres": status(&pg), "redis": status(&redis) });
-    let failed: Vec<&str> = [("postgres", &pg), ("redis", &redis)].iter().filter(|(_, r)| r.is_err()).map(|(n, _)| *n).collect();
+    let failed: Vec<&str> = [("postgres", &pg), ("redis", &redis)]
+        .iter()
+        .filter(|(n, r)| r.is_err() && !(*n == "redis" && redis_optional))
+        .map(|(n, _)| *n)
+        .collect();
     if failed.is_empty() {
         HttpResponse::Ok().json(body)
     } else {

@@ -118,6 +118,8 @@ async fn backup_then_restore_into_a_new_database_gives_the_same_rows_in_every_ta
         .expect("backup path printed");
     assert!(file.starts_with(&dir) && file.is_file(), "{}", file.display());
     assert!(std::fs::read_dir(&dir).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().ends_with(".partial")));
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600, "only its owner may read a backup");
 
     // A new, empty database; restore into it.
     let restored_db = format!("{}_r", app.db_url.rsplit('/').next().unwrap());
