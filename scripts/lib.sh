@@ -53,6 +53,17 @@ ensure_psql() {
   command -v psql >/dev/null || apt_install postgresql-client
 }
 
+# pg_dump and pg_restore of the server's major version (backups and the restore drill).
+ensure_pg_tools() {
+  ensure_psql
+  local major
+  major=$(psql -h "$PG_HOST" -p "$PG_PORT" -U postgres -d postgres -tAc "SHOW server_version_num" 2>/dev/null | cut -c1-2)
+  if [ -n "$major" ] && [ ! -x "/usr/lib/postgresql/$major/bin/pg_dump" ] && ! pg_dump --version 2>/dev/null | grep -q " $major\."; then
+    apt_install "postgresql-client-$major"
+  fi
+  command -v pg_dump >/dev/null && command -v pg_restore >/dev/null || apt_install postgresql-client
+}
+
 # Creates database $1 when it does not exist.
 ensure_database() {
   ensure_psql

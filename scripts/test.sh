@@ -10,6 +10,7 @@ ensure_postgres
 ensure_redis
 command -v redis-server >/dev/null || apt_install redis-server   # the Redis-outage test starts its own
 ensure_psql
+ensure_pg_tools   # the restore drill runs pg_dump / pg_restore
 
 log "the test WordPress (Debian's packages, loopback only)"
 bash scripts/wordpress-up.sh up
@@ -39,3 +40,6 @@ bash scripts/smoke-run.sh
 
 log "cargo test"
 cargo test --quiet -- --test-threads "${IGNY8_TEST_THREADS:-6}"
+
+log "clean-context Docker build: what docker/Dockerfile copies, built with its cargo command (scripts/docker-context-check.sh)"
+bash scripts/docker-context-check.sh

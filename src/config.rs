@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LogFormat {
+    /// JSON when stdout is not a terminal (a file, a pipe, a container log), readable text on a terminal.
+    Auto,
     Text,
     Json,
 }
@@ -47,6 +49,18 @@ pub struct Config {
     pub drain_secs: u32,
     /// A generated article shorter than this share of the asked word count is refused (per cent).
     pub writer_min_words_percent: u32,
+
+    // Operations: Redis timeout, /metrics, backups.
+    /// How long a request waits for Redis before going on without it.
+    pub redis_timeout_ms: u32,
+    /// Bearer token for /metrics; without one /metrics is not served (404).
+    pub metrics_token: Option<String>,
+    /// Folder `igny8 backup` and the scheduled backup write to; unset = scheduled backups are skipped.
+    pub backup_dir: Option<String>,
+    /// Backups older than this are removed after each new backup (seed §10.10: 7 days).
+    pub backup_keep_days: u32,
+    /// Folder holding pg_dump and pg_restore (default: found on PATH).
+    pub pg_bin_dir: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -110,9 +124,10 @@ impl Config {
             db_pool_size: parse_num(&get, "IGNY8_DB_POOL_SIZE", 16, 1, 512)? as usize,
             session_hours: parse_num(&get, "IGNY8_SESSION_HOURS", 12, 1, 24 * 30)? as i64,
             log_format: match get("IGNY8_LOG_FORMAT").as_deref() {
-                None | Some("text") => LogFormat::Text,
+                None | Some("auto") => LogFormat::Auto,
+                Some("text") => LogFormat::Text,
                 Some("json") => LogFormat::Json,
-                Some(other) => return Err(err("IGNY8_LOG_FORMAT", format!("expected 'text' or 'json', got '{other}'"))),
+                Some(other) => return Err(err("IGNY8_LOG_FORMAT", format!("expected 'auto', 'text' or 'json', got '{other}'"))),
             },
             login_max_failures_email: parse_num(&get, "IGNY8_LOGIN_MAX_FAILURES_EMAIL", 5, 1, 1000)?,
             login_max_failures_ip: parse_num(&get, "IGNY8_LOGIN_MAX_FAILURES_IP", 20, 1, 100_000)?,
@@ -126,7 +141,22 @@ impl Config {
             ai_rate_window_secs: parse_num(&get, "IGNY8_AI_RATE_WINDOW_SECS", 60, 1, 3600)?,
             drain_secs: parse_num(&get, "IGNY8_DRAIN_SECS", 5, 0, 600)?,
             writer_min_words_percent: parse_num(&get, "IGNY8_WRITER_MIN_WORDS_PERCENT", 50, 1, 100)?,
+
+            redis_timeout_ms: parse_num(&get, "IGNY8_REDIS_TIMEOUT_MS", 150, 10, 10_000)?,
+            metrics_token: match get("IGNY8_METRICS_TOKEN") {
+                Some(t) if t.len() < 16 => {
+                    return Err(err("IGNY8_METRICS_TOKEN", format!("must be at least 16 characters, got {}", t.len())));
+                }
+                t => t,
+            },
+            backup_dir: get("IGNY8_BACKUP_DIR"),
+            backup_keep_days: parse_num(&get, "IGNY8_BACKUP_KEEP_DAYS", 7, 1, 3650)?,
+            pg_bin_dir: get("IGNY8_PG_BIN_DIR"),
         })
+    }
+
+    pub fn redis_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.redis_timeout_ms as u64)
     }
 
     /// Cookies get `Secure` when the public URL is https.
@@ -186,6 +216,19 @@ mod tests {
         assert_eq!(cfg(&[DB, KEY, ("IGNY8_WORKERS", "-3")]).unwrap_err().var, "IGNY8_WORKERS");
         assert_eq!(cfg(&[DB, KEY, ("IGNY8_SCHEDULER", "maybe")]).unwrap_err().var, "IGNY8_SCHEDULER");
         assert_eq!(cfg(&[DB, KEY, ("IGNY8_LOG_FORMAT", "xml")]).unwrap_err().var, "IGNY8_LOG_FORMAT");
+        assert_eq!(cfg(&[DB, KEY, ("IGNY8_METRICS_TOKEN", "short")]).unwrap_err().var, "IGNY8_METRICS_TOKEN");
+        assert_eq!(cfg(&[DB, KEY, ("IGNY8_REDIS_TIMEOUT_MS", "0")]).unwrap_err().var, "IGNY8_REDIS_TIMEOUT_MS");
+        assert_eq!(cfg(&[DB, KEY, ("IGNY8_BACKUP_KEEP_DAYS", "0")]).unwrap_err().var, "IGNY8_BACKUP_KEEP_DAYS");
+    }
+
+    #[test]
+    fn operations_defaults() {
+        let c = cfg(&[DB, KEY]).unwrap();
+        assert_eq!(c.log_format, LogFormat::Auto);
+        assert_eq!(c.redis_timeout_ms, 150);
+        assert_eq!(c.metrics_token, None);
+        assert_eq!(c.backup_keep_days, 7);
+        assert_eq!(c.backup_dir, None);
     }
 
     #[test]

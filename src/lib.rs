@@ -4,6 +4,7 @@ pub mod ai;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod billing;
 pub mod cli;
 pub mod config;
@@ -12,6 +13,7 @@ pub mod error;
 pub mod jobs;
 pub mod kv;
 pub mod listing;
+pub mod memory;
 pub mod modules;
 pub mod outbound;
 pub mod state;
@@ -21,12 +23,19 @@ pub mod wordpress;
 
 use crate::config::{Config, LogFormat};
 
+/// Logs go to stdout: JSON when it is not a terminal (unless `IGNY8_LOG_FORMAT` says otherwise), and colour
+/// codes only on a terminal, so files and log collectors never see escape sequences.
 pub fn init_tracing(config: &Config) {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,actix_server=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    let _ = match config.log_format {
-        LogFormat::Json => builder.json().try_init(),
-        LogFormat::Text => builder.try_init(),
+    let terminal = std::io::stdout().is_terminal();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(terminal);
+    let json = match config.log_format {
+        LogFormat::Auto => !terminal,
+        LogFormat::Json => true,
+        LogFormat::Text => false,
     };
+    let _ =
+        if json { builder.json().flatten_event(true).with_current_span(true).with_span_list(false).try_init() } else { builder.try_init() };
 }

@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::db::DbPool;
 use crate::jobs::Registry;
 use crate::kv::RedisPool;
-use crate::web::middleware::Metrics;
+use crate::web::metrics::Metrics;
 
 pub struct AppState {
     pub config: Arc<Config>,
@@ -79,7 +79,7 @@ impl AppState {
         let allow_private = config.allow_private_targets;
         Ok(AppState {
             db: crate::db::pool(&config.database_url, config.db_pool_size)?,
-            redis: crate::kv::pool(&config.redis_url)?,
+            redis: crate::kv::pool(&config.redis_url, config.redis_timeout())?,
             jwt: JwtKeys::new(&config.secret_key),
             vault: Vault::new(&config.secret_key),
             ai_settings: Default::default(),

@@ -87,7 +87,7 @@ async fn take_rate_slot(state: &AppState, tenant_id: i64, provider: &str, model:
     let tag = format!("rl:{provider}:{model}:{index}");
     let ns = &state.config.redis_namespace;
     let keys = [kv::key(ns, &tag, "n"), kv::key(ns, &tag, &format!("t:{tenant_id}")), kv::key(ns, &tag, "active")];
-    let verdict = async {
+    let verdict = state.redis.bounded(async {
         let mut conn = state.redis.get().await.map_err(|e| e.to_string())?;
         deadpool_redis::redis::cmd("EVAL")
             .arg(FAIR_SHARE)
@@ -99,7 +99,7 @@ async fn take_rate_slot(state: &AppState, tenant_id: i64, provider: &str, model:
             .query_async::<i64>(&mut conn)
             .await
             .map_err(|e| e.to_string())
-    };
+    });
     let wait = Duration::from_millis((window_ms - now.timestamp_millis() % window_ms).max(1) as u64);
     match verdict.await {
         Ok(1) => Ok(()),

@@ -1,5 +1,6 @@
 //! Sign-in throttling per IP and per email, counted in Redis with a fixed window. When Redis is down the
-//! check lets the attempt through (and logs it): an outage must not lock everyone out.
+//! check lets the attempt through (and logs it): an outage must not lock everyone out. A Redis that hangs
+//! costs at most its short timeout (`kv::RedisPool::bounded`), and then nothing while it is marked down.
 
 use deadpool_redis::redis::AsyncCommands;
 
@@ -18,13 +19,13 @@ fn keys(state: &AppState, ip: Option<&str>, email: &str) -> (String, String) {
 /// Refuses with 429 once either counter is at its limit.
 pub async fn check(state: &AppState, ip: Option<&str>, email: &str) -> AppResult<()> {
     let (ip_key, email_key) = keys(state, ip, email);
-    let counts = async {
+    let counts = state.redis.bounded(async {
         let mut conn = state.redis.get().await.map_err(|e| e.to_string())?;
         let (a, b): (Option<u32>, Option<u32>) =
             deadpool_redis::redis::pipe().get(&ip_key).get(&email_key).query_async(&mut conn).await.map_err(|e| e.to_string())?;
         let ttl: i64 = conn.ttl(&email_key).await.map_err(|e| e.to_string())?;
         Ok::<_, String>((a.unwrap_or(0), b.unwrap_or(0), ttl))
-    };
+    });
     match counts.await {
         Ok((ip_n, email_n, ttl)) => {
             let cfg = &state.config;
@@ -47,7 +48,7 @@ pub async fn check(state: &AppState, ip: Option<&str>, email: &str) -> AppResult
 pub async fn record_failure(state: &AppState, ip: Option<&str>, email: &str) {
     let (ip_key, email_key) = keys(state, ip, email);
     let window = state.config.login_window_secs as i64;
-    let res = async {
+    let res = state.redis.bounded(async {
         let mut conn = state.redis.get().await.map_err(|e| e.to_string())?;
         deadpool_redis::redis::pipe()
             .incr(&ip_key, 1)
@@ -59,7 +60,7 @@ pub async fn record_failure(state: &AppState, ip: Option<&str>, email: &str) {
             .query_async::<()>(&mut conn)
             .await
             .map_err(|e| e.to_string())
-    };
+    });
     if let Err(e) = res.await {
         tracing::warn!(error = %e, "could not count a failed sign-in (Redis)");
     }
@@ -67,7 +68,11 @@ pub async fn record_failure(state: &AppState, ip: Option<&str>, email: &str) {
 
 pub async fn clear_email(state: &AppState, email: &str) {
     let (_, email_key) = keys(state, None, email);
-    if let Ok(mut conn) = state.redis.get().await {
-        let _: Result<(), _> = conn.del(&email_key).await;
-    }
+    let _ = state
+        .redis
+        .bounded(async {
+            let mut conn = state.redis.get().await.map_err(|e| e.to_string())?;
+            conn.del::<_, ()>(&email_key).await.map_err(|e| e.to_string())
+        })
+        .await;
 }

@@ -18,6 +18,8 @@ pub struct Plan {
     pub monthly_credits: i64,
     pub max_users: i32,
     pub max_sites: i32,
+    /// Uploaded files a workspace may keep stored at once (keyword CSVs waiting to be imported).
+    pub upload_quota_mb: i32,
 }
 
 impl Plan {

@@ -1,5 +1,6 @@
-//! The command line: serve (default), migrate, seed-demo, create-user.
+//! The command line: serve (default), migrate, seed-demo, create-user, backup, restore.
 
+mod backup;
 mod seed;
 
 use std::net::TcpListener;
@@ -59,6 +60,21 @@ pub enum Command {
         #[arg(long)]
         system_admin: bool,
     },
+    /// Back up the database (pg_dump, custom format) into a folder, then remove backups past IGNY8_BACKUP_KEEP_DAYS.
+    Backup {
+        /// Folder to write to (default: IGNY8_BACKUP_DIR).
+        #[arg(long)]
+        dir: Option<String>,
+    },
+    /// Restore a backup file into an empty database (default: DATABASE_URL).
+    Restore {
+        /// The .dump file written by `igny8 backup`.
+        #[arg(long)]
+        file: String,
+        /// The database to restore into; it must exist and have no tables.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -82,6 +98,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::db::migrate(&state.db).await?;
             create_user(&state, email, name, password, tenant_id, role, plan, workspace, system_admin).await
         }
+        Command::Backup { dir } => backup::backup(&config, dir).await,
+        Command::Restore { file, database_url } => backup::restore(&config, &file, database_url).await,
     }
 }
 

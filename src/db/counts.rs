@@ -1,6 +1,7 @@
 //! "N matching" for long lists (keywords, tasks), cached in Redis under the tenant's revision of that list
 //! (a trigger bumps it on every statement that changes the list's rows), so paging through one filter counts
-//! once and a changed list is never shown with a stale count. Redis missing or failing only costs the cache.
+//! once and a changed list is never shown with a stale count. Redis missing, failing or hanging only costs the
+//! cache (each call is bounded by the short Redis timeout).
 
 use std::future::Future;
 
@@ -36,15 +37,16 @@ where
 {
     let key =
         kv::key(&state.config.redis_namespace, &format!("{list}{tenant_id}"), &format!("count:{rev}:{}", &sha256_hex(filter_key)[..16]));
-    let mut cache = state.redis.get().await.ok();
+    let pool = &state.redis;
+    let mut cache = pool.bounded(pool.get()).await.ok();
     if let Some(c) = cache.as_mut()
-        && let Ok(Some(n)) = redis::cmd("GET").arg(&key).query_async::<Option<i64>>(c).await
+        && let Ok(Some(n)) = pool.bounded(redis::cmd("GET").arg(&key).query_async::<Option<i64>>(c)).await
     {
         return Ok(n);
     }
     let n = count().await?;
     if let Some(c) = cache.as_mut() {
-        let _: Result<(), _> = redis::cmd("SET").arg(&key).arg(n).arg("EX").arg(TTL_SECS).query_async(c).await;
+        let _ = pool.bounded(redis::cmd("SET").arg(&key).arg(n).arg("EX").arg(TTL_SECS).query_async::<()>(c)).await;
     }
     Ok(n)
 }

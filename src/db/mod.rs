@@ -44,6 +44,13 @@ pub fn pool(database_url: &str, max_size: usize) -> anyhow::Result<DbPool> {
         .build()?)
 }
 
+/// Closes a pooled connection instead of returning it to the pool: a connection that carried large messages
+/// (stored uploads, batch inserts of thousands of rows) keeps read and write buffers that size for as long as it
+/// lives. The pool opens a fresh one when it needs it.
+pub fn retire(conn: DbConn) {
+    drop(Object::take(conn));
+}
+
 /// Applies every pending embedded migration; returns the versions applied.
 /// Needs the multi-threaded runtime (the harness uses `block_in_place`).
 pub async fn migrate(pool: &DbPool) -> anyhow::Result<Vec<String>> {

@@ -9,6 +9,7 @@ diesel::table! {
         max_users -> Int4,
         max_sites -> Int4,
         sort_order -> Int4,
+        upload_quota_mb -> Int4,
     }
 }
 

@@ -59,10 +59,10 @@ fn wake_key(state: &AppState) -> String {
 /// commits. Best effort: without Redis the workers find the job at their next poll.
 pub async fn wake(state: &AppState) {
     let key = wake_key(state);
-    let res = async {
+    let res = state.redis.bounded(async {
         let mut conn = state.redis.get().await.map_err(|e| e.to_string())?;
         deadpool_redis::redis::pipe().lpush(&key, 1).ltrim(&key, 0, 63).query_async::<()>(&mut conn).await.map_err(|e| e.to_string())
-    };
+    });
     if let Err(e) = res.await {
         tracing::debug!(error = %e, "job wake-up not sent (Redis); workers will poll");
     }

@@ -1,21 +1,101 @@
 //! Redis: wake-ups, rate limits, locks and live progress only — never the sole copy of any work.
 //! Keys carry a `{hash tag}` so they stay valid on Redis Cluster, and start with the configured namespace.
+//!
+//! A Redis that hangs (accepts connections, never answers) must not slow every page: taking a connection and
+//! each call made through [`RedisPool::bounded`] give up after a short timeout, and a timeout marks Redis
+//! down for a moment so the next requests skip it at once instead of waiting again. Callers already treat an
+//! error as "no Redis" (sign-in throttle off, count uncached, no wake-up, no lock).
 
-use std::time::Duration;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 pub use deadpool_redis::redis;
-use deadpool_redis::{Config as RedisConfig, Pool, Runtime};
+use deadpool_redis::{Connection, Manager, Pool, PoolError, Runtime, Timeouts};
 
-pub type RedisPool = Pool;
+/// How long Redis is skipped after it did not answer in time.
+const COOL_DOWN: Duration = Duration::from_secs(2);
 
-pub fn pool(url: &str) -> anyhow::Result<RedisPool> {
-    let mut cfg = RedisConfig::from_url(url);
-    let mut pc = deadpool_redis::PoolConfig::new(32);
-    pc.timeouts.wait = Some(Duration::from_secs(2));
-    pc.timeouts.create = Some(Duration::from_secs(2));
-    pc.timeouts.recycle = Some(Duration::from_secs(2));
-    cfg.pool = Some(pc);
-    Ok(cfg.create_pool(Some(Runtime::Tokio1))?)
+pub struct RedisPool {
+    pool: Pool,
+    timeout: Duration,
+    started: Instant,
+    /// Milliseconds since `started` until which Redis is skipped (0 = not skipped).
+    down_until_ms: AtomicU64,
+}
+
+pub fn pool(url: &str, timeout: Duration) -> anyhow::Result<RedisPool> {
+    // Commands on a connection time out later than `bounded` does, so a bounded call always ends by our own
+    // timeout (which marks Redis down); calls made outside `bounded` still end within twice the budget.
+    let conn_cfg = redis::AsyncConnectionConfig::new().set_connection_timeout(Some(timeout)).set_response_timeout(Some(timeout * 2));
+    let manager = Manager::new_with_config(url, conn_cfg)?;
+    let timeouts = Timeouts { wait: Some(timeout), create: Some(timeout), recycle: Some(timeout) };
+    let pool = Pool::builder(manager).max_size(32).timeouts(timeouts).runtime(Runtime::Tokio1).build()?;
+    Ok(RedisPool { pool, timeout, started: Instant::now(), down_until_ms: AtomicU64::new(0) })
+}
+
+impl RedisPool {
+    /// A connection within the timeout; refused at once while Redis is marked down.
+    pub async fn get(&self) -> Result<Connection, PoolError> {
+        if self.is_down() {
+            return Err(PoolError::Timeout(deadpool_redis::TimeoutType::Wait));
+        }
+        // One deadline for the whole checkout (a recycle check and a new connection each have their own).
+        match tokio::time::timeout(self.timeout, self.pool.get()).await {
+            Ok(Err(PoolError::Timeout(t))) => {
+                self.mark_down();
+                Err(PoolError::Timeout(t))
+            }
+            Ok(res) => res,
+            Err(_) => {
+                self.mark_down();
+                Err(PoolError::Timeout(deadpool_redis::TimeoutType::Wait))
+            }
+        }
+    }
+
+    /// Runs `op` (taking a connection and sending its commands) within the timeout. A timeout marks Redis
+    /// down for a moment; while it is down `op` is not started at all.
+    pub async fn bounded<T, E: std::fmt::Display>(&self, op: impl Future<Output = Result<T, E>>) -> Result<T, String> {
+        if self.is_down() {
+            return Err("skipped: Redis did not answer in time a moment ago".into());
+        }
+        match tokio::time::timeout(self.timeout, op).await {
+            Ok(res) => res.map_err(|e| e.to_string()),
+            Err(_) => {
+                self.mark_down();
+                Err(format!("no answer within {} ms", self.timeout.as_millis()))
+            }
+        }
+    }
+
+    /// The pool's size, idle connections and waiters (for /metrics).
+    pub fn status(&self) -> deadpool_redis::Status {
+        self.pool.status()
+    }
+
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    fn is_down(&self) -> bool {
+        self.now_ms() < self.down_until_ms.load(Ordering::Relaxed)
+    }
+
+    fn mark_down(&self) {
+        let until = self.now_ms() + COOL_DOWN.as_millis() as u64;
+        if self.down_until_ms.swap(until, Ordering::Relaxed) <= self.now_ms() {
+            tracing::warn!(
+                timeout_ms = self.timeout.as_millis() as u64,
+                "Redis did not answer in time; skipping it for {} s",
+                COOL_DOWN.as_secs()
+            );
+        }
+    }
 }
 
 /// `ns:{tag}:rest` — the tag decides the cluster slot.
@@ -23,14 +103,14 @@ pub fn key(namespace: &str, tag: &str, rest: &str) -> String {
     format!("{namespace}:{{{tag}}}:{rest}")
 }
 
-/// PING with a short deadline; used by /readyz.
+/// PING for /readyz: always tried (a probe must see Redis come back), within the same timeout.
 pub async fn ping(pool: &RedisPool) -> Result<(), String> {
     let fut = async {
-        let mut conn = pool.get().await.map_err(|e| e.to_string())?;
+        let mut conn = pool.pool.get().await.map_err(|e| e.to_string())?;
         redis::cmd("PING").query_async::<String>(&mut conn).await.map_err(|e| e.to_string())?;
         Ok::<_, String>(())
     };
-    match tokio::time::timeout(Duration::from_secs(2), fut).await {
+    match tokio::time::timeout(pool.timeout, fut).await {
         Ok(r) => r,
         Err(_) => Err("timed out".into()),
     }
@@ -40,23 +120,30 @@ pub async fn ping(pool: &RedisPool) -> Result<(), String> {
 /// `Err` when Redis does not answer (callers decide whether to go on without it).
 pub async fn try_lock(pool: &RedisPool, key: &str, ttl: Duration) -> Result<Option<String>, String> {
     let token = crate::auth::secrets::random_token(12);
-    let mut conn = pool.get().await.map_err(|e| e.to_string())?;
-    let set: Option<String> = redis::cmd("SET")
-        .arg(key)
-        .arg(&token)
-        .arg("NX")
-        .arg("PX")
-        .arg(ttl.as_millis() as u64)
-        .query_async(&mut conn)
-        .await
-        .map_err(|e| e.to_string())?;
+    let set: Option<String> = pool
+        .bounded(async {
+            let mut conn = pool.get().await.map_err(|e| e.to_string())?;
+            redis::cmd("SET")
+                .arg(key)
+                .arg(&token)
+                .arg("NX")
+                .arg("PX")
+                .arg(ttl.as_millis() as u64)
+                .query_async::<Option<String>>(&mut conn)
+                .await
+                .map_err(|e| e.to_string())
+        })
+        .await?;
     Ok(set.map(|_| token))
 }
 
 /// Releases the lock only if it is still ours (it may have expired and been taken since).
 pub async fn unlock(pool: &RedisPool, key: &str, token: &str) {
     const SCRIPT: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
-    if let Ok(mut conn) = pool.get().await {
-        let _: Result<i64, _> = redis::cmd("EVAL").arg(SCRIPT).arg(1).arg(key).arg(token).query_async(&mut conn).await;
-    }
+    let _ = pool
+        .bounded(async {
+            let mut conn = pool.get().await.map_err(|e| e.to_string())?;
+            redis::cmd("EVAL").arg(SCRIPT).arg(1).arg(key).arg(token).query_async::<i64>(&mut conn).await.map_err(|e| e.to_string())
+        })
+        .await;
 }

@@ -1,6 +1,8 @@
-//! Request-wide middleware: request ids and error rendering, security headers, CSRF, metrics.
+//! Request-wide middleware: request ids, error rendering, request metrics and the access log, security
+//! headers, CSRF.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
 
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
@@ -15,7 +17,9 @@ use tracing::Instrument;
 use crate::auth::secrets::{constant_time_eq, random_token};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::tenancy::{Actor, TenantCtx};
 use crate::web::assets::{AssetUrls, URLS};
+use crate::web::metrics::UNMATCHED;
 use crate::web::{FLASH_COOKIE, Toast, flash_cookie};
 
 pub const CSRF_COOKIE: &str = "igny8_csrf";
@@ -30,29 +34,34 @@ pub struct RequestId(pub String);
 #[derive(Clone, Debug)]
 pub struct CsrfToken(pub String);
 
-/// Outermost: gives each request an id (header, logs, error pages) and renders every `AppError` as an HTML
-/// page, an HTMX toast or a JSON body, by what the request accepts.
+/// Outermost: gives each request an id (header, logs, error pages), renders every `AppError` as an HTML
+/// page, an HTMX toast or a JSON body by what the request accepts, counts the request for /metrics and writes
+/// its access-log line.
 pub async fn request_id_and_errors(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, Error> {
     let id = random_token(9);
     req.extensions_mut().insert(RequestId(id.clone()));
     // What error rendering needs from the request, taken now: the request itself may not be cloned
     // before routing, and a middleware error does not hand it back.
     let info = ReqInfo::of(req.request());
+    let method = req.method().clone();
     let metrics = req.app_data::<web::Data<AppState>>().map(|s| s.metrics.clone());
     if let Some(m) = &metrics {
         m.in_flight.fetch_add(1, Ordering::Relaxed);
     }
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
+    // No path here: it can hold secrets (invite and media links); the access line names the route template.
+    let span = tracing::info_span!("request", request_id = %id);
     let started = std::time::Instant::now();
 
     let outcome = next.call(req).instrument(span.clone()).await;
     let _enter = span.enter();
-    let done = |status: u16| {
+    let done = |status: u16, req: Option<&HttpRequest>| {
+        let elapsed = started.elapsed();
+        let route = req.and_then(|r| r.match_pattern()).unwrap_or_else(|| UNMATCHED.to_string());
         if let Some(m) = &metrics {
             m.in_flight.fetch_sub(1, Ordering::Relaxed);
-            m.record(status);
+            m.record(&route, &method, status, elapsed);
         }
-        tracing::debug!(status, elapsed_ms = started.elapsed().as_millis() as u64, "done");
+        access_log(req, &route, &method, status, elapsed, &id);
     };
     let mut res = match outcome {
         Ok(res) => {
@@ -71,15 +80,41 @@ pub async fn request_id_and_errors(req: ServiceRequest, next: Next<impl MessageB
                 Some(app_err) => render_error(&info, app_err, &id),
                 None => render_error(&info, &AppError::BadRequest(e.to_string()), &id),
             };
-            done(rendered.status().as_u16());
+            done(rendered.status().as_u16(), None);
             return Err(actix_web::error::InternalError::from_response(e.to_string(), rendered).into());
         }
     };
     if let Ok(v) = header::HeaderValue::from_str(&id) {
         res.headers_mut().insert(header::HeaderName::from_static("x-request-id"), v);
     }
-    done(res.status().as_u16());
+    done(res.status().as_u16(), Some(res.request()));
     Ok(res)
+}
+
+/// One structured line per request: route template (never the path or query, which can carry tokens),
+/// method, status, duration, request id, and the workspace and user when the request was signed in.
+fn access_log(req: Option<&HttpRequest>, route: &str, method: &Method, status: u16, elapsed: std::time::Duration, request_id: &str) {
+    let (mut tenant_id, mut user_id, mut api_token_id) = (None, None, None);
+    if let Some(ctx) = req.and_then(|r| r.extensions().get::<Rc<TenantCtx>>().cloned()) {
+        tenant_id = Some(ctx.tenant_id);
+        match &ctx.actor {
+            Actor::User { id, .. } => user_id = Some(*id),
+            Actor::Token { id, .. } => api_token_id = Some(*id),
+            Actor::Automation => {}
+        }
+    }
+    tracing::info!(
+        target: "igny8::access",
+        route,
+        method = %method,
+        status,
+        duration_ms = (elapsed.as_secs_f64() * 1000.0 * 100.0).round() / 100.0,
+        request_id,
+        tenant_id,
+        user_id,
+        api_token_id,
+        "request"
+    );
 }
 
 /// The parts of a request that decide how an error is shown.
@@ -269,20 +304,6 @@ async fn form_token(req: &mut ServiceRequest) -> Result<Option<String>, AppError
 fn form_urlencoded_token(body: &[u8]) -> Option<String> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
     pairs.into_iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v)
-}
-
-/// Counters for /metrics.
-#[derive(Default)]
-pub struct Metrics {
-    pub in_flight: AtomicU64,
-    pub by_class: [AtomicU64; 5],
-}
-
-impl Metrics {
-    fn record(&self, status: u16) {
-        let class = ((status / 100) as usize).clamp(1, 5) - 1;
-        self.by_class[class].fetch_add(1, Ordering::Relaxed);
-    }
 }
 
 #[cfg(test)]

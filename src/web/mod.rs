@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod forms;
+pub mod metrics;
 pub mod middleware;
 pub mod page;
 pub mod pagination;

@@ -418,6 +418,7 @@ async fn two_replicas_beating_at_different_sub_second_offsets_for_an_hour_run_ea
         ("publish", "*/20 * * * *"),
         ("sync", "*/30 * * * *"),
         ("cleanup", "45 * * * *"),
+        ("backup", "50 * * * *"),
     ];
     let mut conn = app.db().await;
     for (step, line) in cadences {
@@ -452,7 +453,8 @@ async fn two_replicas_beating_at_different_sub_second_offsets_for_an_hour_run_ea
         beat.abort();
     }
     // Whole-minute slots from hh:00 (caught up by the first beat, within the grace) to hh+1:00.
-    let expected = [("cluster", 13), ("ideas", 5), ("content", 2), ("images", 2), ("publish", 4), ("sync", 3), ("cleanup", 1)];
+    let expected =
+        [("cluster", 13), ("ideas", 5), ("content", 2), ("images", 2), ("publish", 4), ("sync", 3), ("cleanup", 1), ("backup", 1)];
     for (step, want) in expected {
         let slots: Vec<chrono::DateTime<Utc>> = cron_slots::table
             .filter(cron_slots::step.eq(step))
@@ -471,7 +473,7 @@ async fn two_replicas_beating_at_different_sub_second_offsets_for_an_hour_run_ea
             .await
             .unwrap();
         assert_eq!(finished, want as i64, "{step}: every claimed slot ran");
-        if !matches!(step, "sync" | "cleanup") {
+        if !matches!(step, "sync" | "cleanup" | "backup") {
             let runs: i64 = cron_runs::table
                 .filter(cron_runs::tenant_id.eq(tid))
                 .filter(cron_runs::step.eq(step))

@@ -154,6 +154,7 @@ pub async fn fire(state: &AppState, step: Scheduled, slot: DateTime<Utc>) -> App
             let mut conn = state.db.get().await?;
             super::cleanup::run(&mut conn).await?
         }
+        Scheduled::Backup => crate::backup::run_scheduled(state).await?,
         Scheduled::Cluster | Scheduled::Ideas | Scheduled::Content | Scheduled::Images | Scheduled::Publish => {
             let workspace_step = step.step().expect("a workspace step");
             serde_json::to_value(automation::tick(state, workspace_step, slot).await?).unwrap_or_default()

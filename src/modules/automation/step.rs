@@ -1,5 +1,5 @@
 //! The steps automation runs. `Step` is a workspace step of the pipeline (settings, runs, picks); `Scheduled` is
-//! everything the scheduler beats for: the workspace steps, WordPress status sync and cleanup. Matches on them
+//! everything the scheduler beats for: the workspace steps, WordPress status sync, cleanup and the backup. Matches on them
 //! are exhaustive, so a new step cannot silently fall into another step's branch.
 
 crate::text_enum! {
@@ -23,6 +23,8 @@ crate::text_enum! {
         Publish = "publish",
         Sync = "sync",
         Cleanup = "cleanup",
+        // Last: a database dump may take minutes, and a beat runs its due steps one after another.
+        Backup = "backup",
     }
 }
 
@@ -56,7 +58,7 @@ impl Scheduled {
             Scheduled::Content => Some(Step::Content),
             Scheduled::Images => Some(Step::Images),
             Scheduled::Publish => Some(Step::Publish),
-            Scheduled::Sync | Scheduled::Cleanup => None,
+            Scheduled::Sync | Scheduled::Cleanup | Scheduled::Backup => None,
         }
     }
 
@@ -76,6 +78,6 @@ mod tests {
             assert_eq!(s.scheduled().step(), Some(*s));
             assert_eq!(s.scheduled().as_str(), s.as_str());
         }
-        assert_eq!(Scheduled::ALL.iter().filter(|s| s.step().is_none()).count(), 2);
+        assert_eq!(Scheduled::ALL.iter().filter(|s| s.step().is_none()).count(), 3);
     }
 }

@@ -142,6 +142,12 @@ pub async fn confirm_import(
     Ok(HttpResponse::Accepted().json(store::confirm(&state, &ctx, *id, on_existing).await?))
 }
 
+/// DELETE: drops a file waiting for the go-ahead; 409 while a step runs or after it was imported.
+pub async fn discard_import(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    store::discard(&state, &ctx, *id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 /// `{"keyword": 0, "volume": 2, ...}`: column indexes per field; the file is analysed again with them.
 pub async fn import_columns(
     state: web::Data<AppState>,

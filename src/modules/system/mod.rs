@@ -2,8 +2,7 @@
 //! and the probes /healthz, /readyz, /metrics.
 
 mod jobs;
-
-use std::sync::atomic::{AtomicU64, Ordering};
+mod metrics;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -23,7 +22,7 @@ use crate::web::{render, wants_fragment};
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
-        .route("/metrics", web::get().to(metrics))
+        .route("/metrics", web::get().to(metrics::metrics))
         .route("/system", web::get().to(page))
         .route("/api/system/audit", web::get().to(api_list))
         .route("/api/system/audit/{id}", web::get().to(api_get));
@@ -34,12 +33,15 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok")
 }
 
-/// 200 when Postgres and Redis answer; 503 naming each one that does not, or while the process drains
-/// before it stops (SIGTERM), so a load balancer sends new work elsewhere.
-async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+/// 200 when Postgres and Redis answer; 503 naming each one that does not, or while the process drains before it
+/// stops (SIGTERM), so a load balancer sends new work elsewhere. `?redis=optional` is for a load balancer: pages
+/// work without Redis, so a Redis outage must not take every replica out of rotation (Redis is still reported,
+/// just not failed on).
+async fn readyz(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     if state.is_draining() {
         return HttpResponse::ServiceUnavailable().json(serde_json::json!({ "draining": true }));
     }
+    let redis_optional = req.query_string().split('&').any(|p| p == "redis=optional");
     let pg = async {
         let mut conn = state.db.get().await.map_err(|e| e.to_string())?;
         diesel::sql_query("SELECT 1").execute(&mut conn).await.map_err(|e| e.to_string())?;
@@ -55,7 +57,11 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         Err(e) => serde_json::json!({ "ok": false, "error": e }),
     };
     let body = serde_json::json!({ "postgres": status(&pg), "redis": status(&redis) });
-    let failed: Vec<&str> = [("postgres", &pg), ("redis", &redis)].iter().filter(|(_, r)| r.is_err()).map(|(n, _)| *n).collect();
+    let failed: Vec<&str> = [("postgres", &pg), ("redis", &redis)]
+        .iter()
+        .filter(|(n, r)| r.is_err() && !(*n == "redis" && redis_optional))
+        .map(|(n, _)| *n)
+        .collect();
     if failed.is_empty() {
         HttpResponse::Ok().json(body)
     } else {
@@ -63,24 +69,6 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         body["failed"] = serde_json::json!(failed);
         HttpResponse::ServiceUnavailable().json(body)
     }
-}
-
-async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    let m = &state.metrics;
-    let mut out = String::new();
-    out.push_str("# TYPE igny8_uptime_seconds gauge\n");
-    out.push_str(&format!("igny8_uptime_seconds {}\n", state.started.elapsed().as_secs()));
-    out.push_str("# TYPE igny8_http_requests_in_flight gauge\n");
-    out.push_str(&format!("igny8_http_requests_in_flight {}\n", AtomicU64::load(&m.in_flight, Ordering::Relaxed)));
-    out.push_str("# TYPE igny8_http_responses_total counter\n");
-    for (i, c) in m.by_class.iter().enumerate() {
-        out.push_str(&format!("igny8_http_responses_total{{class=\"{}xx\"}} {}\n", i + 1, AtomicU64::load(c, Ordering::Relaxed)));
-    }
-    let pool = state.db.status();
-    out.push_str("# TYPE igny8_db_pool_connections gauge\n");
-    out.push_str(&format!("igny8_db_pool_connections{{state=\"size\"}} {}\n", pool.size));
-    out.push_str(&format!("igny8_db_pool_connections{{state=\"available\"}} {}\n", pool.available));
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(out)
 }
 
 #[derive(Template)]

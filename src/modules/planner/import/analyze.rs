@@ -9,7 +9,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::csv_stream::FileError;
 use super::mapping::Mapping;
-use super::rows::{KeywordRow, dedupe_key};
+use super::rows::{Fingerprint, KeywordRow, dedupe_key, fingerprint};
 use super::scan::{ScanError, ScannedRow, Scanner};
 use super::store::ImportStatus;
 use crate::db::schema::{keyword_import_rejects, keyword_imports, keywords};
@@ -48,7 +48,8 @@ pub async fn run(conn: &mut AsyncPgConnection, tenant_id: i64, import_id: i64) -
     let columns = super::store::column_override(conn, tenant_id, import_id).await?;
     let mut scanner = Scanner::new(tenant_id, import_id).with_columns(columns);
     let mut counts = Counts::default();
-    let mut seen: HashMap<String, u64> = HashMap::new();
+    // Line of the first row of each key, by fingerprint (a whole file's worth: kept small).
+    let mut seen: HashMap<Fingerprint, u32> = HashMap::new();
     let mut preview: Vec<serde_json::Value> = Vec::new();
     while let Some(rows) = scanner.next(conn).await? {
         let mut rejects = Vec::new();
@@ -59,12 +60,15 @@ pub async fn run(conn: &mut AsyncPgConnection, tenant_id: i64, import_id: i64) -
                 Err(reason) => rejects.push(PendingReject { line: line as i64, kind: "invalid", keyword: raw_keyword, reason }),
                 Ok(row) => {
                     let key = dedupe_key(&row.keyword);
-                    if let Some(first) = seen.get(&key) {
-                        let reason = format!("duplicate of line {first} in this file");
-                        rejects.push(PendingReject { line: line as i64, kind: "duplicate", keyword: row.keyword, reason });
-                    } else {
-                        seen.insert(key.clone(), line);
-                        fresh.push((line, key, row));
+                    match seen.entry(fingerprint(&key)) {
+                        std::collections::hash_map::Entry::Occupied(first) => {
+                            let reason = format!("duplicate of line {} in this file", first.get());
+                            rejects.push(PendingReject { line: line as i64, kind: "duplicate", keyword: row.keyword, reason });
+                        }
+                        std::collections::hash_map::Entry::Vacant(v) => {
+                            v.insert(line.min(u32::MAX as u64) as u32);
+                            fresh.push((line, key, row));
+                        }
                     }
                 }
             }

@@ -9,7 +9,7 @@ use diesel::sql_types::{Array, BigInt, Bool, Float8, Int2, Int4, Nullable, Text}
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use super::analyze;
-use super::rows::{KeywordRow, dedupe_key};
+use super::rows::{Fingerprint, KeywordRow, dedupe_key, fingerprint};
 use super::scan::{ScanError, Scanner};
 use super::store::ImportStatus;
 use crate::audit::{self, Who};
@@ -79,45 +79,48 @@ pub async fn run(pool: &DbPool, who: &Who, import_id: i64) -> Result<Applied, Sc
     let progress_pool = pool.clone();
     let who = Who { tenant_id, user_id: who.user_id, label: who.label.clone(), ip: who.ip.clone() };
 
-    conn.transaction::<_, ScanError, _>(async move |conn| {
-        let (status, on_existing): (ImportStatus, String) = keyword_imports::table
-            .filter(keyword_imports::tenant_id.eq(tenant_id))
-            .filter(keyword_imports::id.eq(import_id))
-            .select((keyword_imports::status, keyword_imports::on_existing))
-            // No row lock: progress is written to this row from another connection while this runs
-            // (the job's lease already makes this the only run).
-            .first(conn)
-            .await?;
-        if status != ImportStatus::Importing {
-            return Err(ScanError::Db(AppError::Conflict(format!("import is {status}"))));
-        }
-        let update = on_existing == "update";
-        let started = std::time::Instant::now();
-        let mut writing = std::time::Duration::ZERO;
-        // Reading and parsing run on their own connection, a batch ahead of the writes.
-        let columns = super::store::column_override(conn, tenant_id, import_id).await?;
-        let mut batches = read_ahead(progress_pool.clone(), tenant_id, import_id, columns);
-        let (mut applied, mut bytes, mut rows_read) = (Applied::default(), 0u64, 0i32);
-        while let Some(next) = batches.recv().await {
-            let batch = next?;
-            (bytes, rows_read) = (batch.bytes, batch.rows_read);
-            if !batch.rows.is_empty() {
-                let t = std::time::Instant::now();
-                add(&mut applied, write_batch(conn, tenant_id, &batch.rows, update).await?, batch.rows.len());
-                writing += t.elapsed();
+    let applied = conn
+        .transaction::<_, ScanError, _>(async move |conn| {
+            let (status, on_existing): (ImportStatus, String) = keyword_imports::table
+                .filter(keyword_imports::tenant_id.eq(tenant_id))
+                .filter(keyword_imports::id.eq(import_id))
+                .select((keyword_imports::status, keyword_imports::on_existing))
+                // No row lock: progress is written to this row from another connection while this runs
+                // (the job's lease already makes this the only run).
+                .first(conn)
+                .await?;
+            if status != ImportStatus::Importing {
+                return Err(ScanError::Db(AppError::Conflict(format!("import is {status}"))));
             }
-            if let Ok(mut pc) = progress_pool.get().await {
-                analyze::progress(&mut pc, tenant_id, import_id, bytes as i64, rows_read).await.ok();
+            let update = on_existing == "update";
+            let started = std::time::Instant::now();
+            let mut writing = std::time::Duration::ZERO;
+            // Reading and parsing run on their own connection, a batch ahead of the writes.
+            let columns = super::store::column_override(conn, tenant_id, import_id).await?;
+            let mut batches = read_ahead(progress_pool.clone(), tenant_id, import_id, columns);
+            let (mut applied, mut bytes, mut rows_read) = (Applied::default(), 0u64, 0i32);
+            while let Some(next) = batches.recv().await {
+                let batch = next?;
+                (bytes, rows_read) = (batch.bytes, batch.rows_read);
+                if !batch.rows.is_empty() {
+                    let t = std::time::Instant::now();
+                    add(&mut applied, write_batch(conn, tenant_id, &batch.rows, update).await?, batch.rows.len());
+                    writing += t.elapsed();
+                }
+                if let Ok(mut pc) = progress_pool.get().await {
+                    analyze::progress(&mut pc, tenant_id, import_id, bytes as i64, rows_read).await.ok();
+                }
             }
-        }
-        tracing::info!(
-            import = import_id,
-            rows = rows_read,
-            total_ms = started.elapsed().as_millis() as u64,
-            writing_ms = writing.as_millis() as u64,
-            "keyword import written"
-        );
-        diesel::update(keyword_imports::table.filter(keyword_imports::tenant_id.eq(tenant_id)).filter(keyword_imports::id.eq(import_id)))
+            tracing::info!(
+                import = import_id,
+                rows = rows_read,
+                total_ms = started.elapsed().as_millis() as u64,
+                writing_ms = writing.as_millis() as u64,
+                "keyword import written"
+            );
+            diesel::update(
+                keyword_imports::table.filter(keyword_imports::tenant_id.eq(tenant_id)).filter(keyword_imports::id.eq(import_id)),
+            )
             .set((
                 keyword_imports::status.eq(ImportStatus::Done),
                 keyword_imports::inserted.eq(applied.inserted),
@@ -130,18 +133,20 @@ pub async fn run(pool: &DbPool, who: &Who, import_id: i64) -> Result<Applied, Sc
             ))
             .execute(conn)
             .await?;
-        drop_chunks(conn, tenant_id, import_id).await?;
-        audit::record(
-            conn,
-            &who,
-            "keyword_import.finished",
-            ("keyword_import", import_id.to_string()),
-            serde_json::to_value(applied).unwrap_or_default(),
-        )
-        .await?;
-        Ok(applied)
-    })
-    .await
+            drop_chunks(conn, tenant_id, import_id).await?;
+            audit::record(
+                conn,
+                &who,
+                "keyword_import.finished",
+                ("keyword_import", import_id.to_string()),
+                serde_json::to_value(applied).unwrap_or_default(),
+            )
+            .await?;
+            Ok(applied)
+        })
+        .await;
+    crate::db::retire(conn);
+    applied
 }
 
 struct Batch {
@@ -164,12 +169,12 @@ fn read_ahead(
         let result: Result<(), ScanError> = async {
             let mut conn = pool.get().await?;
             let mut scanner = Scanner::new(tenant_id, import_id).with_columns(columns);
-            let (mut seen, mut rows, mut rows_read) = (HashSet::new(), Vec::with_capacity(BATCH), 0i32);
+            let (mut seen, mut rows, mut rows_read) = (HashSet::<Fingerprint>::new(), Vec::with_capacity(BATCH), 0i32);
             while let Some(chunk) = scanner.next(&mut conn).await? {
                 for row in chunk {
                     rows_read += 1;
                     if let Ok(r) = row.parsed
-                        && seen.insert(dedupe_key(&r.keyword))
+                        && seen.insert(fingerprint(&dedupe_key(&r.keyword)))
                     {
                         rows.push(r);
                     }
@@ -182,6 +187,7 @@ fn read_ahead(
                 }
             }
             let _ = tx.send(Ok(Batch { rows, bytes: scanner.bytes, rows_read })).await;
+            crate::db::retire(conn);
             Ok(())
         }
         .await;

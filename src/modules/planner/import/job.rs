@@ -55,13 +55,17 @@ async fn run(state: Arc<AppState>, job: ClaimedJob, p: Import) -> Result<Complet
     let outcome = match p.phase {
         Phase::Analyze => {
             let mut conn = state.db.get().await?;
-            analyze::run(&mut conn, tenant_id, import_id).await.map(|c| serde_json::json!({ "analysed": c }))
+            let analysed = analyze::run(&mut conn, tenant_id, import_id).await.map(|c| serde_json::json!({ "analysed": c }));
+            crate::db::retire(conn);
+            analysed
         }
         Phase::Apply => {
             let who = Who { tenant_id, user_id: None, label: format!("import #{import_id}"), ip: None };
             apply::run(&state.db, &who, import_id).await.map(|a| serde_json::json!({ "applied": a }))
         }
     };
+    // The step's working set (a whole file's keys, parsed records) is freed now: hand it back.
+    crate::memory::give_back();
     match outcome {
         Ok(result) => Ok(Completion::result(result)),
         // No keyword column: keep the file and ask the user which columns to use.

@@ -49,6 +49,19 @@ pub fn dedupe_key(keyword: &str) -> String {
     collapse(keyword).to_lowercase()
 }
 
+/// What a whole file's "already seen" set keeps instead of the keys themselves: the first 16 bytes of the key's
+/// SHA-256. 20 bytes a row with its line instead of a string and its allocation, so the set for a 20 MB file stays
+/// near 10 MB; two different keywords sharing a fingerprint is not a practical possibility (2^-128 per pair).
+pub type Fingerprint = [u8; 16];
+
+pub fn fingerprint(key: &str) -> Fingerprint {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(key.as_bytes());
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&digest[..16]);
+    out
+}
+
 /// A whole number from 0 to 2,000,000,000. Accepts "1200", "1,200", "1 200", "1200.0" and "1.5K".
 /// A Keyword Planner range such as "1K – 10K" gives its lower bound: the figure the data supports.
 pub fn volume(raw: &str) -> Result<Option<i32>, String> {
@@ -216,6 +229,12 @@ fn number(s: &str) -> Option<f64> {
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
+
+    #[test]
+    fn fingerprints_follow_the_uniqueness_key() {
+        assert_eq!(fingerprint(&dedupe_key("SEO  Tools")), fingerprint(&dedupe_key("seo tools")));
+        assert_ne!(fingerprint(&dedupe_key("seo tools")), fingerprint(&dedupe_key("seo tool")));
+    }
 
     #[test]
     fn keywords_are_normalised_and_checked() {

@@ -23,8 +23,9 @@ use crate::web::pagination::PageParams;
 
 /// Largest upload accepted (a 100,000-row export is about 5 MB).
 pub const MAX_BYTES: usize = 20 * 1024 * 1024;
-/// Stored chunk size: the most of a file any step holds in memory at once.
-pub const CHUNK_BYTES: usize = 1024 * 1024;
+/// Stored chunk size: the most of a file any step holds in memory at once (with the records parsed from it), and
+/// the largest message a connection carries for it.
+pub const CHUNK_BYTES: usize = 256 * 1024;
 pub const JOB_KIND: &str = "planner.import";
 
 crate::text_enum! {
@@ -39,6 +40,12 @@ crate::text_enum! {
         Done = "done",
         Failed = "failed",
     }
+}
+
+impl ImportStatus {
+    /// The import still keeps its uploaded file (it counts against the upload quota).
+    pub const HOLDING_A_FILE: [ImportStatus; 5] =
+        [ImportStatus::Uploading, ImportStatus::Analyzing, ImportStatus::Mapping, ImportStatus::Ready, ImportStatus::Importing];
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
@@ -185,6 +192,10 @@ where
     ctx.require(Perm::EditContent)?;
     let mut conn = state.db.get().await?;
     let tenant_id = ctx.tenant_id;
+    let quota = Quota::of(state, &mut conn, ctx).await?;
+    if quota.room() == 0 {
+        return Err(quota.exceeded());
+    }
     let id: i64 = diesel::insert_into(keyword_imports::table)
         .values((
             keyword_imports::tenant_id.eq(tenant_id),
@@ -194,7 +205,7 @@ where
         .returning(keyword_imports::id)
         .get_result(&mut conn)
         .await?;
-    let stored = store_chunks(&mut conn, tenant_id, id, &mut body).await;
+    let stored = store_chunks(&mut conn, tenant_id, id, &mut body, &quota).await;
     let size = match stored {
         Ok(size) => size,
         Err(e) => {
@@ -229,10 +240,51 @@ where
     })
     .await?;
     crate::jobs::worker::wake(state).await;
-    get(&mut conn, tenant_id, id).await
+    let import = get(&mut conn, tenant_id, id).await;
+    crate::db::retire(conn);
+    import
 }
 
-async fn store_chunks<S, E>(conn: &mut AsyncPgConnection, tenant_id: i64, id: i64, body: &mut S) -> AppResult<usize>
+/// The plan's allowance for stored uploads and what the workspace keeps stored now: the files of imports
+/// that are not finished (a finished or failed import drops its file; an abandoned one goes after
+/// `retention.imports_days`).
+pub struct Quota {
+    plan: String,
+    quota_bytes: u64,
+    stored_bytes: u64,
+}
+
+const MB: u64 = 1024 * 1024;
+
+impl Quota {
+    pub async fn of(state: &AppState, conn: &mut AsyncPgConnection, ctx: &TenantCtx) -> AppResult<Quota> {
+        let plan = state.plan(&ctx.plan_code).await?;
+        let stored: i64 = keyword_imports::table
+            .filter(keyword_imports::tenant_id.eq(ctx.tenant_id))
+            .filter(keyword_imports::status.eq_any(ImportStatus::HOLDING_A_FILE))
+            .select(diesel::dsl::sql::<diesel::sql_types::BigInt>("COALESCE(sum(size_bytes), 0)::bigint"))
+            .first(conn)
+            .await?;
+        Ok(Quota { plan: plan.name, quota_bytes: plan.upload_quota_mb.max(0) as u64 * MB, stored_bytes: stored.max(0) as u64 })
+    }
+
+    /// Bytes one more upload may take.
+    pub fn room(&self) -> u64 {
+        self.quota_bytes.saturating_sub(self.stored_bytes)
+    }
+
+    pub fn exceeded(&self) -> AppError {
+        AppError::PayloadTooLarge(format!(
+            "This workspace keeps {} MB of uploaded files waiting to be imported, and the {} plan allows {} MB. Import or discard a \
+             waiting file (files never imported are removed after a few days), or move to a larger plan.",
+            self.stored_bytes.div_ceil(MB),
+            self.plan,
+            self.quota_bytes / MB
+        ))
+    }
+}
+
+async fn store_chunks<S, E>(conn: &mut AsyncPgConnection, tenant_id: i64, id: i64, body: &mut S, quota: &Quota) -> AppResult<usize>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
@@ -247,6 +299,9 @@ where
                 "The file is larger than {} MB. Split it into smaller files (a 100,000-keyword export is about 5 MB).",
                 MAX_BYTES / (1024 * 1024)
             )));
+        }
+        if total as u64 > quota.room() {
+            return Err(quota.exceeded());
         }
         buf.extend_from_slice(&part);
         if seq == 0 && buf.len() >= 64 * 1024 {
@@ -334,6 +389,39 @@ pub async fn confirm(state: &AppState, ctx: &TenantCtx, id: i64, on_existing: &s
     .await?;
     crate::jobs::worker::wake(state).await;
     get(&mut conn, tenant_id, id).await
+}
+
+/// Drops a file that waits for the go-ahead (or for its columns): the upload, its rejects and the import go, and
+/// the space counts against the quota no more. A step that is running cannot be discarded.
+pub async fn discard(state: &AppState, ctx: &TenantCtx, id: i64) -> AppResult<()> {
+    ctx.require(Perm::EditContent)?;
+    let mut conn = state.db.get().await?;
+    let tenant_id = ctx.tenant_id;
+    let who = Who::from(ctx);
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        let (status, filename): (ImportStatus, String) = keyword_imports::table
+            .filter(keyword_imports::tenant_id.eq(tenant_id))
+            .filter(keyword_imports::id.eq(id))
+            .select((keyword_imports::status, keyword_imports::filename))
+            .for_update()
+            .first(conn)
+            .await?;
+        if !matches!(status, ImportStatus::Ready | ImportStatus::Mapping) {
+            return Err(AppError::Conflict(format!("This import is {status}; only a file waiting for the go-ahead can be discarded")));
+        }
+        diesel::delete(keyword_imports::table.filter(keyword_imports::tenant_id.eq(tenant_id)).filter(keyword_imports::id.eq(id)))
+            .execute(conn)
+            .await?;
+        audit::record(
+            conn,
+            &who,
+            "keyword_import.discarded",
+            ("keyword_import", id.to_string()),
+            serde_json::json!({ "filename": filename }),
+        )
+        .await
+    })
+    .await
 }
 
 /// The user's column choice, if any, as the scanner takes it.

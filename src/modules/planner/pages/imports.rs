@@ -118,6 +118,12 @@ pub async fn confirm(
     Ok(redirect_with(&format!("/planner/imports/{}", *id), Some(Toast::success("Import started"))))
 }
 
+/// Drops a file waiting for the go-ahead (frees its space in the upload quota).
+pub async fn discard(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    store::discard(&state, &ctx, *id).await?;
+    Ok(redirect_with("/planner/imports", Some(Toast::success("File discarded"))))
+}
+
 /// The column-choice form: one select per field, the value a column index or empty.
 pub async fn columns(
     state: web::Data<AppState>,
