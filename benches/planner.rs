@@ -8,10 +8,10 @@ use std::time::Instant;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use igny8::db::schema::{clusters, list_revisions};
+use igny8::listing::PageParams;
 use igny8::modules::planner::clustering::local::{self, Item, Options};
 use igny8::modules::planner::keywords::filter::{self, KeywordFilter};
 use igny8::modules::planner::keywords::service::Keyword;
-use igny8::web::pagination::PageParams;
 
 /// `debug_query` prints `SQL -- binds: [a, b]`; pgbench needs the values in place.
 fn inline(debug: String) -> String {

@@ -1,5 +1,6 @@
-//! Assembles the application — the top layer: middleware, every module's routes and every job kind. Nothing
-//! below imports this file (modules use `crate::state::AppState`), so no product module sits in an import cycle.
+//! Assembles the application — the top layer: middleware, every module's routes, job kinds, built-in prompts and
+//! dev answers. Nothing below imports this file (modules use `crate::state::AppState`), so no product module sits
+//! in an import cycle.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use actix_web::{App, HttpServer, web};
 
 use crate::error::AppError;
 use crate::jobs::Registry;
-use crate::state::AppState;
+use crate::state::{AppState, Parts};
 use crate::web::middleware;
 
 /// Every module's routes, in one list.
@@ -42,9 +43,29 @@ pub fn job_kinds() -> Registry {
     r
 }
 
+/// Every built-in prompt, in the order the Thinker lists them.
+pub fn prompts() -> crate::ai::prompts::Library {
+    let mut l = crate::ai::prompts::Library::default();
+    l.add(&crate::modules::planner::prompts::BUILTINS).add(&crate::modules::writer::prompts::BUILTINS);
+    l
+}
+
+/// How the offline dev provider answers each module's prompts.
+pub fn dev_answers() -> crate::ai::dev::DevAnswers {
+    let mut a = crate::ai::dev::DevAnswers::default();
+    crate::modules::planner::dev_answers::register(&mut a);
+    crate::modules::writer::dev_answers::register(&mut a);
+    a
+}
+
+/// What the modules contribute to the state.
+pub fn parts() -> Parts {
+    Parts { jobs: job_kinds(), prompts: prompts(), dev_answers: dev_answers() }
+}
+
 /// The shared state of a process that serves and runs jobs.
 pub fn state(config: crate::config::Config) -> anyhow::Result<AppState> {
-    AppState::new(config, job_kinds())
+    AppState::new(config, parts())
 }
 
 /// Input that cannot be parsed becomes a clear 4xx through `AppError`, never a 500.

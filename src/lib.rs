@@ -8,6 +8,7 @@ pub mod backup;
 pub mod billing;
 pub mod cli;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod jobs;
@@ -18,6 +19,7 @@ pub mod modules;
 pub mod outbound;
 pub mod state;
 pub mod tenancy;
+pub mod validate;
 pub mod web;
 pub mod wordpress;
 

@@ -5,13 +5,22 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::auth::jwt::JwtKeys;
-use crate::auth::vault::Vault;
 use crate::billing::plans::{Plan, PlanCache};
 use crate::config::Config;
+use crate::crypto::vault::Vault;
 use crate::db::DbPool;
 use crate::jobs::Registry;
 use crate::kv::RedisPool;
 use crate::web::metrics::Metrics;
+
+/// What the modules contribute to the state, assembled in `app::parts`: the queue knows no module, the AI layer
+/// no prompt, and the dev provider no answer until these are handed in.
+#[derive(Default)]
+pub struct Parts {
+    pub jobs: Registry,
+    pub prompts: crate::ai::prompts::Library,
+    pub dev_answers: crate::ai::dev::DevAnswers,
+}
 
 pub struct AppState {
     pub config: Arc<Config>,
@@ -27,8 +36,12 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// WordPress calls: no redirects (the Authorization header must not follow one to another host).
     pub wp_http: reqwest::Client,
-    /// Every job kind, registered where the app is assembled (`app::job_kinds`).
+    /// Every job kind, registered where the app is assembled (`app::parts`).
     pub jobs: Arc<Registry>,
+    /// Every built-in prompt, declared by the modules that run them.
+    pub prompts: crate::ai::prompts::Library,
+    /// How the offline dev provider answers each module's prompts.
+    pub dev_answers: Arc<crate::ai::dev::DevAnswers>,
     /// Set at SIGTERM: /readyz answers 503 so the load balancer stops sending new work here.
     pub draining: std::sync::atomic::AtomicBool,
     /// This installation's id (`install_id`), read once.
@@ -50,7 +63,7 @@ impl AppState {
                 use diesel::prelude::*;
                 use diesel_async::RunQueryDsl;
                 let mut conn = self.db.get().await?;
-                let fresh = crate::auth::secrets::random_token(6).to_lowercase().replace(['-', '_'], "0");
+                let fresh = crate::crypto::secrets::random_token(6).to_lowercase().replace(['-', '_'], "0");
                 diesel::insert_into(s::table)
                     .values((s::key.eq("install.id"), s::value.eq(&fresh)))
                     .on_conflict_do_nothing()
@@ -73,9 +86,8 @@ impl AppState {
 }
 
 impl AppState {
-    /// The state of a process whose jobs are `jobs` (`app::job_kinds()` for the app; tools that run no job may
-    /// pass an empty registry).
-    pub fn new(config: Config, jobs: Registry) -> anyhow::Result<Self> {
+    /// The state of a process made of `parts` (`app::parts()` for the app).
+    pub fn new(config: Config, parts: Parts) -> anyhow::Result<Self> {
         let allow_private = config.allow_private_targets;
         Ok(AppState {
             db: crate::db::pool(&config.database_url, config.db_pool_size)?,
@@ -93,7 +105,9 @@ impl AppState {
                 .dns_resolver(crate::outbound::resolver(allow_private))
                 .build()?,
             wp_http: crate::wordpress::http_client(allow_private),
-            jobs: Arc::new(jobs),
+            jobs: Arc::new(parts.jobs),
+            prompts: parts.prompts,
+            dev_answers: Arc::new(parts.dev_answers),
             draining: Default::default(),
             install: Default::default(),
         })

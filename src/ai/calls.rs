@@ -8,10 +8,10 @@ use serde::Serialize;
 use crate::db::schema::{ai_calls, model_rates};
 use crate::error::AppError;
 use crate::error::AppResult;
+use crate::listing::PageParams;
 use crate::state::AppState;
 use crate::tenancy::{Actor, TenantCtx};
-use crate::web::forms::Check;
-use crate::web::pagination::PageParams;
+use crate::validate::Check;
 
 crate::text_enum! {
     /// `ai_calls.status`: started (the call is out), then ok or error when it returns — or interrupted when its

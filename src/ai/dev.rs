@@ -4,13 +4,15 @@
 use futures_util::future::BoxFuture;
 
 use super::{AiError, ChatRequest, ChatResponse, ImageProvider, ImageRequest, ImageResponse, TextProvider};
-use crate::auth::secrets::sha256_hex;
+use crate::crypto::secrets::sha256_hex;
 
 pub const NAME: &str = "dev";
 pub const TEXT_MODEL: &str = "dev-text";
 pub const IMAGE_MODEL: &str = "dev-image";
 
-pub struct DevProvider;
+pub struct DevProvider {
+    pub answers: std::sync::Arc<DevAnswers>,
+}
 
 impl TextProvider for DevProvider {
     fn name(&self) -> &'static str {
@@ -21,7 +23,7 @@ impl TextProvider for DevProvider {
         Box::pin(async move {
             let seed = &sha256_hex(format!("{}\n{}", req.system, req.user))[..8];
             let topic: String = req.user.split_whitespace().take(8).collect::<Vec<_>>().join(" ");
-            let content = if let Some(shaped) = shaped_answer(req) {
+            let content = if let Some(shaped) = self.answers.answer(req) {
                 shaped
             } else if req.json {
                 serde_json::json!({
@@ -42,114 +44,26 @@ impl TextProvider for DevProvider {
     }
 }
 
-/// Answers in the shape the planner's prompts ask for, so the pipeline can be clicked through offline.
-fn shaped_answer(req: &ChatRequest) -> Option<String> {
-    use crate::modules::planner::clustering::local;
-    use crate::modules::planner::prompts;
-    match req.purpose {
-        prompts::CLUSTER_PURPOSE => {
-            let items: Vec<local::Item> = prompts::keywords_in(&req.user)
-                .iter()
-                .enumerate()
-                .map(|(i, k)| local::Item { id: i as i64, keyword: k.to_string(), volume: 0 })
-                .collect();
-            let out = local::cluster(&items, &local::Options::default());
-            let name_of = |id: i64| items.get(id as usize).map(|i| i.keyword.clone()).unwrap_or_default();
-            let mut clusters: Vec<serde_json::Value> = out
-                .clusters
-                .iter()
-                .map(|c| {
-                    serde_json::json!({ "name": c.name, "description": format!("Keywords about {}", c.name),
-                    "keywords": c.keyword_ids.iter().map(|id| name_of(*id)).collect::<Vec<_>>() })
-                })
-                .collect();
-            clusters.extend(
-                out.unclustered.iter().map(|id| serde_json::json!({ "name": name_of(*id), "description": "", "keywords": [name_of(*id)] })),
-            );
-            Some(serde_json::json!({ "clusters": clusters }).to_string())
-        }
-        prompts::IDEAS_PURPOSE => {
-            let (cluster, count) = prompts::ideas_request_in(&req.user);
-            let shapes = [
-                ("The complete guide to", "guide"),
-                ("How to choose", "how_to"),
-                ("10 things to know about", "listicle"),
-                ("Comparing options for", "comparison"),
-                ("An honest review of", "review"),
-                ("Common mistakes with", "listicle"),
-                ("What experts say about", "guide"),
-            ];
-            let ideas: Vec<serde_json::Value> = shapes
-                .iter()
-                .cycle()
-                .take(count.clamp(1, 7))
-                .map(|(lead, structure)| serde_json::json!({
-                    "title": format!("{lead} {cluster}"),
-                    "description": format!("An article about {cluster} (offline dev provider)."),
-                    "content_type": "post",
-                    "structure": structure,
-                    "target_keywords": [cluster.to_lowercase()],
-                    "outline": [format!("What is {cluster}"), format!("Why {cluster} matters"), "How to get started".to_string(), "Frequently asked questions".to_string()],
-                    "estimated_words": 1500,
-                }))
-                .collect();
-            Some(serde_json::json!({ "ideas": ideas }).to_string())
-        }
-        crate::modules::writer::prompts::CONTENT_PURPOSE => {
-            let (title, outline, words) = crate::modules::writer::prompts::content_request_in(&req.user);
-            let headings = if outline.is_empty() {
-                vec![format!("About {title}"), "Getting started".into(), "Frequently asked questions".into()]
-            } else {
-                outline
-            };
-            let per_section = (words / headings.len().max(1)).max(40);
-            let sentence = format!(
-                "This offline dev provider paragraph talks about {} so the pipeline can be tried without a provider key.",
-                title.to_lowercase()
-            );
-            let mut html = String::new();
-            for h in &headings {
-                html.push_str(&format!("<h2>{h}</h2>"));
-                let mut written = 0;
-                while written < per_section {
-                    html.push_str(&format!("<p>{sentence}</p>"));
-                    written += sentence.split_whitespace().count();
-                }
-            }
-            Some(
-                serde_json::json!({ "title": title, "meta_title": title, "meta_description": format!("Everything about {title}."),
-                "slug": "", "primary_keyword": "", "content_html": html })
-                .to_string(),
-            )
-        }
-        crate::modules::writer::prompts::IMAGE_PROMPTS_PURPOSE => {
-            let count: usize = req
-                .user
-                .lines()
-                .find_map(|l| l.strip_prefix("Write one featured-image prompt and "))
-                .and_then(|r| r.split_whitespace().next())
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(0);
-            let title = req.user.lines().find_map(|l| l.strip_prefix("Article title: ")).unwrap_or("the article").to_string();
-            let in_article: Vec<serde_json::Value> = (1..=count)
-                .map(|i| serde_json::json!({ "prompt": format!("{title}, scene {i}"), "alt": format!("{title}: illustration {i}") }))
-                .collect();
-            Some(
-                serde_json::json!({ "featured": { "prompt": format!("{title}, hero image"), "alt": title }, "in_article": in_article })
-                    .to_string(),
-            )
-        }
-        crate::modules::writer::prompts::REPARSE_PURPOSE => {
-            // Offline: hand the article back as it was, which passes the checks.
-            let html = req
-                .user
-                .split_once("Article HTML:\n")
-                .and_then(|(_, rest)| rest.rsplit_once("\nAnswer in this JSON shape"))
-                .map(|(h, _)| h)
-                .unwrap_or("");
-            Some(serde_json::json!({ "content_html": html }).to_string())
-        }
-        _ => None,
+/// Answers shaped for one purpose: the module that owns a prompt registers how the offline provider answers it
+/// (the planner its clusters and ideas, the writer its articles…), so the whole pipeline can be clicked through
+/// offline without the AI layer knowing any module.
+pub type Shaper = fn(&ChatRequest) -> Option<String>;
+
+/// The shapers of the app, by purpose (assembled in `app::parts`).
+#[derive(Default)]
+pub struct DevAnswers {
+    by_purpose: std::collections::HashMap<&'static str, Shaper>,
+}
+
+impl DevAnswers {
+    pub fn add(&mut self, purpose: &'static str, shaper: Shaper) -> &mut Self {
+        let previous = self.by_purpose.insert(purpose, shaper);
+        assert!(previous.is_none(), "dev answers for {purpose} registered twice");
+        self
+    }
+
+    fn answer(&self, req: &ChatRequest) -> Option<String> {
+        self.by_purpose.get(req.purpose).and_then(|f| f(req))
     }
 }
 

@@ -47,7 +47,7 @@ async fn prompt(state: Arc<AppState>, job: ClaimedJob, p: Prompt) -> Result<Comp
     }
     let mut req = ChatRequest::new(p.system.clone(), p.prompt.clone());
     req.json = p.json;
-    req.purpose = crate::modules::thinker::library::purpose_of(&p.playground);
+    req.purpose = state.prompts.purpose_of(&p.playground);
     req.max_tokens = p.max_tokens.unwrap_or(1024).clamp(16, 16_000) as u32;
     let res = if p.provider == "dev" {
         router::chat_dev(&state, job.tenant_id, Some(job.id), req.clone()).await?

@@ -7,6 +7,7 @@ pub mod dev;
 pub mod jobs;
 pub mod openai;
 pub mod parse;
+pub mod prompts;
 pub mod router;
 pub mod runware;
 pub mod settings;

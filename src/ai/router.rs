@@ -19,7 +19,7 @@ struct Route<P: ?Sized> {
 async fn text_route(state: &AppState, tenant_id: i64) -> Result<Route<dyn TextProvider>, AiError> {
     let s = state.ai_settings.get(state, tenant_id).await.map_err(|e| AiError::Config(e.to_string()))?;
     if s.text_provider == "dev" {
-        return Ok(Route { provider: Box::new(DevProvider), models: vec![dev::TEXT_MODEL.into()] });
+        return Ok(Route { provider: Box::new(DevProvider { answers: state.dev_answers.clone() }), models: vec![dev::TEXT_MODEL.into()] });
     }
     let key = match &s.text_api_key_enc {
         Some(enc) => state.vault.open(enc).map_err(AiError::Config)?,
@@ -50,7 +50,12 @@ async fn image_route(state: &AppState, tenant_id: i64) -> Result<Route<dyn Image
             crate::outbound::check_url(&url, state.config.allow_private_targets).await.map_err(AiError::Config)?;
             Box::new(Runware { client: state.http.clone(), url, api_key: key, timeout: state.ai_timeout() })
         }
-        _ => return Ok(Route { provider: Box::new(DevProvider), models: vec![dev::IMAGE_MODEL.into()] }),
+        _ => {
+            return Ok(Route {
+                provider: Box::new(DevProvider { answers: state.dev_answers.clone() }),
+                models: vec![dev::IMAGE_MODEL.into()],
+            });
+        }
     };
     Ok(Route { provider, models: vec![s.image_model] })
 }
@@ -127,7 +132,8 @@ pub async fn chat(state: &AppState, tenant_id: i64, job_id: Option<i64>, req: Ch
 
 /// The same on the offline dev provider, whatever the workspace uses (the playground's default).
 pub async fn chat_dev(state: &AppState, tenant_id: i64, job_id: Option<i64>, req: ChatRequest) -> Result<ChatResponse, AiError> {
-    let route: Route<dyn TextProvider> = Route { provider: Box::new(DevProvider), models: vec![dev::TEXT_MODEL.into()] };
+    let route: Route<dyn TextProvider> =
+        Route { provider: Box::new(DevProvider { answers: state.dev_answers.clone() }), models: vec![dev::TEXT_MODEL.into()] };
     chat_on(state, tenant_id, job_id, req, route).await
 }
 
@@ -174,7 +180,8 @@ pub async fn image(state: &AppState, tenant_id: i64, job_id: Option<i64>, req: I
 
 /// The same on the offline dev provider (the playground's default).
 pub async fn image_dev(state: &AppState, tenant_id: i64, job_id: Option<i64>, req: ImageRequest) -> Result<ImageResponse, AiError> {
-    let route: Route<dyn ImageProvider> = Route { provider: Box::new(DevProvider), models: vec![dev::IMAGE_MODEL.into()] };
+    let route: Route<dyn ImageProvider> =
+        Route { provider: Box::new(DevProvider { answers: state.dev_answers.clone() }), models: vec![dev::IMAGE_MODEL.into()] };
     image_on(state, tenant_id, job_id, req, route).await
 }
 

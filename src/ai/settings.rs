@@ -7,12 +7,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
-use crate::auth::vault::{Vault, mask};
+use crate::crypto::vault::{Vault, mask};
 use crate::db::schema::ai_settings;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
-use crate::web::forms::Check;
+use crate::validate::Check;
 
 pub const TEXT_PROVIDERS: [&str; 2] = ["dev", "openai"];
 pub const IMAGE_PROVIDERS: [&str; 3] = ["dev", "openai", "runware"];
@@ -144,7 +144,7 @@ pub struct AiSettingsInput {
     #[serde(default)]
     pub image_model: String,
     /// In-article images per article, 0–4 (empty keeps 2).
-    #[serde(default, deserialize_with = "crate::web::forms::text_or_number")]
+    #[serde(default, deserialize_with = "crate::validate::text_or_number")]
     pub images_per_article: String,
 }
 

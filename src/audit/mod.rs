@@ -9,8 +9,8 @@ use crate::db::like_pattern;
 use crate::db::schema::audit_events;
 use crate::error::AppResult;
 use crate::listing::Filter;
+use crate::listing::PageParams;
 use crate::tenancy::TenantCtx;
-use crate::web::pagination::PageParams;
 
 /// Who did it, where.
 #[derive(Debug, Clone)]

@@ -5,10 +5,8 @@ pub mod jwt;
 pub mod password;
 pub mod rbac;
 pub mod resolve;
-pub mod secrets;
 pub mod service;
 pub mod throttle;
-pub mod vault;
 
 use actix_web::web;
 

@@ -6,7 +6,7 @@ use diesel_async::RunQueryDsl;
 
 use crate::auth::jwt::Claims;
 use crate::auth::rbac::Role;
-use crate::auth::secrets::{parse_tenant_secret, sha256_hex};
+use crate::crypto::secrets::{parse_tenant_secret, sha256_hex};
 use crate::db::schema::{api_tokens, memberships, sessions, tenants, users};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;

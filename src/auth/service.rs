@@ -8,15 +8,15 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use crate::audit::{self, Who};
 use crate::auth::jwt::Claims;
 use crate::auth::resolve::SESSION_COOKIE;
-use crate::auth::secrets::random_token;
 use crate::auth::{password, throttle};
 use crate::billing::plans;
+use crate::crypto::secrets::random_token;
 use crate::db::is_unique_violation;
 use crate::db::schema::{memberships, sessions, users};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::tenancy::{TenantCtx, service::create_workspace};
-use crate::web::forms::Check;
+use crate::validate::Check;
 
 #[derive(Debug, Clone, Default)]
 pub struct ClientMeta {

@@ -4,7 +4,7 @@
 
 use deadpool_redis::redis::AsyncCommands;
 
-use crate::auth::secrets::sha256_hex;
+use crate::crypto::secrets::sha256_hex;
 use crate::error::{AppError, AppResult};
 use crate::kv;
 use crate::state::AppState;

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::db::schema::{credit_ledger, tenants};
 use crate::error::{AppError, AppResult};
-use crate::web::pagination::PageParams;
+use crate::listing::PageParams;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Posted {

@@ -11,8 +11,9 @@ use diesel::{ExpressionMethods, QueryDsl};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use crate::app::server;
-use crate::auth::{password, rbac::Role, secrets::random_token, service::insert_user};
+use crate::auth::{password, rbac::Role, service::insert_user};
 use crate::config::Config;
+use crate::crypto::secrets::random_token;
 use crate::db::schema::{memberships, users};
 use crate::error::AppError;
 use crate::jobs::worker::WorkerConfig;
@@ -175,7 +176,7 @@ async fn create_user(
     workspace: Option<String>,
     system_admin: bool,
 ) -> anyhow::Result<()> {
-    let mut check = crate::web::forms::Check::new();
+    let mut check = crate::validate::Check::new();
     let email = check.email("email", &email);
     let name = check.text("name", &name, "Name", 1, 120);
     let generated = password_arg.is_none();

@@ -4,7 +4,8 @@
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
-use crate::auth::{password, secrets::random_token, service::insert_user};
+use crate::auth::{password, service::insert_user};
+use crate::crypto::secrets::random_token;
 use crate::db::schema::{keywords, memberships, users};
 use crate::error::AppError;
 use crate::state::AppState;

@@ -8,7 +8,7 @@ use std::future::Future;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use crate::auth::secrets::sha256_hex;
+use crate::crypto::secrets::sha256_hex;
 use crate::db::schema::list_revisions;
 use crate::error::AppResult;
 use crate::kv::{self, redis};

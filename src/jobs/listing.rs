@@ -11,7 +11,7 @@ use crate::db::schema::jobs;
 use crate::error::{AppError, AppResult};
 use crate::jobs::kind::{JobStatus, Subject, SubjectKind};
 use crate::jobs::queue::{NewJob, enqueue_in_tx};
-use crate::web::pagination::PageParams;
+use crate::listing::PageParams;
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = jobs)]

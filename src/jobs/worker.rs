@@ -16,7 +16,7 @@ use tracing::Instrument;
 use super::heartbeat;
 use super::kind::Registry;
 use super::queue::{self, ClaimedJob, JobError};
-use crate::auth::secrets::random_token;
+use crate::crypto::secrets::random_token;
 use crate::kv;
 use crate::state::AppState;
 

@@ -119,7 +119,7 @@ pub async fn ping(pool: &RedisPool) -> Result<(), String> {
 /// `SET key token NX PX ttl`: a short lock. `Ok(Some(token))` when taken, `Ok(None)` when someone holds it,
 /// `Err` when Redis does not answer (callers decide whether to go on without it).
 pub async fn try_lock(pool: &RedisPool, key: &str, ttl: Duration) -> Result<Option<String>, String> {
-    let token = crate::auth::secrets::random_token(12);
+    let token = crate::crypto::secrets::random_token(12);
     let set: Option<String> = pool
         .bounded(async {
             let mut conn = pool.get().await.map_err(|e| e.to_string())?;

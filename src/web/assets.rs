@@ -4,7 +4,7 @@ use std::sync::LazyLock;
 
 use actix_web::{HttpResponse, http::header, web};
 
-use crate::auth::secrets::sha256_hex;
+use crate::crypto::secrets::sha256_hex;
 use crate::error::AppError;
 
 struct Asset {

@@ -14,7 +14,7 @@ use askama::Template;
 use futures_util::StreamExt;
 use tracing::Instrument;
 
-use crate::auth::secrets::{constant_time_eq, random_token};
+use crate::crypto::secrets::{constant_time_eq, random_token};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::tenancy::{Actor, TenantCtx};

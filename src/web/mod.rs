@@ -2,11 +2,9 @@
 //! middleware and the page context every layout needs.
 
 pub mod assets;
-pub mod forms;
 pub mod metrics;
 pub mod middleware;
 pub mod page;
-pub mod pagination;
 
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::http::header;

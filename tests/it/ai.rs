@@ -201,7 +201,7 @@ async fn image_providers_speak_their_wire_formats() {
     assert_eq!(sent[1]["taskType"], "imageInference");
     assert_eq!(sent[1]["positivePrompt"], "a red bicycle");
     // The dev provider needs no network and says what it is.
-    let dev = ai::dev::DevProvider;
+    let dev = ai::dev::DevProvider { answers: app.state.dev_answers.clone() };
     let out = ai::ImageProvider::generate(&dev, &req).await.unwrap();
     assert!(String::from_utf8(out.bytes).unwrap().contains("dev provider placeholder"));
     let mut conn = app.db().await;

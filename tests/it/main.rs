@@ -2,6 +2,7 @@
 
 mod harness;
 mod jobs;
+mod layers;
 
 mod ai;
 mod auth;

@@ -38,7 +38,7 @@ pub fn wp_site() -> WpSite {
 }
 
 pub fn unique(tag: &str) -> String {
-    format!("{tag}-{}", igny8::auth::secrets::random_token(6).to_lowercase().replace(['-', '_'], "x"))
+    format!("{tag}-{}", igny8::crypto::secrets::random_token(6).to_lowercase().replace(['-', '_'], "x"))
 }
 
 /// A PNG that WordPress accepts (it checks the bytes, not only the name): `n` makes each one different.
@@ -97,7 +97,7 @@ pub async fn add_png(conn: &mut diesel_async::AsyncPgConnection, tenant_id: i64,
             images::status.eq("ready"),
             images::content_type.eq("image/png"),
             images::size_bytes.eq(data.len() as i32),
-            images::sha256.eq(igny8::auth::secrets::sha256_hex(&data)),
+            images::sha256.eq(igny8::crypto::secrets::sha256_hex(&data)),
             images::data.eq(Some(data)),
         ))
         .execute(conn)

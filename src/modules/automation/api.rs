@@ -10,9 +10,9 @@ use super::history;
 use super::settings::{self, SettingsInput};
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult};
+use crate::listing::{PageParams, Pager};
 use crate::state::AppState;
 use crate::tenancy::{Actor, TenantCtx};
-use crate::web::pagination::{PageParams, Pager};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/automation", web::get().to(get))

@@ -10,7 +10,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use super::step::Scheduled;
 use crate::db::schema::system_settings;
 use crate::error::{AppError, AppResult};
-use crate::web::forms::Check;
+use crate::validate::Check;
 
 pub const RETENTION: [(&str, &str, i64); 5] = [
     ("retention.ai_calls_days", "AI-call log", 1),

@@ -12,12 +12,12 @@ use super::settings::{self, Settings, SettingsInput, StepInput, TASK_STATUSES};
 use super::step::{Scheduled, Step};
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult};
+use crate::listing::{PageParams, Pager};
 use crate::modules::sites::service::Site;
 use crate::modules::writer::service::TaskStatus;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
-use crate::web::pagination::{PageParams, Pager};
 use crate::web::{back_to, form_pairs, form_value, render};
 use crate::wordpress::posts::PostStatus;
 

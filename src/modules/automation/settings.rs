@@ -11,7 +11,7 @@ use crate::db::schema::{automation_settings, automation_steps, clusters, sites};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
-use crate::web::forms::Check;
+use crate::validate::Check;
 
 use super::step::Step;
 use crate::modules::writer::service::TaskStatus;
@@ -95,9 +95,9 @@ pub async fn load(conn: &mut AsyncPgConnection, tenant_id: i64) -> AppResult<Set
 #[serde(default)]
 pub struct SettingsInput {
     pub enabled: bool,
-    #[serde(deserialize_with = "crate::web::forms::text_or_number")]
+    #[serde(deserialize_with = "crate::validate::text_or_number")]
     pub daily_credit_budget: String,
-    #[serde(deserialize_with = "crate::web::forms::text_or_number")]
+    #[serde(deserialize_with = "crate::validate::text_or_number")]
     pub publish_site_id: String,
     pub publish_status: String,
     pub steps: Vec<StepInput>,
@@ -108,11 +108,11 @@ pub struct SettingsInput {
 pub struct StepInput {
     pub step: String,
     pub enabled: bool,
-    #[serde(deserialize_with = "crate::web::forms::text_or_number")]
+    #[serde(deserialize_with = "crate::validate::text_or_number")]
     pub items_per_run: String,
     pub cluster_ids: Vec<i64>,
     pub statuses: Vec<String>,
-    #[serde(deserialize_with = "crate::web::forms::text_or_number")]
+    #[serde(deserialize_with = "crate::validate::text_or_number")]
     pub per_item: String,
 }
 

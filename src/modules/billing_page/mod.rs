@@ -12,8 +12,8 @@ use diesel_async::RunQueryDsl;
 
 use crate::db::schema::tenants;
 use crate::error::{AppError, AppResult};
+use crate::listing::{PageParams, Pager};
 use crate::web::page::PageCtx;
-use crate::web::pagination::{PageParams, Pager};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/billing", web::get().to(page))

@@ -13,9 +13,9 @@ use super::keywords::filter::KeywordFilter;
 use super::keywords::service::{self as kw, KeywordInput, Selection};
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult};
+use crate::listing::{PageParams, Pager};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
-use crate::web::pagination::{PageParams, Pager};
 
 #[derive(Deserialize)]
 pub struct KeywordsQuery {

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod clustering;
 pub mod clusters;
+pub mod dev_answers;
 pub mod ideas;
 pub mod import;
 pub mod keywords;

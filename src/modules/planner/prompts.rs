@@ -1,6 +1,8 @@
 //! The planner's built-in prompts (defaults of the Thinker library, which a workspace may override). Each
 //! prompt asks for JSON and names the exact shape the parser checks.
 
+use crate::ai::prompts::Builtin;
+
 pub const CLUSTER_PURPOSE: &str = "cluster_keywords";
 pub const IDEAS_PURPOSE: &str = "content_ideas";
 
@@ -44,13 +46,35 @@ pub fn ideas_request_in(user: &str) -> (String, usize) {
     (field("Cluster:"), field("Ideas:").parse().unwrap_or(3))
 }
 
+/// The planner's prompts in the Thinker library.
+pub const BUILTINS: [Builtin; 2] = [
+    Builtin {
+        key: "clustering",
+        label: "Keyword clustering",
+        purpose: CLUSTER_PURPOSE,
+        system: CLUSTER_SYSTEM,
+        template: CLUSTER_TEMPLATE,
+        placeholders: &["KEYWORDS", "KEYWORD_COUNT"],
+        required: &["KEYWORDS"],
+    },
+    Builtin {
+        key: "ideas",
+        label: "Content ideas",
+        purpose: IDEAS_PURPOSE,
+        system: IDEAS_SYSTEM,
+        template: IDEAS_TEMPLATE,
+        placeholders: &["CLUSTER", "DESCRIPTION", "KEYWORDS", "COUNT"],
+        required: &["CLUSTER", "COUNT"],
+    },
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn prompts_read_back() {
-        use crate::modules::writer::prompts::render;
+        use crate::ai::prompts::render;
         let cluster = render(CLUSTER_TEMPLATE, &[("KEYWORDS", keyword_lines(&["a b", "c"])), ("KEYWORD_COUNT", "2".into())]);
         assert_eq!(keywords_in(&cluster), vec!["a b", "c"]);
         assert_eq!(ideas_request_in(&render(IDEAS_TEMPLATE, &ideas_values("Shoes", "d", &["x".into()], 4))), ("Shoes".to_string(), 4));

@@ -13,7 +13,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/publish/tasks/{id}", web::get().to(status))
         .route("/api/publish/tasks/{id}", web::post().to(publish))
         .route("/api/publish/tasks/{id}/unpublish", web::post().to(unpublish))
-        .route("/api/publish/sync", web::post().to(sync));
+        .route("/api/publish/sync", web::post().to(sync))
+        .route("/api/sites/{id}/sync", web::post().to(sync_site));
+}
+
+async fn sync_site(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    let job = service::enqueue_sync(&state, &ctx, Some(*id)).await?;
+    Ok(HttpResponse::Accepted().json(serde_json::json!({ "job_id": job })))
 }
 
 async fn status(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {

@@ -15,7 +15,14 @@ use crate::web::{back_to, render};
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/writer/tasks/{id}/publishing", web::get().to(panel))
         .route("/writer/tasks/{id}/publish", web::post().to(publish))
-        .route("/writer/tasks/{id}/unpublish", web::post().to(unpublish));
+        .route("/writer/tasks/{id}/unpublish", web::post().to(unpublish))
+        // The site page's "sync statuses" button (publishing owns the sync; sites knows nothing of it).
+        .route("/sites/{id}/sync", web::post().to(sync_site));
+}
+
+async fn sync_site(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    let back = format!("/sites/{}", *id);
+    back_to(&back, service::enqueue_sync(&state, &ctx, Some(*id)).await.map(|_| "Status sync queued".to_string()))
 }
 
 #[derive(Template)]

@@ -18,7 +18,7 @@ use crate::jobs::{Job, Subject};
 use crate::modules::writer::service::TaskStatus;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
-use crate::web::forms::Check;
+use crate::validate::Check;
 use crate::wordpress::posts::{PostStatus, remote};
 
 pub const PUBLISH_KIND: &str = "publish.post";
@@ -114,9 +114,9 @@ pub struct PublishInput {
     /// For `future`: RFC 3339, or `YYYY-MM-DDTHH:MM` from a datetime-local field (UTC).
     pub scheduled_at: String,
     /// Comma-separated on forms; a list in JSON.
-    #[serde(deserialize_with = "crate::web::forms::list_or_csv")]
+    #[serde(deserialize_with = "crate::validate::list_or_csv")]
     pub categories: Vec<String>,
-    #[serde(deserialize_with = "crate::web::forms::list_or_csv")]
+    #[serde(deserialize_with = "crate::validate::list_or_csv")]
     pub tags: Vec<String>,
     /// Publish again as a new post after the old one was trashed or deleted on the site.
     pub as_new_post: bool,
@@ -375,6 +375,11 @@ pub async fn enqueue_unpublish(state: &AppState, ctx: &TenantCtx, task_id: i64) 
 /// Queues a status sync of every published article of the workspace (or of one site).
 pub async fn enqueue_sync(state: &AppState, ctx: &TenantCtx, site_id: Option<i64>) -> AppResult<i64> {
     ctx.require(Perm::EditContent)?;
+    if let Some(id) = site_id {
+        // Another workspace's site is simply not found (and nothing is queued).
+        let mut conn = state.db.get().await?;
+        sites::table.filter(sites::tenant_id.eq(ctx.tenant_id)).filter(sites::id.eq(id)).select(sites::id).first::<i64>(&mut conn).await?;
+    }
     enqueue_sync_as(state, ctx.tenant_id, &ctx.actor_label(), site_id).await
 }
 

@@ -24,15 +24,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/sites/{id}", web::get().to(detail))
         .route("/sites/{id}", web::post().to(save))
         .route("/sites/{id}/check", web::post().to(check))
-        .route("/sites/{id}/sync", web::post().to(sync))
         .route("/sites/{id}/delete", web::post().to(remove))
         .route("/api/sites", web::get().to(api_list))
         .route("/api/sites", web::post().to(api_create))
         .route("/api/sites/{id}", web::get().to(api_get))
         .route("/api/sites/{id}", web::put().to(api_update))
         .route("/api/sites/{id}", web::delete().to(api_delete))
-        .route("/api/sites/{id}/check", web::post().to(api_check))
-        .route("/api/sites/{id}/sync", web::post().to(api_sync));
+        .route("/api/sites/{id}/check", web::post().to(api_check));
 }
 
 #[derive(Template)]
@@ -107,18 +105,8 @@ async fn check(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -
     Ok(redirect_with(&back, Some(if report.ok { Toast::success("The connection works") } else { Toast::error(report.summary()) })))
 }
 
-async fn sync(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
-    let back = format!("/sites/{}", *id);
-    back_to(&back, crate::modules::publish::service::enqueue_sync(&state, &ctx, Some(*id)).await.map(|_| "Status sync queued".to_string()))
-}
-
 async fn api_check(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(selftest::run(&state, &ctx, *id).await?))
-}
-
-async fn api_sync(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
-    let job = crate::modules::publish::service::enqueue_sync(&state, &ctx, Some(*id)).await?;
-    Ok(HttpResponse::Accepted().json(serde_json::json!({ "job_id": job })))
 }
 
 async fn remove(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {

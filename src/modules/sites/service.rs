@@ -8,13 +8,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
-use crate::auth::vault::mask;
+use crate::crypto::vault::mask;
 use crate::db::is_unique_violation;
 use crate::db::schema::sites;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
-use crate::web::forms::Check;
+use crate::validate::Check;
 
 pub use crate::wordpress::posts::PostStatus;
 pub const SEO_PLUGINS: [&str; 4] = ["auto", "yoast", "rankmath", "none"];
@@ -121,7 +121,7 @@ pub struct SiteInput {
     /// `-` removes it.
     pub plugin_secret: String,
     /// The WordPress user id posts are published as; empty = the connected user.
-    #[serde(deserialize_with = "crate::web::forms::text_or_number")]
+    #[serde(deserialize_with = "crate::validate::text_or_number")]
     pub default_author: String,
 }
 

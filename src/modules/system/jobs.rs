@@ -14,10 +14,10 @@ use crate::jobs::listing::{self, JobFilter, JobRow};
 use crate::jobs::probe::Probe;
 use crate::jobs::queue;
 use crate::listing::Filter;
+use crate::listing::{PageParams, Pager};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
-use crate::web::pagination::{PageParams, Pager};
 use crate::web::{Toast, redirect_with, render};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

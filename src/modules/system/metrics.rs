@@ -13,7 +13,7 @@ use diesel::sql_types::{BigInt, Double, Nullable, Text as SqlText};
 use diesel::{QueryableByName, sql_query};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use crate::auth::secrets::constant_time_eq;
+use crate::crypto::secrets::constant_time_eq;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::metrics::Text;

@@ -13,10 +13,10 @@ use crate::auth::rbac::Perm;
 use crate::error::AppResult;
 use crate::kv;
 use crate::listing::Filter;
+use crate::listing::{PageParams, Pager};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
-use crate::web::pagination::{PageParams, Pager};
 use crate::web::{render, wants_fragment};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

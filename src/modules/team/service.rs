@@ -8,15 +8,15 @@ use serde::Serialize;
 use crate::audit::{self, Who};
 use crate::auth::password;
 use crate::auth::rbac::{Perm, Role};
-use crate::auth::secrets::{parse_tenant_secret, sha256_hex, tenant_secret};
 use crate::auth::service::{ClientMeta, insert_user, start_session};
 use crate::billing::plans;
+use crate::crypto::secrets::{parse_tenant_secret, sha256_hex, tenant_secret};
 use crate::db::is_unique_violation;
 use crate::db::schema::{invitations, memberships, tenants, users};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
-use crate::web::forms::Check;
+use crate::validate::Check;
 
 pub const INVITE_PREFIX: &str = "inv";
 pub const INVITE_DAYS: i64 = 7;

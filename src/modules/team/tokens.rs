@@ -8,12 +8,12 @@ use serde::Serialize;
 use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
 use crate::auth::resolve::API_TOKEN_PREFIX;
-use crate::auth::secrets::{sha256_hex, tenant_secret};
+use crate::crypto::secrets::{sha256_hex, tenant_secret};
 use crate::db::schema::api_tokens;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
-use crate::web::forms::Check;
+use crate::validate::Check;
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = api_tokens)]

@@ -11,7 +11,7 @@ use crate::tenancy::TenantCtx;
 pub async fn list(state: web::Data<AppState>, ctx: TenantCtx) -> AppResult<HttpResponse> {
     ctx.require(Perm::ViewWorkspace)?;
     let mut conn = state.db.get().await?;
-    let prompts: Vec<serde_json::Value> = service::overview(&mut conn, ctx.tenant_id)
+    let prompts: Vec<serde_json::Value> = service::overview(&state.prompts, &mut conn, ctx.tenant_id)
         .await?
         .into_iter()
         .map(|(b, r)| serde_json::json!({ "key": b.key, "label": b.label, "placeholders": b.placeholders, "required": b.required, "in_use": r }))
@@ -22,8 +22,8 @@ pub async fn list(state: web::Data<AppState>, ctx: TenantCtx) -> AppResult<HttpR
 pub async fn get(state: web::Data<AppState>, ctx: TenantCtx, key: web::Path<String>) -> AppResult<HttpResponse> {
     ctx.require(Perm::ViewWorkspace)?;
     let mut conn = state.db.get().await?;
-    let current = service::resolve(&mut conn, ctx.tenant_id, &key).await?;
-    let versions = service::versions(&mut conn, ctx.tenant_id, &key).await?;
+    let current = service::resolve(&state.prompts, &mut conn, ctx.tenant_id, &key).await?;
+    let versions = service::versions(&state.prompts, &mut conn, ctx.tenant_id, &key).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "in_use": current, "versions": versions })))
 }
 

@@ -3,7 +3,6 @@
 //! and strategies a task can pick.
 
 pub mod api;
-pub mod library;
 pub mod pages;
 pub mod playground;
 pub mod service;

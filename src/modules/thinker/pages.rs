@@ -4,8 +4,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use super::library::{self, Builtin};
 use super::service::{self, PromptVersion, Resolved};
+use crate::ai::prompts::Builtin;
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::state::AppState;
@@ -23,7 +23,7 @@ struct LibraryPage {
 pub async fn library_page(state: web::Data<AppState>, page: PageCtx) -> AppResult<HttpResponse> {
     page.ctx.require(Perm::ViewWorkspace)?;
     let mut conn = state.db.get().await?;
-    let prompts = service::overview(&mut conn, page.ctx.tenant_id).await?;
+    let prompts = service::overview(&state.prompts, &mut conn, page.ctx.tenant_id).await?;
     render(&LibraryPage { page, prompts })
 }
 
@@ -52,10 +52,10 @@ async fn prompt_page(
     draft: Option<(String, String)>,
     errors: FieldErrors,
 ) -> AppResult<PromptPage> {
-    let builtin = library::builtin(key).ok_or(AppError::NotFound)?;
+    let builtin = state.prompts.builtin(key).ok_or(AppError::NotFound)?;
     let mut conn = state.db.get().await?;
-    let current = service::resolve(&mut conn, page.ctx.tenant_id, key).await?;
-    let versions = service::versions(&mut conn, page.ctx.tenant_id, key).await?;
+    let current = service::resolve(&state.prompts, &mut conn, page.ctx.tenant_id, key).await?;
+    let versions = service::versions(&state.prompts, &mut conn, page.ctx.tenant_id, key).await?;
     let (system, template) = draft.unwrap_or_else(|| (current.system.clone(), current.template.clone()));
     Ok(PromptPage { page, builtin, current, system, template, errors, versions })
 }

@@ -8,7 +8,6 @@ use askama::Template;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use super::library::{self, LIBRARY};
 use super::service;
 use crate::ai::jobs::{ImageTest, Prompt};
 use crate::auth::rbac::Perm;
@@ -19,7 +18,7 @@ use crate::jobs::queue::{self, NewJob};
 use crate::jobs::{Job, JobStatus};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
-use crate::web::forms::Check;
+use crate::validate::Check;
 use crate::web::page::PageCtx;
 use crate::web::{redirect_with, render};
 
@@ -67,7 +66,7 @@ pub async fn run(state: &AppState, ctx: &TenantCtx, input: &RunInput) -> AppResu
     let dev = input.provider != "workspace";
     c.finish()?;
     let values: Vec<(&str, String)> = input.values.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-    let prompt = crate::modules::writer::prompts::render(&template, &values);
+    let prompt = crate::ai::prompts::render(&template, &values);
     let run = Prompt {
         system,
         prompt,
@@ -230,12 +229,12 @@ pub struct PageQuery {
 
 pub async fn page(state: web::Data<AppState>, page: PageCtx, q: web::Query<PageQuery>) -> AppResult<HttpResponse> {
     page.ctx.require(Perm::ViewWorkspace)?;
-    let key = library::builtin(&q.key).map(|b| b.key).unwrap_or("content");
+    let key = state.prompts.builtin(&q.key).map(|b| b.key).unwrap_or("content");
     let mut conn = state.db.get().await?;
-    let current = service::resolve(&mut conn, page.ctx.tenant_id, key).await?;
-    let b = library::builtin(key).ok_or(AppError::NotFound)?;
+    let current = service::resolve(&state.prompts, &mut conn, page.ctx.tenant_id, key).await?;
+    let b = state.prompts.builtin(key).ok_or(AppError::NotFound)?;
     let fields = b.placeholders.iter().map(|p| (p.to_string(), sample(p).to_string())).collect();
-    let keys = LIBRARY.iter().map(|b| (b.key, b.label)).collect();
+    let keys = state.prompts.all().iter().map(|b| (b.key, b.label)).collect();
     render(&PlaygroundPage { page, key: key.to_string(), keys, system: current.system, template: current.template, fields })
 }
 

@@ -6,14 +6,14 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
-use super::library::{self, Builtin, LIBRARY};
+use crate::ai::prompts::{Builtin, Library, placeholders_in, render};
 use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
 use crate::db::schema::prompt_overrides;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
-use crate::web::forms::Check;
+use crate::validate::Check;
 
 /// The prompt a step runs with.
 #[derive(Debug, Clone, Serialize)]
@@ -27,7 +27,7 @@ pub struct Resolved {
 
 impl Resolved {
     pub fn render(&self, values: &[(&str, String)]) -> String {
-        crate::modules::writer::prompts::render(&self.template, values)
+        render(&self.template, values)
     }
 }
 
@@ -47,13 +47,13 @@ impl PromptVersion {
     }
 }
 
-fn known(key: &str) -> AppResult<&'static Builtin> {
-    library::builtin(key).ok_or(AppError::NotFound)
+fn known(prompts: &Library, key: &str) -> AppResult<&'static Builtin> {
+    prompts.builtin(key).ok_or(AppError::NotFound)
 }
 
 /// The prompt in use for `key` in this workspace.
-pub async fn resolve(conn: &mut AsyncPgConnection, tenant_id: i64, key: &str) -> AppResult<Resolved> {
-    let b = known(key)?;
+pub async fn resolve(prompts: &Library, conn: &mut AsyncPgConnection, tenant_id: i64, key: &str) -> AppResult<Resolved> {
+    let b = known(prompts, key)?;
     let latest: Option<PromptVersion> = prompt_overrides::table
         .filter(prompt_overrides::tenant_id.eq(tenant_id))
         .filter(prompt_overrides::key.eq(key))
@@ -68,8 +68,8 @@ pub async fn resolve(conn: &mut AsyncPgConnection, tenant_id: i64, key: &str) ->
     })
 }
 
-pub async fn versions(conn: &mut AsyncPgConnection, tenant_id: i64, key: &str) -> AppResult<Vec<PromptVersion>> {
-    known(key)?;
+pub async fn versions(prompts: &Library, conn: &mut AsyncPgConnection, tenant_id: i64, key: &str) -> AppResult<Vec<PromptVersion>> {
+    known(prompts, key)?;
     Ok(prompt_overrides::table
         .filter(prompt_overrides::tenant_id.eq(tenant_id))
         .filter(prompt_overrides::key.eq(key))
@@ -85,7 +85,7 @@ pub fn check(b: &Builtin, system: &str, template: &str) -> AppResult<(String, St
     let mut c = Check::new();
     let system = c.multiline("system", system, "System message", 0, 10_000);
     let template = c.multiline("template", template, "Prompt", 1, 20_000);
-    let used = library::placeholders_in(&template);
+    let used = placeholders_in(&template);
     let unknown: Vec<String> = used.iter().filter(|p| !b.placeholders.contains(&p.as_str())).map(|p| format!("[IGNY8_{p}]")).collect();
     let allowed = b.placeholders.iter().map(|p| format!("[IGNY8_{p}]")).collect::<Vec<_>>().join(", ");
     if !unknown.is_empty() {
@@ -95,7 +95,7 @@ pub fn check(b: &Builtin, system: &str, template: &str) -> AppResult<(String, St
     if !missing.is_empty() {
         c.fail("template", format!("The prompt needs {} to work", missing.join(", ")));
     }
-    if !library::placeholders_in(&system).is_empty() {
+    if !placeholders_in(&system).is_empty() {
         c.fail("system", "The system message takes no placeholders; put them in the prompt");
     }
     c.finish()?;
@@ -128,7 +128,7 @@ async fn insert_version(conn: &mut AsyncPgConnection, tenant_id: i64, key: &str,
 /// Saves the workspace's own version of a prompt (owner/admin: it changes every AI answer of the workspace).
 pub async fn save(state: &AppState, ctx: &TenantCtx, key: &str, system: &str, template: &str) -> AppResult<i32> {
     ctx.require(Perm::ManageSettings)?;
-    let b = known(key)?;
+    let b = known(&state.prompts, key)?;
     let (system, template) = check(b, system, template)?;
     let (tenant_id, who, key) = (ctx.tenant_id, Who::from(ctx), b.key);
     let mut conn = state.db.get().await?;
@@ -145,7 +145,7 @@ pub async fn save(state: &AppState, ctx: &TenantCtx, key: &str, system: &str, te
 /// Back to the built-in prompt (kept as a version, so the history shows it).
 pub async fn reset(state: &AppState, ctx: &TenantCtx, key: &str) -> AppResult<i32> {
     ctx.require(Perm::ManageSettings)?;
-    let b = known(key)?;
+    let b = known(&state.prompts, key)?;
     let (tenant_id, who, key) = (ctx.tenant_id, Who::from(ctx), b.key);
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async move |conn| {
@@ -158,10 +158,10 @@ pub async fn reset(state: &AppState, ctx: &TenantCtx, key: &str) -> AppResult<i3
 }
 
 /// Every step with the prompt in use (for the library page).
-pub async fn overview(conn: &mut AsyncPgConnection, tenant_id: i64) -> AppResult<Vec<(&'static Builtin, Resolved)>> {
+pub async fn overview(prompts: &Library, conn: &mut AsyncPgConnection, tenant_id: i64) -> AppResult<Vec<(&'static Builtin, Resolved)>> {
     let mut out = Vec::new();
-    for b in LIBRARY {
-        out.push((b, resolve(conn, tenant_id, b.key).await?));
+    for b in prompts.all().iter().copied() {
+        out.push((b, resolve(prompts, conn, tenant_id, b.key).await?));
     }
     Ok(out)
 }

@@ -12,7 +12,7 @@ use crate::db::schema::{author_profiles, strategies};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
-use crate::web::forms::Check;
+use crate::validate::Check;
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = author_profiles)]

@@ -7,9 +7,9 @@ use super::generate;
 use super::service::{self, ArticleInput, NewTask, TaskFilter};
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult};
+use crate::listing::{PageParams, Pager};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
-use crate::web::pagination::{PageParams, Pager};
 
 #[derive(Deserialize)]
 pub struct ListQuery {

@@ -150,7 +150,7 @@ async fn write(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<Compl
             AppError::NotFound => JobError::Fatal("the task was deleted".into()),
             other => other.into(),
         })?;
-        let prompt = crate::modules::thinker::service::resolve(&mut conn, tenant_id, "content").await?;
+        let prompt = crate::modules::thinker::service::resolve(&state.prompts, &mut conn, tenant_id, "content").await?;
         let profile = match task.author_profile_id {
             Some(p) => crate::modules::thinker::styles::profile(&mut conn, tenant_id, p).await.ok(),
             None => None,

@@ -103,7 +103,7 @@ async fn plan_images(state: Arc<AppState>, job: ClaimedJob, task_id: i64) -> Res
             AppError::NotFound => JobError::Fatal("the task was deleted".into()),
             other => other.into(),
         })?;
-        let prompt = crate::modules::thinker::service::resolve(&mut conn, tenant_id, "image_prompts").await?;
+        let prompt = crate::modules::thinker::service::resolve(&state.prompts, &mut conn, tenant_id, "image_prompts").await?;
         let settings = state.ai_settings.get(&state, tenant_id).await?;
         (task, prompt, settings.images_per_article.clamp(0, 4) as usize)
     };
@@ -242,7 +242,7 @@ async fn render(state: &AppState, job: &ClaimedJob, image_id: i64) -> Result<Com
             .ok_or_else(|| JobError::Fatal("the image was removed".into()))?;
         let title: String =
             tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(row.0)).select(tasks::title).first(&mut conn).await?;
-        let template = crate::modules::thinker::service::resolve(&mut conn, tenant_id, "image").await?;
+        let template = crate::modules::thinker::service::resolve(&state.prompts, &mut conn, tenant_id, "image").await?;
         (row, title, template)
     };
     let (width, height) = match kind {
@@ -256,7 +256,7 @@ async fn render(state: &AppState, job: &ClaimedJob, image_id: i64) -> Result<Com
         return Err(JobError::Fatal("the image provider returned no image".into()));
     }
     let (bytes, content_type, model) = (res.bytes, res.content_type, res.model);
-    let (size, hash) = (bytes.len() as i32, crate::auth::secrets::sha256_hex(&bytes));
+    let (size, hash) = (bytes.len() as i32, crate::crypto::secrets::sha256_hex(&bytes));
     let secret = state.config.secret_key.clone();
     Ok(Completion {
         result: serde_json::json!({ "image_id": image_id, "bytes": size, "content_type": content_type }),

@@ -12,7 +12,7 @@ use sha2::Sha256;
 use crate::db::schema::{images, tasks};
 use crate::error::AppResult;
 use crate::listing::Filter;
-use crate::web::pagination::PageParams;
+use crate::listing::PageParams;
 
 crate::text_enum! {
     /// `images.status`: queued (its job is to make it), ready (stored), failed (with the reason).

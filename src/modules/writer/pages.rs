@@ -11,10 +11,10 @@ use super::service::{self, ArticleInput, NewTask, Task, TaskFilter, TaskRow, Tas
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::listing::Filter;
+use crate::listing::{PageParams, Pager};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
-use crate::web::pagination::{PageParams, Pager};
 use crate::web::{Toast, back_to, form_ids, form_pairs, form_value, redirect_with, render, render_status};
 
 #[derive(serde::Deserialize)]

@@ -1,6 +1,8 @@
 //! The writer's built-in prompts (defaults of the Thinker library), with `[IGNY8_*]` placeholders filled
 //! from the task; the placeholders are the contract a workspace's own version must keep to.
 
+use crate::ai::prompts::Builtin;
+
 pub const CONTENT_PURPOSE: &str = "article_content";
 pub const REPARSE_PURPOSE: &str = "article_reparse";
 pub const IMAGE_PROMPTS_PURPOSE: &str = "image_prompts";
@@ -42,14 +44,57 @@ Answer in this JSON shape: {\"featured\": {\"prompt\": \"...\", \"alt\": \"...\"
 
 pub const IMAGE_TEMPLATE: &str = "[IGNY8_IMAGE_PROMPT]. High-quality editorial photograph, natural light, no text or logos.";
 
-/// Replaces each `[IGNY8_NAME]` with its value; unknown placeholders are left as written.
-pub fn render(template: &str, values: &[(&str, String)]) -> String {
-    let mut out = template.to_string();
-    for (name, value) in values {
-        out = out.replace(&format!("[IGNY8_{name}]"), value);
-    }
-    out
-}
+pub use crate::ai::prompts::render;
+
+/// The writer's prompts in the Thinker library.
+pub const BUILTINS: [Builtin; 4] = [
+    Builtin {
+        key: "content",
+        label: "Article content",
+        purpose: CONTENT_PURPOSE,
+        system: CONTENT_SYSTEM,
+        template: CONTENT_TEMPLATE,
+        placeholders: &[
+            "TITLE",
+            "PRIMARY_KEYWORD",
+            "SECONDARY_KEYWORDS",
+            "OUTLINE",
+            "WORD_COUNT",
+            "TONE",
+            "LANGUAGE",
+            "AUTHOR_PROFILE",
+            "STRATEGY",
+        ],
+        required: &["TITLE"],
+    },
+    Builtin {
+        key: "reparse",
+        label: "Reparse (restructure an article)",
+        purpose: REPARSE_PURPOSE,
+        system: REPARSE_SYSTEM,
+        template: REPARSE_TEMPLATE,
+        placeholders: &["TITLE", "PRIMARY_KEYWORD", "ARTICLE_HTML"],
+        required: &["ARTICLE_HTML"],
+    },
+    Builtin {
+        key: "image_prompts",
+        label: "Image prompts from an article",
+        purpose: IMAGE_PROMPTS_PURPOSE,
+        system: IMAGE_PROMPTS_SYSTEM,
+        template: IMAGE_PROMPTS_TEMPLATE,
+        placeholders: &["TITLE", "ARTICLE_TEXT", "IMAGE_COUNT"],
+        required: &["ARTICLE_TEXT"],
+    },
+    Builtin {
+        key: "image",
+        label: "Image",
+        purpose: "image",
+        system: "",
+        template: IMAGE_TEMPLATE,
+        placeholders: &["IMAGE_PROMPT", "TITLE"],
+        required: &["IMAGE_PROMPT"],
+    },
+];
 
 /// (title, outline, word count) back from a rendered content prompt (the offline dev provider writes from it).
 pub fn content_request_in(user: &str) -> (String, Vec<String>, usize) {

@@ -92,7 +92,7 @@ async fn reparse(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<Com
             AppError::NotFound => JobError::Fatal("the task was deleted".into()),
             other => other.into(),
         })?;
-        (task, crate::modules::thinker::service::resolve(&mut conn, tenant_id, "reparse").await?)
+        (task, crate::modules::thinker::service::resolve(&state.prompts, &mut conn, tenant_id, "reparse").await?)
     };
     if task.content_html.is_empty() {
         return Err(JobError::Fatal("the task has no article to reparse".into()));

@@ -12,12 +12,12 @@ use crate::auth::rbac::Perm;
 use crate::db::like_pattern;
 use crate::db::schema::{clusters, task_versions, tasks};
 use crate::error::{AppError, AppResult};
+use crate::listing::PageParams;
 use crate::listing::{Filter, Sorts};
 use crate::modules::planner::ideas::service::split_list;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
-use crate::web::forms::Check;
-use crate::web::pagination::PageParams;
+use crate::validate::Check;
 
 pub use super::status::TaskStatus;
 

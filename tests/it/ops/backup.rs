@@ -8,7 +8,7 @@ use std::process::Command;
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use igny8::auth::secrets::random_token;
+use igny8::crypto::secrets::random_token;
 
 use crate::harness::{SECRET, TestApp};
 

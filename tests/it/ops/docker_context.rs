@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use igny8::auth::secrets::random_token;
+use igny8::crypto::secrets::random_token;
 
 fn check(dockerfile: &Path) -> (bool, String, Duration) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

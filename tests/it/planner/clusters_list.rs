@@ -4,8 +4,8 @@
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use igny8::db::schema::clusters;
+use igny8::listing::PageParams;
 use igny8::modules::planner::clusters::service::{self, CLUSTER_SORTS, ClusterFilter};
-use igny8::web::pagination::PageParams;
 
 use crate::harness::TestApp;
 

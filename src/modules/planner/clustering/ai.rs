@@ -87,7 +87,7 @@ async fn cluster(state: Arc<AppState>, job: ClaimedJob, ids: Vec<i64>, batch: us
     let sent: Vec<(i64, String)> = sent.into_iter().map(|(id, k, _)| (id, k)).collect();
     let prompt = {
         let mut conn = state.db.get().await?;
-        crate::modules::thinker::service::resolve(&mut conn, tenant_id, "clustering").await?
+        crate::modules::thinker::service::resolve(&state.prompts, &mut conn, tenant_id, "clustering").await?
     };
     let batches: Vec<&[(i64, String)]> = sent.chunks(batch).collect();
     let mut assigned: Vec<Assigned> = Vec::new();

@@ -12,12 +12,12 @@ use crate::auth::rbac::Perm;
 use crate::db::schema::{clusters, content_ideas, keywords};
 use crate::db::{is_unique_violation, like_pattern};
 use crate::error::{AppError, AppResult};
+use crate::listing::PageParams;
 use crate::listing::{Filter, Sorts};
 use crate::modules::planner::keywords::filter::KeywordStatus;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
-use crate::web::forms::Check;
-use crate::web::pagination::PageParams;
+use crate::validate::Check;
 
 crate::text_enum! {
     /// `clusters.status`.

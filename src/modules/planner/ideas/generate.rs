@@ -19,7 +19,7 @@ use crate::jobs::{ClaimedJob, Completion, Job, JobError, Subject};
 use crate::modules::planner::prompts;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
-use crate::web::forms::Check;
+use crate::validate::Check;
 
 pub const JOB_KIND: &str = "planner.ideas";
 pub const MIN_IDEAS: i64 = 3;
@@ -138,7 +138,7 @@ async fn ideas_for(state: Arc<AppState>, job: ClaimedJob, cluster_id: i64, count
             .limit(20)
             .load(&mut conn)
             .await?;
-        let prompt = crate::modules::thinker::service::resolve(&mut conn, tenant_id, "ideas").await?;
+        let prompt = crate::modules::thinker::service::resolve(&state.prompts, &mut conn, tenant_id, "ideas").await?;
         (name, description, top, prompt)
     };
     let user = prompt.render(&prompts::ideas_values(&name, &description, &top, count));

@@ -11,10 +11,10 @@ use crate::db::like_pattern;
 use crate::db::schema::{clusters, content_ideas, tasks};
 use crate::error::{AppError, AppResult};
 use crate::listing::Filter;
+use crate::listing::PageParams;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
-use crate::web::forms::Check;
-use crate::web::pagination::PageParams;
+use crate::validate::Check;
 
 pub const CONTENT_TYPES: [&str; 6] = ["post", "page", "product", "service", "category", "landing"];
 pub const STRUCTURES: [&str; 9] = ["guide", "how_to", "listicle", "comparison", "review", "news", "case_study", "faq", "glossary"];

@@ -17,9 +17,9 @@ use crate::db::schema::{keyword_import_chunks, keyword_import_rejects, keyword_i
 use crate::error::{AppError, AppResult};
 use crate::jobs::Job;
 use crate::jobs::queue::enqueue_in_tx;
+use crate::listing::PageParams;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
-use crate::web::pagination::PageParams;
 
 /// Largest upload accepted (a 100,000-row export is about 5 MB).
 pub const MAX_BYTES: usize = 20 * 1024 * 1024;

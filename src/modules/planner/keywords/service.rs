@@ -12,11 +12,11 @@ use crate::auth::rbac::Perm;
 use crate::db::is_unique_violation;
 use crate::db::schema::{clusters, keywords};
 use crate::error::{AppError, AppResult};
+use crate::listing::PageParams;
 use crate::modules::planner::import::rows;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
-use crate::web::forms::Check;
-use crate::web::pagination::PageParams;
+use crate::validate::Check;
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = keywords)]
@@ -91,17 +91,17 @@ pub async fn get(conn: &mut AsyncPgConnection, tenant_id: i64, id: i64) -> AppRe
 #[serde(default)]
 pub struct KeywordInput {
     pub keyword: String,
-    #[serde(deserialize_with = "crate::web::forms::text_or_number")]
+    #[serde(deserialize_with = "crate::validate::text_or_number")]
     pub volume: String,
-    #[serde(deserialize_with = "crate::web::forms::text_or_number")]
+    #[serde(deserialize_with = "crate::validate::text_or_number")]
     pub difficulty: String,
-    #[serde(deserialize_with = "crate::web::forms::text_or_number")]
+    #[serde(deserialize_with = "crate::validate::text_or_number")]
     pub cpc: String,
     pub intent: String,
     pub country: String,
     pub sector: String,
     /// A cluster id, or empty for none.
-    #[serde(deserialize_with = "crate::web::forms::text_or_number")]
+    #[serde(deserialize_with = "crate::validate::text_or_number")]
     pub cluster_id: String,
     pub status: String,
 }

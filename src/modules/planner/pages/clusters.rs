@@ -6,6 +6,7 @@ use askama::Template;
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult};
 use crate::listing::Filter;
+use crate::listing::{PageParams, Pager};
 use crate::modules::planner::clusters::service::{self, CLUSTER_SORTS, ClusterFilter, ClusterRow};
 use crate::modules::planner::ideas::generate;
 use crate::modules::planner::keywords::filter::KeywordFilter;
@@ -13,7 +14,6 @@ use crate::modules::planner::keywords::service::{self as kw, KeywordRow};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
-use crate::web::pagination::{PageParams, Pager};
 use crate::web::{Toast, back_to, form_ids, form_pairs, form_value, redirect_with, render};
 
 #[derive(serde::Deserialize)]

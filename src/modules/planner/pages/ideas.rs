@@ -7,12 +7,12 @@ use askama::Template;
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::listing::Filter;
+use crate::listing::{PageParams, Pager};
 use crate::modules::planner::clusters::service as clusters;
 use crate::modules::planner::ideas::service::{self, CONTENT_TYPES, Idea, IdeaFilter, IdeaInput, IdeaRow, IdeaStatus, STRUCTURES};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
-use crate::web::pagination::{PageParams, Pager};
 use crate::web::{Toast, back_to, form_ids, form_pairs, form_value, redirect_with, render, render_status};
 
 #[derive(serde::Deserialize)]

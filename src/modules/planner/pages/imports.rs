@@ -7,12 +7,12 @@ use futures_util::TryStreamExt;
 
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult};
+use crate::listing::{PageParams, Pager};
 use crate::modules::planner::import::store::ImportStatus as Status;
 use crate::modules::planner::import::store::{self, Import, MAX_BYTES, Reject};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
-use crate::web::pagination::{PageParams, Pager};
 use crate::web::{Toast, back_to, redirect_with, render, wants_fragment};
 
 #[derive(Template)]

@@ -8,6 +8,7 @@ use askama::Template;
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::listing::Filter;
+use crate::listing::{PageParams, Pager};
 use crate::modules::planner::clusters::service as clusters;
 use crate::modules::planner::import::rows::INTENTS;
 use crate::modules::planner::keywords::bulk::{self, BulkRequest};
@@ -17,7 +18,6 @@ use crate::modules::planner::keywords::service::{self, Keyword, KeywordInput, Ke
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
-use crate::web::pagination::{PageParams, Pager};
 use crate::web::{Toast, back_to, form_pairs, redirect_with, render_status};
 
 #[derive(serde::Deserialize)]

@@ -2,9 +2,13 @@
 //! into a filter struct (a hand-edited URL shows the list, never an error); a `matching(tenant, &filter)` function of
 //! the list's module turns it into one boxed query that the rows, the count, exports and "all N matching" bulk
 //! actions all start from (so they always agree); the sort comes from the list's [`Sorts`] with the id as a
-//! tie-breaker; [`crate::web::pagination`] pages it. This file holds what every filter shares through [`Filter`]:
+//! tie-breaker; [`crate::listing`] pages it. This file holds what every filter shares through [`Filter`]:
 //! its query string, the sort read from `sort`/`dir`, the sort links and marks of the column headings, and the key
 //! of its cached count.
+
+pub mod pagination;
+
+pub use pagination::{PageParams, Pager};
 
 /// The sortable columns of a list, as named in the URL.
 #[derive(Debug)]

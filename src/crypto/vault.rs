@@ -7,7 +7,7 @@ use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::auth::secrets::{derive_key, sha256_hex};
+use crate::crypto::secrets::{derive_key, sha256_hex};
 
 #[derive(Clone)]
 pub struct Vault {
