@@ -12,6 +12,7 @@ mod csrf;
 mod escaping;
 mod fake_ai;
 mod limits_and_ledger;
+mod migration;
 mod pages;
 mod planner;
 mod rbac;

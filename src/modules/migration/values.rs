@@ -13,14 +13,31 @@ const CP1252: [char; 32] = [
     '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
 ];
 
-fn cp1252(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|&b| match b {
-            0x80..=0x9F => CP1252[(b - 0x80) as usize],
-            _ => b as char,
-        })
-        .collect()
+fn cp1252(b: u8) -> char {
+    match b {
+        0x80..=0x9F => CP1252[(b - 0x80) as usize],
+        _ => b as char,
+    }
+}
+
+/// UTF-8 where it is UTF-8; each byte that is not read as Windows-1252.
+fn mixed(mut bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    loop {
+        match std::str::from_utf8(bytes) {
+            Ok(s) => {
+                out.push_str(s);
+                return out;
+            }
+            Err(e) => {
+                let (good, rest) = bytes.split_at(e.valid_up_to());
+                out.push_str(std::str::from_utf8(good).unwrap_or_default());
+                let bad = e.error_len().unwrap_or(rest.len());
+                out.extend(rest[..bad].iter().map(|&b| cp1252(b)));
+                bytes = &rest[bad..];
+            }
+        }
+    }
 }
 
 /// Text of a value: UTF-8, else Windows-1252 (noted); NUL characters dropped (noted).
@@ -29,8 +46,12 @@ pub fn text(raw: &Raw, field: &str, notes: &mut Vec<String>) -> Option<String> {
     let mut s = match std::str::from_utf8(bytes) {
         Ok(s) => s.to_string(),
         Err(e) => {
-            notes.push(format!("{field}: not UTF-8 (byte {} at {}); read as Windows-1252", bytes[e.valid_up_to()], e.valid_up_to()));
-            cp1252(bytes)
+            notes.push(format!(
+                "{field}: not UTF-8 (byte 0x{:02X} at {}); such bytes read as Windows-1252",
+                bytes[e.valid_up_to()],
+                e.valid_up_to()
+            ));
+            mixed(bytes)
         }
     };
     if s.contains('\0') {
@@ -123,7 +144,9 @@ mod tests {
         assert_eq!(notes.len(), 2, "{notes:?}");
         assert!(notes[0].starts_with("keyword: not UTF-8"));
         assert_eq!(text(&Some("ünïcode ✓".as_bytes().to_vec()), "x", &mut notes).unwrap(), "ünïcode ✓");
-        assert_eq!(notes.len(), 2);
+        // Valid UTF-8 stays as it is beside a stray byte.
+        assert_eq!(text(&Some(b"old \xc3\xa9t \xc3".to_vec()), "x", &mut notes).unwrap(), "old ét Ã");
+        assert_eq!(notes.len(), 3);
     }
 
     #[test]
