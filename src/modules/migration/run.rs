@@ -135,9 +135,13 @@ pub async fn import(state: &AppState, opts: &Options) -> anyhow::Result<Report> 
             if let Some(site_id) = report.site.as_ref().and_then(|s| s.site_id)
                 && report.site.as_ref().is_some_and(|s| s.linked + s.already_linked > 0)
             {
-                let job = crate::modules::publish::service::enqueue_sync_as(state, tenant_id, &opts.actor, Some(site_id)).await?;
+                let queued = crate::modules::publish::service::enqueue_sync_as(state, tenant_id, &opts.actor, Some(site_id)).await;
                 if let Some(s) = report.site.as_mut() {
-                    s.sync_job = Some(job);
+                    match queued {
+                        Ok(job) => s.sync_job = Some(job),
+                        // The import is committed; the scheduler's sync (or the Sync button) reads the statuses later.
+                        Err(e) => s.outcome.push_str(&format!("; the status sync could not be queued ({e}): use Sync on the site's page")),
+                    }
                 }
             }
             Ok(report)
