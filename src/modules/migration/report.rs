@@ -34,6 +34,9 @@ pub struct TableReport {
     /// Rows written by this run that do not read back as written (must be none).
     pub mismatched: Vec<String>,
     pub ok: bool,
+    /// Time spent on the table: reading, transforming, writing, checking.
+    #[serde(default)]
+    pub seconds: f64,
 }
 
 impl TableReport {

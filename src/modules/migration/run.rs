@@ -218,6 +218,7 @@ async fn steps(
     }
     settings::import(state, conn, report, &scope, &mut cx, items).await?;
 
+    let at = (Instant::now(), report.tables.len());
     if let Some((rows, n)) = maybe_read(src, &map::CLUSTERS).await? {
         cx.cluster_rows = rows.iter().map(|r| r.id).collect();
         let ids = apply(conn, report, &scope, src.full(map::CLUSTERS.name), n, &transform::CLUSTERS_T, &rows, |r, notes| {
@@ -226,12 +227,16 @@ async fn steps(
         .await?;
         cx.clusters = ids;
     }
+    timed(report, at);
+    let at = (Instant::now(), report.tables.len());
     if let Some((rows, n)) = maybe_read(src, &map::KEYWORDS).await? {
         apply(conn, report, &scope, src.full(map::KEYWORDS.name), n, &transform::KEYWORDS_T, &rows, |r, notes| {
             cx.keyword_row(&map::KEYWORDS, r, notes)
         })
         .await?;
     }
+    timed(report, at);
+    let at = (Instant::now(), report.tables.len());
     if let Some((rows, n)) = maybe_read(src, &map::IDEAS).await? {
         cx.idea_rows = rows.iter().map(|r| r.id).collect();
         cx.ideas = apply(conn, report, &scope, src.full(map::IDEAS.name), n, &transform::IDEAS_T, &rows, |r, notes| {
@@ -239,6 +244,8 @@ async fn steps(
         })
         .await?;
     }
+    timed(report, at);
+    let at = (Instant::now(), report.tables.len());
     if let Some((rows, n)) = maybe_read(src, &map::TASKS).await? {
         cx.task_rows = rows.iter().map(|r| r.id).collect();
         // The articles: the posts the tasks point at, and those whose marker meta points at a task.
@@ -286,15 +293,21 @@ async fn steps(
             );
         }
     }
+    timed(report, at);
+    let at = (Instant::now(), report.tables.len());
     if let Some((rows, n)) = maybe_read(src, &map::IMAGES).await? {
         cx.images = apply(conn, report, &scope, src.full(map::IMAGES.name), n, &transform::IMAGES_T, &rows, |r, notes| {
             cx.image_row(&map::IMAGES, r, notes)
         })
         .await?;
     }
+    timed(report, at);
+    let at = (Instant::now(), report.tables.len());
     if let Some((rows, n)) = maybe_read(src, &map::PROMPTS).await? {
         settings::prompts(conn, report, &scope, src.full(map::PROMPTS.name), n, &rows).await?;
     }
+
+    timed(report, at);
 
     // Plugin tables that are counted but not imported.
     for t in src.plugin_tables() {
@@ -323,6 +336,15 @@ async fn maybe_read(src: &mut Source, t: &SourceTable) -> anyhow::Result<Option<
     }
     let (_, rows, n) = read(src, t).await?;
     Ok(Some((rows, n)))
+}
+
+/// Gives the table reported since `at` the time it took (reading, transforming, writing, checking).
+fn timed(report: &mut Report, at: (Instant, usize)) {
+    if report.tables.len() > at.1
+        && let Some(t) = report.tables.last_mut()
+    {
+        t.seconds = at.0.elapsed().as_secs_f64();
+    }
 }
 
 async fn read(src: &mut Source, t: &SourceTable) -> anyhow::Result<(super::source::Found, Vec<SourceRow>, i64)> {
@@ -412,6 +434,7 @@ pub async fn write_rows(
         imported_hash: o.imported_hash,
         mismatched: o.mismatched,
         ok,
+        seconds: 0.0,
     });
     Ok(o.ids)
 }

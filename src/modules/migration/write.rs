@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::error::AppResult;
 
 /// Rows per INSERT/UPDATE statement.
-const BATCH: usize = 2_000;
+const BATCH: usize = 5_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -411,24 +411,20 @@ pub async fn sync_table(
         .await?;
     }
 
-    // Read every imported row back and hash it where it is stored.
-    let expected_ids: Vec<&str> = hashes.keys().map(String::as_str).collect();
-    let mut stored: HashMap<String, String> = HashMap::with_capacity(hashes.len());
-    for chunk in expected_ids.chunks(20_000) {
-        let got: Vec<Hashed> = diesel::sql_query(format!(
-            "SELECT m.source_id, {h} AS h FROM migration_map m JOIN {table} t ON t.tenant_id = m.tenant_id AND t.id = m.target_id \
-             WHERE m.tenant_id = $1 AND m.source = $2 AND m.source_table = $3 AND m.source_id = ANY($4)",
-            h = hash_expr(target),
-            table = target.table
-        ))
-        .bind::<BigInt, _>(scope.tenant_id)
-        .bind::<Text, _>(scope.source)
-        .bind::<Text, _>(source_table)
-        .bind::<Array<Text>, _>(chunk.to_vec())
-        .load(conn)
-        .await?;
-        stored.extend(got.into_iter().map(|g| (g.source_id, g.h)));
-    }
+    // Read every imported row back and hash it where it is stored (map rows of source rows that are gone from
+    // the source are read too, and ignored).
+    let got: Vec<Hashed> = diesel::sql_query(format!(
+        "SELECT m.source_id, {h} AS h FROM migration_map m JOIN {table} t ON t.tenant_id = m.tenant_id AND t.id = m.target_id \
+         WHERE m.tenant_id = $1 AND m.source = $2 AND m.source_table = $3",
+        h = hash_expr(target),
+        table = target.table
+    ))
+    .bind::<BigInt, _>(scope.tenant_id)
+    .bind::<Text, _>(scope.source)
+    .bind::<Text, _>(source_table)
+    .load(conn)
+    .await?;
+    let stored: HashMap<String, String> = got.into_iter().filter(|g| hashes.contains_key(&g.source_id)).map(|g| (g.source_id, g.h)).collect();
     out.expected = hashes.len() as i64;
     out.found = stored.len() as i64;
     for (sid, h) in &hashes {
