@@ -114,7 +114,7 @@ impl Report {
         let _ = writeln!(s, "{head}: {} → workspace {} “{}” (prefix {})", self.source, self.tenant_id, self.tenant_name, self.prefix);
         let _ = writeln!(
             s,
-            "{:<34} {:<16} {:>8} {:>8} {:>8} {:>8} {:>9} {:>7} {:>8}  {:<16} {:<16} check",
+            "{:<34} {:<16} {:>8} {:>8} {:>8} {:>8} {:>9} {:>7} {:>8} {:>7}  {:<16} {:<16} check",
             "source table",
             "→ table",
             "source",
@@ -124,6 +124,7 @@ impl Report {
             "unchanged",
             "skipped",
             "repaired",
+            "seconds",
             "source hash",
             "imported hash"
         );
@@ -137,7 +138,7 @@ impl Report {
             };
             let _ = writeln!(
                 s,
-                "{:<34} {:<16} {:>8} {:>8} {:>8} {:>8} {:>9} {:>7} {:>8}  {:<16} {:<16} {check}",
+                "{:<34} {:<16} {:>8} {:>8} {:>8} {:>8} {:>9} {:>7} {:>8} {:>7.2}  {:<16} {:<16} {check}",
                 t.table,
                 t.target,
                 t.source_rows,
@@ -147,6 +148,7 @@ impl Report {
                 t.unchanged,
                 t.skipped,
                 t.repaired,
+                t.seconds,
                 t.source_hash,
                 t.imported_hash
             );

@@ -424,7 +424,8 @@ pub async fn sync_table(
     .bind::<Text, _>(source_table)
     .load(conn)
     .await?;
-    let stored: HashMap<String, String> = got.into_iter().filter(|g| hashes.contains_key(&g.source_id)).map(|g| (g.source_id, g.h)).collect();
+    let stored: HashMap<String, String> =
+        got.into_iter().filter(|g| hashes.contains_key(&g.source_id)).map(|g| (g.source_id, g.h)).collect();
     out.expected = hashes.len() as i64;
     out.found = stored.len() as i64;
     for (sid, h) in &hashes {
