@@ -348,8 +348,10 @@ fn timed(report: &mut Report, at: (Instant, usize)) {
 }
 
 async fn read(src: &mut Source, t: &SourceTable) -> anyhow::Result<(super::source::Found, Vec<SourceRow>, i64)> {
+    let clock = Instant::now();
     let found = src.find(t).await?;
     let rows = src.rows(&found).await?;
+    tracing::debug!(table = found.table, read = ?clock.elapsed(), "import: rows read");
     let n = src.count(&found.table).await?;
     if n != rows.len() as i64 {
         anyhow::bail!("{}: counted {n} rows but read {}", found.table, rows.len());
@@ -374,6 +376,7 @@ where
     F: FnMut(&SourceRow, &mut Vec<String>) -> Result<Row, String>,
 {
     let key = label.split_whitespace().next().unwrap_or(&label).trim_start_matches(&report.prefix).to_string();
+    let clock = Instant::now();
     let mut out = Vec::with_capacity(rows.len());
     let (mut skipped, mut repaired) = (0i64, 0i64);
     for r in rows {
@@ -390,6 +393,7 @@ where
             }
         }
     }
+    tracing::debug!(table = target.table, transformed = ?clock.elapsed(), "import: rows transformed");
     Ok(write_rows(conn, report, scope, label, &key, source_rows, target, out, skipped, repaired)
         .await?
         .into_iter()

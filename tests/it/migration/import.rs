@@ -235,7 +235,16 @@ async fn a_second_run_writes_only_what_changed_and_a_dry_run_writes_nothing() {
     let mut src = MySrc::create("again").await;
     fill(&mut src, 1200, 60, &[]).await;
     let opts = options(&src, tenant_id);
-    assert!(run(&app, &opts).await.ok);
+    // A keyword typed in IGNY8 before the import: the plugin's copy is left out, and said so.
+    let mut conn = app.db().await;
+    diesel::sql_query(format!("INSERT INTO keywords (tenant_id, keyword) VALUES ({tenant_id}, 'Keyword 13 TRAIL')"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let r = run(&app, &opts).await;
+    assert!(r.ok, "{}", r.text(5));
+    assert!(reason(&r, "wp_igny8_keywords", "13").contains("already in the workspace"));
+    assert_eq!(table(&r, "wp_igny8_keywords").skipped, 4);
     let first = snapshot(&app).await;
     let runs = app.count("migration_runs").await;
 
