@@ -11,7 +11,8 @@
 #   :8092  the same site as if pretty permalinks were off: /wp-json/ is a 404, only /?rest_route= works
 # MariaDB listens on a unix socket only. WordPress may not call out (WP_HTTP_BLOCK_EXTERNAL).
 # Writes $WP_ROOT/env (the URLs, WP_USER / WP_APP_PASSWORD of an administrator, WP_READER /
-# WP_READER_APP_PASSWORD of a subscriber, WP_PLUGIN_SECRET).
+# WP_READER_APP_PASSWORD of a subscriber, WP_PLUGIN_SECRET, and WP_SRC_MYSQL_URL + WP_DB_SOCKET: a MariaDB
+# user that may create igny8_src_* databases, for the import-wp tests and benchmark).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
@@ -98,6 +99,9 @@ mariadb --socket="$SOCK" -uroot <<'SQL'
 CREATE DATABASE IF NOT EXISTS wordpress CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 CREATE USER IF NOT EXISTS 'wp'@'localhost' IDENTIFIED BY 'wp-local-db';
 GRANT ALL PRIVILEGES ON wordpress.* TO 'wp'@'localhost';
+-- The import-wp tests and benchmark make their own plugin-shaped databases (igny8_src_*) on this server.
+CREATE USER IF NOT EXISTS 'igny8_src'@'localhost' IDENTIFIED BY 'igny8-src-local';
+GRANT ALL PRIVILEGES ON `igny8\_src\_%`.* TO 'igny8_src'@'localhost';
 SQL
 
 # 3. The document root: a copy of Debian's tree (its own wp-config.php picks a config by Host header, and
@@ -263,5 +267,6 @@ WP_READER=igny8-reader
 WP_READER_APP_PASSWORD=$READER_APP
 WP_PLUGIN_SECRET=$SECRET
 WP_DB_SOCKET=$SOCK
+WP_SRC_MYSQL_URL=mysql://igny8_src:igny8-src-local@localhost
 ENV
 say "WordPress $version at $URL (plain $PLAIN_PORT, REST blocked $BLOCKED_PORT, no pretty permalinks $NOPRETTY_PORT); env in $WP_ROOT/env"

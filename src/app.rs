@@ -23,6 +23,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     crate::modules::system::routes(cfg);
     crate::modules::billing_page::routes(cfg);
     crate::modules::settings::routes(cfg);
+    crate::modules::migration::routes(cfg);
     crate::modules::planner::routes(cfg);
     crate::modules::writer::routes(cfg);
     crate::modules::thinker::routes(cfg);

@@ -1,6 +1,7 @@
-//! The command line: serve (default), migrate, seed-demo, create-user, backup, restore.
+//! The command line: serve (default), migrate, seed-demo, create-user, backup, restore, import-wp.
 
 mod backup;
+mod import_wp;
 mod seed;
 
 use std::net::TcpListener;
@@ -76,6 +77,28 @@ pub enum Command {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// Import a workspace's data from the IGNY8 WordPress plugin (MySQL/MariaDB) and print the validation report.
+    ImportWp {
+        /// The WordPress database: mysql://user:password@host:3306/database (`?socket=/path` for a unix socket).
+        #[arg(long)]
+        mysql: String,
+        /// The workspace to import into: its id, or its exact name.
+        #[arg(long)]
+        tenant: String,
+        /// WordPress's table prefix ($table_prefix in wp-config.php).
+        #[arg(long, default_value = "wp_")]
+        prefix: String,
+        /// Do everything, print what would happen, keep nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Connect the site as this WordPress user (the application password comes from IGNY8_WP_APP_PASSWORD)
+        /// and link its existing posts to the imported tasks.
+        #[arg(long)]
+        wp_user: Option<String>,
+        /// The site's address, when it differs from the database's siteurl option.
+        #[arg(long)]
+        site_url: Option<String>,
+    },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -101,6 +124,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Backup { dir } => backup::backup(&config, dir).await,
         Command::Restore { file, database_url } => backup::restore(&config, &file, database_url).await,
+        Command::ImportWp { mysql, tenant, prefix, dry_run, wp_user, site_url } => {
+            let state = crate::app::state(config)?;
+            crate::db::migrate(&state.db).await?;
+            import_wp::run(&state, import_wp::Args { mysql, tenant, prefix, dry_run, site_url, wp_user }).await
+        }
     }
 }
 

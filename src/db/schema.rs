@@ -203,6 +203,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     automation_settings,
     automation_steps,
     cron_runs,
+    migration_runs,
+    migration_issues,
+    migration_map,
 );
 
 diesel::table! {
@@ -578,6 +581,47 @@ diesel::table! {
     system_settings (key) {
         key -> Text,
         value -> Text,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    migration_runs (tenant_id, id) {
+        tenant_id -> Int8,
+        id -> Int8,
+        source -> Text,
+        source_url -> Text,
+        prefix -> Text,
+        status -> Text,
+        error -> Nullable<Text>,
+        report -> Jsonb,
+        ok -> Bool,
+        created_by -> Text,
+        started_at -> Timestamptz,
+        finished_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    migration_issues (tenant_id, run_id, seq) {
+        tenant_id -> Int8,
+        run_id -> Int8,
+        seq -> Int4,
+        source_table -> Text,
+        source_id -> Text,
+        kind -> Text,
+        reason -> Text,
+    }
+}
+
+diesel::table! {
+    migration_map (tenant_id, source, source_table, source_id) {
+        tenant_id -> Int8,
+        source -> Text,
+        source_table -> Text,
+        source_id -> Text,
+        target_id -> Int8,
+        row_hash -> Text,
         updated_at -> Timestamptz,
     }
 }

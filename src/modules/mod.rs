@@ -3,6 +3,7 @@
 pub mod automation;
 pub mod billing_page;
 pub mod dashboard;
+pub mod migration;
 pub mod planner;
 pub mod publish;
 pub mod settings;

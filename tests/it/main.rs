@@ -13,6 +13,7 @@ mod csrf;
 mod escaping;
 mod fake_ai;
 mod limits_and_ledger;
+mod migration;
 mod ops;
 mod pages;
 mod planner;
