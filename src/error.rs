@@ -35,8 +35,17 @@ pub enum AppError {
     PaymentRequired(String),
     #[error("{0}")]
     Unavailable(String),
+    /// Ours, not the user's. It carries its cause chain and where it arose (the `?` that converted it), logged
+    /// with `{:#}`; users see only the sentence and the request id.
     #[error("Something went wrong on our side")]
-    Internal(#[from] anyhow::Error),
+    Internal(anyhow::Error),
+}
+
+impl From<anyhow::Error> for AppError {
+    #[track_caller]
+    fn from(e: anyhow::Error) -> Self {
+        AppError::Internal(e.context(format!("at {}", std::panic::Location::caller())))
+    }
 }
 
 impl AppError {
@@ -50,8 +59,9 @@ impl AppError {
         AppError::Validation(f)
     }
 
+    #[track_caller]
     pub fn internal(e: impl std::fmt::Display) -> Self {
-        AppError::Internal(anyhow::anyhow!("{e}"))
+        AppError::Internal(anyhow::anyhow!("{e}").context(format!("at {}", std::panic::Location::caller())))
     }
 
     /// A mistake the user can fix (a field, a conflict, credits, the plan), as opposed to a failure of ours:
@@ -139,10 +149,11 @@ impl ResponseError for AppError {
 }
 
 impl From<diesel::result::Error> for AppError {
+    #[track_caller]
     fn from(e: diesel::result::Error) -> Self {
         match e {
             diesel::result::Error::NotFound => AppError::NotFound,
-            other => AppError::Internal(anyhow::Error::new(other)),
+            other => AppError::Internal(anyhow::Error::new(other).context(format!("database error at {}", std::panic::Location::caller()))),
         }
     }
 }
@@ -154,9 +165,29 @@ impl From<diesel_async::pooled_connection::deadpool::PoolError> for AppError {
 }
 
 impl From<askama::Error> for AppError {
+    #[track_caller]
     fn from(e: askama::Error) -> Self {
-        AppError::Internal(anyhow::Error::new(e))
+        AppError::Internal(anyhow::Error::new(e).context(format!("template error at {}", std::panic::Location::caller())))
     }
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failing_query() -> AppResult<()> {
+        Err(diesel::result::Error::QueryBuilderError("the cause".into()))?;
+        Ok(())
+    }
+
+    #[test]
+    fn an_internal_error_keeps_its_cause_and_where_it_arose() {
+        let AppError::Internal(e) = failing_query().unwrap_err() else { panic!("internal") };
+        let logged = format!("{e:#}");
+        assert!(logged.contains("database error at src/error.rs:"), "{logged}");
+        assert!(logged.contains("the cause"), "{logged}");
+        assert_eq!(AppError::Internal(e).to_string(), "Something went wrong on our side", "users see only the sentence");
+    }
+}

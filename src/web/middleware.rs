@@ -160,7 +160,8 @@ fn render_error(req: &ReqInfo, err: &AppError, request_id: &str) -> HttpResponse
     use actix_web::ResponseError;
     let status = err.status_code();
     match err {
-        AppError::Internal(e) => tracing::error!(request_id, error = %e, "internal error"),
+        // `{:#}`: the whole cause chain, with where it arose.
+        AppError::Internal(e) => tracing::error!(request_id, error = format!("{e:#}"), "internal error"),
         AppError::Unavailable(msg) => tracing::warn!(request_id, msg, "dependency unavailable"),
         other => tracing::info!(request_id, code = other.code(), "request refused"),
     }
