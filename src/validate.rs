@@ -88,6 +88,19 @@ pub fn list_or_csv<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>
     })
 }
 
+/// An optional id that JSON callers send as a number or null and forms as text ("" for none, from a select's
+/// empty choice). Anything else is an error naming the field, never a silent "none".
+pub fn optional_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    use serde::Deserialize;
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Null => Ok(None),
+        serde_json::Value::Number(n) => n.as_i64().map(Some).ok_or_else(|| serde::de::Error::custom("an id must be a whole number")),
+        serde_json::Value::String(s) if s.trim().is_empty() => Ok(None),
+        serde_json::Value::String(s) => s.trim().parse().map(Some).map_err(|_| serde::de::Error::custom("an id must be a whole number")),
+        _ => Err(serde::de::Error::custom("an id must be a whole number")),
+    }
+}
+
 fn bad_chars(v: &str) -> Option<&'static str> {
     if v.contains('\u{FFFD}') {
         Some("contains bytes that are not valid UTF-8 text")

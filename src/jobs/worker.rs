@@ -235,7 +235,15 @@ async fn run_one(state: Arc<AppState>, registry: Arc<Registry>, cfg: WorkerConfi
         Err(e) => Err(JobError::retry(format!("the handler crashed: {e}"))),
     };
     let recorded = match outcome {
-        Ok(done) => queue::complete(&state.db, &job, &worker, done).await,
+        Ok(done) => match queue::complete(&state.db, &job, &worker, done).await {
+            // The effects refused (the subject changed under the job, or is gone): the attempt ends with that
+            // reason instead of waiting out its lease. A database error is left to the lease and the reaper.
+            Err(refused) if refused.is_for_the_user() || matches!(refused, crate::error::AppError::NotFound) => {
+                let err = JobError::Fatal(refused.summary());
+                queue::fail(&state.db, &registry, &job, &worker, &err, cfg.backoff_base).await
+            }
+            recorded => recorded,
+        },
         Err(err) => {
             match &err {
                 JobError::Defer { message, .. } => tracing::debug!(reason = %message, "job deferred"),

@@ -10,6 +10,15 @@ pub mod pagination;
 
 pub use pagination::{PageParams, Pager};
 
+/// A list request as the URL gives it: the list's filter and the page. A page and its JSON API read the same one.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ListQuery<F> {
+    #[serde(flatten)]
+    pub filter: F,
+    #[serde(flatten)]
+    pub page: PageParams,
+}
+
 /// The sortable columns of a list, as named in the URL.
 #[derive(Debug)]
 pub struct Sorts {

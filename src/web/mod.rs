@@ -80,6 +80,12 @@ pub fn form_pairs(body: &[u8]) -> AppResult<Vec<(String, String)>> {
     serde_urlencoded::from_bytes(body).map_err(|e| crate::error::AppError::BadRequest(format!("The form could not be read: {e}")))
 }
 
+/// The ids a JSON bulk action names: `{"ids": [1, 2]}` (forms send repeated `ids` fields, see [`form_ids`]).
+#[derive(Debug, serde::Deserialize)]
+pub struct IdsBody {
+    pub ids: Vec<i64>,
+}
+
 /// The `ids` of a bulk form (values that are not ids are ignored).
 pub fn form_ids(pairs: &[(String, String)]) -> Vec<i64> {
     pairs.iter().filter(|(k, _)| k == "ids").filter_map(|(_, v)| v.parse().ok()).collect()

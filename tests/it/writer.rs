@@ -394,3 +394,99 @@ async fn the_cached_task_counts_follow_creates_status_moves_and_deletes() {
     let (_, html) = b.get_text("/writer/tasks?sort=title").await;
     assert!(html.contains("Title ▲") && html.contains("dir=desc"), "the sorted column is marked and links to the other direction");
 }
+
+/// Two writers of one article wait for each other. A job finishing on a task holds the workspace's balance, then
+/// the task; a restore asked for meanwhile waits its turn and answers 200 after the job's transaction ends — it
+/// never deadlocks into a 500.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restore_waits_for_a_job_finishing_on_the_same_task() {
+    use diesel::sql_query;
+    let app = app().await;
+    let fake = FakeAi::start();
+    let (b, tid) = app.signup("Wes", "wes@example.com", "Wes Co").await;
+    fake.use_for_text(&b).await;
+    let task = task_from_idea(&app, &b, tid, 400).await;
+    fake.then([article(&format!("<h2>One</h2>{}", paragraph(400))), article(&format!("<h2>Two</h2>{}", paragraph(400)))]);
+    assert_eq!(generate(&app, &b, task).await.0, "succeeded");
+    assert_eq!(generate(&app, &b, task).await.0, "succeeded");
+
+    // A job's completion, held open after its first lock (the balance) — as queue::complete takes it.
+    let mut conn = app.db().await;
+    sql_query("BEGIN").execute(&mut conn).await.unwrap();
+    sql_query(format!("SELECT id FROM tenants WHERE id = {tid} FOR UPDATE")).execute(&mut conn).await.unwrap();
+    let restore = async {
+        let r = b.api_post(&format!("/api/writer/tasks/{task}/versions/1/restore"), json!({})).await;
+        (std::time::Instant::now(), r.status().as_u16(), r.text().await.unwrap())
+    };
+    let job_side = async {
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        // Its effects next: the task (article::replace locks it), then it commits.
+        let locked = sql_query(format!("SELECT id FROM tasks WHERE tenant_id = {tid} AND id = {task} FOR UPDATE")).execute(&mut conn).await;
+        let committed = sql_query("COMMIT").execute(&mut conn).await;
+        (std::time::Instant::now(), locked.map_err(|e| e.to_string()), committed.map_err(|e| e.to_string()))
+    };
+    let ((restored_at, status, body), (committed_at, locked, committed)) = tokio::join!(restore, job_side);
+    assert!(locked.is_ok() && committed.is_ok(), "the job's side was not made to fail: {locked:?} {committed:?}");
+    assert_eq!(status, 200, "{body}");
+    assert!(restored_at >= committed_at, "the restore waited for the job's transaction");
+    let t: Value = serde_json::from_str(&body).unwrap();
+    assert!(t["content_html"].as_str().unwrap().contains("<h2>One</h2>"));
+}
+
+/// A reparse job and restores of the same task at once, several times over: every restore answers 200, every
+/// reparse either lands or fails saying the article changed under it (and charges nothing), and the versions are
+/// numbered 1..n with none lost or doubled.
+#[tokio::test(flavor = "multi_thread")]
+async fn reparse_and_restore_at_once_never_fail_the_request_or_lose_a_version() {
+    let app = app().await;
+    let fake = FakeAi::start();
+    let (b, tid) = app.signup("Ria", "ria@example.com", "Ria Co").await;
+    fake.use_for_text(&b).await;
+    let task = task_from_idea(&app, &b, tid, 400).await;
+    fake.then([article(&format!("<h2>One</h2>{}", paragraph(400))), article(&format!("<h2>Two</h2>{}", paragraph(400)))]);
+    assert_eq!(generate(&app, &b, task).await.0, "succeeded");
+    assert_eq!(generate(&app, &b, task).await.0, "succeeded");
+
+    let (mut landed, mut refused) = (0, 0);
+    for round in 0..6 {
+        let before = balance(&b).await;
+        fake.then([Reply::Ok(json!({ "content_html": format!("<h2>Round {round}</h2>{}", paragraph(395)) }).to_string())]);
+        let r = b.api_post("/api/writer/tasks/reparse", json!({ "ids": [task] })).await;
+        assert_eq!(r.status(), 202);
+        let job = r.json::<Value>().await.unwrap()["job_ids"][0].as_i64().unwrap();
+        // Restores spread over the job's run, so some land before its answer is written and some after.
+        let restores = async {
+            let mut statuses = Vec::new();
+            for _ in 0..4 {
+                let r = b.api_post(&format!("/api/writer/tasks/{task}/versions/1/restore"), json!({})).await;
+                statuses.push((r.status().as_u16(), r.text().await.unwrap()));
+                tokio::time::sleep(std::time::Duration::from_millis(15 * round as u64)).await;
+            }
+            statuses
+        };
+        let (statuses, (status, _, err)) = tokio::join!(restores, wait_job(&app, job));
+        for (s, body) in &statuses {
+            assert_eq!(*s, 200, "a restore beside a reparse: {body}");
+        }
+        match status.as_str() {
+            "succeeded" => {
+                landed += 1;
+                assert_eq!(before - balance(&b).await, 1);
+            }
+            "failed" => {
+                refused += 1;
+                assert!(err.as_deref().unwrap_or("").contains("changed while it was being reparsed"), "{err:?}");
+                assert_eq!(balance(&b).await, before, "a refused reparse charges nothing");
+            }
+            other => panic!("reparse ended {other}: {err:?}"),
+        }
+    }
+    assert_eq!(landed + refused, 6);
+    let v: Value = b.get(&format!("/api/writer/tasks/{task}/versions")).await.json().await.unwrap();
+    let mut numbers: Vec<i64> = v["versions"].as_array().unwrap().iter().map(|x| x["version"].as_i64().unwrap()).collect();
+    numbers.sort();
+    let n = numbers.len() as i64;
+    assert_eq!(numbers, (1..=n).collect::<Vec<_>>(), "versions 1..n, none doubled or skipped");
+    // Two generations, 24 restores and each landed reparse kept one version apiece.
+    assert_eq!(n, 1 + 24 + landed, "one version per replacement");
+}

@@ -13,19 +13,12 @@ use super::keywords::filter::KeywordFilter;
 use super::keywords::service::{self as kw, KeywordInput, Selection};
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult};
-use crate::listing::{PageParams, Pager};
+use crate::listing::{ListQuery, PageParams, Pager};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
+use crate::web::IdsBody;
 
-#[derive(Deserialize)]
-pub struct KeywordsQuery {
-    #[serde(flatten)]
-    filter: KeywordFilter,
-    #[serde(flatten)]
-    page: PageParams,
-}
-
-pub async fn keywords(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<KeywordsQuery>) -> AppResult<HttpResponse> {
+pub async fn keywords(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<ListQuery<KeywordFilter>>) -> AppResult<HttpResponse> {
     ctx.require(Perm::ViewWorkspace)?;
     let conn = state.db.get().await?;
     let (rows, total) = kw::list(&state, &conn, ctx.tenant_id, &q.filter, &q.page).await?;
@@ -126,20 +119,13 @@ pub async fn import(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i6
     Ok(HttpResponse::Ok().json(serde_json::json!({ "import": import, "rejects": rejects, "pager": Pager::new(&q, total) })))
 }
 
-#[derive(Deserialize)]
-pub struct ConfirmBody {
-    #[serde(default)]
-    on_existing: String,
-}
-
 pub async fn confirm_import(
     state: web::Data<AppState>,
     ctx: TenantCtx,
     id: web::Path<i64>,
-    body: web::Json<ConfirmBody>,
+    body: web::Json<store::ConfirmInput>,
 ) -> AppResult<HttpResponse> {
-    let on_existing = if body.on_existing.is_empty() { "skip" } else { body.on_existing.as_str() };
-    Ok(HttpResponse::Accepted().json(store::confirm(&state, &ctx, *id, on_existing).await?))
+    Ok(HttpResponse::Accepted().json(store::confirm(&state, &ctx, *id, &body).await?))
 }
 
 /// DELETE: drops a file waiting for the go-ahead; 409 while a step runs or after it was imported.
@@ -162,15 +148,7 @@ pub async fn import_columns(
     Ok(HttpResponse::Accepted().json(store::choose_columns(&state, &ctx, *id, &choice).await?))
 }
 
-#[derive(Deserialize)]
-pub struct ClustersQuery {
-    #[serde(flatten)]
-    filter: ClusterFilter,
-    #[serde(flatten)]
-    page: PageParams,
-}
-
-pub async fn clusters_list(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<ClustersQuery>) -> AppResult<HttpResponse> {
+pub async fn clusters_list(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<ListQuery<ClusterFilter>>) -> AppResult<HttpResponse> {
     ctx.require(Perm::ViewWorkspace)?;
     let mut conn = state.db.get().await?;
     let (rows, total) = clusters::list(&mut conn, ctx.tenant_id, &q.filter, &q.page).await?;
@@ -211,19 +189,14 @@ pub async fn cluster_delete(state: web::Data<AppState>, ctx: TenantCtx, id: web:
     }
 }
 
-#[derive(Deserialize)]
-pub struct MergeBody {
-    into: i64,
-}
-
 pub async fn cluster_merge(
     state: web::Data<AppState>,
     ctx: TenantCtx,
     id: web::Path<i64>,
-    body: web::Json<MergeBody>,
+    body: web::Json<clusters::MergeInput>,
 ) -> AppResult<HttpResponse> {
-    let moved = clusters::merge(&state, &ctx, *id, body.into).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "into": body.into, "keywords_moved": moved })))
+    let (into, moved) = clusters::merge(&state, &ctx, *id, &body).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "into": into, "keywords_moved": moved })))
 }
 
 #[derive(Deserialize)]
@@ -237,15 +210,11 @@ pub async fn generate_ideas(state: web::Data<AppState>, ctx: TenantCtx, body: we
     Ok(HttpResponse::Accepted().json(serde_json::json!({ "job_ids": jobs })))
 }
 
-#[derive(Deserialize)]
-pub struct IdeasQuery {
-    #[serde(flatten)]
-    filter: ideas::IdeaFilter,
-    #[serde(flatten)]
-    page: PageParams,
-}
-
-pub async fn ideas_list(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<IdeasQuery>) -> AppResult<HttpResponse> {
+pub async fn ideas_list(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+    q: web::Query<ListQuery<ideas::IdeaFilter>>,
+) -> AppResult<HttpResponse> {
     ctx.require(Perm::ViewWorkspace)?;
     let mut conn = state.db.get().await?;
     let (rows, total) = ideas::list(&mut conn, ctx.tenant_id, &q.filter, &q.page).await?;
@@ -272,11 +241,6 @@ pub async fn idea_delete(state: web::Data<AppState>, ctx: TenantCtx, id: web::Pa
         0 => Err(AppError::NotFound),
         _ => Ok(HttpResponse::NoContent().finish()),
     }
-}
-
-#[derive(Deserialize)]
-pub struct IdsBody {
-    ids: Vec<i64>,
 }
 
 pub async fn send_to_writer(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<IdsBody>) -> AppResult<HttpResponse> {

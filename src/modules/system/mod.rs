@@ -13,7 +13,7 @@ use crate::auth::rbac::Perm;
 use crate::error::AppResult;
 use crate::kv;
 use crate::listing::Filter;
-use crate::listing::{PageParams, Pager};
+use crate::listing::{ListQuery, Pager};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
@@ -88,14 +88,6 @@ struct AuditTable {
     pager: Pager,
 }
 
-#[derive(serde::Deserialize)]
-struct ListQuery {
-    #[serde(flatten)]
-    filter: AuditFilter,
-    #[serde(flatten)]
-    page: PageParams,
-}
-
 /// Filters as a query string without the page number, for pager links.
 fn filter_query(f: &AuditFilter, per_page: i64) -> String {
     let per_page = per_page.to_string();
@@ -104,7 +96,12 @@ fn filter_query(f: &AuditFilter, per_page: i64) -> String {
     crate::listing::query_string(&fields)
 }
 
-async fn page(state: web::Data<AppState>, req: HttpRequest, page: PageCtx, q: web::Query<ListQuery>) -> AppResult<HttpResponse> {
+async fn page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    page: PageCtx,
+    q: web::Query<ListQuery<AuditFilter>>,
+) -> AppResult<HttpResponse> {
     page.ctx.require(Perm::ViewAudit)?;
     let q = q.into_inner();
     let mut conn = state.db.get().await?;
@@ -118,7 +115,7 @@ async fn page(state: web::Data<AppState>, req: HttpRequest, page: PageCtx, q: we
     render(&SystemPage { page, filter: q.filter, actions, rows, pager })
 }
 
-async fn api_list(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<ListQuery>) -> AppResult<HttpResponse> {
+async fn api_list(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<ListQuery<AuditFilter>>) -> AppResult<HttpResponse> {
     ctx.require(Perm::ViewAudit)?;
     let mut conn = state.db.get().await?;
     let (rows, total) = audit::list(&mut conn, ctx.tenant_id, &q.filter, &q.page).await?;

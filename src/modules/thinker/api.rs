@@ -27,21 +27,13 @@ pub async fn get(state: web::Data<AppState>, ctx: TenantCtx, key: web::Path<Stri
     Ok(HttpResponse::Ok().json(serde_json::json!({ "in_use": current, "versions": versions })))
 }
 
-#[derive(serde::Deserialize)]
-pub struct PromptBody {
-    #[serde(default)]
-    system: String,
-    #[serde(default)]
-    template: String,
-}
-
 pub async fn save(
     state: web::Data<AppState>,
     ctx: TenantCtx,
     key: web::Path<String>,
-    body: web::Json<PromptBody>,
+    body: web::Json<service::PromptInput>,
 ) -> AppResult<HttpResponse> {
-    let version = service::save(&state, &ctx, &key, &body.system, &body.template).await?;
+    let version = service::save(&state, &ctx, &key, &body).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "key": key.as_str(), "version": version })))
 }
 

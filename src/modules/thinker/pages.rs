@@ -65,21 +65,13 @@ pub async fn show(state: web::Data<AppState>, page: PageCtx, key: web::Path<Stri
     render(&prompt_page(&state, page, &key, None, FieldErrors::new()).await?)
 }
 
-#[derive(serde::Deserialize)]
-pub struct PromptForm {
-    #[serde(default)]
-    system: String,
-    #[serde(default)]
-    template: String,
-}
-
 pub async fn save(
     state: web::Data<AppState>,
     page: PageCtx,
     key: web::Path<String>,
-    form: web::Form<PromptForm>,
+    form: web::Form<service::PromptInput>,
 ) -> AppResult<HttpResponse> {
-    match service::save(&state, &page.ctx, &key, &form.system, &form.template).await {
+    match service::save(&state, &page.ctx, &key, &form).await {
         Ok(v) => Ok(redirect_with(
             &format!("/thinker/prompts/{}", key.as_str()),
             Some(Toast::success(format!("Saved as version {v}; it is used from now on"))),

@@ -126,10 +126,19 @@ async fn insert_version(conn: &mut AsyncPgConnection, tenant_id: i64, key: &str,
 }
 
 /// Saves the workspace's own version of a prompt (owner/admin: it changes every AI answer of the workspace).
-pub async fn save(state: &AppState, ctx: &TenantCtx, key: &str, system: &str, template: &str) -> AppResult<i32> {
+/// A prompt as the editor form and the JSON API send it.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct PromptInput {
+    #[serde(default)]
+    pub system: String,
+    #[serde(default)]
+    pub template: String,
+}
+
+pub async fn save(state: &AppState, ctx: &TenantCtx, key: &str, input: &PromptInput) -> AppResult<i32> {
     ctx.require(Perm::ManageSettings)?;
     let b = known(&state.prompts, key)?;
-    let (system, template) = check(b, system, template)?;
+    let (system, template) = check(b, &input.system, &input.template)?;
     let (tenant_id, who, key) = (ctx.tenant_id, Who::from(ctx), b.key);
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async move |conn| {

@@ -1,25 +1,17 @@
 //! The writer's JSON API under /api/writer — the same services as the pages.
 
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
 
 use super::generate;
 use super::service::{self, ArticleInput, NewTask, TaskFilter};
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult};
-use crate::listing::{PageParams, Pager};
+use crate::listing::{ListQuery, Pager};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
+use crate::web::IdsBody;
 
-#[derive(Deserialize)]
-pub struct ListQuery {
-    #[serde(flatten)]
-    filter: TaskFilter,
-    #[serde(flatten)]
-    page: PageParams,
-}
-
-pub async fn list(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<ListQuery>) -> AppResult<HttpResponse> {
+pub async fn list(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<ListQuery<TaskFilter>>) -> AppResult<HttpResponse> {
     ctx.require(Perm::ViewWorkspace)?;
     let conn = state.db.get().await?;
     let (rows, total) = service::list(&state, &conn, ctx.tenant_id, &q.filter, &q.page).await?;
@@ -52,11 +44,6 @@ pub async fn delete(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i6
     }
 }
 
-#[derive(Deserialize)]
-pub struct IdsBody {
-    ids: Vec<i64>,
-}
-
 pub async fn generate(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<IdsBody>) -> AppResult<HttpResponse> {
     let jobs = generate::enqueue(&state, &ctx, &body.ids).await?;
     Ok(HttpResponse::Accepted().json(serde_json::json!({ "job_ids": jobs, "credits_each": generate::CREDITS })))
@@ -72,15 +59,11 @@ pub async fn images(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<
     Ok(HttpResponse::Accepted().json(serde_json::json!({ "job_ids": jobs, "credits_per_image": super::image_jobs::CREDITS_PER_IMAGE })))
 }
 
-#[derive(Deserialize)]
-pub struct ImagesQuery {
-    #[serde(flatten)]
-    filter: super::images::ImageFilter,
-    #[serde(flatten)]
-    page: PageParams,
-}
-
-pub async fn image_list(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<ImagesQuery>) -> AppResult<HttpResponse> {
+pub async fn image_list(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+    q: web::Query<ListQuery<super::images::ImageFilter>>,
+) -> AppResult<HttpResponse> {
     ctx.require(Perm::ViewWorkspace)?;
     let mut conn = state.db.get().await?;
     let (rows, total) = super::images::list(&mut conn, ctx.tenant_id, &q.filter, &q.page).await?;
@@ -120,17 +103,11 @@ pub async fn restore(state: web::Data<AppState>, ctx: TenantCtx, path: web::Path
     Ok(HttpResponse::Ok().json(service::restore(&state, &ctx, id, version).await?))
 }
 
-#[derive(Deserialize)]
-pub struct StyleBody {
-    author_profile_id: Option<i64>,
-    strategy_id: Option<i64>,
-}
-
 pub async fn set_style(
     state: web::Data<AppState>,
     ctx: TenantCtx,
     id: web::Path<i64>,
-    body: web::Json<StyleBody>,
+    body: web::Json<service::StyleInput>,
 ) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(service::set_style(&state, &ctx, *id, body.author_profile_id, body.strategy_id).await?))
+    Ok(HttpResponse::Ok().json(service::set_style(&state, &ctx, *id, &body).await?))
 }

@@ -9,7 +9,8 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 
-use super::service::{Task, TaskStatus, keep_version};
+use super::article::{self, ArticleChange, Reason};
+use super::service::{Task, TaskStatus};
 use super::{html, prompts};
 use crate::ai::{ChatRequest, parse, router};
 use crate::audit::{self, Who};
@@ -192,32 +193,23 @@ async fn write(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<Compl
         result: serde_json::json!({ "task_id": task_id, "words": words, "model": model, "tokens_in": res.tokens_in, "tokens_out": res.tokens_out }),
         effects: Some(Box::new(move |conn| {
             Box::pin(async move {
-                let before: Task = tasks::table
-                    .filter(tasks::tenant_id.eq(tenant_id))
-                    .filter(tasks::id.eq(task_id))
-                    .select(Task::as_select())
-                    .for_update()
-                    .first(conn)
-                    .await?;
                 let by = format!("job #{job_id}");
-                keep_version(conn, tenant_id, &before, "generate", &by).await?;
-                diesel::update(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id)))
-                    .set((
-                        tasks::title.eq(&title),
-                        tasks::meta_title.eq(&meta_title),
-                        tasks::meta_description.eq(&meta_description),
-                        tasks::slug.eq(&slug),
-                        tasks::primary_keyword.eq(&primary),
-                        tasks::content_html.eq(&content),
-                        tasks::word_count.eq(words),
-                        tasks::ai_model.eq(&model),
-                        tasks::status.eq(TaskStatus::Draft),
-                        tasks::error.eq(None::<String>),
-                        tasks::credits_spent.eq(tasks::credits_spent + CREDITS),
-                        tasks::updated_at.eq(diesel::dsl::now),
-                    ))
-                    .execute(conn)
-                    .await?;
+                let change = |_: &Task| {
+                    Ok(ArticleChange {
+                        title: Some(title),
+                        meta_title: Some(meta_title),
+                        meta_description: Some(meta_description),
+                        slug: Some(slug),
+                        primary_keyword: Some(primary),
+                        content_html: Some(content),
+                        word_count: Some(words),
+                        ai_model: Some(model.clone()),
+                        status: Some(TaskStatus::Draft),
+                        error: Some(None),
+                        ..Default::default()
+                    })
+                };
+                article::replace(conn, tenant_id, task_id, Reason::Generate, &by, CREDITS, change).await?;
                 let who = Who { tenant_id, user_id: None, label: by, ip: None };
                 audit::record(
                     conn,

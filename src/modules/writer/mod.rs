@@ -2,6 +2,7 @@
 //! with sanitised HTML, a sandboxed preview and versions, reparse, and images placed after their H2s.
 
 pub mod api;
+pub mod article;
 pub mod dev_answers;
 pub mod generate;
 pub mod html;

@@ -11,19 +11,11 @@ use super::service::{self, ArticleInput, NewTask, Task, TaskFilter, TaskRow, Tas
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::listing::Filter;
-use crate::listing::{PageParams, Pager};
+use crate::listing::{ListQuery, Pager};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
 use crate::web::{Toast, back_to, form_ids, form_pairs, form_value, redirect_with, render, render_status};
-
-#[derive(serde::Deserialize)]
-pub struct ListQuery {
-    #[serde(flatten)]
-    filter: TaskFilter,
-    #[serde(flatten)]
-    page: PageParams,
-}
 
 #[derive(Template)]
 #[template(path = "writer/tasks.html")]
@@ -47,14 +39,14 @@ impl TasksPage {
     }
 }
 
-async fn tasks_page(state: &AppState, page: PageCtx, q: ListQuery, form: NewTask, errors: FieldErrors) -> AppResult<TasksPage> {
+async fn tasks_page(state: &AppState, page: PageCtx, q: ListQuery<TaskFilter>, form: NewTask, errors: FieldErrors) -> AppResult<TasksPage> {
     let conn = state.db.get().await?;
     let (rows, total) = service::list(state, &conn, page.ctx.tenant_id, &q.filter, &q.page).await?;
     let pager = Pager::new(&q.page, total).linked(format!("/writer/tasks?{}", q.filter.to_query()));
     Ok(TasksPage { page, filter: q.filter, rows, pager, statuses: TaskStatus::words(), form, errors })
 }
 
-pub async fn list(state: web::Data<AppState>, page: PageCtx, q: web::Query<ListQuery>) -> AppResult<HttpResponse> {
+pub async fn list(state: web::Data<AppState>, page: PageCtx, q: web::Query<ListQuery<TaskFilter>>) -> AppResult<HttpResponse> {
     page.ctx.require(Perm::ViewWorkspace)?;
     render(&tasks_page(&state, page, q.into_inner(), NewTask::default(), FieldErrors::new()).await?)
 }
@@ -63,7 +55,7 @@ pub async fn create(state: web::Data<AppState>, page: PageCtx, form: web::Form<N
     match service::create(&state, &page.ctx, &form).await {
         Ok(t) => Ok(redirect_with(&format!("/writer/tasks/{}", t.id), Some(Toast::success("Task created")))),
         Err(AppError::Validation(errors)) => {
-            let q = ListQuery { filter: TaskFilter::default(), page: PageParams::default() };
+            let q = ListQuery::default();
             render_status(&tasks_page(&state, page, q, form.into_inner(), errors).await?, StatusCode::UNPROCESSABLE_ENTITY)
         }
         Err(e) => Err(e),
@@ -206,15 +198,11 @@ impl ImagesPage {
     }
 }
 
-#[derive(serde::Deserialize)]
-pub struct ImagesQuery {
-    #[serde(flatten)]
-    filter: super::images::ImageFilter,
-    #[serde(flatten)]
-    page: PageParams,
-}
-
-pub async fn images_page(state: web::Data<AppState>, page: PageCtx, q: web::Query<ImagesQuery>) -> AppResult<HttpResponse> {
+pub async fn images_page(
+    state: web::Data<AppState>,
+    page: PageCtx,
+    q: web::Query<ListQuery<super::images::ImageFilter>>,
+) -> AppResult<HttpResponse> {
     page.ctx.require(Perm::ViewWorkspace)?;
     let q = q.into_inner();
     let mut conn = state.db.get().await?;
@@ -248,28 +236,14 @@ pub async fn media(state: web::Data<AppState>, path: web::Path<(i64, String)>) -
         .body(data))
 }
 
-#[derive(serde::Deserialize)]
-pub struct StyleForm {
-    #[serde(default)]
-    author_profile_id: String,
-    #[serde(default)]
-    strategy_id: String,
-}
-
 pub async fn set_style(
     state: web::Data<AppState>,
     ctx: TenantCtx,
     id: web::Path<i64>,
-    form: web::Form<StyleForm>,
+    form: web::Form<service::StyleInput>,
 ) -> AppResult<HttpResponse> {
     let back = format!("/writer/tasks/{}", *id);
-    let pick = |s: &str| s.trim().parse::<i64>().ok();
-    back_to(
-        &back,
-        service::set_style(&state, &ctx, *id, pick(&form.author_profile_id), pick(&form.strategy_id))
-            .await
-            .map(|_| "Voice and strategy saved for this task".into()),
-    )
+    back_to(&back, service::set_style(&state, &ctx, *id, &form).await.map(|_| "Voice and strategy saved for this task".into()))
 }
 
 #[derive(Template)]

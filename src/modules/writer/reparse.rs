@@ -8,9 +8,10 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 
+use super::article::{self, ArticleChange, Reason};
 use super::generate::checked_article;
 use super::prompts;
-use super::service::{Task, TaskStatus, keep_version};
+use super::service::{Task, TaskStatus};
 use crate::ai::{ChatRequest, parse, router};
 use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
@@ -23,6 +24,9 @@ use crate::tenancy::TenantCtx;
 
 pub const JOB_KIND: &str = "writer.reparse";
 pub const CREDITS: i64 = 1;
+
+/// Why a reparse that finished after the article was edited or restored changed nothing (its credit is refunded).
+pub const CHANGED_MEANWHILE: &str = "The article changed while it was being reparsed; it was left as it is";
 
 pub async fn enqueue(state: &AppState, ctx: &TenantCtx, ids: &[i64]) -> AppResult<Vec<i64>> {
     ctx.require(Perm::EditContent)?;
@@ -108,30 +112,21 @@ async fn reparse(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<Com
     let res = router::chat(state, tenant_id, Some(job.id), req).await?;
     let answer: Answer = parse::json(&res)?;
     let (content, words) = checked_article(state, &answer.content_html, task.word_count)?;
-    let job_id = job.id;
+    let (job_id, read_html) = (job.id, task.content_html);
     Ok(Completion {
         result: serde_json::json!({ "task_id": task_id, "words": words, "before": task.word_count }),
         effects: Some(Box::new(move |conn| {
             Box::pin(async move {
-                let before: Task = tasks::table
-                    .filter(tasks::tenant_id.eq(tenant_id))
-                    .filter(tasks::id.eq(task_id))
-                    .select(Task::as_select())
-                    .for_update()
-                    .first(conn)
-                    .await?;
                 let by = format!("job #{job_id}");
-                keep_version(conn, tenant_id, &before, "reparse", &by).await?;
-                diesel::update(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id)))
-                    .set((
-                        tasks::content_html.eq(&content),
-                        tasks::word_count.eq(words),
-                        tasks::error.eq(None::<String>),
-                        tasks::credits_spent.eq(tasks::credits_spent + CREDITS),
-                        tasks::updated_at.eq(diesel::dsl::now),
-                    ))
-                    .execute(conn)
-                    .await?;
+                // Restructured from the article as it was when the job began: if it was edited or restored since,
+                // replacing it would throw that change away.
+                let change = |now: &Task| {
+                    if now.content_html != read_html {
+                        return Err(AppError::Conflict(CHANGED_MEANWHILE.into()));
+                    }
+                    Ok(ArticleChange { content_html: Some(content), word_count: Some(words), error: Some(None), ..Default::default() })
+                };
+                article::replace(conn, tenant_id, task_id, Reason::Reparse, &by, CREDITS, change).await?;
                 let who = Who { tenant_id, user_id: None, label: by, ip: None };
                 audit::record(conn, &who, "task.reparsed", ("task", task_id.to_string()), serde_json::json!({ "words": words })).await
             })

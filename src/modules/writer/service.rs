@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 
+use super::article::{self, ArticleChange, Reason};
 use super::html;
 use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
@@ -302,37 +303,25 @@ pub async fn save(state: &AppState, ctx: &TenantCtx, id: i64, input: &ArticleInp
     let (tenant_id, who) = (ctx.tenant_id, Who::from(ctx));
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async move |conn| {
-        let before: Task = tasks::table
-            .filter(tasks::tenant_id.eq(tenant_id))
-            .filter(tasks::id.eq(id))
-            .select(Task::as_select())
-            .for_update()
-            .first(conn)
-            .await?;
-        if !before.status.can_edit() {
-            return Err(AppError::Conflict(format!("This task is {}; it can be edited once it has an article", before.status)));
-        }
-        // A published article stays published while it is corrected; publishing again updates the post.
-        let status = before.status.after_edit(status.unwrap_or(TaskStatus::Draft));
-        if before.content_html != content_html {
-            keep_version(conn, tenant_id, &before, "edit", &who.label).await?;
-        }
-        let t: Task = diesel::update(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(id)))
-            .set((
-                tasks::title.eq(&title),
-                tasks::meta_title.eq(&meta_title),
-                tasks::meta_description.eq(&meta_description),
-                tasks::slug.eq(&slug),
-                tasks::primary_keyword.eq(&primary),
-                tasks::target_keywords.eq(&keywords),
-                tasks::content_html.eq(&content_html),
-                tasks::word_count.eq(word_count),
-                tasks::status.eq(status),
-                tasks::updated_at.eq(diesel::dsl::now),
-            ))
-            .returning(Task::as_returning())
-            .get_result(conn)
-            .await?;
+        let change = |before: &Task| {
+            if !before.status.can_edit() {
+                return Err(AppError::Conflict(format!("This task is {}; it can be edited once it has an article", before.status)));
+            }
+            Ok(ArticleChange {
+                title: Some(title),
+                meta_title: Some(meta_title),
+                meta_description: Some(meta_description),
+                slug: Some(slug),
+                primary_keyword: Some(primary),
+                target_keywords: Some(keywords),
+                content_html: Some(content_html),
+                word_count: Some(word_count),
+                // A published article stays published while it is corrected; publishing again updates the post.
+                status: Some(before.status.after_edit(status.unwrap_or(TaskStatus::Draft))),
+                ..Default::default()
+            })
+        };
+        let (before, t) = article::replace(conn, tenant_id, id, Reason::Edit, &who.label, 0, change).await?;
         let changed: Vec<&str> = [
             ("title", before.title != t.title),
             ("meta_title", before.meta_title != t.meta_title),
@@ -402,13 +391,6 @@ pub async fn restore(state: &AppState, ctx: &TenantCtx, task_id: i64, version: i
     let (tenant_id, who) = (ctx.tenant_id, Who::from(ctx));
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async move |conn| {
-        let before: Task = tasks::table
-            .filter(tasks::tenant_id.eq(tenant_id))
-            .filter(tasks::id.eq(task_id))
-            .select(Task::as_select())
-            .for_update()
-            .first(conn)
-            .await?;
         let v: Version = task_versions::table
             .filter(task_versions::tenant_id.eq(tenant_id))
             .filter(task_versions::task_id.eq(task_id))
@@ -416,29 +398,37 @@ pub async fn restore(state: &AppState, ctx: &TenantCtx, task_id: i64, version: i
             .select(Version::as_select())
             .first(conn)
             .await?;
-        keep_version(conn, tenant_id, &before, "restore", &who.label).await?;
-        let t: Task = diesel::update(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(task_id)))
-            .set((
-                tasks::title.eq(&v.title),
-                tasks::meta_title.eq(&v.meta_title),
-                tasks::meta_description.eq(&v.meta_description),
-                tasks::slug.eq(&v.slug),
-                tasks::content_html.eq(&v.content_html),
-                tasks::word_count.eq(v.word_count),
-                tasks::status.eq(before.status.after_restore()),
-                tasks::updated_at.eq(diesel::dsl::now),
-            ))
-            .returning(Task::as_returning())
-            .get_result(conn)
-            .await?;
+        let change = |before: &Task| {
+            Ok(ArticleChange {
+                title: Some(v.title),
+                meta_title: Some(v.meta_title),
+                meta_description: Some(v.meta_description),
+                slug: Some(v.slug),
+                content_html: Some(v.content_html),
+                word_count: Some(v.word_count),
+                status: Some(before.status.after_restore()),
+                ..Default::default()
+            })
+        };
+        let (_, t) = article::replace(conn, tenant_id, task_id, Reason::Restore, &who.label, 0, change).await?;
         audit::record(conn, &who, "task.restored", ("task", task_id.to_string()), serde_json::json!({ "version": version })).await?;
         Ok(t)
     })
     .await
 }
 
-/// Which author profile and strategy the task's article is written with (None = neutral defaults).
-pub async fn set_style(state: &AppState, ctx: &TenantCtx, id: i64, profile: Option<i64>, strategy: Option<i64>) -> AppResult<Task> {
+/// Which author profile and strategy a task's article is written with (none = neutral defaults), as the
+/// editor's form and the JSON API send them.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct StyleInput {
+    #[serde(default, deserialize_with = "crate::validate::optional_id")]
+    pub author_profile_id: Option<i64>,
+    #[serde(default, deserialize_with = "crate::validate::optional_id")]
+    pub strategy_id: Option<i64>,
+}
+
+pub async fn set_style(state: &AppState, ctx: &TenantCtx, id: i64, style: &StyleInput) -> AppResult<Task> {
+    let (profile, strategy) = (style.author_profile_id, style.strategy_id);
     ctx.require(Perm::EditContent)?;
     let mut conn = state.db.get().await?;
     let tenant_id = ctx.tenant_id;

@@ -264,9 +264,17 @@ pub async fn update(state: &AppState, ctx: &TenantCtx, id: i64, input: &ClusterI
     .await
 }
 
-/// Moves `source`'s keywords and ideas into `target` and deletes `source`.
-pub async fn merge(state: &AppState, ctx: &TenantCtx, source: i64, target: i64) -> AppResult<i64> {
+/// The cluster to merge into, as the cluster page's select and the JSON API send it.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct MergeInput {
+    #[serde(default, deserialize_with = "crate::validate::optional_id")]
+    pub into: Option<i64>,
+}
+
+/// Moves `source`'s keywords and ideas into the chosen cluster and deletes `source`; returns (target, keywords moved).
+pub async fn merge(state: &AppState, ctx: &TenantCtx, source: i64, input: &MergeInput) -> AppResult<(i64, i64)> {
     ctx.require(Perm::EditContent)?;
+    let target = input.into.ok_or_else(|| AppError::field("into", "Choose the cluster to merge into"))?;
     if source == target {
         return Err(AppError::BadRequest("Choose two different clusters to merge".into()));
     }
@@ -295,7 +303,7 @@ pub async fn merge(state: &AppState, ctx: &TenantCtx, source: i64, target: i64) 
         let names: std::collections::HashMap<i64, String> = found.into_iter().collect();
         let detail = serde_json::json!({ "from": names.get(&source), "into": names.get(&target), "keywords_moved": moved });
         audit::record(conn, &who, "cluster.merged", ("cluster", target.to_string()), detail).await?;
-        Ok(moved as i64)
+        Ok((target, moved as i64))
     })
     .await
 }

@@ -344,9 +344,21 @@ async fn insert_chunk(conn: &mut AsyncPgConnection, tenant_id: i64, id: i64, seq
     Ok(())
 }
 
+/// The go-ahead after the preview, as the import page and the JSON API send it: what to do with keywords the
+/// workspace already has (`skip`, the default, or `update`).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ConfirmInput {
+    #[serde(default)]
+    pub on_existing: String,
+}
+
 /// The user's go-ahead after the preview: queue the import with their choice for existing keywords.
-pub async fn confirm(state: &AppState, ctx: &TenantCtx, id: i64, on_existing: &str) -> AppResult<Import> {
+pub async fn confirm(state: &AppState, ctx: &TenantCtx, id: i64, input: &ConfirmInput) -> AppResult<Import> {
     ctx.require(Perm::EditContent)?;
+    let on_existing = match input.on_existing.trim() {
+        "" => "skip",
+        other => other,
+    };
     if !matches!(on_existing, "skip" | "update") {
         return Err(AppError::BadRequest("Choose whether existing keywords are skipped or updated".into()));
     }

@@ -6,7 +6,7 @@ use askama::Template;
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult};
 use crate::listing::Filter;
-use crate::listing::{PageParams, Pager};
+use crate::listing::{ListQuery, PageParams, Pager};
 use crate::modules::planner::clusters::service::{self, CLUSTER_SORTS, ClusterFilter, ClusterRow};
 use crate::modules::planner::ideas::generate;
 use crate::modules::planner::keywords::filter::KeywordFilter;
@@ -15,14 +15,6 @@ use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
 use crate::web::{Toast, back_to, form_ids, form_pairs, form_value, redirect_with, render};
-
-#[derive(serde::Deserialize)]
-pub struct ListQuery {
-    #[serde(flatten)]
-    filter: ClusterFilter,
-    #[serde(flatten)]
-    page: PageParams,
-}
 
 #[derive(Template)]
 #[template(path = "planner/clusters.html")]
@@ -40,7 +32,7 @@ impl ClustersPage {
     }
 }
 
-pub async fn list(state: web::Data<AppState>, page: PageCtx, q: web::Query<ListQuery>) -> AppResult<HttpResponse> {
+pub async fn list(state: web::Data<AppState>, page: PageCtx, q: web::Query<ListQuery<ClusterFilter>>) -> AppResult<HttpResponse> {
     page.ctx.require(Perm::ViewWorkspace)?;
     let q = q.into_inner();
     let mut conn = state.db.get().await?;
@@ -113,18 +105,16 @@ pub async fn update(
     back_to(&back, service::update(&state, &ctx, *id, &form).await.map(|()| "Cluster saved".into()))
 }
 
-#[derive(serde::Deserialize)]
-pub struct MergeForm {
-    #[serde(default)]
-    into: String,
-}
-
-pub async fn merge(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, form: web::Form<MergeForm>) -> AppResult<HttpResponse> {
-    let Ok(target) = form.into.trim().parse::<i64>() else {
-        return Ok(redirect_with(&format!("/planner/clusters/{}", *id), Some(Toast::error("Choose the cluster to merge into"))));
-    };
-    match service::merge(&state, &ctx, *id, target).await {
-        Ok(n) => Ok(redirect_with(&format!("/planner/clusters/{target}"), Some(Toast::success(format!("Merged; {n} keywords moved"))))),
+pub async fn merge(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+    id: web::Path<i64>,
+    form: web::Form<service::MergeInput>,
+) -> AppResult<HttpResponse> {
+    match service::merge(&state, &ctx, *id, &form).await {
+        Ok((target, n)) => {
+            Ok(redirect_with(&format!("/planner/clusters/{target}"), Some(Toast::success(format!("Merged; {n} keywords moved")))))
+        }
         Err(e) => back_to(&format!("/planner/clusters/{}", *id), Err(e)),
     }
 }

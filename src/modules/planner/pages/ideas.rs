@@ -7,21 +7,13 @@ use askama::Template;
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::listing::Filter;
-use crate::listing::{PageParams, Pager};
+use crate::listing::{ListQuery, Pager};
 use crate::modules::planner::clusters::service as clusters;
 use crate::modules::planner::ideas::service::{self, CONTENT_TYPES, Idea, IdeaFilter, IdeaInput, IdeaRow, IdeaStatus, STRUCTURES};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
 use crate::web::{Toast, back_to, form_ids, form_pairs, form_value, redirect_with, render, render_status};
-
-#[derive(serde::Deserialize)]
-pub struct ListQuery {
-    #[serde(flatten)]
-    filter: IdeaFilter,
-    #[serde(flatten)]
-    page: PageParams,
-}
 
 #[derive(Template)]
 #[template(path = "planner/ideas.html")]
@@ -45,7 +37,7 @@ impl IdeasPage {
     }
 }
 
-pub async fn list(state: web::Data<AppState>, page: PageCtx, q: web::Query<ListQuery>) -> AppResult<HttpResponse> {
+pub async fn list(state: web::Data<AppState>, page: PageCtx, q: web::Query<ListQuery<IdeaFilter>>) -> AppResult<HttpResponse> {
     page.ctx.require(Perm::ViewWorkspace)?;
     let q = q.into_inner();
     let mut conn = state.db.get().await?;

@@ -102,19 +102,13 @@ pub async fn show(
     render(&ImportPage { page, import, rejects, pager })
 }
 
-#[derive(serde::Deserialize)]
-pub struct ConfirmForm {
-    #[serde(default)]
-    on_existing: String,
-}
-
 pub async fn confirm(
     state: web::Data<AppState>,
     ctx: TenantCtx,
     id: web::Path<i64>,
-    form: web::Form<ConfirmForm>,
+    form: web::Form<store::ConfirmInput>,
 ) -> AppResult<HttpResponse> {
-    store::confirm(&state, &ctx, *id, &form.on_existing).await?;
+    store::confirm(&state, &ctx, *id, &form).await?;
     Ok(redirect_with(&format!("/planner/imports/{}", *id), Some(Toast::success("Import started"))))
 }
 

@@ -8,7 +8,7 @@ use askama::Template;
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::listing::Filter;
-use crate::listing::{PageParams, Pager};
+use crate::listing::{ListQuery, Pager};
 use crate::modules::planner::clusters::service as clusters;
 use crate::modules::planner::import::rows::INTENTS;
 use crate::modules::planner::keywords::bulk::{self, BulkRequest};
@@ -19,14 +19,6 @@ use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
 use crate::web::{Toast, back_to, form_pairs, redirect_with, render_status};
-
-#[derive(serde::Deserialize)]
-pub struct ListQuery {
-    #[serde(flatten)]
-    filter: KeywordFilter,
-    #[serde(flatten)]
-    page: PageParams,
-}
 
 #[derive(Template)]
 #[template(path = "planner/keywords.html")]
@@ -72,7 +64,13 @@ impl KeywordsPage {
     }
 }
 
-async fn list_page(state: &AppState, page: PageCtx, q: ListQuery, form: KeywordInput, errors: FieldErrors) -> AppResult<KeywordsPage> {
+async fn list_page(
+    state: &AppState,
+    page: PageCtx,
+    q: ListQuery<KeywordFilter>,
+    form: KeywordInput,
+    errors: FieldErrors,
+) -> AppResult<KeywordsPage> {
     let conn = state.db.get().await?;
     // Both go out at once on the one connection (pipelined).
     let ((rows, total), clusters) =
@@ -98,7 +96,7 @@ async fn list_page(state: &AppState, page: PageCtx, q: ListQuery, form: KeywordI
     })
 }
 
-pub async fn list(state: web::Data<AppState>, page: PageCtx, q: web::Query<ListQuery>) -> AppResult<HttpResponse> {
+pub async fn list(state: web::Data<AppState>, page: PageCtx, q: web::Query<ListQuery<KeywordFilter>>) -> AppResult<HttpResponse> {
     page.ctx.require(Perm::ViewWorkspace)?;
     render_status(&list_page(&state, page, q.into_inner(), KeywordInput::default(), FieldErrors::new()).await?, StatusCode::OK)
 }
@@ -107,7 +105,7 @@ pub async fn create(state: web::Data<AppState>, page: PageCtx, form: web::Form<K
     match service::create(&state, &page.ctx, &form).await {
         Ok(k) => Ok(redirect_with("/planner/keywords?sort=created", Some(Toast::success(format!("Added “{}”", k.keyword))))),
         Err(AppError::Validation(errors)) => {
-            let q = ListQuery { filter: KeywordFilter::default(), page: PageParams::default() };
+            let q = ListQuery::default();
             let p = list_page(&state, page, q, form.into_inner(), errors).await?;
             render_status(&p, StatusCode::UNPROCESSABLE_ENTITY)
         }
