@@ -71,15 +71,53 @@ const TINY_PNG: &[u8] = &[
 
 pub async fn run(wp: &Wp, user: &str, plugin_secret: Option<&str>) -> Report {
     let mut r = Report { ok: true, ..Default::default() };
-
-    // 1. Anything there at all?
-    match wp.reach().await {
-        Ok(status) => r.push("Reachable", Level::Ok, format!("{} answered HTTP {status}", wp.base), ""),
-        Err(e) => return r.fail("Reachable", format!("{} did not answer ({e})", wp.base), "Check the address (Settings → General → WordPress Address in WordPress) and that the site is up and reachable from the internet."),
+    match checks(wp, user, plugin_secret, &mut r).await {
+        Ok(()) => r,
+        Err(Failed { check, detail, fix }) => r.fail(check, detail, fix),
     }
-    let https = wp.base.starts_with("https://");
+}
 
-    // 2. REST discovery: /wp-json/ first, then ?rest_route= (sites without pretty permalinks).
+/// The check that stopped the test, what it found and how to fix it.
+struct Failed {
+    check: &'static str,
+    detail: String,
+    fix: String,
+}
+
+fn failed(check: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Failed {
+    Failed { check, detail: detail.into(), fix: fix.into() }
+}
+
+/// The checks in order; each needs the ones before it to have passed.
+async fn checks(wp: &Wp, user: &str, plugin_secret: Option<&str>, r: &mut Report) -> Result<(), Failed> {
+    reachable(wp, r).await?;
+    let https = wp.base.starts_with("https://");
+    let wp = rest_api(wp, https, r).await?;
+    let me = sign_in(&wp, user, https, r).await?;
+    permissions(&me, user, r)?;
+    media_upload(&wp, r).await?;
+    draft_post(&wp, &me, r).await?;
+    companion(&wp, r, plugin_secret).await;
+    seo_plugin(r);
+    Ok(())
+}
+
+/// Check 1: Anything there at all?
+async fn reachable(wp: &Wp, r: &mut Report) -> Result<(), Failed> {
+    let status = wp.reach().await.map_err(|e| {
+        failed(
+            "Reachable",
+            format!("{} did not answer ({e})", wp.base),
+            "Check the address (Settings → General → WordPress Address in WordPress) and that the site is up and reachable from the internet.",
+        )
+    })?;
+    r.push("Reachable", Level::Ok, format!("{} answered HTTP {status}", wp.base), "");
+    Ok(())
+}
+
+/// Check 2: REST discovery: /wp-json/ first, then ?rest_route= (sites without pretty permalinks); the core routes and
+/// application passwords must be on. Returns the client set to the root that answered.
+async fn rest_api(wp: &Wp, https: bool, r: &mut Report) -> Result<Wp, Failed> {
     let mut blocked = None;
     let mut index = None;
     for root in [RestRoot::Pretty, RestRoot::Plain] {
@@ -94,42 +132,39 @@ pub async fn run(wp: &Wp, user: &str, plugin_secret: Option<&str>) -> Report {
         }
     }
     let Some((root, index)) = index else {
-        return match blocked {
-            Some(e) => r.fail("REST API", format!("The REST API is blocked: {e}"), BLOCKED_FIX),
-            None => r.fail(
+        return Err(match blocked {
+            Some(e) => failed("REST API", format!("The REST API is blocked: {e}"), BLOCKED_FIX),
+            None => failed(
                 "REST API",
                 "No WordPress REST API at this address (tried /wp-json/ and /?rest_route=/)",
                 "Use the WordPress address itself (for a blog in a folder, include the folder), and check that no plugin turns the REST API off.",
             ),
-        };
+        });
     };
-    let wp = wp.with_root(root.clone());
     let namespaces: Vec<&str> =
         index.get("namespaces").and_then(|n| n.as_array()).map(|a| a.iter().filter_map(|x| x.as_str()).collect()).unwrap_or_default();
     r.root = Some(root.as_str().to_string());
     r.companion_installed = namespaces.contains(&"igny8/v1");
-    r.seo_plugin = Some(
-        if namespaces.contains(&"yoast/v1") {
-            "yoast"
-        } else if namespaces.contains(&"rankmath/v1") {
-            "rankmath"
-        } else {
-            "none"
-        }
-        .into(),
-    );
+    let seo = if namespaces.contains(&"yoast/v1") {
+        "yoast"
+    } else if namespaces.contains(&"rankmath/v1") {
+        "rankmath"
+    } else {
+        "none"
+    };
+    r.seo_plugin = Some(seo.into());
     let form = if root == RestRoot::Pretty { "/wp-json/" } else { "/?rest_route=/ (pretty permalinks are off)" };
     r.push("REST API", Level::Ok, format!("Found at {form}"), "");
     if !namespaces.contains(&"wp/v2") {
-        return r.fail(
+        return Err(failed(
             "REST API",
             "The site's REST API has no wp/v2 routes (posts, media)",
             "A plugin removes WordPress's core REST routes; allow them for logged-in users.",
-        );
+        ));
     }
     if index.pointer("/authentication/application-passwords").is_none() {
         let why = if https { "a plugin or the host turned them off" } else { "WordPress turns them off on sites without HTTPS" };
-        return r.fail(
+        return Err(failed(
             "Application passwords",
             format!("Application passwords are off on this site ({why})"),
             if https {
@@ -137,51 +172,57 @@ pub async fn run(wp: &Wp, user: &str, plugin_secret: Option<&str>) -> Report {
             } else {
                 "Serve the site over HTTPS and use the https:// address here; WordPress only offers application passwords on HTTPS sites."
             },
-        );
+        ));
     }
+    Ok(wp.with_root(root))
+}
 
-    // 3. Signing in.
+/// Check 3: Signing in; returns the user as WordPress describes them (roles, capabilities).
+async fn sign_in(wp: &Wp, user: &str, https: bool, r: &mut Report) -> Result<Value, Failed> {
     let me = match wp.get("/wp/v2/users/me", &[("context", "edit".into())]).await {
         Ok(me) => me,
         Err(e) => {
             // Without the companion plugin WordPress words every refused login alike; where the site lists its users
             // publicly, whether the user exists tells a typo in the name from a wrong application password.
-            let listed = if e.status() == Some(401) && !r.companion_installed { public_user(&wp, user).await } else { Listed::Unknown };
+            let listed = if e.status() == Some(401) && !r.companion_installed { public_user(wp, user).await } else { Listed::Unknown };
             let (detail, fix) = sign_in_failure(&e, user, r.companion_installed, https, listed);
-            return r.fail("Sign in", detail, fix);
+            return Err(failed("Sign in", detail, fix));
         }
     };
-    let roles: Vec<String> = me
-        .get("roles")
-        .and_then(|v| v.as_array())
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
-        .unwrap_or_default();
-    r.push(
-        "Sign in",
-        Level::Ok,
-        format!("Signed in as {} ({})", me.get("name").and_then(|v| v.as_str()).unwrap_or(user), roles.join(", ")),
-        "",
-    );
+    let name = me.get("name").and_then(|v| v.as_str()).unwrap_or(user);
+    r.push("Sign in", Level::Ok, format!("Signed in as {name} ({})", roles_of(&me).join(", ")), "");
+    Ok(me)
+}
 
-    // 4. Capabilities.
+fn roles_of(me: &Value) -> Vec<String> {
+    me.get("roles").and_then(|v| v.as_array()).map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect()).unwrap_or_default()
+}
+
+/// Check 4: Capabilities: publishing posts and uploading files.
+fn permissions(me: &Value, user: &str, r: &mut Report) -> Result<(), Failed> {
     let can = |cap: &str| me.pointer(&format!("/capabilities/{cap}")).and_then(|v| v.as_bool()).unwrap_or(false);
     let missing: Vec<&str> =
         [("publish_posts", "publish posts"), ("upload_files", "upload files")].iter().filter(|(c, _)| !can(c)).map(|(_, w)| *w).collect();
     if !missing.is_empty() {
-        return r.fail(
+        let roles = roles_of(me);
+        return Err(failed(
             "Permissions",
             format!("{user} ({}) cannot {}", if roles.is_empty() { "no role".into() } else { roles.join(", ") }, missing.join(" or ")),
             "Give the user the Author, Editor or Administrator role (Users → All Users → Edit → Role), or connect with a user who has it.",
-        );
+        ));
     }
     r.push("Permissions", Level::Ok, "Can publish posts and upload files", "");
+    Ok(())
+}
 
-    // 5. A tiny media upload, deleted again.
+/// Check 5: A tiny media upload, deleted again.
+async fn media_upload(wp: &Wp, r: &mut Report) -> Result<(), Failed> {
     match wp.upload("igny8-connection-test.png", "image/png", TINY_PNG.to_vec(), &[("alt_text", "IGNY8 connection test".into())]).await {
         Ok(m) => {
             let id = m.get("id").and_then(|v| v.as_i64()).unwrap_or(0);
             let _ = wp.delete(&format!("/wp/v2/media/{id}"), &[("force", "true".into())]).await;
             r.push("Media upload", Level::Ok, "Uploaded and deleted a 1×1 image", "");
+            Ok(())
         }
         Err(e) => {
             let fix = match e.status() {
@@ -191,51 +232,44 @@ pub async fn run(wp: &Wp, user: &str, plugin_secret: Option<&str>) -> Report {
                 Some(500) => "WordPress could not store the file: check that wp-content/uploads is writable by the web server.",
                 _ => "Check that the user may upload files and that no plugin blocks REST uploads.",
             };
-            return r.fail("Media upload", format!("Uploading a test image failed: {e}"), fix);
+            Err(failed("Media upload", format!("Uploading a test image failed: {e}"), fix))
         }
     }
+}
 
-    // 6. A draft, created and deleted.
-    match wp.post("/wp/v2/posts", &json!({ "title": TEST_TITLE, "status": "draft", "content": "Deleted right away." })).await {
-        Ok(p) => {
-            let id = p.get("id").and_then(|v| v.as_i64()).unwrap_or(0);
-            let _ = wp.delete(&format!("/wp/v2/posts/{id}"), &[("force", "true".into())]).await;
-            // A test cut short before its delete (the process stopped) leaves its draft: the next test removes it.
-            let author = me.get("id").and_then(|v| v.as_i64()).unwrap_or(0).to_string();
-            let query = [("search", TEST_TITLE.to_string()), ("status", "draft".into()), ("author", author), ("context", "edit".into())];
-            if let Ok(left) = wp.get("/wp/v2/posts", &query).await {
-                for old in
-                    left.as_array().into_iter().flatten().filter(|p| p.pointer("/title/raw").and_then(|t| t.as_str()) == Some(TEST_TITLE))
-                {
-                    let old_id = old.get("id").and_then(|v| v.as_i64()).unwrap_or(0);
-                    let _ = wp.delete(&format!("/wp/v2/posts/{old_id}"), &[("force", "true".into())]).await;
-                }
-            }
-            r.push("Draft post", Level::Ok, "Created and deleted a draft", "");
-        }
-        Err(e) => {
-            return r.fail(
+/// Check 6: A draft, created and deleted — with any left by a test cut short before its delete.
+async fn draft_post(wp: &Wp, me: &Value, r: &mut Report) -> Result<(), Failed> {
+    let p = wp.post("/wp/v2/posts", &json!({ "title": TEST_TITLE, "status": "draft", "content": "Deleted right away." })).await.map_err(
+        |e| {
+            failed(
                 "Draft post",
                 format!("Creating a draft failed: {e}"),
                 "Check that the user may create posts and that no plugin blocks REST writes.",
-            );
+            )
+        },
+    )?;
+    let id = p.get("id").and_then(|v| v.as_i64()).unwrap_or(0);
+    let _ = wp.delete(&format!("/wp/v2/posts/{id}"), &[("force", "true".into())]).await;
+    let author = me.get("id").and_then(|v| v.as_i64()).unwrap_or(0).to_string();
+    let query = [("search", TEST_TITLE.to_string()), ("status", "draft".into()), ("author", author), ("context", "edit".into())];
+    if let Ok(left) = wp.get("/wp/v2/posts", &query).await {
+        for old in left.as_array().into_iter().flatten().filter(|p| p.pointer("/title/raw").and_then(|t| t.as_str()) == Some(TEST_TITLE)) {
+            let old_id = old.get("id").and_then(|v| v.as_i64()).unwrap_or(0);
+            let _ = wp.delete(&format!("/wp/v2/posts/{old_id}"), &[("force", "true".into())]).await;
         }
     }
+    r.push("Draft post", Level::Ok, "Created and deleted a draft", "");
+    Ok(())
+}
 
-    // 7. Companion plugin (optional).
-    companion(&wp, &mut r, plugin_secret).await;
-    let seo = r.seo_plugin.clone().unwrap_or_default();
-    r.push(
-        "SEO plugin",
-        Level::Ok,
-        match seo.as_str() {
-            "yoast" => "Yoast SEO detected".to_string(),
-            "rankmath" => "Rank Math detected".to_string(),
-            _ => "No SEO plugin detected (the companion plugin prints the meta title and description itself)".to_string(),
-        },
-        "",
-    );
-    r
+/// Check 8: The SEO plugin found at discovery, as a line of the report.
+fn seo_plugin(r: &mut Report) {
+    let detail = match r.seo_plugin.as_deref().unwrap_or_default() {
+        "yoast" => "Yoast SEO detected",
+        "rankmath" => "Rank Math detected",
+        _ => "No SEO plugin detected (the companion plugin prints the meta title and description itself)",
+    };
+    r.push("SEO plugin", Level::Ok, detail, "");
 }
 
 /// What the site's public user list says of a user name.
