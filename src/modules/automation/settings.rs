@@ -145,44 +145,71 @@ pub async fn save(state: &AppState, ctx: &TenantCtx, input: &SettingsInput) -> A
         1_000_000,
         current.daily_credit_budget as i64,
     ) as i32;
-    let status = match input.publish_status.trim() {
-        "" => current.publish_status,
+    let status = publish_status(&mut c, &input.publish_status, current.publish_status);
+    let site_id = publish_site(&mut conn, &mut c, tenant_id, &input.publish_site_id).await?;
+    let steps = apply_steps(&mut conn, &mut c, tenant_id, current.steps.clone(), &input.steps).await?;
+    c.finish()?;
+    let chosen = Chosen { enabled: input.enabled, budget, site_id, status };
+    store(&mut conn, &Who::from(ctx), tenant_id, &chosen, &steps).await?;
+    load(&mut conn, tenant_id).await
+}
+
+/// The workspace-wide values of a valid settings form.
+struct Chosen {
+    enabled: bool,
+    budget: i32,
+    site_id: Option<i64>,
+    status: PostStatus,
+}
+
+/// Automation publishes as a draft or live, never scheduled; empty keeps the current choice.
+fn publish_status(c: &mut Check, raw: &str, current: PostStatus) -> PostStatus {
+    match raw.trim() {
+        "" => current,
         given => match PostStatus::parse(given) {
             Some(s @ (PostStatus::Draft | PostStatus::Publish)) => s,
             Some(PostStatus::Future) | None => {
                 c.fail("publish_status", "Auto-publish posts as draft or publish");
-                current.publish_status
+                current
             }
         },
+    }
+}
+
+/// The site automation publishes to: empty for none, else one of this workspace's sites.
+async fn publish_site(conn: &mut AsyncPgConnection, c: &mut Check, tenant_id: i64, raw: &str) -> AppResult<Option<i64>> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let Ok(id) = raw.parse::<i64>() else {
+        c.fail("publish_site_id", "Choose one of this workspace's sites");
+        return Ok(None);
     };
-    let site_id = match input.publish_site_id.trim() {
-        "" => None,
-        raw => match raw.parse::<i64>() {
-            Ok(id) => {
-                let exists: i64 =
-                    sites::table.filter(sites::tenant_id.eq(tenant_id)).filter(sites::id.eq(id)).count().get_result(&mut conn).await?;
-                if exists == 0 {
-                    c.fail("publish_site_id", "Choose one of this workspace's sites");
-                }
-                Some(id)
-            }
-            Err(_) => {
-                c.fail("publish_site_id", "Choose one of this workspace's sites");
-                None
-            }
-        },
-    };
-    let mut steps = current.steps.clone();
-    for s in &input.steps {
+    let exists: i64 = sites::table.filter(sites::tenant_id.eq(tenant_id)).filter(sites::id.eq(id)).count().get_result(conn).await?;
+    if exists == 0 {
+        c.fail("publish_site_id", "Choose one of this workspace's sites");
+    }
+    Ok(Some(id))
+}
+
+/// The form's per-step values laid over the current ones, each checked under `steps.<step>.<field>`.
+async fn apply_steps(
+    conn: &mut AsyncPgConnection,
+    c: &mut Check,
+    tenant_id: i64,
+    mut steps: Vec<StepSettings>,
+    given: &[StepInput],
+) -> AppResult<Vec<StepSettings>> {
+    for s in given {
         let Some(slot) = Step::parse(&s.step).and_then(|step| steps.iter_mut().find(|x| x.step == step)) else {
             c.fail("steps", format!("Unknown step “{}”; the steps are {}", s.step, Step::words().join(", ")));
             continue;
         };
         let key = |f: &str| format!("steps.{}.{f}", s.step);
         slot.enabled = s.enabled;
-        slot.items_per_run =
-            number(&mut c, &key("items_per_run"), "Items per run", &s.items_per_run, 1, 1000, slot.items_per_run as i64) as i32;
-        slot.per_item = number(&mut c, &key("per_item"), "Ideas per cluster", &s.per_item, 3, 7, slot.per_item as i64) as i32;
+        slot.items_per_run = number(c, &key("items_per_run"), "Items per run", &s.items_per_run, 1, 1000, slot.items_per_run as i64) as i32;
+        slot.per_item = number(c, &key("per_item"), "Ideas per cluster", &s.per_item, 3, 7, slot.per_item as i64) as i32;
         if s.statuses.iter().any(|x| !TaskStatus::parse(x).is_some_and(|t| TASK_STATUSES.contains(&t))) {
             let words: Vec<&str> = TASK_STATUSES.iter().map(|t| t.as_str()).collect();
             c.fail(&key("statuses"), format!("Task statuses are {}", words.join(", ")));
@@ -194,7 +221,7 @@ pub async fn save(state: &AppState, ctx: &TenantCtx, input: &SettingsInput) -> A
                 .filter(clusters::tenant_id.eq(tenant_id))
                 .filter(clusters::id.eq_any(&s.cluster_ids))
                 .select(clusters::id)
-                .load(&mut conn)
+                .load(conn)
                 .await?;
             if found.len() != s.cluster_ids.len() {
                 c.fail(&key("cluster_ids"), "Some of the chosen clusters are not in this workspace");
@@ -202,29 +229,32 @@ pub async fn save(state: &AppState, ctx: &TenantCtx, input: &SettingsInput) -> A
         }
         slot.cluster_ids = s.cluster_ids.clone();
     }
-    c.finish()?;
-    let (who, enabled) = (Who::from(ctx), input.enabled);
+    Ok(steps)
+}
+
+/// Writes the settings and every step in one transaction, with one audit event.
+async fn store(conn: &mut AsyncPgConnection, who: &Who, tenant_id: i64, v: &Chosen, steps: &[StepSettings]) -> AppResult<()> {
     conn.transaction::<_, AppError, _>(async |conn| {
         diesel::insert_into(automation_settings::table)
             .values((
                 automation_settings::tenant_id.eq(tenant_id),
-                automation_settings::enabled.eq(enabled),
-                automation_settings::daily_credit_budget.eq(budget),
-                automation_settings::publish_site_id.eq(site_id),
-                automation_settings::publish_status.eq(status),
+                automation_settings::enabled.eq(v.enabled),
+                automation_settings::daily_credit_budget.eq(v.budget),
+                automation_settings::publish_site_id.eq(v.site_id),
+                automation_settings::publish_status.eq(v.status),
             ))
             .on_conflict(automation_settings::tenant_id)
             .do_update()
             .set((
-                automation_settings::enabled.eq(enabled),
-                automation_settings::daily_credit_budget.eq(budget),
-                automation_settings::publish_site_id.eq(site_id),
-                automation_settings::publish_status.eq(status),
+                automation_settings::enabled.eq(v.enabled),
+                automation_settings::daily_credit_budget.eq(v.budget),
+                automation_settings::publish_site_id.eq(v.site_id),
+                automation_settings::publish_status.eq(v.status),
                 automation_settings::updated_at.eq(diesel::dsl::now),
             ))
             .execute(conn)
             .await?;
-        for s in &steps {
+        for s in steps {
             diesel::insert_into(automation_steps::table)
                 .values((
                     automation_steps::tenant_id.eq(tenant_id),
@@ -251,13 +281,12 @@ pub async fn save(state: &AppState, ctx: &TenantCtx, input: &SettingsInput) -> A
             steps.iter().map(|s| format!("{}:{}:{}", s.step, if s.enabled { "on" } else { "off" }, s.items_per_run)).collect();
         audit::record(
             conn,
-            &who,
+            who,
             "automation.settings_changed",
             ("workspace", tenant_id.to_string()),
-            serde_json::json!({ "enabled": enabled, "budget": budget, "steps": summary }),
+            serde_json::json!({ "enabled": v.enabled, "budget": v.budget, "steps": summary }),
         )
         .await
     })
-    .await?;
-    load(&mut conn, tenant_id).await
+    .await
 }
