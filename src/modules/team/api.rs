@@ -1,9 +1,9 @@
 //! JSON API of the team module; the same services as the pages.
 
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
 
-use super::{service, tokens};
+use super::service::{self, InviteInput, RoleInput, TokenInput};
+use super::tokens;
 use crate::auth::rbac::Perm;
 use crate::error::AppResult;
 use crate::state::AppState;
@@ -21,18 +21,13 @@ pub async fn member(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i6
     Ok(HttpResponse::Ok().json(service::member(&mut conn, ctx.tenant_id, *id).await?))
 }
 
-#[derive(Deserialize)]
-pub struct RoleBody {
-    role: Option<String>,
-}
-
 pub async fn change_role(
     state: web::Data<AppState>,
     ctx: TenantCtx,
     id: web::Path<i64>,
-    body: web::Json<RoleBody>,
+    body: web::Json<RoleInput>,
 ) -> AppResult<HttpResponse> {
-    let m = service::change_role(&state, &ctx, *id, body.role.as_deref().unwrap_or("")).await?;
+    let m = service::change_role(&state, &ctx, *id, &body.role).await?;
     Ok(HttpResponse::Ok().json(m))
 }
 
@@ -53,14 +48,8 @@ pub async fn invite(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i6
     Ok(HttpResponse::Ok().json(service::invite(&mut conn, ctx.tenant_id, *id).await?))
 }
 
-#[derive(Deserialize)]
-pub struct InviteBody {
-    email: Option<String>,
-    role: Option<String>,
-}
-
-pub async fn create_invite(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<InviteBody>) -> AppResult<HttpResponse> {
-    let created = service::create_invite(&state, &ctx, body.email.as_deref().unwrap_or(""), body.role.as_deref().unwrap_or("")).await?;
+pub async fn create_invite(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<InviteInput>) -> AppResult<HttpResponse> {
+    let created = service::create_invite(&state, &ctx, &body.email, &body.role).await?;
     Ok(HttpResponse::Created().json(serde_json::json!({
         "invite": created.invite,
         "accept_url": format!("{}/invite/{}", state.config.base_url, created.token),
@@ -84,13 +73,8 @@ pub async fn token(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64
     Ok(HttpResponse::Ok().json(tokens::get(&mut conn, ctx.tenant_id, *id).await?))
 }
 
-#[derive(Deserialize)]
-pub struct TokenBody {
-    name: Option<String>,
-}
-
-pub async fn create_token(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<TokenBody>) -> AppResult<HttpResponse> {
-    let (token, secret) = tokens::create(&state, &ctx, body.name.as_deref().unwrap_or("")).await?;
+pub async fn create_token(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<TokenInput>) -> AppResult<HttpResponse> {
+    let (token, secret) = tokens::create(&state, &ctx, &body.name).await?;
     Ok(HttpResponse::Created().json(serde_json::json!({ "token": token, "secret": secret })))
 }
 

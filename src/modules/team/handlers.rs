@@ -3,9 +3,8 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use serde::Deserialize;
 
-use super::service::{self, AcceptInput, Invite, Member};
+use super::service::{self, AcceptInput, Invite, InviteInput, Member, RoleInput, TokenInput};
 use super::tokens::{self, ApiToken};
 use crate::auth::handlers::meta;
 use crate::auth::rbac::{Perm, Role};
@@ -93,15 +92,7 @@ fn form_errors(e: AppError, main_field: &str) -> Result<(FieldErrors, StatusCode
     }
 }
 
-#[derive(Deserialize)]
-pub struct InviteForm {
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    role: String,
-}
-
-pub async fn invite(state: web::Data<AppState>, page: PageCtx, form: web::Form<InviteForm>) -> AppResult<HttpResponse> {
+pub async fn invite(state: web::Data<AppState>, page: PageCtx, form: web::Form<InviteInput>) -> AppResult<HttpResponse> {
     let result = service::create_invite(&state, &page.ctx, &form.email, &form.role).await;
     let mut tp = team_page(&state, page).await?;
     match result {
@@ -125,17 +116,11 @@ pub async fn revoke_invite(state: web::Data<AppState>, page: PageCtx, id: web::P
     Ok(redirect_with("/team", Some(Toast::success("Invitation revoked"))))
 }
 
-#[derive(Deserialize)]
-pub struct RoleForm {
-    #[serde(default)]
-    role: String,
-}
-
 pub async fn change_role(
     state: web::Data<AppState>,
     page: PageCtx,
     id: web::Path<i64>,
-    form: web::Form<RoleForm>,
+    form: web::Form<RoleInput>,
 ) -> AppResult<HttpResponse> {
     let m = service::change_role(&state, &page.ctx, *id, &form.role).await?;
     Ok(redirect_with("/team", Some(Toast::success(format!("{} is now {}", m.name, m.role)))))
@@ -146,13 +131,7 @@ pub async fn remove_member(state: web::Data<AppState>, page: PageCtx, id: web::P
     Ok(redirect_with("/team", Some(Toast::success("Member removed"))))
 }
 
-#[derive(Deserialize)]
-pub struct TokenForm {
-    #[serde(default)]
-    name: String,
-}
-
-pub async fn create_token(state: web::Data<AppState>, page: PageCtx, form: web::Form<TokenForm>) -> AppResult<HttpResponse> {
+pub async fn create_token(state: web::Data<AppState>, page: PageCtx, form: web::Form<TokenInput>) -> AppResult<HttpResponse> {
     let result = tokens::create(&state, &page.ctx, &form.name).await;
     let mut tp = team_page(&state, page).await?;
     match result {

@@ -390,3 +390,26 @@ pub async fn accept_invite(state: &AppState, token: &str, input: &AcceptInput, m
         .await?;
     start_session(&mut conn, state, user_id, view.tenant_id, meta).await
 }
+
+/// An invitation as the team page's form and the API send it.
+#[derive(serde::Deserialize)]
+pub struct InviteInput {
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub role: String,
+}
+
+/// A member's new role, from the page or the API.
+#[derive(serde::Deserialize)]
+pub struct RoleInput {
+    #[serde(default)]
+    pub role: String,
+}
+
+/// A new API token's name, from the page or the API.
+#[derive(serde::Deserialize)]
+pub struct TokenInput {
+    #[serde(default)]
+    pub name: String,
+}
