@@ -13,6 +13,8 @@ ensure_database "${IGNY8_DEV_DB:-igny8}"
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@$PG_HOST:$PG_PORT/${IGNY8_DEV_DB:-igny8}}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:$REDIS_PORT}"
 export IGNY8_BIND="${IGNY8_BIND:-127.0.0.1:8080}"
+# Development works offline: with no platform provider configured, AI actions run on the dev provider (free, "sample").
+export IGNY8_AI_DEV_PROVIDER="${IGNY8_AI_DEV_PROVIDER:-on}"
 # A development secret, kept across restarts so sessions survive; never committed.
 if [ -z "${IGNY8_SECRET_KEY:-}" ]; then
   [ -s .dev-secret ] || head -c 48 /dev/urandom | base64 | tr -d '\n=+/' > .dev-secret

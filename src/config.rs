@@ -40,6 +40,8 @@ pub struct Config {
     pub job_backoff_ms: u32,
     /// How long one AI provider call may take.
     pub ai_timeout_secs: u32,
+    /// The offline dev provider may serve workspaces (free "sample" output): development and tests only.
+    pub ai_dev_provider: bool,
     /// Calls per model per window (a minute unless `ai_rate_window_secs` says otherwise), shared by all
     /// replicas (seed §10.7); each workspace calling the model gets a fair share of it.
     pub ai_rate_per_min: u32,
@@ -137,6 +139,7 @@ impl Config {
             job_poll_ms: parse_num(&get, "IGNY8_JOB_POLL_MS", 1000, 10, 60_000)?,
             job_backoff_ms: parse_num(&get, "IGNY8_JOB_BACKOFF_MS", 1000, 1, 600_000)?,
             ai_timeout_secs: parse_num(&get, "IGNY8_AI_TIMEOUT_SECS", 60, 1, 600)?,
+            ai_dev_provider: parse_bool(&get, "IGNY8_AI_DEV_PROVIDER", false)?,
             ai_rate_per_min: parse_num(&get, "IGNY8_AI_RATE_PER_MIN", 60, 1, 100_000)?,
             ai_rate_window_secs: parse_num(&get, "IGNY8_AI_RATE_WINDOW_SECS", 60, 1, 3600)?,
             drain_secs: parse_num(&get, "IGNY8_DRAIN_SECS", 5, 0, 600)?,

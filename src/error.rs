@@ -35,6 +35,9 @@ pub enum AppError {
     PaymentRequired(String),
     #[error("{0}")]
     Unavailable(String),
+    /// No AI provider can serve the workspace (503 `ai_not_configured`).
+    #[error("{0}")]
+    AiNotConfigured(String),
     /// Ours, not the user's. It carries its cause chain and where it arose (the `?` that converted it), logged
     /// with `{:#}`; users see only the sentence and the request id.
     #[error("Something went wrong on our side")]
@@ -101,6 +104,7 @@ impl AppError {
             AppError::TooManyRequests { .. } => "rate_limited",
             AppError::PaymentRequired(_) => "insufficient_credits",
             AppError::Unavailable(_) => "unavailable",
+            AppError::AiNotConfigured(_) => "ai_not_configured",
             AppError::Internal(_) => "internal",
         }
     }
@@ -137,7 +141,7 @@ impl ResponseError for AppError {
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PaymentRequired(_) => StatusCode::PAYMENT_REQUIRED,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::AiNotConfigured(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -91,13 +91,37 @@ pub fn is_public(ip: &IpAddr) -> bool {
                 || (o[0] == 198 && (o[1] == 18 || o[1] == 19)))
         }
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
+            if let Some(v4) = embedded_v4(v6) {
                 return is_public(&IpAddr::V4(v4));
             }
             let seg = v6.segments();
+            if seg[0] == 0x64 && seg[1] == 0xff9b && seg[2] == 1 {
+                return false; // local-use NAT64 (64:ff9b:1::/48): translates into the operator's own network
+            }
             !(v6.is_loopback() || v6.is_unspecified() || v6.is_multicast() || (seg[0] & 0xfe00) == 0xfc00 || (seg[0] & 0xffc0) == 0xfe80)
         }
     }
+}
+
+/// The IPv4 address an IPv6 address carries to reach an IPv4 host — mapped (`::ffff:a.b.c.d`), IPv4-compatible
+/// (`::a.b.c.d`), NAT64 (`64:ff9b::/96`) or 6to4 (`2002:AABB:CCDD::/48`) — so it is judged like that IPv4 address.
+fn embedded_v4(v6: &std::net::Ipv6Addr) -> Option<std::net::Ipv4Addr> {
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return Some(v4);
+    }
+    let seg = v6.segments();
+    let o = v6.octets();
+    let last = std::net::Ipv4Addr::new(o[12], o[13], o[14], o[15]);
+    if seg[..6].iter().all(|&s| s == 0) && !v6.is_loopback() && !v6.is_unspecified() {
+        return Some(last); // IPv4-compatible (deprecated, still routed by some stacks)
+    }
+    if seg[0] == 0x64 && seg[1] == 0xff9b && seg[2..6].iter().all(|&s| s == 0) {
+        return Some(last);
+    }
+    if seg[0] == 0x2002 {
+        return Some(std::net::Ipv4Addr::new(o[2], o[3], o[4], o[5]));
+    }
+    None
 }
 
 #[cfg(test)]
@@ -160,5 +184,26 @@ mod tests {
         assert!(check_url("not a url", true).await.is_err());
         assert!(is_public(&"8.8.8.8".parse().unwrap()));
         assert!(!is_public(&"::ffff:127.0.0.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn ipv6_forms_that_carry_a_private_ipv4_are_refused_like_it() {
+        for ip in [
+            "64:ff9b::7f00:1",    // NAT64 of 127.0.0.1
+            "64:ff9b::a00:1",     // NAT64 of 10.0.0.1
+            "64:ff9b::a9fe:a9fe", // NAT64 of 169.254.169.254
+            "64:ff9b:1::a00:1",   // local-use NAT64
+            "2002:7f00:1::1",     // 6to4 of 127.0.0.1
+            "2002:a00:1::",       // 6to4 of 10.0.0.1
+            "::127.0.0.1",        // IPv4-compatible
+            "::10.0.0.1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(!is_public(&ip.parse().unwrap()), "{ip}");
+        }
+        // The same forms carrying a public address stay public, and so does ordinary global IPv6.
+        for ip in ["64:ff9b::808:808", "2002:808:808::1", "2606:4700:4700::1111"] {
+            assert!(is_public(&ip.parse().unwrap()), "{ip}");
+        }
     }
 }

@@ -32,7 +32,9 @@ pub struct AppState {
     pub plans: PlanCache,
     pub vault: Vault,
     pub ai_settings: crate::ai::settings::SettingsCache,
-    /// One HTTP client for every outbound call (connection reuse).
+    /// The platform's AI providers and routes (System → AI providers).
+    pub platform_ai: crate::ai::platform::PlatformCache,
+    /// The AI providers' HTTP client (connection reuse; no redirects).
     pub http: reqwest::Client,
     /// WordPress calls: no redirects (the Authorization header must not follow one to another host).
     pub wp_http: reqwest::Client,
@@ -95,12 +97,16 @@ impl AppState {
             jwt: JwtKeys::new(&config.secret_key),
             vault: Vault::new(&config.secret_key),
             ai_settings: Default::default(),
+            platform_ai: Default::default(),
             config: Arc::new(config),
             started: Instant::now(),
             metrics: Arc::new(Metrics::default()),
             plans: PlanCache::default(),
             http: reqwest::Client::builder()
                 .user_agent(concat!("IGNY8/", env!("CARGO_PKG_VERSION")))
+                // A redirect is an error naming where it points (`ai::read_reply`): following one could take the key
+                // and the prompt to an address the guard never checked.
+                .redirect(reqwest::redirect::Policy::none())
                 .connect_timeout(std::time::Duration::from_secs(10))
                 .dns_resolver(crate::outbound::resolver(allow_private))
                 .build()?,

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
+use super::access::Source;
 use crate::db::schema::{ai_calls, model_rates};
 use crate::error::AppError;
 use crate::error::AppResult;
@@ -35,6 +36,8 @@ pub struct CallRecord<'a> {
     pub images: i64,
     pub latency_ms: i64,
     pub error: Option<String>,
+    /// Whose account served it (set by the router; the platform's unless said otherwise).
+    pub source: Source,
 }
 
 impl<'a> CallRecord<'a> {
@@ -59,6 +62,7 @@ impl<'a> CallRecord<'a> {
             images: 0,
             latency_ms: started.elapsed().as_millis() as i64,
             error,
+            source: Source::Platform,
         }
     }
 }
@@ -66,7 +70,15 @@ impl<'a> CallRecord<'a> {
 /// Notes a call as it starts (status `started`), so a call the process never saw the end of — killed, or its
 /// machine lost — is still in the log (the reaper marks it `interrupted`): the log counts every call the provider
 /// may bill. None when the row could not be written; `finish` then writes the whole row at the end.
-pub async fn start(state: &AppState, tenant_id: i64, job_id: Option<i64>, provider: &str, model: &str, operation: &str) -> Option<i64> {
+pub async fn start(
+    state: &AppState,
+    tenant_id: i64,
+    job_id: Option<i64>,
+    provider: &str,
+    model: &str,
+    operation: &str,
+    source: Source,
+) -> Option<i64> {
     let res = async {
         let mut conn = state.db.get().await?;
         diesel::insert_into(ai_calls::table)
@@ -77,6 +89,7 @@ pub async fn start(state: &AppState, tenant_id: i64, job_id: Option<i64>, provid
                 ai_calls::model.eq(model),
                 ai_calls::operation.eq(operation),
                 ai_calls::status.eq(CallStatus::Started),
+                ai_calls::source.eq(source),
             ))
             .returning(ai_calls::id)
             .get_result::<i64>(&mut conn)
@@ -101,8 +114,8 @@ pub async fn finish(state: &AppState, started: Option<i64>, rec: CallRecord<'_>)
         ),
         None => format!(
             "INSERT INTO ai_calls (tenant_id, job_id, provider, model, operation, tokens_in, tokens_out, images,
-                                   cost_micros, latency_ms, status, error)
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8, {PRICE}, $9, $10, $11 WHERE $12::bigint IS NULL"
+                                   cost_micros, latency_ms, status, error, source)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, {PRICE}, $9, $10, $11, $13 WHERE $12::bigint IS NULL"
         ),
     };
     let clamp = |v: i64| v.clamp(0, i32::MAX as i64) as i32;
@@ -121,6 +134,7 @@ pub async fn finish(state: &AppState, started: Option<i64>, rec: CallRecord<'_>)
             .bind::<Text, _>(if rec.error.is_none() { CallStatus::Ok } else { CallStatus::Error }.as_str())
             .bind::<Nullable<Text>, _>(rec.error.as_deref().map(|e| e.chars().take(1000).collect::<String>()))
             .bind::<Nullable<BigInt>, _>(started)
+            .bind::<Text, _>(rec.source.as_str())
             .execute(&mut conn)
             .await?;
         Ok::<_, crate::error::AppError>(())
@@ -302,4 +316,45 @@ pub async fn set_rate(state: &AppState, ctx: &TenantCtx, input: &RateInput) -> A
     )
     .await?;
     Ok(rate)
+}
+
+/// Provider spend against credits sold, per workspace, purpose and model over 30 days (system administrators): the
+/// platform's margin. Credits are what the workspace's jobs kept (reservations less returns), per workspace.
+#[derive(Debug, Clone, QueryableByName, Serialize)]
+pub struct Margin {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub workspace: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub operation: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub model: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub source: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub calls: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub cost_micros: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub workspace_credits: i64,
+}
+
+impl Margin {
+    pub fn cost_usd(&self) -> String {
+        format!("${:.4}", self.cost_micros as f64 / 1e6)
+    }
+}
+
+pub async fn margins(conn: &mut AsyncPgConnection) -> AppResult<Vec<Margin>> {
+    Ok(diesel::sql_query(
+        "WITH spent AS (SELECT tenant_id, -sum(delta)::bigint AS credits FROM credit_ledger
+                         WHERE reason IN ('reserve', 'settle', 'refund') AND created_at > now() - interval '30 days'
+                         GROUP BY tenant_id)
+         SELECT t.name AS workspace, c.operation, c.model, c.source, count(*)::bigint AS calls,
+                coalesce(sum(c.cost_micros), 0)::bigint AS cost_micros, coalesce(max(s.credits), 0)::bigint AS workspace_credits
+           FROM ai_calls c JOIN tenants t ON t.id = c.tenant_id LEFT JOIN spent s ON s.tenant_id = c.tenant_id
+          WHERE c.created_at > now() - interval '30 days'
+          GROUP BY t.name, c.operation, c.model, c.source ORDER BY cost_micros DESC, t.name LIMIT 200",
+    )
+    .load(conn)
+    .await?)
 }

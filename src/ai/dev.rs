@@ -39,7 +39,7 @@ impl TextProvider for DevProvider {
             };
             let tokens_in = ((req.system.len() + req.user.len()) / 4) as i64;
             let tokens_out = (content.len() / 4) as i64;
-            Ok(ChatResponse { content, finish_reason: "stop".into(), tokens_in, tokens_out, model: TEXT_MODEL.into() })
+            Ok(ChatResponse { content, finish_reason: "stop".into(), tokens_in, tokens_out, model: TEXT_MODEL.into(), sample: true })
         })
     }
 }
@@ -86,7 +86,7 @@ impl ImageProvider for DevProvider {
                 hh = req.height,
                 c = &h[..6],
             );
-            Ok(ImageResponse { bytes: svg.into_bytes(), content_type: "image/svg+xml".into(), model: IMAGE_MODEL.into() })
+            Ok(ImageResponse { bytes: svg.into_bytes(), content_type: "image/svg+xml".into(), model: IMAGE_MODEL.into(), sample: true })
         })
     }
 }

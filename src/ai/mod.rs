@@ -2,11 +2,13 @@
 //! offline dev providers, the router (tenant model, fallback, per-model rate limit), output parsing, and
 //! the `ai_calls` log with costs.
 
+pub mod access;
 pub mod calls;
 pub mod dev;
 pub mod jobs;
 pub mod openai;
 pub mod parse;
+pub mod platform;
 pub mod prompts;
 pub mod router;
 pub mod runware;
@@ -57,6 +59,9 @@ pub struct ChatResponse {
     pub tokens_in: i64,
     pub tokens_out: i64,
     pub model: String,
+    /// Answered by the dev provider: free, and what it produced is labelled "sample".
+    #[serde(default)]
+    pub sample: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -72,6 +77,8 @@ pub struct ImageResponse {
     pub bytes: Vec<u8>,
     pub content_type: String,
     pub model: String,
+    /// Made by the dev provider (free, labelled "sample").
+    pub sample: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -92,6 +99,9 @@ pub enum AiError {
     BadOutput(String),
     #[error("{0}")]
     Config(String),
+    /// Neither the platform nor the workspace has a provider for this (and the dev provider is off).
+    #[error("{0}")]
+    NotConfigured(String),
 }
 
 impl AiError {
@@ -137,12 +147,28 @@ pub(crate) fn transport_error(provider: &str, e: reqwest::Error, timeout: Durati
     }
 }
 
-/// Reads an error body into a short message: the provider's own `error.message` when it sent one.
+/// Reads an error body into a short message: the provider's own `error.message` when it sent one, else the start
+/// of the body — either way at most [`EXCERPT`] characters with control characters and markup brackets replaced,
+/// so a hostile or confused server cannot put its page into our messages and logs.
 pub(crate) fn error_message(body: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(body)
+    let own = serde_json::from_str::<serde_json::Value>(body)
         .ok()
-        .and_then(|v| v.pointer("/error/message").or_else(|| v.pointer("/errors/0/message")).and_then(|m| m.as_str()).map(String::from))
-        .unwrap_or_else(|| body.chars().take(300).collect())
+        .and_then(|v| v.pointer("/error/message").or_else(|| v.pointer("/errors/0/message")).and_then(|m| m.as_str()).map(String::from));
+    excerpt(own.as_deref().unwrap_or(body))
+}
+
+/// Longest excerpt of a remote answer kept in an error message.
+pub const EXCERPT: usize = 200;
+
+pub(crate) fn excerpt(text: &str) -> String {
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() || c == '<' || c == '>' { ' ' } else { c })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if clean.chars().count() > EXCERPT { format!("{}…", clean.chars().take(EXCERPT).collect::<String>()) } else { clean }
 }
 
 /// Replies larger than this are refused (base64 images included, a reply is a few MB at most).
@@ -152,6 +178,14 @@ const MAX_REPLY: usize = 32 * 1024 * 1024;
 /// provider's own message, else the body.
 pub(crate) async fn read_reply(provider: &str, res: reqwest::Response, timeout: Duration) -> Result<String, AiError> {
     let status = res.status();
+    if status.is_redirection() {
+        // Never followed (the client has no redirect policy): the key and the prompt stay with the checked address.
+        let to = res.headers().get(reqwest::header::LOCATION).and_then(|l| l.to_str().ok()).map(excerpt).unwrap_or_default();
+        return Err(AiError::Config(format!(
+            "{provider} answered HTTP {} with a redirect to “{to}”; AI calls do not follow redirects — use the address it points to as the base URL",
+            status.as_u16()
+        )));
+    }
     let after = retry_after(res.headers());
     let bytes = crate::outbound::read_limited(res, MAX_REPLY).await.map_err(|e| match e {
         crate::outbound::ReadError::TooLarge(m) => AiError::BadOutput(m),

@@ -60,6 +60,7 @@ impl TextProvider for OpenAiCompat {
                 tokens_in: v.pointer("/usage/prompt_tokens").and_then(|t| t.as_i64()).unwrap_or(0),
                 tokens_out: v.pointer("/usage/completion_tokens").and_then(|t| t.as_i64()).unwrap_or(0),
                 model: v.get("model").and_then(|m| m.as_str()).unwrap_or(&req.model).to_string(),
+                sample: false,
             })
         })
     }
@@ -85,7 +86,7 @@ impl ImageProvider for OpenAiCompat {
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(b64)
                 .map_err(|_| AiError::BadOutput("the image is not valid base64".into()))?;
-            Ok(ImageResponse { content_type: sniff_image(&bytes).to_string(), bytes, model: req.model.clone() })
+            Ok(ImageResponse { content_type: sniff_image(&bytes).to_string(), bytes, model: req.model.clone(), sample: false })
         })
     }
 }

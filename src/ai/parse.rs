@@ -40,7 +40,14 @@ mod tests {
     use super::*;
 
     fn res(content: &str, finish: &str) -> ChatResponse {
-        ChatResponse { content: content.into(), finish_reason: finish.into(), tokens_in: 0, tokens_out: 0, model: "m".into() }
+        ChatResponse {
+            content: content.into(),
+            finish_reason: finish.into(),
+            tokens_in: 0,
+            tokens_out: 0,
+            model: "m".into(),
+            sample: false,
+        }
     }
 
     #[derive(serde::Deserialize, Debug)]

@@ -3,10 +3,12 @@
 
 use std::time::{Duration, Instant};
 
+use super::access::{self, Endpoint, Kind, Source};
 use super::calls::{self, CallRecord};
 use super::dev::{self, DevProvider};
 use super::openai::OpenAiCompat;
-use super::runware::{self, Runware};
+use super::platform::IMAGE_PURPOSE;
+use super::runware::Runware;
 use super::{AiError, ChatRequest, ChatResponse, ImageProvider, ImageRequest, ImageResponse, TextProvider};
 use crate::kv;
 use crate::state::AppState;
@@ -14,50 +16,41 @@ use crate::state::AppState;
 struct Route<P: ?Sized> {
     provider: Box<P>,
     models: Vec<String>,
+    source: Source,
 }
 
-async fn text_route(state: &AppState, tenant_id: i64) -> Result<Route<dyn TextProvider>, AiError> {
-    let s = state.ai_settings.get(state, tenant_id).await.map_err(|e| AiError::Config(e.to_string()))?;
-    if s.text_provider == "dev" {
-        return Ok(Route { provider: Box::new(DevProvider { answers: state.dev_answers.clone() }), models: vec![dev::TEXT_MODEL.into()] });
+/// Opens the endpoint's key and checks its address (the resolver checks again at connect time).
+async fn connect(state: &AppState, e: &Endpoint) -> Result<String, AiError> {
+    crate::outbound::check_url(&e.base_url, state.config.allow_private_targets).await.map_err(AiError::Config)?;
+    match &e.key_enc {
+        Some(enc) => state.vault.open(enc).map_err(AiError::Config),
+        None => Ok(String::new()),
     }
-    let key = match &s.text_api_key_enc {
-        Some(enc) => state.vault.open(enc).map_err(AiError::Config)?,
-        None => String::new(),
-    };
-    crate::outbound::check_url(&s.text_base_url, state.config.allow_private_targets).await.map_err(AiError::Config)?;
-    let provider = OpenAiCompat { client: state.http.clone(), base_url: s.text_base_url, api_key: key, timeout: state.ai_timeout() };
-    let mut models = vec![s.text_model];
-    models.extend(s.fallback_model);
-    Ok(Route { provider: Box::new(provider), models })
+}
+
+fn dev_route<P: ?Sized>(provider: Box<P>, model: &str) -> Route<P> {
+    Route { provider, models: vec![model.into()], source: Source::Sample }
+}
+
+async fn text_route(state: &AppState, tenant_id: i64, purpose: &str) -> Result<Route<dyn TextProvider>, AiError> {
+    let e = access::endpoint(state, tenant_id, purpose).await?;
+    if e.kind == Kind::Dev {
+        return Ok(dev_route(Box::new(DevProvider { answers: state.dev_answers.clone() }), dev::TEXT_MODEL));
+    }
+    let api_key = connect(state, &e).await?;
+    let provider = OpenAiCompat { client: state.http.clone(), base_url: e.base_url.clone(), api_key, timeout: state.ai_timeout() };
+    Ok(Route { provider: Box::new(provider), models: e.models, source: e.source })
 }
 
 async fn image_route(state: &AppState, tenant_id: i64) -> Result<Route<dyn ImageProvider>, AiError> {
-    let s = state.ai_settings.get(state, tenant_id).await.map_err(|e| AiError::Config(e.to_string()))?;
-    let key = match &s.image_api_key_enc {
-        Some(enc) => state.vault.open(enc).map_err(AiError::Config)?,
-        None => String::new(),
+    let e = access::endpoint(state, tenant_id, IMAGE_PURPOSE).await?;
+    let (client, timeout) = (state.http.clone(), state.ai_timeout());
+    let provider: Box<dyn ImageProvider> = match e.kind {
+        Kind::Dev => return Ok(dev_route(Box::new(DevProvider { answers: state.dev_answers.clone() }), dev::IMAGE_MODEL)),
+        Kind::OpenAi => Box::new(OpenAiCompat { client, base_url: e.base_url.clone(), api_key: connect(state, &e).await?, timeout }),
+        Kind::Runware => Box::new(Runware { client, url: e.base_url.clone(), api_key: connect(state, &e).await?, timeout }),
     };
-    let base = |default: &str| if s.image_base_url.is_empty() { default.to_string() } else { s.image_base_url.clone() };
-    let provider: Box<dyn ImageProvider> = match s.image_provider.as_str() {
-        "openai" => {
-            let url = base("https://api.openai.com/v1");
-            crate::outbound::check_url(&url, state.config.allow_private_targets).await.map_err(AiError::Config)?;
-            Box::new(OpenAiCompat { client: state.http.clone(), base_url: url, api_key: key, timeout: state.ai_timeout() })
-        }
-        "runware" => {
-            let url = base(runware::DEFAULT_URL);
-            crate::outbound::check_url(&url, state.config.allow_private_targets).await.map_err(AiError::Config)?;
-            Box::new(Runware { client: state.http.clone(), url, api_key: key, timeout: state.ai_timeout() })
-        }
-        _ => {
-            return Ok(Route {
-                provider: Box::new(DevProvider { answers: state.dev_answers.clone() }),
-                models: vec![dev::IMAGE_MODEL.into()],
-            });
-        }
-    };
-    Ok(Route { provider, models: vec![s.image_model] })
+    Ok(Route { provider, models: e.models, source: e.source })
 }
 
 /// The per-model budget, shared by every replica through Redis and fair between workspaces: in each window a
@@ -126,14 +119,13 @@ async fn take_rate_slot(state: &AppState, tenant_id: i64, provider: &str, model:
 
 /// A chat completion for the tenant: primary model, then the fallback when the primary fails.
 pub async fn chat(state: &AppState, tenant_id: i64, job_id: Option<i64>, req: ChatRequest) -> Result<ChatResponse, AiError> {
-    let route = text_route(state, tenant_id).await?;
+    let route = text_route(state, tenant_id, req.purpose).await?;
     chat_on(state, tenant_id, job_id, req, route).await
 }
 
 /// The same on the offline dev provider, whatever the workspace uses (the playground's default).
 pub async fn chat_dev(state: &AppState, tenant_id: i64, job_id: Option<i64>, req: ChatRequest) -> Result<ChatResponse, AiError> {
-    let route: Route<dyn TextProvider> =
-        Route { provider: Box::new(DevProvider { answers: state.dev_answers.clone() }), models: vec![dev::TEXT_MODEL.into()] };
+    let route: Route<dyn TextProvider> = dev_route(Box::new(DevProvider { answers: state.dev_answers.clone() }), dev::TEXT_MODEL);
     chat_on(state, tenant_id, job_id, req, route).await
 }
 
@@ -148,15 +140,15 @@ async fn chat_on(
     for (i, model) in route.models.iter().enumerate() {
         take_rate_slot(state, tenant_id, route.provider.name(), model).await?;
         let req = ChatRequest { model: model.clone(), ..req.clone() };
-        let logged = calls::start(state, tenant_id, job_id, route.provider.name(), model, req.purpose).await;
+        let logged = calls::start(state, tenant_id, job_id, route.provider.name(), model, req.purpose, route.source).await;
         let started = Instant::now();
         let res = route.provider.chat(&req).await;
         let (tokens_in, tokens_out) = res.as_ref().map(|r| (r.tokens_in, r.tokens_out)).unwrap_or((0, 0));
         let error = res.as_ref().err().map(|e| e.to_string());
         let rec = CallRecord::finished(tenant_id, job_id, route.provider.name(), model, req.purpose, started, error);
-        calls::finish(state, logged, CallRecord { tokens_in, tokens_out, ..rec }).await;
+        calls::finish(state, logged, CallRecord { tokens_in, tokens_out, source: route.source, ..rec }).await;
         match res {
-            Ok(r) => return Ok(r),
+            Ok(r) => return Ok(ChatResponse { sample: route.source == Source::Sample, ..r }),
             Err(e) => {
                 let has_fallback = i + 1 < route.models.len();
                 let worth_fallback =
@@ -180,8 +172,7 @@ pub async fn image(state: &AppState, tenant_id: i64, job_id: Option<i64>, req: I
 
 /// The same on the offline dev provider (the playground's default).
 pub async fn image_dev(state: &AppState, tenant_id: i64, job_id: Option<i64>, req: ImageRequest) -> Result<ImageResponse, AiError> {
-    let route: Route<dyn ImageProvider> =
-        Route { provider: Box::new(DevProvider { answers: state.dev_answers.clone() }), models: vec![dev::IMAGE_MODEL.into()] };
+    let route: Route<dyn ImageProvider> = dev_route(Box::new(DevProvider { answers: state.dev_answers.clone() }), dev::IMAGE_MODEL);
     image_on(state, tenant_id, job_id, req, route).await
 }
 
@@ -195,11 +186,11 @@ async fn image_on(
     let model = route.models[0].clone();
     take_rate_slot(state, tenant_id, route.provider.name(), &model).await?;
     let req = ImageRequest { model: model.clone(), ..req };
-    let logged = calls::start(state, tenant_id, job_id, route.provider.name(), &model, "image").await;
+    let logged = calls::start(state, tenant_id, job_id, route.provider.name(), &model, IMAGE_PURPOSE, route.source).await;
     let started = Instant::now();
     let res = route.provider.generate(&req).await;
     let error = res.as_ref().err().map(|e| e.to_string());
-    let rec = CallRecord::finished(tenant_id, job_id, route.provider.name(), &model, "image", started, error);
-    calls::finish(state, logged, CallRecord { images: res.is_ok() as i64, ..rec }).await;
-    res
+    let rec = CallRecord::finished(tenant_id, job_id, route.provider.name(), &model, IMAGE_PURPOSE, started, error);
+    calls::finish(state, logged, CallRecord { images: res.is_ok() as i64, source: route.source, ..rec }).await;
+    res.map(|r| ImageResponse { sample: route.source == Source::Sample, ..r })
 }

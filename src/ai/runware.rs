@@ -66,7 +66,7 @@ impl ImageProvider for Runware {
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(b64)
                 .map_err(|_| AiError::BadOutput("the image is not valid base64".into()))?;
-            Ok(ImageResponse { content_type: sniff_image(&bytes).to_string(), bytes, model: req.model.clone() })
+            Ok(ImageResponse { content_type: sniff_image(&bytes).to_string(), bytes, model: req.model.clone(), sample: false })
         })
     }
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
+use crate::billing::plans::Plan;
 use crate::crypto::vault::{Vault, mask};
 use crate::db::schema::ai_settings;
 use crate::error::{AppError, AppResult};
@@ -14,8 +15,10 @@ use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::validate::Check;
 
-pub const TEXT_PROVIDERS: [&str; 2] = ["dev", "openai"];
-pub const IMAGE_PROVIDERS: [&str; 3] = ["dev", "openai", "runware"];
+/// "platform": the service's providers (the default); "openai" / "runware": the workspace's own key (a plan option);
+/// "dev": the offline dev provider, where the server offers it.
+pub const TEXT_PROVIDERS: [&str; 3] = ["platform", "openai", "dev"];
+pub const IMAGE_PROVIDERS: [&str; 4] = ["platform", "openai", "runware", "dev"];
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = ai_settings)]
@@ -35,12 +38,12 @@ pub struct AiSettings {
 impl Default for AiSettings {
     fn default() -> Self {
         AiSettings {
-            text_provider: "dev".into(),
+            text_provider: "platform".into(),
             text_base_url: "https://api.openai.com/v1".into(),
             text_api_key_enc: None,
             text_model: "gpt-4o-mini".into(),
             fallback_model: None,
-            image_provider: "dev".into(),
+            image_provider: "platform".into(),
             image_base_url: String::new(),
             image_api_key_enc: None,
             image_model: "dall-e-3".into(),
@@ -52,26 +55,45 @@ impl Default for AiSettings {
 /// Each process keeps a workspace's settings for a few seconds, so a busy worker pool does not read
 /// them for every call. Saving clears this process's copy at once; other replicas follow within the TTL.
 #[derive(Default)]
-pub struct SettingsCache(std::sync::Mutex<std::collections::HashMap<i64, (std::time::Instant, AiSettings)>>);
+pub struct SettingsCache(std::sync::Mutex<std::collections::HashMap<i64, (std::time::Instant, AiSettings, bool)>>);
 
 const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl SettingsCache {
     pub async fn get(&self, state: &AppState, tenant_id: i64) -> AppResult<AiSettings> {
-        if let Some((at, s)) = self.0.lock().unwrap().get(&tenant_id)
+        Ok(self.get_with_plan(state, tenant_id).await?.0)
+    }
+
+    /// The settings and whether the workspace's plan lets it use its own key.
+    pub async fn get_with_plan(&self, state: &AppState, tenant_id: i64) -> AppResult<(AiSettings, bool)> {
+        if let Some((at, s, own)) = self.0.lock().unwrap().get(&tenant_id)
             && at.elapsed() < CACHE_TTL
         {
-            return Ok(s.clone());
+            return Ok((s.clone(), *own));
         }
         let mut conn = state.db.get().await?;
         let s = load(&mut conn, tenant_id).await?;
-        self.0.lock().unwrap().insert(tenant_id, (std::time::Instant::now(), s.clone()));
-        Ok(s)
+        let own = own_key_allowed(&mut conn, tenant_id).await?;
+        self.0.lock().unwrap().insert(tenant_id, (std::time::Instant::now(), s.clone(), own));
+        Ok((s, own))
     }
 
     pub fn forget(&self, tenant_id: i64) {
         self.0.lock().unwrap().remove(&tenant_id);
     }
+}
+
+/// Whether the workspace's plan includes using its own AI key.
+pub async fn own_key_allowed(conn: &mut AsyncPgConnection, tenant_id: i64) -> AppResult<bool> {
+    use crate::db::schema::{plans, tenants};
+    Ok(tenants::table
+        .inner_join(plans::table)
+        .filter(tenants::id.eq(tenant_id))
+        .select(plans::own_ai_key)
+        .first(conn)
+        .await
+        .optional()?
+        .unwrap_or(false))
 }
 
 pub async fn load(conn: &mut AsyncPgConnection, tenant_id: i64) -> AppResult<AiSettings> {
@@ -91,9 +113,6 @@ pub struct AiSettingsView {
     pub image_key: Option<String>,
     pub image_model: String,
     pub images_per_article: i16,
-    /// Text runs on the offline dev provider (no provider chosen or no key).
-    pub text_is_dev: bool,
-    pub image_is_dev: bool,
 }
 
 impl AiSettings {
@@ -112,8 +131,6 @@ impl AiSettings {
             image_key: masked(&self.image_api_key_enc),
             image_model: self.image_model.clone(),
             images_per_article: self.images_per_article,
-            text_is_dev: self.text_provider == "dev",
-            image_is_dev: self.image_provider == "dev",
         }
     }
 }
@@ -148,6 +165,29 @@ pub struct AiSettingsInput {
     pub images_per_article: String,
 }
 
+/// One provider choice: empty is the platform's; an own key needs a plan that includes it; the dev provider only
+/// where the server offers it.
+fn provider_choice(state: &AppState, check: &mut Check, plan: &Plan, field: &str, raw: &str, allowed: &[&str]) -> String {
+    let choice = match raw.trim() {
+        "" => "platform",
+        given => given,
+    };
+    if !allowed.contains(&choice) {
+        check.fail(field, format!("Choose one of {}", allowed.join(", ")));
+    } else if choice == "dev" && !state.config.ai_dev_provider {
+        check.fail(field, "The offline dev provider is off on this server");
+    } else if choice != "platform" && choice != "dev" && !plan.own_ai_key {
+        check.fail(
+            field,
+            format!(
+                "The {} plan does not include using your own AI key; the platform's providers serve this workspace (Pro and Agency include it)",
+                plan.name
+            ),
+        );
+    }
+    choice.to_string()
+}
+
 fn checked(v: &Option<String>) -> bool {
     v.as_deref().is_some_and(|s| !s.is_empty() && s != "false" && s != "0")
 }
@@ -155,14 +195,9 @@ fn checked(v: &Option<String>) -> bool {
 pub async fn save(state: &AppState, ctx: &TenantCtx, input: &AiSettingsInput) -> AppResult<AiSettingsView> {
     ctx.require(Perm::ManageSettings)?;
     let mut check = Check::new();
-    let text_provider = input.text_provider.trim().to_string();
-    if !TEXT_PROVIDERS.contains(&text_provider.as_str()) {
-        check.fail("text_provider", "Choose the dev provider or an OpenAI-compatible one");
-    }
-    let image_provider = input.image_provider.trim().to_string();
-    if !IMAGE_PROVIDERS.contains(&image_provider.as_str()) {
-        check.fail("image_provider", "Choose dev, OpenAI or Runware");
-    }
+    let plan = state.plans.get(&state.db, &ctx.plan_code).await?;
+    let text_provider = provider_choice(state, &mut check, &plan, "text_provider", &input.text_provider, &TEXT_PROVIDERS);
+    let image_provider = provider_choice(state, &mut check, &plan, "image_provider", &input.image_provider, &IMAGE_PROVIDERS);
     let text_model = check.text("text_model", &input.text_model, "Text model", 1, 100);
     let fallback_model = check.text("fallback_model", &input.fallback_model, "Fallback model", 0, 100);
     let image_model = check.text("image_model", &input.image_model, "Image model", 1, 100);

@@ -2,3 +2,24 @@
 
 pub mod ledger;
 pub mod plans;
+
+/// What an action costs the workspace: credits on a real AI provider; nothing on the dev provider, whose free
+/// "sample" work still leaves a ledger entry of 0 so the history shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Price {
+    pub credits: i64,
+    pub sample: bool,
+}
+
+impl Price {
+    pub fn credits(credits: i64) -> Price {
+        Price { credits, sample: false }
+    }
+    pub fn sample() -> Price {
+        Price { credits: 0, sample: true }
+    }
+    /// The same price for `n` of the same thing.
+    pub fn times(self, n: i64) -> Price {
+        Price { credits: self.credits * n, ..self }
+    }
+}

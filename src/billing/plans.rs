@@ -20,6 +20,8 @@ pub struct Plan {
     pub max_sites: i32,
     /// Uploaded files a workspace may keep stored at once (keyword CSVs waiting to be imported).
     pub upload_quota_mb: i32,
+    /// Whether a workspace on this plan may use its own AI provider key (else the platform's providers serve it).
+    pub own_ai_key: bool,
 }
 
 impl Plan {

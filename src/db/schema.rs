@@ -10,6 +10,7 @@ diesel::table! {
         max_sites -> Int4,
         sort_order -> Int4,
         upload_quota_mb -> Int4,
+        own_ai_key -> Bool,
     }
 }
 
@@ -162,9 +163,33 @@ diesel::table! {
         status -> Text,
         error -> Nullable<Text>,
         created_at -> Timestamptz,
+        source -> Text,
     }
 }
 
+diesel::table! {
+    platform_ai_providers (id) {
+        id -> Int8,
+        kind -> Text,
+        name -> Text,
+        base_url -> Text,
+        api_key_enc -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    platform_ai_purposes (purpose) {
+        purpose -> Text,
+        provider_id -> Int8,
+        model -> Text,
+        fallback_model -> Nullable<Text>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(platform_ai_purposes -> platform_ai_providers (provider_id));
 diesel::joinable!(tenants -> plans (plan_code));
 diesel::joinable!(memberships -> tenants (tenant_id));
 diesel::joinable!(memberships -> users (user_id));
@@ -184,6 +209,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     model_rates,
     ai_settings,
     ai_calls,
+    platform_ai_providers,
+    platform_ai_purposes,
     clusters,
     keywords,
     content_ideas,
@@ -292,6 +319,7 @@ diesel::table! {
         job_id -> Nullable<Int8>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        sample -> Bool,
     }
 }
 
@@ -322,6 +350,7 @@ diesel::table! {
         credits_spent -> Int8,
         author_profile_id -> Nullable<Int8>,
         strategy_id -> Nullable<Int8>,
+        sample -> Bool,
     }
 }
 
@@ -432,6 +461,7 @@ diesel::table! {
         error -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        sample -> Bool,
     }
 }
 

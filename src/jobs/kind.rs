@@ -117,6 +117,7 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
             payload: serde_json::to_value(self).expect("a job payload serialises"),
             subject: self.subject(),
             credits: 0,
+            sample: false,
             max_attempts: Self::MAX_ATTEMPTS,
             idempotency_key: None,
             created_by: String::new(),

@@ -139,6 +139,7 @@ pub async fn retry(pool: &DbPool, who: &Who, id: i64) -> AppResult<i64> {
         payload: old.payload.clone(),
         subject: old.subject_type.zip(old.subject_id).map(|(kind, id)| Subject { kind, id }),
         credits: old.credits,
+        sample: false,
         max_attempts: old.max_attempts,
         idempotency_key: None,
         created_by: who.label.clone(),

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::kind::{Ended, JobStatus, Registry, Subject};
 use crate::audit::{self, Who};
-use crate::billing::ledger;
+use crate::billing::{Price, ledger};
 use crate::db::schema::jobs;
 use crate::db::{DbPool, is_unique_violation};
 use crate::error::{AppError, AppResult};
@@ -24,6 +24,8 @@ use crate::error::{AppError, AppResult};
 pub const RESERVE: &str = "reserve";
 pub const SETTLE: &str = "settle";
 pub const REFUND: &str = "refund";
+/// A job on the dev provider: an entry of 0, so the ledger shows the free sample work.
+pub const SAMPLE: &str = "sample";
 
 fn job_ref(id: i64) -> String {
     format!("job:{id}")
@@ -39,6 +41,8 @@ pub struct NewJob {
     /// The row the job is about (stored in its own columns).
     pub subject: Option<Subject>,
     pub credits: i64,
+    /// Runs on the dev provider: free, recorded as a "sample" ledger entry of 0.
+    pub sample: bool,
     pub max_attempts: i32,
     pub idempotency_key: Option<String>,
     /// Who asked: a user's email, a token, or the scheduler.
@@ -53,10 +57,18 @@ impl NewJob {
             payload,
             subject: None,
             credits: 0,
+            sample: false,
             max_attempts: 5,
             idempotency_key: None,
             created_by: String::new(),
         }
+    }
+
+    /// The price the calling service got from `ai::access::price`.
+    pub fn price(mut self, price: Price) -> Self {
+        self.credits = price.credits;
+        self.sample = price.sample;
+        self
     }
 
     /// The price reserved at enqueue.
@@ -75,7 +87,7 @@ impl NewJob {
 /// Inserts the job and reserves its credits. Call inside the transaction of the change that asks for it.
 /// Not enough credits → 402 before anything is written. The same idempotency key returns the existing job.
 pub async fn enqueue_in_tx(conn: &mut AsyncPgConnection, job: &NewJob) -> AppResult<i64> {
-    if job.credits > 0 {
+    if job.credits > 0 || job.sample {
         // Tenant first: the job row's foreign key would otherwise take a share lock on the tenant
         // before the ledger asks for the exclusive one, and two such transactions deadlock.
         ledger::lock_and_check(conn, job.tenant_id, job.credits).await?;
@@ -110,6 +122,8 @@ pub async fn enqueue_in_tx(conn: &mut AsyncPgConnection, job: &NewJob) -> AppRes
         .map_err(|e| if is_unique_violation(&e) { AppError::Conflict("This job is already queued".into()) } else { e.into() })?;
     if job.credits > 0 {
         ledger::post_in_tx(conn, job.tenant_id, -job.credits, RESERVE, &job_ref(id)).await?;
+    } else if job.sample {
+        ledger::post_in_tx(conn, job.tenant_id, 0, SAMPLE, &job_ref(id)).await?;
     }
     Ok(id)
 }
@@ -119,16 +133,16 @@ pub async fn enqueue_in_tx(conn: &mut AsyncPgConnection, job: &NewJob) -> AppRes
 pub async fn enqueue_all_in_tx<J: super::kind::Job>(
     conn: &mut AsyncPgConnection,
     tenant_id: i64,
-    credits_each: i64,
+    each: Price,
     created_by: &str,
     payloads: Vec<J>,
 ) -> AppResult<Vec<i64>> {
-    if credits_each > 0 {
-        ledger::lock_and_check(conn, tenant_id, credits_each * payloads.len() as i64).await?;
+    if each.credits > 0 {
+        ledger::lock_and_check(conn, tenant_id, each.credits * payloads.len() as i64).await?;
     }
     let mut ids = Vec::with_capacity(payloads.len());
     for payload in payloads {
-        let job = payload.new_job(tenant_id).credits(credits_each).by(created_by);
+        let job = payload.new_job(tenant_id).price(each).by(created_by);
         ids.push(enqueue_in_tx(conn, &job).await?);
     }
     Ok(ids)

@@ -100,6 +100,15 @@ impl TenantCtx {
         if self.role.allows(perm) { Ok(()) } else { Err(AppError::forbidden()) }
     }
 
+    /// Platform-wide settings (System → Automation, AI providers): system administrators only.
+    pub fn require_system_admin(&self) -> AppResult<()> {
+        if matches!(self.actor, Actor::User { is_system_admin: true, .. }) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden("System administrators only".into()))
+        }
+    }
+
     pub fn user_id(&self) -> Option<i64> {
         match &self.actor {
             Actor::User { id, .. } => Some(*id),

@@ -21,6 +21,8 @@ pub struct PageCtx {
     pub flash: Option<Toast>,
     pub path: String,
     pub assets: &'static AssetUrls,
+    /// Why AI actions cannot run for this workspace (no provider at all), for the layout's notice and the AI buttons.
+    pub ai_blocked: Option<String>,
 }
 
 impl PageCtx {
@@ -28,6 +30,14 @@ impl PageCtx {
     pub fn active(&self, prefix: &str) -> bool {
         self.path == prefix || self.path.starts_with(&format!("{prefix}/"))
     }
+    /// ` disabled title="…"` on an AI button or option when AI cannot run; empty otherwise.
+    pub fn ai_off(&self) -> askama::filters::Safe<String> {
+        askama::filters::Safe(match &self.ai_blocked {
+            Some(why) => format!(" disabled title=\"{}\"", why.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;")),
+            None => String::new(),
+        })
+    }
+
     pub fn can(&self, perm: &Perm) -> bool {
         self.ctx.role.allows(*perm)
     }
@@ -80,7 +90,11 @@ impl FromRequest for PageCtx {
         let ctx_fut = TenantCtx::from_request(&req, payload);
         Box::pin(async move {
             let ctx = ctx_fut.await?;
-            build(&req, ctx)
+            let mut page = build(&req, ctx)?;
+            if let Some(state) = req.app_data::<actix_web::web::Data<crate::state::AppState>>() {
+                page.ai_blocked = crate::ai::access::blocked(state, page.ctx.tenant_id).await;
+            }
+            Ok(page)
         })
     }
 }
@@ -97,5 +111,14 @@ fn build(req: &HttpRequest, ctx: TenantCtx) -> AppResult<PageCtx> {
         Actor::User { email, is_system_admin, .. } => (email.clone(), *is_system_admin),
         Actor::Token { .. } | Actor::Automation => return Err(AppError::Forbidden("API tokens work on /api only".into())),
     };
-    Ok(PageCtx { ctx, user_email, is_system_admin, csrf: csrf_of(req), flash: flash_of(req), path: req.path().to_string(), assets: &URLS })
+    Ok(PageCtx {
+        ctx,
+        user_email,
+        is_system_admin,
+        csrf: csrf_of(req),
+        flash: flash_of(req),
+        path: req.path().to_string(),
+        assets: &URLS,
+        ai_blocked: None,
+    })
 }

@@ -22,7 +22,9 @@ async fn app_with_ai(extra: &[(&'static str, &str)]) -> TestApp {
     for (k, v) in extra {
         env.insert(k, v.to_string());
     }
-    TestApp::spawn_with(&crate::harness::redis_url(), env).await
+    let app = TestApp::spawn_with(&crate::harness::redis_url(), env).await;
+    app.allow_own_ai_keys().await;
+    app
 }
 
 async fn use_fake(owner: &Browser, fake: &FakeAi, fallback: &str) {
@@ -299,7 +301,9 @@ async fn keys_are_stored_encrypted_and_only_owners_and_admins_see_settings() {
         .await;
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
-    assert!(html.contains("Choose the dev provider") && html.contains("not a valid URL") && html.contains("Text model is required"));
+    assert!(
+        html.contains("Choose one of platform, openai, dev") && html.contains("not a valid URL") && html.contains("Text model is required")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -309,7 +313,7 @@ async fn test_connection_shows_the_answer_or_the_exact_error() {
     let (owner, _) = app.signup("Fi", "fi@example.com", "Fi Co").await;
     // With no provider set the dev provider answers, labelled as such.
     let page = owner.post_form("/settings/ai/test", &[]).await.text().await.unwrap();
-    assert!(page.contains("Connection works") && page.contains("dev-text") && page.contains("offline dev provider"));
+    assert!(page.contains("Connection works") && page.contains("dev-text") && page.contains("Offline dev provider (sample text, free)"));
     use_fake(&owner, &fake, "").await;
     let page = owner.post_form("/settings/ai/test", &[]).await.text().await.unwrap();
     assert!(page.contains("Connection works") && page.contains("gpt-4o-mini"), "{page}");

@@ -673,6 +673,7 @@ async fn auto_publish_waits_for_images_publishes_an_article_whose_images_failed_
     let app = crate::wordpress::app().await;
     let fake = FakeAi::start();
     let (b, tid) = app.signup("Pic", "pic@example.com", "Pic Co").await;
+    app.set_plan(tid, "pro").await;
     topup(&app, tid, 100).await;
     let r = b
         .api(

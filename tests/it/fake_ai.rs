@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use serde_json::json;
 
+/// The key the platform's providers send in tests.
+pub const PLATFORM_KEY: &str = "sk-platform-PLATFORM-0123456789";
+
 #[derive(Debug, Clone)]
 #[allow(dead_code)]
 pub enum Reply {
@@ -85,6 +88,37 @@ impl FakeAi {
 
     pub fn seen(&self) -> Vec<Seen> {
         self.script.seen.lock().unwrap().clone()
+    }
+
+    /// Makes this fake the platform's provider for every text purpose — and, with `images`, for images — as a system
+    /// administrator does in System → AI providers. Calls carry [`PLATFORM_KEY`].
+    pub async fn serve_platform(&self, app: &crate::harness::TestApp, images: bool) {
+        use diesel::prelude::*;
+        use diesel_async::RunQueryDsl;
+        use igny8::db::schema::{platform_ai_providers as p, platform_ai_purposes as r};
+        let mut conn = app.db().await;
+        let key = app.state.vault.seal(PLATFORM_KEY);
+        let mut add = async |kind: &str, name: &str| -> i64 {
+            diesel::insert_into(p::table)
+                .values((p::kind.eq(kind), p::name.eq(name), p::base_url.eq(&self.base), p::api_key_enc.eq(Some(&key))))
+                .returning(p::id)
+                .get_result(&mut conn)
+                .await
+                .unwrap()
+        };
+        let text = add("openai", "Platform chat").await;
+        let image = if images { Some(add("openai_images", "Platform images").await) } else { None };
+        let mut routes: Vec<(&str, i64, &str)> =
+            igny8::ai::platform::PURPOSES.iter().filter(|(p, _)| *p != "image").map(|(p, _)| (*p, text, "gpt-4o-mini")).collect();
+        routes.extend(image.map(|id| ("image", id, "dall-e-3")));
+        for (purpose, provider, model) in routes {
+            diesel::insert_into(r::table)
+                .values((r::purpose.eq(purpose), r::provider_id.eq(provider), r::model.eq(model)))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+        app.state.platform_ai.forget();
     }
 
     /// Points the workspace's text model at this fake (images stay on the dev provider).

@@ -133,6 +133,8 @@ impl TestApp {
             ("IGNY8_WORKERS", "0".into()),
             ("IGNY8_JOB_POLL_MS", "50".into()),
             ("IGNY8_JOB_BACKOFF_MS", "10".into()),
+            // The offline dev provider serves workspaces with no other provider (free "sample" output).
+            ("IGNY8_AI_DEV_PROVIDER", "on".into()),
         ]);
         env.extend(extra);
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config");
@@ -148,6 +150,13 @@ impl TestApp {
             _ => Some(Mutex::new(Some(worker::start(state.clone(), WorkerConfig::from_config(&config)).await.expect("workers start")))),
         };
         TestApp { base: format!("http://127.0.0.1:{port}"), db_url, config, state, workers }
+    }
+
+    /// Lets every plan of this test's database use its own AI key, for tests of the own-key path itself (the plan rule
+    /// has its own test in `platform_ai`).
+    pub async fn allow_own_ai_keys(&self) {
+        let mut conn = self.db().await;
+        diesel::sql_query("UPDATE plans SET own_ai_key = true").execute(&mut conn).await.unwrap();
     }
 
     /// Simulates a crash of this app's workers: stopped at once, nothing released, and the database

@@ -17,6 +17,7 @@ mod migration;
 mod ops;
 mod pages;
 mod planner;
+mod platform_ai;
 mod process;
 mod rbac;
 mod readiness;

@@ -33,6 +33,7 @@ impl TestApp {
             .env("IGNY8_JOB_POLL_MS", "50")
             .env("IGNY8_JOB_BACKOFF_MS", "10")
             .env("IGNY8_ALLOW_PRIVATE_TARGETS", "on")
+            .env("IGNY8_AI_DEV_PROVIDER", "on")
             .env("IGNY8_LOG_FORMAT", "json")
             .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
             .stdin(Stdio::null())

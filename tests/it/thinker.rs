@@ -24,6 +24,7 @@ async fn run_finished(b: &crate::harness::Browser, id: i64) -> Value {
 async fn a_workspace_prompt_changes_what_is_sent_and_bad_placeholders_are_refused() {
     let env = std::collections::HashMap::from([("IGNY8_WORKERS", "2".to_string()), ("IGNY8_ALLOW_PRIVATE_TARGETS", "on".to_string())]);
     let app = TestApp::spawn_with(&crate::harness::redis_url(), env).await;
+    app.allow_own_ai_keys().await;
     let fake = FakeAi::start();
     let team = app.team("thk").await;
     let owner = &team.owner;
@@ -128,6 +129,7 @@ async fn a_workspace_prompt_changes_what_is_sent_and_bad_placeholders_are_refuse
 async fn a_tasks_author_profile_and_strategy_reach_the_content_prompt() {
     let env = std::collections::HashMap::from([("IGNY8_WORKERS", "2".to_string()), ("IGNY8_ALLOW_PRIVATE_TARGETS", "on".to_string())]);
     let app = TestApp::spawn_with(&crate::harness::redis_url(), env).await;
+    app.allow_own_ai_keys().await;
     let fake = FakeAi::start();
     let team = app.team("sty").await;
     let ed = &team.editor;
@@ -177,6 +179,7 @@ async fn a_tasks_author_profile_and_strategy_reach_the_content_prompt() {
 async fn the_playground_runs_a_prompt_and_shows_raw_parsed_tokens_and_cost() {
     let env = std::collections::HashMap::from([("IGNY8_WORKERS", "2".to_string()), ("IGNY8_ALLOW_PRIVATE_TARGETS", "on".to_string())]);
     let app = TestApp::spawn_with(&crate::harness::redis_url(), env).await;
+    app.allow_own_ai_keys().await;
     let fake = FakeAi::start();
     let team = app.team("pg").await;
     fake.use_for_text(&team.owner).await;
@@ -217,6 +220,7 @@ async fn the_playground_runs_a_prompt_and_shows_raw_parsed_tokens_and_cost() {
 async fn image_testing_runs_one_prompt_and_shows_the_image() {
     let env = std::collections::HashMap::from([("IGNY8_WORKERS", "2".to_string()), ("IGNY8_ALLOW_PRIVATE_TARGETS", "on".to_string())]);
     let app = TestApp::spawn_with(&crate::harness::redis_url(), env).await;
+    app.allow_own_ai_keys().await;
     let fake = FakeAi::start();
     let (b, _) = app.signup("Img", "img@example.com", "Img Co").await;
     let r = b

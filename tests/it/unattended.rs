@@ -21,7 +21,9 @@ use crate::wp_site::wp_site;
 
 /// A web-only app that may call loopback services (the fake provider, the test WordPress).
 async fn web() -> TestApp {
-    TestApp::spawn_with(&redis_url(), HashMap::from([("IGNY8_ALLOW_PRIVATE_TARGETS", "on".to_string())])).await
+    let app = TestApp::spawn_with(&redis_url(), HashMap::from([("IGNY8_ALLOW_PRIVATE_TARGETS", "on".to_string())])).await;
+    app.allow_own_ai_keys().await;
+    app
 }
 
 /// A queued task with no article yet; returns its id.

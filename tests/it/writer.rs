@@ -14,7 +14,9 @@ use crate::planner::support::{balance, wait_job};
 
 async fn app() -> TestApp {
     let env: HashMap<&str, String> = HashMap::from([("IGNY8_WORKERS", "2".to_string()), ("IGNY8_ALLOW_PRIVATE_TARGETS", "on".to_string())]);
-    TestApp::spawn_with(&crate::harness::redis_url(), env).await
+    let app = TestApp::spawn_with(&crate::harness::redis_url(), env).await;
+    app.allow_own_ai_keys().await;
+    app
 }
 
 /// An idea written straight into the table, sent to the writer through the API; returns the task id.
@@ -297,7 +299,8 @@ async fn images_are_planned_rendered_stored_and_placed_after_their_h2s() {
     let app = app().await;
     let fake = FakeAi::start();
     let (b, tid) = app.signup("Ima", "ima@example.com", "Ima Co").await;
-    fake.use_for_text(&b).await;
+    // Text and images on the platform's provider (the fake): real providers charge, the dev provider would not.
+    fake.serve_platform(&app, true).await;
     let task = task_from_idea(&app, &b, tid, 300).await;
     fake.then([article(&format!("<h2>One</h2>{}<h2>Two</h2>{}<h2>Three</h2>{}", paragraph(100), paragraph(100), paragraph(100)))]);
     assert_eq!(generate(&app, &b, task).await.0, "succeeded");
@@ -325,9 +328,11 @@ async fn images_are_planned_rendered_stored_and_placed_after_their_h2s() {
     let by_pos = |p: i64| imgs.iter().find(|i| i["position"] == p).unwrap().clone();
     assert_eq!((by_pos(0)["kind"].as_str(), by_pos(0)["alt"].as_str()), (Some("featured"), Some("A runner at dawn")));
     assert_eq!(by_pos(2)["alt"], "A running track");
-    assert!(imgs.iter().all(|i| i["content_type"] == "image/svg+xml"
-        && i["size_bytes"].as_i64().unwrap() > 100
-        && i["sha256"].as_str().unwrap().len() == 64));
+    assert!(
+        imgs.iter().all(|i| i["content_type"] == "image/png"
+            && i["size_bytes"].as_i64().unwrap() == 70
+            && i["sha256"].as_str().unwrap().len() == 64)
+    );
     assert_eq!(
         before - balance(&b).await,
         3,
@@ -348,7 +353,7 @@ async fn images_are_planned_rendered_stored_and_placed_after_their_h2s() {
     let r = anon.get(&u1).await;
     assert_eq!(r.status(), 200);
     assert!(r.headers()["content-security-policy"].to_str().unwrap().starts_with("sandbox"));
-    assert_eq!(r.headers()["content-type"], "image/svg+xml");
+    assert_eq!(r.headers()["content-type"], "image/png");
     let bad = format!("{}0", &u1[..u1.len() - 1]);
     assert_eq!(anon.get(&bad).await.status(), 404);
 

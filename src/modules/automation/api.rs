@@ -9,10 +9,10 @@ use serde::Deserialize;
 use super::history;
 use super::settings::{self, SettingsInput};
 use crate::auth::rbac::Perm;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::listing::{PageParams, Pager};
 use crate::state::AppState;
-use crate::tenancy::{Actor, TenantCtx};
+use crate::tenancy::TenantCtx;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/automation", web::get().to(get))
@@ -69,16 +69,8 @@ async fn dry_run(state: web::Data<AppState>, ctx: TenantCtx, step: web::Path<Str
     Ok(HttpResponse::Ok().json(super::run_now(&state, &ctx, &step, true).await?))
 }
 
-fn require_system_admin(ctx: &TenantCtx) -> AppResult<()> {
-    if matches!(ctx.actor, Actor::User { is_system_admin: true, .. }) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden("System administrators only".into()))
-    }
-}
-
 async fn system_get(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<PageParams>) -> AppResult<HttpResponse> {
-    require_system_admin(&ctx)?;
+    ctx.require_system_admin()?;
     let mut conn = state.db.get().await?;
     let values = super::cadence::all(&mut conn).await?;
     let runs = history::list(&mut conn, None, None, history::Which::All, q.per_page(), q.offset()).await?;
@@ -86,7 +78,7 @@ async fn system_get(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<Pa
 }
 
 async fn system_put(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<BTreeMap<String, String>>) -> AppResult<HttpResponse> {
-    require_system_admin(&ctx)?;
+    ctx.require_system_admin()?;
     let mut conn = state.db.get().await?;
     super::cadence::save(&mut conn, &body).await?;
     crate::audit::record(

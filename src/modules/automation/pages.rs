@@ -11,7 +11,7 @@ use super::run::RunStatus;
 use super::settings::{self, Settings, SettingsInput, StepInput, TASK_STATUSES};
 use super::step::{Scheduled, Step};
 use crate::auth::rbac::Perm;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::listing::{PageParams, Pager};
 use crate::modules::sites::service::Site;
 use crate::modules::writer::service::TaskStatus;
@@ -161,12 +161,8 @@ impl SystemPage {
     }
 }
 
-fn require_system_admin(page: &PageCtx) -> AppResult<()> {
-    if page.is_system_admin { Ok(()) } else { Err(AppError::Forbidden("System administrators only".into())) }
-}
-
 async fn system_page(state: web::Data<AppState>, page: PageCtx, q: web::Query<PageParams>) -> AppResult<HttpResponse> {
-    require_system_admin(&page)?;
+    page.ctx.require_system_admin()?;
     let mut conn = state.db.get().await?;
     let values = super::cadence::all(&mut conn).await?;
     let total = history::count(&mut conn, None, None, history::Which::All).await?;
@@ -176,7 +172,7 @@ async fn system_page(state: web::Data<AppState>, page: PageCtx, q: web::Query<Pa
 }
 
 async fn system_save(state: web::Data<AppState>, page: PageCtx, body: web::Bytes) -> AppResult<HttpResponse> {
-    require_system_admin(&page)?;
+    page.ctx.require_system_admin()?;
     let input: BTreeMap<String, String> = form_pairs(&body)?.into_iter().filter(|(k, _)| k != "csrf_token").collect();
     let mut conn = state.db.get().await?;
     let result = super::cadence::save(&mut conn, &input).await;

@@ -156,13 +156,13 @@ pub async fn pick(
                 out.blocked = Some("Choose the site to publish to in the automation settings".into());
                 return Ok(out);
             }
-            // Only articles never sent to a site: not one already there (as a draft too, or unpublished on purpose),
+            // Never sample text from the dev provider. Only articles never sent to a site: not one already there (as a draft too, or unpublished on purpose),
             // trashed or deleted there, being published, or refused before — those are the editors' to decide.
             // Never with images still being planned or rendered; with the images step on, only once they are made
             // (or their planning failed for good — then the post goes out with a warning).
             let fresh = diesel::sql_query(format!(
                 "SELECT t.id, t.title AS label FROM tasks t
-                 WHERE t.tenant_id = $1 AND t.status = ANY($3) AND t.word_count > 0
+                 WHERE t.tenant_id = $1 AND t.status = ANY($3) AND t.word_count > 0 AND NOT t.sample
                    AND NOT EXISTS (SELECT 1 FROM publications p WHERE p.tenant_id = t.tenant_id AND p.task_id = t.id)
                    AND NOT {open_prompts}
                    AND NOT EXISTS (SELECT 1 FROM images i WHERE i.tenant_id = t.tenant_id AND i.task_id = t.id AND i.status = 'queued')

@@ -38,6 +38,8 @@ struct Panel {
     open_job: bool,
     /// Images of the article still being planned or rendered: publishing now sends it without them.
     images_pending: i64,
+    /// The article is sample text from the dev provider: publishing asks for confirmation.
+    sample: bool,
 }
 
 impl Panel {
@@ -80,7 +82,7 @@ async fn panel(state: web::Data<AppState>, page: PageCtx, id: web::Path<i64>) ->
     let tags = task.target_keywords.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
     let today = chrono::Utc::now().format("%Y-%m-%dT%H:%M").to_string();
     let images_pending = super::media::image_state(&mut conn, tenant_id, task.id).await?.pending;
-    render(&Panel { page, task_id: task.id, publication, sites, tags, today, open_job, images_pending })
+    render(&Panel { page, task_id: task.id, publication, sites, tags, today, open_job, images_pending, sample: task.sample })
 }
 
 async fn publish(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, form: web::Form<PublishInput>) -> AppResult<HttpResponse> {

@@ -120,9 +120,14 @@ pub struct PublishInput {
     pub tags: Vec<String>,
     /// Publish again as a new post after the old one was trashed or deleted on the site.
     pub as_new_post: bool,
+    /// The editor confirmed publishing sample text from the dev provider (automation never does).
+    pub confirm_sample: bool,
 }
 
 const MAX_TERMS: usize = 10;
+
+pub const SAMPLE_NEEDS_CONFIRMATION: &str =
+    "This article is sample text from the offline dev provider. Tick “Publish sample text anyway” to publish it.";
 
 fn terms(c: &mut Check, field: &str, label: &str, given: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -207,15 +212,19 @@ pub async fn enqueue_publish(state: &AppState, ctx: &TenantCtx, task_id: i64, in
     let (tenant_id, who, label) = (ctx.tenant_id, Who::from(ctx), ctx.actor_label());
     let mut conn = state.db.get().await?;
     let req = checked_request(&mut conn, tenant_id, input).await?;
+    let confirm_sample = input.confirm_sample;
     let job = conn
         .transaction::<_, AppError, _>(async move |conn| {
-            let (task_status, words): (TaskStatus, i32) = tasks::table
+            let (task_status, words, sample): (TaskStatus, i32, bool) = tasks::table
                 .filter(tasks::tenant_id.eq(tenant_id))
                 .filter(tasks::id.eq(task_id))
-                .select((tasks::status, tasks::word_count))
+                .select((tasks::status, tasks::word_count, tasks::sample))
                 .for_update()
                 .first(conn)
                 .await?;
+            if sample && !confirm_sample {
+                return Err(AppError::Conflict(SAMPLE_NEEDS_CONFIRMATION.into()));
+            }
             // "publishing" with no job behind it is what a cancelled or dead job leaves: it may be published again.
             let stale = task_status == TaskStatus::Publishing && !has_open_job(conn, tenant_id, task_id).await?;
             let publishable = task_status.is_written() || task_status == TaskStatus::Published || stale;
@@ -327,6 +336,8 @@ pub async fn enqueue_refresh(state: &AppState, ctx: &TenantCtx, task_id: i64) ->
         categories: p.categories,
         tags: p.tags,
         as_new_post: false,
+        // Already on the site: whoever sent sample text there confirmed it then.
+        confirm_sample: true,
     };
     enqueue_publish(state, ctx, task_id, &input).await
 }

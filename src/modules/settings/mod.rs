@@ -4,6 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
+use crate::ai::access::{self, PurposeUse};
 use crate::ai::settings::{self, AiSettingsInput, AiSettingsView, ConnectionTest, IMAGE_PROVIDERS, TEXT_PROVIDERS};
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult, FieldErrors};
@@ -28,8 +29,11 @@ struct SettingsPage {
     s: AiSettingsView,
     errors: FieldErrors,
     test: Option<ConnectionTest>,
-    text_providers: [&'static str; 2],
-    image_providers: [&'static str; 3],
+    text_providers: [&'static str; 3],
+    image_providers: [&'static str; 4],
+    /// What serves each purpose now, and who pays the provider.
+    uses: Vec<PurposeUse>,
+    dev_offered: bool,
 }
 
 async fn current(state: &AppState, tenant_id: i64) -> AppResult<AiSettingsView> {
@@ -37,20 +41,26 @@ async fn current(state: &AppState, tenant_id: i64) -> AppResult<AiSettingsView> 
     Ok(settings::load(&mut conn, tenant_id).await?.view(&state.vault))
 }
 
-fn show(
+async fn show(
+    state: &AppState,
     page: PageCtx,
     s: AiSettingsView,
     errors: FieldErrors,
     test: Option<ConnectionTest>,
     status: StatusCode,
 ) -> AppResult<HttpResponse> {
-    render_status(&SettingsPage { page, s, errors, test, text_providers: TEXT_PROVIDERS, image_providers: IMAGE_PROVIDERS }, status)
+    let uses = access::overview(state, page.ctx.tenant_id).await;
+    let dev_offered = state.config.ai_dev_provider;
+    render_status(
+        &SettingsPage { page, s, errors, test, text_providers: TEXT_PROVIDERS, image_providers: IMAGE_PROVIDERS, uses, dev_offered },
+        status,
+    )
 }
 
 async fn page(state: web::Data<AppState>, page: PageCtx) -> AppResult<HttpResponse> {
     page.ctx.require(Perm::ManageSettings)?;
     let s = current(&state, page.ctx.tenant_id).await?;
-    show(page, s, FieldErrors::new(), None, StatusCode::OK)
+    show(&state, page, s, FieldErrors::new(), None, StatusCode::OK).await
 }
 
 async fn save(state: web::Data<AppState>, page: PageCtx, form: web::Form<AiSettingsInput>) -> AppResult<HttpResponse> {
@@ -66,7 +76,7 @@ async fn save(state: web::Data<AppState>, page: PageCtx, form: web::Form<AiSetti
             s.image_provider = form.image_provider.clone();
             s.image_base_url = form.image_base_url.clone();
             s.image_model = form.image_model.clone();
-            show(page, s, errors, None, StatusCode::UNPROCESSABLE_ENTITY)
+            show(&state, page, s, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => Err(e),
     }
@@ -75,12 +85,14 @@ async fn save(state: web::Data<AppState>, page: PageCtx, form: web::Form<AiSetti
 async fn test(state: web::Data<AppState>, page: PageCtx) -> AppResult<HttpResponse> {
     let result = settings::test_connection(&state, &page.ctx).await?;
     let s = current(&state, page.ctx.tenant_id).await?;
-    show(page, s, FieldErrors::new(), Some(result), StatusCode::OK)
+    show(&state, page, s, FieldErrors::new(), Some(result), StatusCode::OK).await
 }
 
 async fn api_get(state: web::Data<AppState>, ctx: TenantCtx) -> AppResult<HttpResponse> {
     ctx.require(Perm::ManageSettings)?;
-    Ok(HttpResponse::Ok().json(current(&state, ctx.tenant_id).await?))
+    let mut v = serde_json::to_value(current(&state, ctx.tenant_id).await?).map_err(anyhow::Error::from)?;
+    v["uses"] = serde_json::to_value(access::overview(&state, ctx.tenant_id).await).map_err(anyhow::Error::from)?;
+    Ok(HttpResponse::Ok().json(v))
 }
 
 async fn api_put(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<AiSettingsInput>) -> AppResult<HttpResponse> {

@@ -139,6 +139,8 @@ struct AiCallsPage {
     pager: Pager,
     rates: Vec<ModelRate>,
     rate_errors: crate::error::FieldErrors,
+    /// System administrators: provider spend per workspace, purpose and model beside the credits sold.
+    margins: Vec<calls::Margin>,
 }
 
 async fn ai_calls_page(state: web::Data<AppState>, page: PageCtx, q: web::Query<CallsQuery>) -> AppResult<HttpResponse> {
@@ -148,6 +150,7 @@ async fn ai_calls_page(state: web::Data<AppState>, page: PageCtx, q: web::Query<
     let (rows, total) = calls::list(&mut conn, page.ctx.tenant_id, &q.status, &q.page).await?;
     let totals = calls::daily_totals(&mut conn, page.ctx.tenant_id).await?;
     let rates = calls::rates(&mut conn).await?;
+    let margins = if page.is_system_admin { calls::margins(&mut conn).await? } else { vec![] };
     let href = format!("/system/ai-calls?{}", crate::listing::query_string(&[("status", &q.status)]));
     render(&AiCallsPage {
         page,
@@ -157,6 +160,7 @@ async fn ai_calls_page(state: web::Data<AppState>, page: PageCtx, q: web::Query<
         pager: Pager::new(&q.page, total).linked(href),
         rates,
         rate_errors: Default::default(),
+        margins,
     })
 }
 
@@ -169,7 +173,7 @@ async fn set_rate(state: web::Data<AppState>, page: PageCtx, form: web::Form<Rat
             let totals = calls::daily_totals(&mut conn, page.ctx.tenant_id).await?;
             let rates = calls::rates(&mut conn).await?;
             let pager = Pager::new(&PageParams::default(), total).linked("/system/ai-calls");
-            let p = AiCallsPage { page, status: String::new(), rows, totals, pager, rates, rate_errors: errors };
+            let p = AiCallsPage { page, status: String::new(), rows, totals, pager, rates, rate_errors: errors, margins: vec![] };
             crate::web::render_status(&p, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY)
         }
         Err(e) => Err(e),

@@ -1,6 +1,7 @@
 //! System page: the audit trail with filters (jobs, cron runs, logs and AI calls join it later),
 //! and the probes /healthz, /readyz, /metrics.
 
+mod ai_providers;
 mod jobs;
 mod metrics;
 
@@ -27,6 +28,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/system/audit", web::get().to(api_list))
         .route("/api/system/audit/{id}", web::get().to(api_get));
     jobs::routes(cfg);
+    ai_providers::routes(cfg);
 }
 
 async fn healthz() -> HttpResponse {

@@ -9,8 +9,11 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use super::service;
+use crate::ai::access;
 use crate::ai::jobs::{ImageTest, Prompt};
+use crate::ai::platform::IMAGE_PURPOSE;
 use crate::auth::rbac::Perm;
+use crate::billing::Price;
 use crate::db::schema::ai_calls;
 use crate::error::{AppError, AppResult};
 use crate::jobs::listing::{self, JobRow};
@@ -63,7 +66,7 @@ pub async fn run(state: &AppState, ctx: &TenantCtx, input: &RunInput) -> AppResu
     let mut c = Check::new();
     let template = c.multiline("template", &input.template, "Prompt", 1, 20_000);
     let system = c.multiline("system", &input.system, "System message", 0, 10_000);
-    let dev = input.provider != "workspace";
+    let dev = on_dev(state, &mut c, &input.provider);
     c.finish()?;
     let values: Vec<(&str, String)> = input.values.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
     let prompt = crate::ai::prompts::render(&template, &values);
@@ -76,7 +79,8 @@ pub async fn run(state: &AppState, ctx: &TenantCtx, input: &RunInput) -> AppResu
         keep_unparsed: true,
         playground: input.key.clone(),
     };
-    let job = NewJob { max_attempts: 1, ..run.new_job(ctx.tenant_id).credits(if dev { 0 } else { 1 }).by(ctx.actor_label()) };
+    let price = if dev { Price::sample() } else { access::price(state, ctx.tenant_id, state.prompts.purpose_of(&input.key), 1).await? };
+    let job = NewJob { max_attempts: 1, ..run.new_job(ctx.tenant_id).price(price).by(ctx.actor_label()) };
     let id = queue::enqueue(&state.db, job).await?;
     crate::jobs::worker::wake(state).await;
     Ok(id)
@@ -95,10 +99,11 @@ pub async fn run_image(state: &AppState, ctx: &TenantCtx, input: &ImageRunInput)
     ctx.require(Perm::EditContent)?;
     let mut c = Check::new();
     let prompt = c.text("prompt", &input.prompt, "Image prompt", 3, 2000);
+    let dev = on_dev(state, &mut c, &input.provider);
     c.finish()?;
-    let dev = input.provider != "workspace";
     let test = ImageTest { prompt, provider: if dev { "dev" } else { "workspace" }.into() };
-    let job = NewJob { max_attempts: 1, ..test.new_job(ctx.tenant_id).credits(if dev { 0 } else { 1 }).by(ctx.actor_label()) };
+    let price = if dev { Price::sample() } else { access::price(state, ctx.tenant_id, IMAGE_PURPOSE, 1).await? };
+    let job = NewJob { max_attempts: 1, ..test.new_job(ctx.tenant_id).price(price).by(ctx.actor_label()) };
     let id = queue::enqueue(&state.db, job).await?;
     crate::jobs::worker::wake(state).await;
     Ok(id)
@@ -281,4 +286,17 @@ pub async fn api_run(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json
 pub async fn api_view(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) -> AppResult<HttpResponse> {
     ctx.require(Perm::ViewWorkspace)?;
     Ok(HttpResponse::Ok().json(view(&state, ctx.tenant_id, *id).await?))
+}
+
+/// Whether a playground run goes to the offline dev provider: when asked (the default) and the server offers it.
+fn on_dev(state: &AppState, c: &mut Check, provider: &str) -> bool {
+    let enabled = state.config.ai_dev_provider;
+    match provider {
+        "workspace" => false,
+        "dev" if !enabled => {
+            c.fail("provider", "The offline dev provider is off on this server; run it on the workspace's model");
+            false
+        }
+        _ => enabled,
+    }
 }

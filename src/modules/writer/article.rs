@@ -55,6 +55,8 @@ pub struct ArticleChange {
     pub status: Option<TaskStatus>,
     /// `Some(None)` clears a former error.
     pub error: Option<Option<String>>,
+    /// Written by the dev provider: shown as "sample", never published by automation.
+    pub sample: Option<bool>,
 }
 
 /// Locks the task, lets `change` decide from the task as it is now (it may refuse with a 409), keeps the article

@@ -10,9 +10,10 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 
 use super::article::{self, ArticleChange, Reason};
+use super::prompts::CONTENT_PURPOSE;
 use super::service::{Task, TaskStatus};
 use super::{html, prompts};
-use crate::ai::{ChatRequest, parse, router};
+use crate::ai::{ChatRequest, access, parse, router};
 use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
 use crate::db::schema::tasks;
@@ -32,6 +33,7 @@ pub async fn enqueue(state: &AppState, ctx: &TenantCtx, ids: &[i64]) -> AppResul
         return Err(AppError::BadRequest("Select the tasks to generate".into()));
     }
     let (tenant_id, label, who) = (ctx.tenant_id, ctx.actor_label(), Who::from(ctx));
+    let price = access::price(state, tenant_id, CONTENT_PURPOSE, CREDITS).await?;
     let ids = ids.to_vec();
     let mut conn = state.db.get().await?;
     let jobs = conn
@@ -51,7 +53,7 @@ pub async fn enqueue(state: &AppState, ctx: &TenantCtx, ids: &[i64]) -> AppResul
                 return Err(AppError::Conflict("Those tasks are already being generated".into()));
             }
             let payloads = found.iter().map(|id| Generate { task_id: *id }).collect();
-            let jobs = enqueue_all_in_tx(conn, tenant_id, CREDITS, &label, payloads).await?;
+            let jobs = enqueue_all_in_tx(conn, tenant_id, price, &label, payloads).await?;
             diesel::update(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq_any(&found)))
                 .set((tasks::status.eq(TaskStatus::Generating), tasks::error.eq(None::<String>), tasks::updated_at.eq(diesel::dsl::now)))
                 .execute(conn)
@@ -188,7 +190,9 @@ async fn write(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<Compl
     let meta_description = html::fit(&answer.meta_description, 160);
     let slug = html::slugify(if answer.slug.trim().is_empty() { &title } else { &answer.slug });
     let primary = if answer.primary_keyword.trim().is_empty() { primary } else { html::fit(&answer.primary_keyword, 200) };
-    let (job_id, model) = (job.id, res.model.clone());
+    let (job_id, model, sample) = (job.id, res.model.clone(), res.sample);
+    // Sample text is free, even when the job was priced before the dev provider ended up serving it.
+    let credits = if sample { 0 } else { CREDITS };
     Ok(Completion {
         result: serde_json::json!({ "task_id": task_id, "words": words, "model": model, "tokens_in": res.tokens_in, "tokens_out": res.tokens_out }),
         effects: Some(Box::new(move |conn| {
@@ -206,10 +210,11 @@ async fn write(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<Compl
                         ai_model: Some(model.clone()),
                         status: Some(TaskStatus::Draft),
                         error: Some(None),
+                        sample: Some(sample),
                         ..Default::default()
                     })
                 };
-                article::replace(conn, tenant_id, task_id, Reason::Generate, &by, CREDITS, change).await?;
+                article::replace(conn, tenant_id, task_id, Reason::Generate, &by, credits, change).await?;
                 let who = Who { tenant_id, user_id: None, label: by, ip: None };
                 audit::record(
                     conn,
@@ -221,6 +226,6 @@ async fn write(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<Compl
                 .await
             })
         })),
-        actual_credits: None,
+        actual_credits: sample.then_some(0),
     })
 }

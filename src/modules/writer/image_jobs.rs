@@ -12,9 +12,11 @@ use serde::{Deserialize, Serialize};
 use super::images::{self, ImageKind, ImageStatus};
 use super::service::{Task, TaskStatus};
 use super::{html, prompts};
-use crate::ai::{ChatRequest, ImageRequest, parse, router};
+use crate::ai::platform::IMAGE_PURPOSE;
+use crate::ai::{ChatRequest, ImageRequest, access, parse, router};
 use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
+use crate::billing::Price;
 use crate::db::schema::{images as images_t, tasks};
 use crate::error::{AppError, AppResult};
 use crate::jobs::queue::{enqueue_all_in_tx, enqueue_in_tx};
@@ -30,6 +32,9 @@ pub const CREDITS_PER_IMAGE: i64 = 1;
 pub async fn enqueue_prompts(state: &AppState, ctx: &TenantCtx, ids: &[i64]) -> AppResult<Vec<i64>> {
     ctx.require(Perm::EditContent)?;
     let (tenant_id, label, ids) = (ctx.tenant_id, ctx.actor_label(), ids.to_vec());
+    // The prompts are free; the images they plan cost credits — both need a provider.
+    let price = access::price(state, tenant_id, prompts::IMAGE_PROMPTS_PURPOSE, 0).await?;
+    access::price(state, tenant_id, IMAGE_PURPOSE, CREDITS_PER_IMAGE).await?;
     let mut conn = state.db.get().await?;
     let jobs = conn
         .transaction::<_, AppError, _>(async move |conn| {
@@ -47,7 +52,7 @@ pub async fn enqueue_prompts(state: &AppState, ctx: &TenantCtx, ids: &[i64]) -> 
                 return Err(AppError::Conflict("Images are made from an article: generate the content first".into()));
             }
             let payloads = ready.iter().map(|id| ImagePrompts { task_id: *id }).collect();
-            enqueue_all_in_tx(conn, tenant_id, 0, &label, payloads).await
+            enqueue_all_in_tx(conn, tenant_id, price, &label, payloads).await
         })
         .await?;
     crate::jobs::worker::wake(state).await;
@@ -117,6 +122,7 @@ async fn plan_images(state: Arc<AppState>, job: ClaimedJob, task_id: i64) -> Res
     req.json = true;
     let res = router::chat(&state, tenant_id, Some(job.id), req).await?;
     let answer: PromptAnswer = parse::json(&res)?;
+    let image_price = access::price(&state, tenant_id, IMAGE_PURPOSE, CREDITS_PER_IMAGE).await?;
     let clean = |p: &ImagePrompt| (p.prompt.trim().chars().take(1000).collect::<String>(), html::fit(&p.alt, 200));
     let mut wanted: Vec<(ImageKind, i32, String, String)> = Vec::new();
     let (fp, fa) = clean(&answer.featured);
@@ -150,7 +156,7 @@ async fn plan_images(state: Arc<AppState>, job: ClaimedJob, task_id: i64) -> Res
                         .returning(images_t::id)
                         .get_result(conn)
                         .await?;
-                    queue_image(conn, tenant_id, id, &format!("job #{job_id}")).await?;
+                    queue_image(conn, tenant_id, id, image_price, &format!("job #{job_id}")).await?;
                 }
                 let who = Who { tenant_id, user_id: None, label: format!("job #{job_id}"), ip: None };
                 audit::record(conn, &who, "images.planned", ("task", task_id.to_string()), serde_json::json!({ "images": n })).await
@@ -161,8 +167,8 @@ async fn plan_images(state: Arc<AppState>, job: ClaimedJob, task_id: i64) -> Res
 }
 
 /// Queues one image (1 credit). Short of credits, the image is marked failed with the reason instead.
-async fn queue_image(conn: &mut diesel_async::AsyncPgConnection, tenant_id: i64, image_id: i64, by: &str) -> AppResult<()> {
-    match enqueue_in_tx(conn, &RenderImage { image_id }.new_job(tenant_id).credits(CREDITS_PER_IMAGE).by(by)).await {
+async fn queue_image(conn: &mut diesel_async::AsyncPgConnection, tenant_id: i64, image_id: i64, price: Price, by: &str) -> AppResult<()> {
+    match enqueue_in_tx(conn, &RenderImage { image_id }.new_job(tenant_id).price(price).by(by)).await {
         Ok(_) => Ok(()),
         Err(AppError::PaymentRequired(msg)) => {
             diesel::update(images_t::table.filter(images_t::tenant_id.eq(tenant_id)).filter(images_t::id.eq(image_id)))
@@ -179,10 +185,11 @@ async fn queue_image(conn: &mut diesel_async::AsyncPgConnection, tenant_id: i64,
 pub async fn regenerate(state: &AppState, ctx: &TenantCtx, image_id: i64) -> AppResult<i64> {
     ctx.require(Perm::EditContent)?;
     let (tenant_id, label) = (ctx.tenant_id, ctx.actor_label());
+    let price = access::price(state, tenant_id, IMAGE_PURPOSE, CREDITS_PER_IMAGE).await?;
     let mut conn = state.db.get().await?;
     let id = conn
         .transaction::<_, AppError, _>(async move |conn| {
-            crate::billing::ledger::lock_and_check(conn, tenant_id, CREDITS_PER_IMAGE).await?;
+            crate::billing::ledger::lock_and_check(conn, tenant_id, price.credits).await?;
             let n = diesel::update(images_t::table.filter(images_t::tenant_id.eq(tenant_id)).filter(images_t::id.eq(image_id)))
                 .set((
                     images_t::status.eq(ImageStatus::Queued),
@@ -194,7 +201,7 @@ pub async fn regenerate(state: &AppState, ctx: &TenantCtx, image_id: i64) -> App
             if n == 0 {
                 return Err(AppError::NotFound);
             }
-            enqueue_in_tx(conn, &RenderImage { image_id }.new_job(tenant_id).credits(CREDITS_PER_IMAGE).by(label)).await
+            enqueue_in_tx(conn, &RenderImage { image_id }.new_job(tenant_id).price(price).by(label)).await
         })
         .await?;
     crate::jobs::worker::wake(state).await;
@@ -255,7 +262,7 @@ async fn render(state: &AppState, job: &ClaimedJob, image_id: i64) -> Result<Com
     if res.bytes.is_empty() {
         return Err(JobError::Fatal("the image provider returned no image".into()));
     }
-    let (bytes, content_type, model) = (res.bytes, res.content_type, res.model);
+    let (bytes, content_type, model, sample) = (res.bytes, res.content_type, res.model, res.sample);
     let (size, hash) = (bytes.len() as i32, crate::crypto::secrets::sha256_hex(&bytes));
     let secret = state.config.secret_key.clone();
     Ok(Completion {
@@ -270,6 +277,7 @@ async fn render(state: &AppState, job: &ClaimedJob, image_id: i64) -> Result<Com
                         images_t::size_bytes.eq(size),
                         images_t::sha256.eq(&hash),
                         images_t::model.eq(&model),
+                        images_t::sample.eq(sample),
                         images_t::error.eq(None::<String>),
                         images_t::updated_at.eq(diesel::dsl::now),
                     ))
@@ -281,6 +289,6 @@ async fn render(state: &AppState, job: &ClaimedJob, image_id: i64) -> Result<Com
                 Ok(())
             })
         })),
-        actual_credits: None,
+        actual_credits: sample.then_some(0),
     })
 }

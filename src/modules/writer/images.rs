@@ -48,6 +48,8 @@ pub struct Image {
     pub sha256: String,
     pub error: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// Made by the offline dev provider: labelled "sample".
+    pub sample: bool,
 }
 
 /// The path an image is served at: `/media/images/{id}/{token}`.

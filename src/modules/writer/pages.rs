@@ -98,6 +98,8 @@ struct EditorPage {
     images: Vec<(super::images::Image, String)>,
     profiles: Vec<crate::modules::thinker::styles::Profile>,
     strategies: Vec<crate::modules::thinker::styles::Strategy>,
+    /// What this task's provider calls cost, in US dollars.
+    provider_cost: String,
 }
 
 impl EditorPage {
@@ -130,6 +132,7 @@ async fn editor(state: &AppState, page: PageCtx, id: i64, form: Option<ArticleIn
     let form = form.unwrap_or_else(|| ArticleInput::from(&task));
     let profiles = crate::modules::thinker::styles::profiles(&mut conn, page.ctx.tenant_id).await?;
     let strategies = crate::modules::thinker::styles::strategies(&mut conn, page.ctx.tenant_id).await?;
+    let provider_cost = format!("${:.4}", service::provider_cost(&mut conn, page.ctx.tenant_id, id).await? as f64 / 1e6);
     Ok(EditorPage {
         page,
         task,
@@ -140,6 +143,7 @@ async fn editor(state: &AppState, page: PageCtx, id: i64, form: Option<ArticleIn
         images,
         profiles,
         strategies,
+        provider_cost,
     })
 }
 

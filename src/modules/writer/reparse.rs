@@ -11,8 +11,9 @@ use serde::{Deserialize, Serialize};
 use super::article::{self, ArticleChange, Reason};
 use super::generate::checked_article;
 use super::prompts;
+use super::prompts::REPARSE_PURPOSE;
 use super::service::{Task, TaskStatus};
-use crate::ai::{ChatRequest, parse, router};
+use crate::ai::{ChatRequest, access, parse, router};
 use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
 use crate::db::schema::tasks;
@@ -31,6 +32,7 @@ pub const CHANGED_MEANWHILE: &str = "The article changed while it was being repa
 pub async fn enqueue(state: &AppState, ctx: &TenantCtx, ids: &[i64]) -> AppResult<Vec<i64>> {
     ctx.require(Perm::EditContent)?;
     let (tenant_id, label, ids) = (ctx.tenant_id, ctx.actor_label(), ids.to_vec());
+    let price = access::price(state, tenant_id, REPARSE_PURPOSE, CREDITS).await?;
     let mut conn = state.db.get().await?;
     let jobs = conn
         .transaction::<_, AppError, _>(async move |conn| {
@@ -49,7 +51,7 @@ pub async fn enqueue(state: &AppState, ctx: &TenantCtx, ids: &[i64]) -> AppResul
                 return Err(AppError::Conflict("Only tasks with an article (draft, review or ready) can be reparsed".into()));
             }
             let payloads = ready.iter().map(|id| Reparse { task_id: *id }).collect();
-            enqueue_all_in_tx(conn, tenant_id, CREDITS, &label, payloads).await
+            enqueue_all_in_tx(conn, tenant_id, price, &label, payloads).await
         })
         .await?;
     crate::jobs::worker::wake(state).await;
@@ -112,7 +114,8 @@ async fn reparse(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<Com
     let res = router::chat(state, tenant_id, Some(job.id), req).await?;
     let answer: Answer = parse::json(&res)?;
     let (content, words) = checked_article(state, &answer.content_html, task.word_count)?;
-    let (job_id, read_html) = (job.id, task.content_html);
+    let (job_id, read_html, sample) = (job.id, task.content_html, res.sample);
+    let credits = if sample { 0 } else { CREDITS };
     Ok(Completion {
         result: serde_json::json!({ "task_id": task_id, "words": words, "before": task.word_count }),
         effects: Some(Box::new(move |conn| {
@@ -124,13 +127,21 @@ async fn reparse(state: &AppState, job: &ClaimedJob, task_id: i64) -> Result<Com
                     if now.content_html != read_html {
                         return Err(AppError::Conflict(CHANGED_MEANWHILE.into()));
                     }
-                    Ok(ArticleChange { content_html: Some(content), word_count: Some(words), error: Some(None), ..Default::default() })
+                    // Restructured by the dev provider, the article becomes sample text; a real model keeps what it was.
+                    let sample = (sample || now.sample).then_some(true);
+                    Ok(ArticleChange {
+                        content_html: Some(content),
+                        word_count: Some(words),
+                        error: Some(None),
+                        sample,
+                        ..Default::default()
+                    })
                 };
-                article::replace(conn, tenant_id, task_id, Reason::Reparse, &by, CREDITS, change).await?;
+                article::replace(conn, tenant_id, task_id, Reason::Reparse, &by, credits, change).await?;
                 let who = Who { tenant_id, user_id: None, label: by, ip: None };
                 audit::record(conn, &who, "task.reparsed", ("task", task_id.to_string()), serde_json::json!({ "words": words })).await
             })
         })),
-        actual_credits: None,
+        actual_credits: sample.then_some(0),
     })
 }

@@ -43,6 +43,8 @@ pub struct Task {
     pub ai_model: String,
     pub error: Option<String>,
     pub credits_spent: i64,
+    /// Written by the offline dev provider: labelled "sample", never published by automation.
+    pub sample: bool,
     pub author_profile_id: Option<i64>,
     pub strategy_id: Option<i64>,
     pub created_at: DateTime<Utc>,
@@ -63,6 +65,7 @@ pub struct TaskListItem {
     pub word_count: i32,
     pub error: Option<String>,
     pub credits_spent: i64,
+    pub sample: bool,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -471,4 +474,29 @@ pub async fn version(conn: &mut AsyncPgConnection, tenant_id: i64, task_id: i64,
 /// The H2 headings of an article, in order (what a comparison lines up).
 pub fn headings(html: &str) -> Vec<String> {
     html.split("<h2>").skip(1).filter_map(|s| s.split_once("</h2>").map(|(h, _)| h.to_string())).collect()
+}
+
+/// What the provider calls for a task cost (its generate, reparse and image-prompt jobs, and its images' renders), in
+/// millionths of a dollar — shown beside the credits charged, so the margin is visible.
+pub async fn provider_cost(conn: &mut AsyncPgConnection, tenant_id: i64, task_id: i64) -> AppResult<i64> {
+    use diesel::sql_types::{BigInt, Text};
+    #[derive(QueryableByName)]
+    struct Cost {
+        #[diesel(sql_type = BigInt)]
+        micros: i64,
+    }
+    let row: Cost = diesel::sql_query(
+        "SELECT coalesce(sum(c.cost_micros), 0)::bigint AS micros FROM ai_calls c
+           JOIN jobs j ON j.tenant_id = c.tenant_id AND j.id = c.job_id
+         WHERE c.tenant_id = $1
+           AND ((j.subject_type = $3 AND j.subject_id = $2)
+             OR (j.subject_type = $4 AND j.subject_id IN (SELECT i.id FROM images i WHERE i.tenant_id = $1 AND i.task_id = $2)))",
+    )
+    .bind::<BigInt, _>(tenant_id)
+    .bind::<BigInt, _>(task_id)
+    .bind::<Text, _>(crate::jobs::SubjectKind::Task.as_str())
+    .bind::<Text, _>(crate::jobs::SubjectKind::Image.as_str())
+    .get_result(conn)
+    .await?;
+    Ok(row.micros)
 }

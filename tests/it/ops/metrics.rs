@@ -57,6 +57,7 @@ async fn every_family_shows_after_a_request_a_job_an_ai_call_and_a_cron_slot() {
     )
     .await;
     let (owner, tid) = app.signup("Mia Metrics", "mia@example.com", "Metrics Co").await;
+    app.set_plan(tid, "pro").await;
     let r = owner
         .api(
             reqwest::Method::PUT,

@@ -12,7 +12,7 @@ use diesel_async::RunQueryDsl;
 use crate::harness::TestApp;
 
 /// Tables without tenant_id, and why each may be global.
-const GLOBAL: [(&str, &str); 9] = [
+const GLOBAL: [(&str, &str); 11] = [
     ("tenants", "the distribution table itself (distributed by id, co-located with the tenant tables)"),
     ("users", "an account can belong to several workspaces (reference table)"),
     ("sessions", "a sign-in belongs to a user, before a workspace is chosen (reference table)"),
@@ -21,6 +21,8 @@ const GLOBAL: [(&str, &str); 9] = [
     ("system_settings", "reference data: cadences and retention (reference table)"),
     ("cron_slots", "one row per scheduled slot across all workspaces (reference table)"),
     ("job_workers", "one row per worker process, whichever workspaces its jobs belong to (reference table)"),
+    ("platform_ai_providers", "the platform's own AI provider accounts, serving every workspace (reference table)"),
+    ("platform_ai_purposes", "which platform provider and model serve each purpose (reference table)"),
     ("__diesel_schema_migrations", "migration bookkeeping"),
 ];
 

@@ -10,7 +10,9 @@ use crate::harness::{Browser, TestApp};
 /// An app with two workers (imports and AI run as jobs) that may call the loopback fake provider.
 pub async fn app() -> TestApp {
     let env: HashMap<&str, String> = HashMap::from([("IGNY8_WORKERS", "2".to_string()), ("IGNY8_ALLOW_PRIVATE_TARGETS", "on".to_string())]);
-    TestApp::spawn_with(&crate::harness::redis_url(), env).await
+    let app = TestApp::spawn_with(&crate::harness::redis_url(), env).await;
+    app.allow_own_ai_keys().await;
+    app
 }
 
 /// Uploads a file through the JSON API (the body is the file); returns the status and body.

@@ -48,7 +48,8 @@ pub async fn enqueue(state: &AppState, ctx: &TenantCtx, sel: &Selection, batch_s
         )));
     }
     let n = ids.len();
-    let job = ClusterAi { keyword_ids: ids, batch_size: batch }.new_job(ctx.tenant_id).credits(price(n)).by(ctx.actor_label());
+    let cost = crate::ai::access::price(state, ctx.tenant_id, crate::modules::planner::prompts::CLUSTER_PURPOSE, price(n)).await?;
+    let job = ClusterAi { keyword_ids: ids, batch_size: batch }.new_job(ctx.tenant_id).price(cost).by(ctx.actor_label());
     let id = queue::enqueue(&state.db, job).await?;
     crate::jobs::worker::wake(state).await;
     Ok((id, n))

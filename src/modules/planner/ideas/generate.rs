@@ -9,7 +9,7 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 
 use super::service::{CONTENT_TYPES, IdeaInput, IdeaValues, STRUCTURES, validate};
-use crate::ai::{ChatRequest, parse, router};
+use crate::ai::{ChatRequest, access, parse, router};
 use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
 use crate::db::schema::{clusters, content_ideas, keywords};
@@ -17,6 +17,7 @@ use crate::error::{AppError, AppResult};
 use crate::jobs::queue::enqueue_all_in_tx;
 use crate::jobs::{ClaimedJob, Completion, Job, JobError, Subject};
 use crate::modules::planner::prompts;
+use crate::modules::planner::prompts::IDEAS_PURPOSE;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::validate::Check;
@@ -46,11 +47,12 @@ pub async fn enqueue(state: &AppState, ctx: &TenantCtx, cluster_ids: &[i64], cou
         return Err(AppError::NotFound);
     }
     let (tenant_id, label) = (ctx.tenant_id, ctx.actor_label());
+    let price = access::price(state, tenant_id, IDEAS_PURPOSE, count).await?;
     // One reservation check for the whole request, so the 402 names the full price.
     let ids = conn
         .transaction::<_, AppError, _>(async move |conn| {
             let payloads = found.iter().map(|cid| Ideas { cluster_id: *cid, count }).collect();
-            enqueue_all_in_tx(conn, tenant_id, count, &label, payloads).await
+            enqueue_all_in_tx(conn, tenant_id, price, &label, payloads).await
         })
         .await?;
     crate::jobs::worker::wake(state).await;
@@ -152,7 +154,7 @@ async fn ideas_for(state: Arc<AppState>, job: ClaimedJob, cluster_id: i64, count
     if ideas.is_empty() {
         return Err(JobError::Fatal(format!("the model returned no usable ideas ({offered} offered)")));
     }
-    let kept = ideas.len();
+    let (kept, sample) = (ideas.len(), res.sample);
     let job_id = job.id;
     Ok(Completion {
         result: serde_json::json!({ "cluster_id": cluster_id, "ideas": kept, "offered": offered, "asked": count }),
@@ -172,6 +174,7 @@ async fn ideas_for(state: Arc<AppState>, job: ClaimedJob, cluster_id: i64, count
                             content_ideas::target_keywords.eq(&v.target_keywords),
                             content_ideas::outline.eq(&v.outline),
                             content_ideas::estimated_words.eq(v.estimated_words),
+                            content_ideas::sample.eq(sample),
                         )
                     })
                     .collect();
@@ -181,6 +184,6 @@ async fn ideas_for(state: Arc<AppState>, job: ClaimedJob, cluster_id: i64, count
             })
         })),
         // Seed §8.4: 1 credit per idea delivered; the rest of the reservation goes back.
-        actual_credits: Some(kept as i64),
+        actual_credits: Some(if sample { 0 } else { kept as i64 }),
     })
 }

@@ -40,6 +40,8 @@ pub struct Idea {
     pub outline: Vec<String>,
     pub estimated_words: i32,
     pub status: IdeaStatus,
+    /// Offered by the offline dev provider: labelled "sample".
+    pub sample: bool,
     pub created_at: DateTime<Utc>,
 }
 

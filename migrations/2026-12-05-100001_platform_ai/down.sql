@@ -1,0 +1,15 @@
+ALTER TABLE images DROP COLUMN sample;
+ALTER TABLE content_ideas DROP COLUMN sample;
+ALTER TABLE tasks DROP COLUMN sample;
+ALTER TABLE ai_calls DROP COLUMN source;
+ALTER TABLE ai_settings DROP CONSTRAINT ai_settings_text_provider_check;
+ALTER TABLE ai_settings DROP CONSTRAINT ai_settings_image_provider_check;
+UPDATE ai_settings SET text_provider = 'dev' WHERE text_provider = 'platform';
+UPDATE ai_settings SET image_provider = 'dev' WHERE image_provider = 'platform';
+ALTER TABLE ai_settings ALTER COLUMN text_provider SET DEFAULT 'dev';
+ALTER TABLE ai_settings ALTER COLUMN image_provider SET DEFAULT 'dev';
+ALTER TABLE ai_settings ADD CONSTRAINT ai_settings_text_provider_check CHECK (text_provider IN ('dev', 'openai'));
+ALTER TABLE ai_settings ADD CONSTRAINT ai_settings_image_provider_check CHECK (image_provider IN ('dev', 'openai', 'runware'));
+ALTER TABLE plans DROP COLUMN own_ai_key;
+DROP TABLE platform_ai_purposes;
+DROP TABLE platform_ai_providers;
