@@ -79,12 +79,9 @@ pub async fn signup_page(req: HttpRequest) -> AppResult<HttpResponse> {
 
 pub async fn signup_submit(state: web::Data<AppState>, req: HttpRequest, form: web::Form<SignupInput>) -> AppResult<HttpResponse> {
     let form = form.into_inner();
+    // The same answer for a new email and a known one (whose owner gets a mail instead).
     match service::signup(&state, &form, &meta(&state, &req)).await {
-        Ok(signed) => {
-            let mut res = redirect_with("/dashboard", Some(Toast::success("Welcome to IGNY8 — your workspace is ready")));
-            res.add_cookie(&service::session_cookie(&state, signed.token)).map_err(AppError::internal)?;
-            Ok(res)
-        }
+        Ok(()) => Ok(redirect_with("/signup/sent", None)),
         Err(AppError::Validation(errors)) => {
             let form = SignupInput { password: String::new(), ..form };
             render_status(&SignupPage { page: PublicPage::from_req(&req), form, errors }, StatusCode::UNPROCESSABLE_ENTITY)

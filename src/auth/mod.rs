@@ -1,12 +1,18 @@
 //! Authentication and authorisation: passwords, session JWTs, API tokens, roles, sign-in throttling.
 
+pub mod account_handlers;
 pub mod handlers;
 pub mod jwt;
+pub mod links;
+pub mod notifications;
 pub mod password;
+pub mod password_rules;
 pub mod rbac;
+pub mod reset;
 pub mod resolve;
 pub mod service;
 pub mod throttle;
+pub mod verify;
 
 use actix_web::web;
 
@@ -15,6 +21,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/login", web::post().to(handlers::login_submit))
         .route("/signup", web::get().to(handlers::signup_page))
         .route("/signup", web::post().to(handlers::signup_submit))
+        .route("/signup/sent", web::get().to(account_handlers::signup_sent))
+        .route("/password/forgot", web::get().to(account_handlers::forgot_page))
+        .route("/password/forgot", web::post().to(account_handlers::forgot_submit))
+        .route("/password/reset/{secret}", web::get().to(account_handlers::reset_page))
+        .route("/password/reset/{secret}", web::post().to(account_handlers::reset_submit))
+        .route("/verify/{secret}", web::get().to(account_handlers::verify_link))
+        .route("/account/notifications", web::get().to(account_handlers::notifications_page))
+        .route("/account/notifications", web::post().to(account_handlers::notifications_submit))
+        .route("/account/verify/resend", web::post().to(account_handlers::verify_resend))
         .route("/logout", web::post().to(handlers::logout))
         .route("/account/password", web::get().to(handlers::password_page))
         .route("/account/password", web::post().to(handlers::password_submit))
