@@ -134,11 +134,17 @@ pub async fn verify_resend(state: web::Data<AppState>, ctx: TenantCtx) -> AppRes
 struct NotificationsPage {
     page: crate::web::page::PageCtx,
     switches: notifications::Switches,
+    /// None for an account whose address is confirmed; otherwise whether a new link can be mailed.
+    unverified_can_resend: Option<bool>,
 }
 
 pub async fn notifications_page(state: web::Data<AppState>, page: crate::web::page::PageCtx) -> AppResult<HttpResponse> {
     let switches = notifications::get(&state, &page.ctx).await?;
-    render(&NotificationsPage { page, switches })
+    let (user_id, _) = page.ctx.require_user()?;
+    let mut conn = state.db.get().await?;
+    let verified = verify::is_verified(&mut conn, user_id).await?;
+    let unverified_can_resend = (!verified).then(|| mail::enabled(&state));
+    render(&NotificationsPage { page, switches, unverified_can_resend })
 }
 
 /// Checkboxes: a ticked box is sent, an unticked one is absent.

@@ -153,8 +153,15 @@ async fn verification_link_marks_verified_unverified_cannot_invite_and_the_invit
     assert!(r.text().await.unwrap().contains("Confirm your email address"));
     assert_eq!(owner.post_form("/team/invites", &[("email", "ivan@example.com"), ("role", "editor")]).await.status(), 403);
     assert_eq!(app.count("invitations").await, 0);
+    let (_, account) = owner.get_text("/account/notifications").await;
+    assert!(account.contains("not confirmed yet"));
+    // A lost link can be mailed again (the newest replaces the first).
+    assert_eq!(owner.post_form("/account/verify/resend", &[]).await.status(), 303);
+    let mails = sink.wait_for("vera@example.com", 2).await;
+    let first = path_of(&app, &mails[0].link("/verify/").unwrap());
+    assert_eq!(app.browser().get(&first).await.status(), 400, "the first link was replaced");
 
-    let mail = sink.wait_for("vera@example.com", 1).await.remove(0);
+    let mail = sink.wait_for("vera@example.com", 2).await.remove(1);
     assert!(mail.subject.contains("Confirm your email"));
     let path = path_of(&app, &mail.link("/verify/").expect("a verification link"));
     let page = app.browser().get(&path).await;
@@ -162,6 +169,7 @@ async fn verification_link_marks_verified_unverified_cannot_invite_and_the_invit
     assert!(page.text().await.unwrap().contains("Your email is confirmed"));
     assert!(verified().await);
     assert_eq!(app.browser().get(&path).await.status(), 400, "single use");
+    assert!(!owner.get_text("/account/notifications").await.1.contains("not confirmed yet"));
 
     // Verified: the invitation is mailed, and its link is still shown once to the inviter.
     let r = owner.api_post("/api/team/invites", serde_json::json!({ "email": "ivan@example.com", "role": "editor" })).await;

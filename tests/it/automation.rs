@@ -842,3 +842,30 @@ async fn a_run_skipped_for_credits_mails_the_owner_once_not_once_per_run() {
     assert_eq!(out["status"], "skipped");
     assert_eq!(mails_queued(&app, "nia@example.com", "Automation was skipped").await, 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn credits_below_a_tenth_of_the_plan_mail_the_owner_once_per_refill() {
+    let sink = crate::smtp::SmtpSink::start().await;
+    let app = TestApp::spawn_with(&crate::harness::redis_url(), sink.env()).await;
+    let (b, tid) = app.signup("Lou Low", "lou@example.com", "Low Co").await;
+    let (_, other) = app.signup("Ful Full", "ful@example.com", "Full Co").await;
+    // Free plan: 25 a month, so 2 credits is below a tenth and 3 is not.
+    let bal = balance(&b).await;
+    topup(&app, tid, -(bal - 3)).await;
+    schedule::fire(&app.state, Scheduled::Content, Utc.with_ymd_and_hms(2026, 3, 1, 1, 0, 0).unwrap()).await.unwrap().unwrap();
+    assert_eq!(mails_queued(&app, "lou@example.com", "Credits running low").await, 0, "3 of 25 is not below a tenth");
+    topup(&app, tid, -1).await;
+    for hour in [2, 3] {
+        schedule::fire(&app.state, Scheduled::Content, Utc.with_ymd_and_hms(2026, 3, 1, hour, 0, 0).unwrap()).await.unwrap().unwrap();
+    }
+    assert_eq!(mails_queued(&app, "lou@example.com", "Credits running low").await, 1, "once, not once per tick");
+    assert_eq!(mails_queued(&app, "ful@example.com", "Credits running low").await, 0, "{other}: a full workspace is not told");
+    let got = sink.wait_for("lou@example.com", 2).await;
+    let low = got.iter().find(|m| m.subject == "Credits running low in Low Co").expect("the low-credit mail");
+    assert!(low.text.contains("has 2 credits left"), "{}", low.text);
+    // Topped up and spent down again: told again.
+    topup(&app, tid, 50).await;
+    topup(&app, tid, -50).await;
+    schedule::fire(&app.state, Scheduled::Content, Utc.with_ymd_and_hms(2026, 3, 1, 4, 0, 0).unwrap()).await.unwrap().unwrap();
+    assert_eq!(mails_queued(&app, "lou@example.com", "Credits running low").await, 2);
+}

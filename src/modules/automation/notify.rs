@@ -56,3 +56,71 @@ pub async fn run_needs_attention(conn: &mut AsyncPgConnection, state: &AppState,
     }
     Ok(sent)
 }
+
+#[derive(diesel::QueryableByName)]
+struct LowRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    balance: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    monthly: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    refill: i64,
+}
+
+/// Mails the owners and admins of every workspace whose balance is below 10 % of its plan's monthly credits —
+/// once per refill (the key names the workspace's latest credit grant), to those with "Credits running low" on.
+/// Runs after each scheduled workspace step, so a drop is noticed within one cadence.
+pub async fn credits_low(state: &AppState) -> AppResult<usize> {
+    if !mail::enabled(state) {
+        return Ok(0);
+    }
+    let mut conn = state.db.get().await?;
+    let low: Vec<LowRow> = diesel::sql_query(
+        "SELECT t.id, t.name, t.credits_balance AS balance, p.monthly_credits AS monthly,
+                COALESCE((SELECT max(l.id) FROM credit_ledger l WHERE l.tenant_id = t.id AND l.delta > 0), 0) AS refill
+           FROM tenants t JOIN plans p ON p.code = t.plan_code
+          WHERE t.credits_balance * 10 < p.monthly_credits",
+    )
+    .load(&mut conn)
+    .await?;
+    let mut sent = 0;
+    for t in low {
+        let recipients: Vec<(i64, String, String)> = memberships::table
+            .inner_join(users::table)
+            .filter(memberships::tenant_id.eq(t.id))
+            .filter(memberships::role.eq_any([Role::Owner.as_str(), Role::Admin.as_str()]))
+            .filter(users::notify_credits.eq(true))
+            .select((users::id, users::email, users::name))
+            .load(&mut conn)
+            .await?;
+        let key = format!("credits_low:{}", t.refill);
+        for (user_id, email, name) in recipients {
+            let first = diesel::insert_into(notifications_sent::table)
+                .values((notifications_sent::tenant_id.eq(t.id), notifications_sent::user_id.eq(user_id), notifications_sent::key.eq(&key)))
+                .on_conflict_do_nothing()
+                .execute(&mut conn)
+                .await?;
+            if first == 0 {
+                continue;
+            }
+            let letter = Letter::new(format!("Credits running low in {}", t.name), format!("Hello {name},"))
+                .para(format!(
+                    "The workspace \"{}\" has {} credit{} left, less than 10 % of its plan's {} a month. \
+                     AI work and automation stop when they run out.",
+                    t.name,
+                    t.balance,
+                    if t.balance == 1 { "" } else { "s" },
+                    t.monthly
+                ))
+                .action("See credits", format!("{}/billing", state.config.base_url))
+                .note("You get this once each time the balance drops this low. Turn it off under Account → Notifications.");
+            mail::queue(&mut conn, state, t.id, &email, &letter).await?;
+            sent += 1;
+        }
+    }
+    Ok(sent)
+}
