@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::auth::handlers::meta;
 use crate::auth::links::{self, Purpose};
-use crate::auth::{notifications, reset, verify};
+use crate::auth::{notifications, profile, reset, verify};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::mail;
 use crate::state::AppState;
@@ -162,4 +162,74 @@ pub async fn notifications_submit(
     let to = notifications::Switches { automation: form.automation.is_some(), credits: form.credits.is_some() };
     notifications::set(&state, &ctx, to).await?;
     Ok(redirect_with("/account/notifications", Some(Toast::success("Notification settings saved"))))
+}
+
+#[derive(Template)]
+#[template(path = "auth/profile.html")]
+struct ProfilePage {
+    page: crate::web::page::PageCtx,
+    name: String,
+    email: String,
+    sessions: Vec<profile::SessionView>,
+    errors: FieldErrors,
+}
+
+async fn profile_page_with(state: &AppState, page: crate::web::page::PageCtx, errors: FieldErrors) -> AppResult<ProfilePage> {
+    let sessions = profile::sessions(state, &page.ctx).await?;
+    let (name, email) = match &page.ctx.actor {
+        crate::tenancy::Actor::User { name, email, .. } => (name.clone(), email.clone()),
+        _ => return Err(AppError::Forbidden("Only people have a profile".into())),
+    };
+    Ok(ProfilePage { page, name, email, sessions, errors })
+}
+
+pub async fn profile_page(state: web::Data<AppState>, page: crate::web::page::PageCtx) -> AppResult<HttpResponse> {
+    render(&profile_page_with(&state, page, FieldErrors::new()).await?)
+}
+
+#[derive(Deserialize, Default)]
+pub struct NameForm {
+    #[serde(default)]
+    name: String,
+}
+
+pub async fn profile_name(
+    state: web::Data<AppState>,
+    page: crate::web::page::PageCtx,
+    form: web::Form<NameForm>,
+) -> AppResult<HttpResponse> {
+    match profile::rename(&state, &page.ctx, &form.name).await {
+        Ok(()) => Ok(redirect_with("/account/profile", Some(Toast::success("Name saved")))),
+        Err(AppError::Validation(errors)) => {
+            render_status(&profile_page_with(&state, page, errors).await?, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn profile_email(
+    state: web::Data<AppState>,
+    page: crate::web::page::PageCtx,
+    form: web::Form<profile::EmailChange>,
+) -> AppResult<HttpResponse> {
+    match profile::request_email_change(&state, &page.ctx, &form).await {
+        Ok(()) => Ok(redirect_with("/account/profile", Some(Toast::success("We mailed a confirmation link to the new address")))),
+        Err(AppError::Validation(errors)) => {
+            render_status(&profile_page_with(&state, page, errors).await?, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// GET /account/email/{secret} — the link mailed to the new address.
+pub async fn email_confirm(state: web::Data<AppState>, req: HttpRequest, secret: web::Path<String>) -> AppResult<HttpResponse> {
+    profile::confirm_email_change(&state, &secret).await?;
+    notice(&req, "Your new email address is in use", &["Sign in with it from now on."])
+}
+
+pub async fn sessions_revoke_all(state: web::Data<AppState>, ctx: TenantCtx) -> AppResult<HttpResponse> {
+    profile::sign_out_everywhere(&state, &ctx).await?;
+    let mut res = redirect_with("/login", Some(Toast::success("You are signed out everywhere")));
+    res.add_cookie(&crate::auth::service::clear_session_cookie(&state)).map_err(AppError::internal)?;
+    Ok(res)
 }

@@ -7,6 +7,7 @@ pub mod links;
 pub mod notifications;
 pub mod password;
 pub mod password_rules;
+pub mod profile;
 pub mod rbac;
 pub mod reset;
 pub mod resolve;
@@ -29,6 +30,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/verify/{secret}", web::get().to(account_handlers::verify_link))
         .route("/account/notifications", web::get().to(account_handlers::notifications_page))
         .route("/account/notifications", web::post().to(account_handlers::notifications_submit))
+        .route("/account/profile", web::get().to(account_handlers::profile_page))
+        .route("/account/profile/name", web::post().to(account_handlers::profile_name))
+        .route("/account/profile/email", web::post().to(account_handlers::profile_email))
+        .route("/account/email/{secret}", web::get().to(account_handlers::email_confirm))
+        .route("/account/sessions/revoke-all", web::post().to(account_handlers::sessions_revoke_all))
         .route("/account/verify/resend", web::post().to(account_handlers::verify_resend))
         .route("/logout", web::post().to(handlers::logout))
         .route("/account/password", web::get().to(handlers::password_page))

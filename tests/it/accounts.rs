@@ -270,3 +270,50 @@ async fn wrong_passwords_slow_down_that_network_only_and_the_owner_still_signs_i
     let owner = app.browser();
     assert_eq!(login_from(&owner, "198.51.100.7", "owen@example.com", PASSWORD).await.status(), 303);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn profile_name_email_change_from_the_new_address_and_sign_out_everywhere() {
+    let sink = SmtpSink::start().await;
+    let app = app_with(sink.env()).await;
+    let (b, _) = app.signup("Pat Profile", "pat@example.com", "Profile Co").await;
+    let other = app.browser();
+    assert_eq!(other.post_form("/login", &[("email", "pat@example.com"), ("password", PASSWORD)]).await.status(), 303);
+
+    // Display name.
+    assert_eq!(b.post_form("/account/profile/name", &[("name", "")]).await.status(), 422);
+    assert_eq!(b.post_form("/account/profile/name", &[("name", "Pat Renamed")]).await.status(), 303);
+    let me: serde_json::Value = b.get("/api/me").await.json().await.unwrap();
+    assert_eq!(me["actor"]["name"], "Pat Renamed");
+
+    // Sessions: both browsers are listed.
+    let (status, page) = b.get_text("/account/profile").await;
+    assert_eq!(status, 200);
+    assert_eq!(page.matches("<tr><td>").count(), 2, "two sessions listed");
+    assert!(page.contains("this browser"));
+
+    // Email change: a wrong password or a bad address changes nothing; the link goes to the new address only.
+    let r = b.post_form("/account/profile/email", &[("email", "pat.new@example.com"), ("password", "not my password")]).await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(b.post_form("/account/profile/email", &[("email", "pat.new@example.com"), ("password", PASSWORD)]).await.status(), 303);
+    let mail = sink.wait_for("pat.new@example.com", 1).await.remove(0);
+    assert!(mail.subject.contains("Confirm your new email"));
+    let email_now = async || -> String {
+        let mut conn = app.db().await;
+        users::table.select(users::email).first(&mut conn).await.unwrap()
+    };
+    assert_eq!(email_now().await, "pat@example.com", "unchanged until the link is used");
+    let path = path_of(&app, &mail.link("/account/email/").expect("a confirmation link"));
+    assert_eq!(app.browser().get(&path).await.status(), 200);
+    assert_eq!(email_now().await, "pat.new@example.com");
+    assert_eq!(app.browser().get(&path).await.status(), 400, "single use");
+    let fresh = app.browser();
+    assert_eq!(fresh.post_form("/login", &[("email", "pat@example.com"), ("password", PASSWORD)]).await.status(), 401);
+    assert_eq!(fresh.post_form("/login", &[("email", "pat.new@example.com"), ("password", PASSWORD)]).await.status(), 303);
+
+    // Sign out everywhere ends every session, this one included.
+    let r = b.post_form("/account/sessions/revoke-all", &[]).await;
+    assert_eq!(r.status(), 303);
+    for browser in [&b, &other, &fresh] {
+        assert_eq!(browser.get("/dashboard").await.status(), 303);
+    }
+}
