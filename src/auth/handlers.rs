@@ -131,6 +131,23 @@ pub async fn switch_tenant(state: web::Data<AppState>, ctx: TenantCtx, form: web
 }
 
 #[derive(Deserialize)]
+pub struct RenameForm {
+    #[serde(default)]
+    name: String,
+}
+
+/// POST /tenants/rename — the page form; PATCH /api/workspace takes the same body as JSON.
+pub async fn rename_tenant(state: web::Data<AppState>, ctx: TenantCtx, form: web::Form<RenameForm>) -> AppResult<HttpResponse> {
+    crate::tenancy::service::rename_workspace(&state, &ctx, &form.name).await?;
+    Ok(redirect_with("/account/profile", Some(Toast::success("Workspace renamed"))))
+}
+
+pub async fn api_rename_tenant(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<RenameForm>) -> AppResult<HttpResponse> {
+    crate::tenancy::service::rename_workspace(&state, &ctx, &body.name).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "id": ctx.tenant_id, "name": body.name.trim() })))
+}
+
+#[derive(Deserialize)]
 pub struct ApiLogin {
     email: Option<String>,
     password: Option<String>,

@@ -40,6 +40,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/account/password", web::get().to(handlers::password_page))
         .route("/account/password", web::post().to(handlers::password_submit))
         .route("/tenants/switch", web::post().to(handlers::switch_tenant))
+        .route("/tenants/rename", web::post().to(handlers::rename_tenant))
+        .route("/api/workspace", web::patch().to(handlers::api_rename_tenant))
         .route("/api/auth/login", web::post().to(handlers::api_login))
         .route("/api/me", web::get().to(handlers::api_me));
 }

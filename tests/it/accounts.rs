@@ -317,3 +317,26 @@ async fn profile_name_email_change_from_the_new_address_and_sign_out_everywhere(
         assert_eq!(browser.get("/dashboard").await.status(), 303);
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn owners_and_admins_rename_their_workspace_and_nobody_else_does() {
+    let app = TestApp::spawn().await;
+    let team = app.team("ren").await;
+    let (other, other_tid) = app.signup("Ona Other", "ona@example.com", "Other Co").await;
+    assert_eq!(team.owner.post_form("/tenants/rename", &[("name", "")]).await.status(), 422);
+    assert_eq!(team.owner.post_form("/tenants/rename", &[("name", "Renamed Co")]).await.status(), 303);
+    let me: serde_json::Value = team.editor.get("/api/me").await.json().await.unwrap();
+    assert_eq!(me["tenant"]["name"], "Renamed Co");
+    let r = team.admin.api(reqwest::Method::PATCH, "/api/workspace", Some(serde_json::json!({ "name": "Admin Named" }))).await;
+    assert_eq!(r.status(), 200);
+    let r = team.editor.api(reqwest::Method::PATCH, "/api/workspace", Some(serde_json::json!({ "name": "Editor Named" }))).await;
+    assert_eq!(r.status(), 403);
+    let me: serde_json::Value = team.viewer.get("/api/me").await.json().await.unwrap();
+    assert_eq!(me["tenant"]["name"], "Admin Named");
+    let me: serde_json::Value = other.get("/api/me").await.json().await.unwrap();
+    assert_eq!(
+        (me["tenant"]["id"].as_i64(), me["tenant"]["name"].as_str()),
+        (Some(other_tid), Some("Other Co")),
+        "another workspace is untouched"
+    );
+}
