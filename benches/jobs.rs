@@ -49,7 +49,7 @@ async fn main() -> anyhow::Result<()> {
     let mut tenants = vec![];
     let mut conn = state.db.get().await?;
     for i in 0..TENANTS {
-        let uid = igny8::auth::service::insert_user(&mut conn, &format!("bench{i}@example.com"), "Bench", "x")
+        let uid = igny8::auth::service::insert_user(&mut conn, &format!("bench{i}@example.com"), "Bench", "x", true)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let tid = conn

@@ -36,7 +36,7 @@ async fn main() -> anyhow::Result<()> {
     let (config, secret) = (state.config.clone(), bench_app::SECRET);
 
     let mut conn = state.db.get().await?;
-    let uid = igny8::auth::service::insert_user(&mut conn, "publish-bench@example.com", "Bench", "x")
+    let uid = igny8::auth::service::insert_user(&mut conn, "publish-bench@example.com", "Bench", "x", true)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let tid = conn

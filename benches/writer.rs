@@ -56,8 +56,9 @@ async fn main() -> anyhow::Result<()> {
     fake.then((0..ARTICLES).map(|_| fake_ai::Reply::Ok(body.clone())));
 
     let mut conn = state.db.get().await?;
-    let uid =
-        igny8::auth::service::insert_user(&mut conn, "writer-bench@example.com", "Bench", "x").await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let uid = igny8::auth::service::insert_user(&mut conn, "writer-bench@example.com", "Bench", "x", true)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let tid = conn
         .transaction::<_, igny8::error::AppError, _>(async move |c| {
             let tid = igny8::tenancy::service::create_workspace(c, "Writer bench", "agency", uid, "bench", None).await?;

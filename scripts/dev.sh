@@ -22,6 +22,16 @@ if [ -z "${IGNY8_SECRET_KEY:-}" ]; then
   export IGNY8_SECRET_KEY
 fi
 
+# Mail goes to a loopback SMTP server that keeps each message as JSON in $IGNY8_DEV_MAIL_DIR (unless SMTP is set).
+if [ -z "${IGNY8_SMTP_HOST:-}" ] && ensure_smtp_sink; then
+  MAIL_DIR="${IGNY8_DEV_MAIL_DIR:-/tmp/igny8-dev-mail}"
+  "$SINK_PYTHON" scripts/smtp-sink.py 2525 "$MAIL_DIR" >/dev/null &
+  SINK_PID=$!
+  trap 'kill "$SINK_PID" 2>/dev/null' EXIT
+  export IGNY8_SMTP_HOST=127.0.0.1 IGNY8_SMTP_PORT=2525 IGNY8_SMTP_TLS=none IGNY8_MAIL_FROM="IGNY8 <no-reply@localhost>"
+  log "mail is kept in $MAIL_DIR (loopback SMTP on port 2525)"
+fi
+
 log "building"
 cargo build --quiet --bin igny8
 BIN="${CARGO_TARGET_DIR:-target}/debug/igny8"
@@ -30,4 +40,4 @@ echo
 "$BIN" seed-demo
 echo
 log "IGNY8 on http://$IGNY8_BIND — sign in with the email and password above (Ctrl-C stops)"
-exec "$BIN" serve
+"$BIN" serve   # not exec: the trap stops the SMTP sink afterwards

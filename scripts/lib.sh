@@ -79,3 +79,11 @@ ensure_cargo() {
   fi
   command -v cargo >/dev/null || { log "cargo (Rust) is required: https://rustup.rs"; return 1; }
 }
+
+# The loopback SMTP server of development and the tests (scripts/smtp-sink.py) runs on Debian's python3-aiosmtpd.
+SINK_PYTHON=${IGNY8_TEST_PYTHON:-/usr/bin/python3}
+ensure_smtp_sink() {
+  [ -x "$SINK_PYTHON" ] && "$SINK_PYTHON" -c 'import aiosmtpd' 2>/dev/null && return 0
+  apt_install python3-aiosmtpd
+  SINK_PYTHON=/usr/bin/python3
+}

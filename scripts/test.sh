@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Test IGNY8: starts what the tests need (Postgres, Redis, a WordPress on loopback), checks that the run command brings up a
+# Test IGNY8: starts what the tests need (Postgres, Redis, a WordPress on loopback; the mail tests start their own
+# loopback SMTP server, so python3-aiosmtpd is installed when missing), checks that the run command brings up a
 # working page with the demo login, then runs every Rust test against the real services.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,8 @@ ensure_redis
 command -v redis-server >/dev/null || apt_install redis-server   # the Redis-outage test starts its own
 ensure_psql
 ensure_pg_tools   # the restore drill runs pg_dump / pg_restore
+ensure_smtp_sink  # mail tests start their own loopback SMTP server (scripts/smtp-sink.py)
+export IGNY8_TEST_PYTHON="$SINK_PYTHON"
 
 log "the test WordPress (Debian's packages, loopback only)"
 bash scripts/wordpress-up.sh up

@@ -36,6 +36,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 pub fn job_kinds() -> Registry {
     let mut r = Registry::default();
     r.add::<crate::jobs::probe::Probe>();
+    r.add::<crate::mail::MailSend>();
     crate::ai::jobs::register(&mut r);
     crate::modules::planner::register_jobs(&mut r);
     crate::modules::writer::register_jobs(&mut r);

@@ -27,7 +27,8 @@ pub struct Config {
     pub db_pool_size: usize,
     pub session_hours: i64,
     pub log_format: LogFormat,
-    /// Failed sign-ins allowed per email and per IP within the throttle window.
+    /// Failed sign-ins from one IP at one account before each further one makes that pair wait longer;
+    /// failed sign-ins allowed per IP (all accounts) within the throttle window.
     pub login_max_failures_email: u32,
     pub login_max_failures_ip: u32,
     pub login_window_secs: u64,
@@ -63,6 +64,73 @@ pub struct Config {
     pub backup_keep_days: u32,
     /// Folder holding pg_dump and pg_restore (default: found on PATH).
     pub pg_bin_dir: Option<String>,
+
+    /// Outgoing mail; `None` when no SMTP host is set (links are then shown on screen only).
+    pub smtp: Option<SmtpConfig>,
+    /// Sign-ups allowed per IP address per hour.
+    pub signup_max_per_ip: u32,
+}
+
+/// How the SMTP connection is secured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Plain SMTP (a relay on the same host or a loopback test server).
+    None,
+    /// Plain connection upgraded with STARTTLS (required).
+    StartTls,
+    /// TLS from the first byte (SMTPS, usually port 465).
+    Tls,
+}
+
+#[derive(Clone)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    /// The From header, e.g. `IGNY8 <no-reply@example.com>`.
+    pub from: String,
+}
+
+// The password stays out of logs and panics.
+impl std::fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("user", &self.user)
+            .field("from", &self.from)
+            .finish_non_exhaustive()
+    }
+}
+
+fn smtp_from(get: &impl Fn(&str) -> Option<String>) -> Result<Option<SmtpConfig>, ConfigError> {
+    let Some(host) = get("IGNY8_SMTP_HOST") else { return Ok(None) };
+    let tls = match get("IGNY8_SMTP_TLS").as_deref() {
+        None | Some("starttls") => SmtpTls::StartTls,
+        Some("tls") => SmtpTls::Tls,
+        Some("none") => SmtpTls::None,
+        Some(other) => return Err(err("IGNY8_SMTP_TLS", format!("expected 'starttls', 'tls' or 'none', got '{other}'"))),
+    };
+    let default_port = match tls {
+        SmtpTls::None => 25,
+        SmtpTls::StartTls => 587,
+        SmtpTls::Tls => 465,
+    };
+    let port = parse_num(get, "IGNY8_SMTP_PORT", default_port, 1, 65_535)? as u16;
+    let from = get("IGNY8_MAIL_FROM")
+        .ok_or_else(|| err("IGNY8_MAIL_FROM", "is required with IGNY8_SMTP_HOST, e.g. IGNY8 <no-reply@example.com>"))?;
+    if from.parse::<lettre::message::Mailbox>().is_err() {
+        return Err(err("IGNY8_MAIL_FROM", format!("expected an address such as IGNY8 <no-reply@example.com>, got '{from}'")));
+    }
+    let user = get("IGNY8_SMTP_USER");
+    let password = get("IGNY8_SMTP_PASSWORD");
+    if user.is_some() != password.is_some() {
+        return Err(err("IGNY8_SMTP_PASSWORD", "set both IGNY8_SMTP_USER and IGNY8_SMTP_PASSWORD, or neither"));
+    }
+    Ok(Some(SmtpConfig { host, port, tls, user, password, from }))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -155,6 +223,9 @@ impl Config {
             backup_dir: get("IGNY8_BACKUP_DIR"),
             backup_keep_days: parse_num(&get, "IGNY8_BACKUP_KEEP_DAYS", 7, 1, 3650)?,
             pg_bin_dir: get("IGNY8_PG_BIN_DIR"),
+
+            smtp: smtp_from(&get)?,
+            signup_max_per_ip: parse_num(&get, "IGNY8_SIGNUP_MAX_PER_IP", 10, 1, 100_000)?,
         })
     }
 
@@ -232,6 +303,19 @@ mod tests {
         assert_eq!(c.metrics_token, None);
         assert_eq!(c.backup_keep_days, 7);
         assert_eq!(c.backup_dir, None);
+    }
+
+    #[test]
+    fn smtp_settings() {
+        assert!(cfg(&[DB, KEY]).unwrap().smtp.is_none());
+        let c = cfg(&[DB, KEY, ("IGNY8_SMTP_HOST", "mail.example.com"), ("IGNY8_MAIL_FROM", "IGNY8 <no-reply@example.com>")]).unwrap();
+        let smtp = c.smtp.unwrap();
+        assert_eq!((smtp.port, smtp.tls), (587, SmtpTls::StartTls));
+        assert_eq!(cfg(&[DB, KEY, ("IGNY8_SMTP_HOST", "m")]).unwrap_err().var, "IGNY8_MAIL_FROM");
+        let bad_tls = [DB, KEY, ("IGNY8_SMTP_HOST", "m"), ("IGNY8_MAIL_FROM", "a@b.c"), ("IGNY8_SMTP_TLS", "ssl")];
+        assert_eq!(cfg(&bad_tls).unwrap_err().var, "IGNY8_SMTP_TLS");
+        let half = [DB, KEY, ("IGNY8_SMTP_HOST", "m"), ("IGNY8_MAIL_FROM", "a@b.c"), ("IGNY8_SMTP_USER", "u")];
+        assert_eq!(cfg(&half).unwrap_err().var, "IGNY8_SMTP_PASSWORD");
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod error;
 pub mod jobs;
 pub mod kv;
 pub mod listing;
+pub mod mail;
 pub mod memory;
 pub mod modules;
 pub mod outbound;

@@ -79,12 +79,9 @@ pub async fn signup_page(req: HttpRequest) -> AppResult<HttpResponse> {
 
 pub async fn signup_submit(state: web::Data<AppState>, req: HttpRequest, form: web::Form<SignupInput>) -> AppResult<HttpResponse> {
     let form = form.into_inner();
+    // The same answer for a new email and a known one (whose owner gets a mail instead).
     match service::signup(&state, &form, &meta(&state, &req)).await {
-        Ok(signed) => {
-            let mut res = redirect_with("/dashboard", Some(Toast::success("Welcome to IGNY8 — your workspace is ready")));
-            res.add_cookie(&service::session_cookie(&state, signed.token)).map_err(AppError::internal)?;
-            Ok(res)
-        }
+        Ok(()) => Ok(redirect_with("/signup/sent", None)),
         Err(AppError::Validation(errors)) => {
             let form = SignupInput { password: String::new(), ..form };
             render_status(&SignupPage { page: PublicPage::from_req(&req), form, errors }, StatusCode::UNPROCESSABLE_ENTITY)
@@ -131,6 +128,23 @@ pub async fn switch_tenant(state: web::Data<AppState>, ctx: TenantCtx, form: web
     let mut res = redirect_with("/dashboard", Some(Toast::success("Workspace switched")));
     res.add_cookie(&service::session_cookie(&state, token)).map_err(AppError::internal)?;
     Ok(res)
+}
+
+#[derive(Deserialize)]
+pub struct RenameForm {
+    #[serde(default)]
+    name: String,
+}
+
+/// POST /tenants/rename — the page form; PATCH /api/workspace takes the same body as JSON.
+pub async fn rename_tenant(state: web::Data<AppState>, ctx: TenantCtx, form: web::Form<RenameForm>) -> AppResult<HttpResponse> {
+    crate::tenancy::service::rename_workspace(&state, &ctx, &form.name).await?;
+    Ok(redirect_with("/account/profile", Some(Toast::success("Workspace renamed"))))
+}
+
+pub async fn api_rename_tenant(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<RenameForm>) -> AppResult<HttpResponse> {
+    crate::tenancy::service::rename_workspace(&state, &ctx, &body.name).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "id": ctx.tenant_id, "name": body.name.trim() })))
 }
 
 #[derive(Deserialize)]

@@ -7,13 +7,15 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use crate::audit::{self, Who};
 use crate::auth::jwt::Claims;
+use crate::auth::links;
 use crate::auth::resolve::SESSION_COOKIE;
-use crate::auth::{password, throttle};
+use crate::auth::{password, throttle, verify};
 use crate::billing::plans;
 use crate::crypto::secrets::random_token;
 use crate::db::is_unique_violation;
 use crate::db::schema::{memberships, sessions, users};
 use crate::error::{AppError, AppResult};
+use crate::mail::{self, Letter};
 use crate::state::AppState;
 use crate::tenancy::{TenantCtx, service::create_workspace};
 use crate::validate::Check;
@@ -36,16 +38,11 @@ pub struct SignupInput {
     pub password: String,
 }
 
-pub struct Signed {
-    pub user_id: i64,
-    pub tenant_id: i64,
-    pub token: String,
-}
-
-/// Inserts a user; a taken email becomes a message on the `email` field.
-pub async fn insert_user(conn: &mut AsyncPgConnection, email: &str, name: &str, hash: &str) -> AppResult<i64> {
+/// Inserts a user (verified or not); a taken email becomes a message on the `email` field.
+pub async fn insert_user(conn: &mut AsyncPgConnection, email: &str, name: &str, hash: &str, verified: bool) -> AppResult<i64> {
+    let verified_at = verified.then(chrono::Utc::now);
     diesel::insert_into(users::table)
-        .values((users::email.eq(email), users::name.eq(name), users::password_hash.eq(hash)))
+        .values((users::email.eq(email), users::name.eq(name), users::password_hash.eq(hash), users::email_verified_at.eq(verified_at)))
         .returning(users::id)
         .get_result(conn)
         .await
@@ -58,7 +55,10 @@ pub async fn insert_user(conn: &mut AsyncPgConnection, email: &str, name: &str, 
         })
 }
 
-pub async fn signup(state: &AppState, input: &SignupInput, meta: &ClientMeta) -> AppResult<Signed> {
+/// Creates the account and its workspace, or — for an email that has an account already — mails its owner
+/// instead. The caller's answer is the same in both cases, so sign-up does not tell which emails exist.
+/// Limited per IP (`IGNY8_SIGNUP_MAX_PER_IP` an hour).
+pub async fn signup(state: &AppState, input: &SignupInput, meta: &ClientMeta) -> AppResult<()> {
     let mut check = Check::new();
     let name = check.text("name", &input.name, "Your name", 1, 120);
     let email = check.email("email", &input.email);
@@ -67,21 +67,37 @@ pub async fn signup(state: &AppState, input: &SignupInput, meta: &ClientMeta) ->
         check.fail("password", msg);
     }
     check.finish()?;
+    let ip_key = meta.ip.as_deref().unwrap_or("unknown");
+    throttle::hit(state, "signup:ip", ip_key, state.config.signup_max_per_ip, 3600, "Too many sign-ups from your network.").await?;
+    // Hashed whether or not the account exists, so the answer takes as long either way.
     let hash = password::hash(&input.password).await?;
     let mut conn = state.db.get().await?;
     let ip = meta.ip.clone();
-    let (user_id, tenant_id) = conn
-        .transaction::<_, AppError, _>(async move |conn| {
-            let user_id = insert_user(conn, &email, &name, &hash).await?;
-            let tenant_id = create_workspace(conn, &workspace, plans::SIGNUP_PLAN, user_id, &email, ip).await?;
-            Ok((user_id, tenant_id))
-        })
-        .await?;
-    let token = start_session(&mut conn, state, user_id, tenant_id, meta).await?;
-    Ok(Signed { user_id, tenant_id, token })
+    let mail_on = mail::enabled(state);
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        let existing: Option<(i64, String)> =
+            users::table.filter(users::email.eq(&email)).select((users::id, users::name)).first(conn).await.optional()?;
+        if let Some((user_id, known_name)) = existing {
+            if let Some(tenant_id) = links::home_tenant(conn, user_id).await? {
+                let letter = Letter::new("You already have an IGNY8 account", format!("Hello {known_name},"))
+                    .para("Someone (hopefully you) tried to sign up to IGNY8 with this address, which already has an account.")
+                    .action("Sign in", format!("{}/login", state.config.base_url))
+                    .note("Forgot your password? Choose \"Forgot your password?\" on the sign-in page.");
+                mail::queue(conn, state, tenant_id, &email, &letter).await?;
+            }
+            return Ok(());
+        }
+        let user_id = insert_user(conn, &email, &name, &hash, !mail_on).await?;
+        let tenant_id = create_workspace(conn, &workspace, plans::SIGNUP_PLAN, user_id, &email, ip).await?;
+        if mail_on {
+            verify::send_link(conn, state, tenant_id, user_id, &email, &name).await?;
+        }
+        Ok(())
+    })
+    .await
 }
 
-/// Checks the password (throttled per IP and email) and opens a session in the user's first workspace.
+/// Checks the password (throttled per IP and per IP and account) and opens a session in the user's first workspace.
 pub async fn login(state: &AppState, email: &str, password_text: &str, meta: &ClientMeta) -> AppResult<String> {
     let email = email.trim().to_lowercase();
     if email.is_empty() || password_text.is_empty() || email.len() > 254 || password_text.len() > 1024 {
@@ -101,7 +117,7 @@ pub async fn login(state: &AppState, email: &str, password_text: &str, meta: &Cl
         tracing::info!(ip = meta.ip.as_deref().unwrap_or("-"), "failed sign-in");
         return Err(AppError::field("_form", "The email or password is not right"));
     };
-    throttle::clear_email(state, &email).await;
+    throttle::clear_pair(state, meta.ip.as_deref(), &email).await;
     let tenant_id: Option<i64> = memberships::table
         .filter(memberships::user_id.eq(user_id))
         .select(memberships::tenant_id)

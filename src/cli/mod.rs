@@ -221,7 +221,7 @@ async fn create_user(
     let ws = workspace.unwrap_or_else(|| format!("{name}'s workspace"));
     let (user_id, tid) = conn
         .transaction::<_, AppError, _>(async move |conn| {
-            let user_id = insert_user(conn, &email, &name, &hash).await?;
+            let user_id = insert_user(conn, &email, &name, &hash, true).await?;
             if system_admin {
                 diesel::update(users::table.find(user_id)).set(users::is_system_admin.eq(true)).execute(conn).await?;
             }

@@ -59,7 +59,7 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
                         .await?
                 }
                 None => {
-                    let uid = insert_user(conn, DEMO_EMAIL, "Dana Demo", &hash).await?;
+                    let uid = insert_user(conn, DEMO_EMAIL, "Dana Demo", &hash, true).await?;
                     create_workspace(conn, DEMO_WORKSPACE, "pro", uid, DEMO_EMAIL, None).await?
                 }
             };
@@ -67,7 +67,7 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
                 let uid: Option<i64> = users::table.filter(users::email.eq(email)).select(users::id).first(conn).await.optional()?;
                 let uid = match uid {
                     Some(u) => u,
-                    None => insert_user(conn, email, name, &teammate_hash).await?,
+                    None => insert_user(conn, email, name, &teammate_hash, true).await?,
                 };
                 diesel::insert_into(memberships::table)
                     .values((memberships::tenant_id.eq(tenant_id), memberships::user_id.eq(uid), memberships::role.eq(*role)))

@@ -38,6 +38,31 @@ diesel::table! {
         is_system_admin -> Bool,
         created_at -> Timestamptz,
         password_changed_at -> Timestamptz,
+        email_verified_at -> Nullable<Timestamptz>,
+        notify_automation -> Bool,
+        notify_credits -> Bool,
+    }
+}
+
+diesel::table! {
+    account_tokens (id) {
+        id -> Int8,
+        user_id -> Int8,
+        purpose -> Text,
+        token_hash -> Text,
+        email -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    notifications_sent (tenant_id, user_id, key) {
+        tenant_id -> Int8,
+        user_id -> Int8,
+        key -> Text,
+        created_at -> Timestamptz,
     }
 }
 
@@ -194,9 +219,12 @@ diesel::joinable!(tenants -> plans (plan_code));
 diesel::joinable!(memberships -> tenants (tenant_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(account_tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     plans,
+    account_tokens,
+    notifications_sent,
     tenants,
     users,
     memberships,

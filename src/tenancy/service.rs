@@ -41,3 +41,24 @@ pub async fn create_workspace(
     .await?;
     Ok(tenant_id)
 }
+
+/// Renames the caller's workspace (owners and admins).
+pub async fn rename_workspace(state: &crate::state::AppState, ctx: &super::TenantCtx, name: &str) -> AppResult<()> {
+    ctx.require(crate::auth::rbac::Perm::ManageSettings)?;
+    let mut check = crate::validate::Check::new();
+    let name = check.text("name", name, "Workspace name", 1, 120);
+    check.finish()?;
+    let who = Who::from(ctx);
+    let tenant_id = ctx.tenant_id;
+    let old = ctx.tenant_name.clone();
+    let mut conn = state.db.get().await?;
+    diesel_async::AsyncConnection::transaction::<_, crate::error::AppError, _>(&mut conn, async move |conn| {
+        diesel::update(tenants::table.find(tenant_id))
+            .set((tenants::name.eq(&name), tenants::updated_at.eq(diesel::dsl::now)))
+            .execute(conn)
+            .await?;
+        audit::record(conn, &who, "workspace.renamed", ("tenant", tenant_id.to_string()), serde_json::json!({ "from": old, "to": name }))
+            .await
+    })
+    .await
+}

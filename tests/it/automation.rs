@@ -796,3 +796,77 @@ async fn auto_publish_waits_for_images_publishes_an_article_whose_images_failed_
     assert_eq!(before_images - balance(&b).await, 3);
     let _ = good;
 }
+
+/// Mail jobs to `to` whose subject starts with `subject`.
+async fn mails_queued(app: &TestApp, to: &str, subject: &str) -> i64 {
+    let mut conn = app.db().await;
+    jobs::table
+        .filter(jobs::kind.eq("mail.send"))
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!("payload->>'to' = '{to}' AND payload->>'subject' LIKE '{subject}%'")))
+        .count()
+        .get_result(&mut conn)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_skipped_for_credits_mails_the_owner_once_not_once_per_run() {
+    let sink = crate::smtp::SmtpSink::start().await;
+    let app = TestApp::spawn_with(&crate::harness::redis_url(), sink.env()).await;
+    let (b, tid) = app.signup("Nia Notice", "nia@example.com", "Notice Co").await;
+    waiting_tasks(&app, &b, tid, 2, 2).await;
+    let bal = balance(&b).await;
+    topup(&app, tid, -(bal - 2)).await;
+    // "Run now" twice and two scheduled ticks: every one is skipped for credits.
+    for _ in 0..2 {
+        let out: Value = b.api_post("/api/automation/content/run", json!({})).await.json().await.unwrap();
+        assert_eq!(out["status"], "skipped", "{out}");
+        assert!(out["reason"].as_str().unwrap().contains("Not enough credits"), "{out}");
+    }
+    for hour in [3, 6] {
+        schedule::fire(&app.state, Scheduled::Content, Utc.with_ymd_and_hms(2026, 3, 1, hour, 0, 0).unwrap()).await.unwrap().unwrap();
+    }
+    assert_eq!(app.count("cron_runs").await, 4);
+    assert_eq!(mails_queued(&app, "nia@example.com", "Automation was skipped").await, 1, "one mail, not one per run");
+    let got = sink.wait_for("nia@example.com", 2).await; // the sign-up's verification mail and the notice
+    let notice: Vec<_> = got.iter().filter(|m| m.subject.starts_with("Automation was skipped in Notice Co")).collect();
+    assert_eq!(notice.len(), 1, "{got:?}");
+    assert!(notice[0].text.contains("Not enough credits") && notice[0].text.contains("/automation"));
+
+    // Switched off in Account → Notifications: no mail even for a day that has had none.
+    assert_eq!(b.post_form("/account/notifications", &[("credits", "on")]).await.status(), 303);
+    let (_, page) = b.get_text("/account/notifications").await;
+    assert!(!page.contains("name=\"automation\" value=\"on\" checked"), "saved as off");
+    let mut conn = app.db().await;
+    diesel::sql_query("DELETE FROM notifications_sent").execute(&mut conn).await.unwrap();
+    let out: Value = b.api_post("/api/automation/content/run", json!({})).await.json().await.unwrap();
+    assert_eq!(out["status"], "skipped");
+    assert_eq!(mails_queued(&app, "nia@example.com", "Automation was skipped").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn credits_below_a_tenth_of_the_plan_mail_the_owner_once_per_refill() {
+    let sink = crate::smtp::SmtpSink::start().await;
+    let app = TestApp::spawn_with(&crate::harness::redis_url(), sink.env()).await;
+    let (b, tid) = app.signup("Lou Low", "lou@example.com", "Low Co").await;
+    let (_, other) = app.signup("Ful Full", "ful@example.com", "Full Co").await;
+    // Free plan: 25 a month, so 2 credits is below a tenth and 3 is not.
+    let bal = balance(&b).await;
+    topup(&app, tid, -(bal - 3)).await;
+    schedule::fire(&app.state, Scheduled::Content, Utc.with_ymd_and_hms(2026, 3, 1, 1, 0, 0).unwrap()).await.unwrap().unwrap();
+    assert_eq!(mails_queued(&app, "lou@example.com", "Credits running low").await, 0, "3 of 25 is not below a tenth");
+    topup(&app, tid, -1).await;
+    for hour in [2, 3] {
+        schedule::fire(&app.state, Scheduled::Content, Utc.with_ymd_and_hms(2026, 3, 1, hour, 0, 0).unwrap()).await.unwrap().unwrap();
+    }
+    assert_eq!(mails_queued(&app, "lou@example.com", "Credits running low").await, 1, "once, not once per tick");
+    assert_eq!(mails_queued(&app, "ful@example.com", "Credits running low").await, 0, "{other}: a full workspace is not told");
+    let got = sink.wait_for("lou@example.com", 2).await;
+    let low = got.iter().find(|m| m.subject == "Credits running low in Low Co").expect("the low-credit mail");
+    assert!(low.text.contains("has 2 credits left"), "{}", low.text);
+    // Topped up and spent down again: told again.
+    topup(&app, tid, 50).await;
+    topup(&app, tid, -50).await;
+    schedule::fire(&app.state, Scheduled::Content, Utc.with_ymd_and_hms(2026, 3, 1, 4, 0, 0).unwrap()).await.unwrap().unwrap();
+    assert_eq!(mails_queued(&app, "lou@example.com", "Credits running low").await, 2);
+}

@@ -19,6 +19,7 @@ async fn hostile_names_and_emails_are_shown_escaped() {
         )
         .await;
     assert_eq!(r.status(), 303);
+    assert_eq!(b.post_form("/login", &[("email", "eve@example.com"), ("password", PASSWORD)]).await.status(), 303);
     let me: serde_json::Value = b.get("/api/me").await.json().await.unwrap();
     let tid = me["tenant"]["id"].as_i64().unwrap();
     app.set_plan(tid, "pro").await;

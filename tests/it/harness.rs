@@ -209,6 +209,10 @@ impl TestApp {
         let b = self.browser();
         let res = b.post_form("/signup", &[("name", name), ("email", email), ("workspace", workspace), ("password", PASSWORD)]).await;
         assert_eq!(res.status(), 303, "signup failed: {}", res.text().await.unwrap_or_default());
+        assert_eq!(res.headers()["location"], "/signup/sent");
+        // Sign-up does not sign in (its answer must not differ for a known email): sign in as the user would.
+        let res = b.post_form("/login", &[("email", email), ("password", PASSWORD)]).await;
+        assert_eq!(res.status(), 303, "sign-in after sign-up failed: {}", res.text().await.unwrap_or_default());
         let me: serde_json::Value = b.get("/api/me").await.json().await.unwrap();
         let tid = me["tenant"]["id"].as_i64().expect("tenant id");
         (b, tid)

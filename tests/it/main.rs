@@ -3,7 +3,9 @@
 mod harness;
 mod jobs;
 mod layers;
+mod smtp;
 
+mod accounts;
 mod ai;
 mod auth;
 mod automation;

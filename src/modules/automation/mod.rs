@@ -6,6 +6,7 @@ pub mod api;
 pub mod cadence;
 pub mod cleanup;
 pub mod history;
+pub mod notify;
 pub mod pages;
 pub mod pick;
 pub mod run;

@@ -142,6 +142,7 @@ pub async fn run_tenant(
             let mut conn = state.db.get().await?;
             return record(
                 &mut conn,
+                state,
                 tenant_id,
                 slot,
                 trigger,
@@ -197,7 +198,7 @@ async fn run_unlocked(
         return Ok(out);
     }
     let mut conn = state.db.get().await?;
-    record(&mut conn, tenant_id, slot, trigger, out).await
+    record(&mut conn, state, tenant_id, slot, trigger, out).await
 }
 
 /// Budget and credits, then the service call.
@@ -328,6 +329,7 @@ async fn content(state: &AppState, ctx: &TenantCtx, s: &settings::StepSettings, 
 
 async fn record(
     conn: &mut AsyncPgConnection,
+    state: &AppState,
     tenant_id: i64,
     slot: DateTime<Utc>,
     trigger: Trigger,
@@ -354,6 +356,10 @@ async fn record(
         tracing::info!(tenant_id, step = %out.step, status = %out.status, reason = %out.reason, "automation run not done");
     }
     out.run_id = Some(id);
+    // The run is recorded whatever happens to its notice mail.
+    if let Err(e) = super::notify::run_needs_attention(conn, state, tenant_id, &out).await {
+        tracing::warn!(tenant_id, error = %e, "could not queue the automation notice mail");
+    }
     Ok(out)
 }
 

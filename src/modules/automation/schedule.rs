@@ -157,7 +157,11 @@ pub async fn fire(state: &AppState, step: Scheduled, slot: DateTime<Utc>) -> App
         Scheduled::Backup => crate::backup::run_scheduled(state).await?,
         Scheduled::Cluster | Scheduled::Ideas | Scheduled::Content | Scheduled::Images | Scheduled::Publish => {
             let workspace_step = step.step().expect("a workspace step");
-            serde_json::to_value(automation::tick(state, workspace_step, slot).await?).unwrap_or_default()
+            let summary = serde_json::to_value(automation::tick(state, workspace_step, slot).await?).unwrap_or_default();
+            if let Err(e) = super::notify::credits_low(state).await {
+                tracing::warn!(error = %e, "could not queue the low-credit mails");
+            }
+            summary
         }
     };
     let mut conn = state.db.get().await?;

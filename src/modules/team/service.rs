@@ -14,8 +14,9 @@ use crate::crypto::secrets::{parse_tenant_secret, sha256_hex, tenant_secret};
 use crate::db::is_unique_violation;
 use crate::db::schema::{invitations, memberships, tenants, users};
 use crate::error::{AppError, AppResult};
+use crate::mail::{self, Letter};
 use crate::state::AppState;
-use crate::tenancy::TenantCtx;
+use crate::tenancy::{Actor, TenantCtx};
 use crate::validate::Check;
 
 pub const INVITE_PREFIX: &str = "inv";
@@ -102,7 +103,7 @@ async fn seats_in_use(conn: &mut AsyncPgConnection, tenant_id: i64) -> AppResult
 
 pub struct CreatedInvite {
     pub invite: Invite,
-    /// The secret link; shown once, since no mail is sent.
+    /// The secret link; mailed to the invitee (when mail is set up) and shown once to the inviter.
     pub token: String,
 }
 
@@ -122,8 +123,15 @@ pub async fn create_invite(state: &AppState, ctx: &TenantCtx, email: &str, role:
     if role == Role::Owner {
         ctx.require(Perm::ManageOwners)?;
     }
+    crate::auth::verify::require_verified(state, ctx).await?;
     let token = tenant_secret(INVITE_PREFIX, ctx.tenant_id);
     let token_hash = sha256_hex(&token);
+    let link = format!("{}/invite/{token}", state.config.base_url);
+    let inviter_name = match &ctx.actor {
+        Actor::User { name, .. } => name.clone(),
+        _ => "A teammate".to_string(),
+    };
+    let tenant_name = ctx.tenant_name.clone();
     let who = Who::from(ctx);
     let (tenant_id, inviter) = (ctx.tenant_id, ctx.user_id());
     let mut conn = state.db.get().await?;
@@ -182,6 +190,14 @@ pub async fn create_invite(state: &AppState, ctx: &TenantCtx, email: &str, role:
                         e.into()
                     }
                 })?;
+            let letter = Letter::new(format!("{inviter_name} invited you to {tenant_name} on IGNY8"), "Hello,")
+                .para(format!(
+                    "{inviter_name} invited you to join the workspace \"{tenant_name}\" on IGNY8 as {}.",
+                    role.label().to_lowercase()
+                ))
+                .action("Accept the invitation", link)
+                .note(format!("The invitation is open for {INVITE_DAYS} days."));
+            mail::queue(conn, state, tenant_id, &email, &letter).await?;
             audit::record(
                 conn,
                 &who,
@@ -358,7 +374,7 @@ pub async fn accept_invite(state: &AppState, token: &str, input: &AcceptInput, m
         .transaction::<_, AppError, _>(async move |conn| {
             let user_id = match (existing_id, new_user) {
                 (Some(id), _) => id,
-                (None, Some((name, hash))) => insert_user(conn, &view.email, &name, &hash).await?,
+                (None, Some((name, hash))) => insert_user(conn, &view.email, &name, &hash, true).await?,
                 (None, None) => unreachable!("either an existing user or a new one"),
             };
             let taken = diesel::update(invitations::table)
@@ -376,6 +392,8 @@ pub async fn accept_invite(state: &AppState, token: &str, input: &AcceptInput, m
                 .on_conflict_do_nothing()
                 .execute(conn)
                 .await?;
+            // The invitation reached this address, which proves it.
+            crate::auth::verify::mark_verified(conn, user_id, &view.email).await?;
             let who = Who { tenant_id: view.tenant_id, user_id: Some(user_id), label: view.email.clone(), ip };
             audit::record(
                 conn,

@@ -12,10 +12,11 @@ use diesel_async::RunQueryDsl;
 use crate::harness::TestApp;
 
 /// Tables without tenant_id, and why each may be global.
-const GLOBAL: [(&str, &str); 11] = [
+const GLOBAL: [(&str, &str); 12] = [
     ("tenants", "the distribution table itself (distributed by id, co-located with the tenant tables)"),
     ("users", "an account can belong to several workspaces (reference table)"),
     ("sessions", "a sign-in belongs to a user, before a workspace is chosen (reference table)"),
+    ("account_tokens", "a mailed reset/verification link belongs to a user, not a workspace (reference table)"),
     ("plans", "reference data (reference table)"),
     ("model_rates", "reference data: AI prices (reference table)"),
     ("system_settings", "reference data: cadences and retention (reference table)"),
