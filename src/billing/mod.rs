@@ -1,4 +1,8 @@
-//! Plans and the credit ledger. Stripe checkout and webhooks come with the billing issue.
+//! Plans, the credit ledger, subscription state and Stripe: webhooks (`signature`, `webhook`) and the
+//! Checkout / Customer Portal calls (`stripe`). All Stripe code lives here.
 
 pub mod ledger;
 pub mod plans;
+pub mod signature;
+pub mod subscription;
+pub mod webhook;

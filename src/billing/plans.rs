@@ -20,9 +20,16 @@ pub struct Plan {
     pub max_sites: i32,
     /// Uploaded files a workspace may keep stored at once (keyword CSVs waiting to be imported).
     pub upload_quota_mb: i32,
+    /// Whether a workspace on this plan may use its own AI provider key.
+    pub own_ai_key: bool,
 }
 
 impl Plan {
+    /// Sold through Checkout (a price id is configured); the custom plan is granted by an operator.
+    pub fn is_paid(&self) -> bool {
+        self.price_cents > 0 && self.code != SIGNUP_PLAN
+    }
+
     pub fn price(&self) -> String {
         format!("${}", self.price_cents / 100)
     }

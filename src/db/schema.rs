@@ -10,6 +10,7 @@ diesel::table! {
         max_sites -> Int4,
         sort_order -> Int4,
         upload_quota_mb -> Int4,
+        own_ai_key -> Bool,
     }
 }
 
@@ -25,6 +26,10 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         monthly_credit_cap -> Nullable<Int8>,
+        current_period_end -> Nullable<Timestamptz>,
+        grace_ends_at -> Nullable<Timestamptz>,
+        cancel_at_period_end -> Bool,
+        billing_event_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -165,6 +170,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    stripe_events (id) {
+        id -> Text,
+        #[sql_name = "type"]
+        type_ -> Text,
+        created -> Timestamptz,
+        outcome -> Text,
+        payload -> Jsonb,
+        received_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(tenants -> plans (plan_code));
 diesel::joinable!(memberships -> tenants (tenant_id));
 diesel::joinable!(memberships -> users (user_id));
@@ -180,6 +197,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     audit_events,
     credit_ledger,
+    stripe_events,
     jobs,
     model_rates,
     ai_settings,

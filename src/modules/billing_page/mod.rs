@@ -19,7 +19,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/billing", web::get().to(page))
         .route("/billing/cap", web::post().to(set_cap))
         .route("/api/billing/ledger", web::get().to(api_ledger))
-        .route("/api/billing/cap", web::put().to(api_set_cap));
+        .route("/api/billing/cap", web::put().to(api_set_cap))
+        .route("/webhooks/stripe", web::post().to(stripe_webhook));
+}
+
+/// Stripe's deliveries: the raw body is what the signature covers, so it is read as bytes.
+async fn stripe_webhook(state: web::Data<AppState>, req: actix_web::HttpRequest, body: web::Bytes) -> AppResult<HttpResponse> {
+    let sig = req.headers().get("stripe-signature").and_then(|v| v.to_str().ok());
+    let receipt = crate::billing::webhook::receive(&state, sig, &body).await?;
+    Ok(HttpResponse::Ok().json(receipt))
 }
 
 #[derive(Template)]

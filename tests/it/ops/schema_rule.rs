@@ -12,7 +12,7 @@ use diesel_async::RunQueryDsl;
 use crate::harness::TestApp;
 
 /// Tables without tenant_id, and why each may be global.
-const GLOBAL: [(&str, &str); 9] = [
+const GLOBAL: [(&str, &str); 10] = [
     ("tenants", "the distribution table itself (distributed by id, co-located with the tenant tables)"),
     ("users", "an account can belong to several workspaces (reference table)"),
     ("sessions", "a sign-in belongs to a user, before a workspace is chosen (reference table)"),
@@ -21,6 +21,7 @@ const GLOBAL: [(&str, &str); 9] = [
     ("system_settings", "reference data: cadences and retention (reference table)"),
     ("cron_slots", "one row per scheduled slot across all workspaces (reference table)"),
     ("job_workers", "one row per worker process, whichever workspaces its jobs belong to (reference table)"),
+    ("stripe_events", "Stripe's events, deduplicated by Stripe's id before the workspace they concern is known (reference table)"),
     ("__diesel_schema_migrations", "migration bookkeeping"),
 ];
 

@@ -1,0 +1,5 @@
+//! Billing: Stripe webhooks (signed, stored once, in any order), suspension, checkout and portal against a
+//! fake Stripe, the billing page and the operator tools.
+
+mod support;
+mod webhooks;
