@@ -33,6 +33,9 @@ pub enum AppError {
     TooManyRequests { message: String, retry_after_secs: u64 },
     #[error("{0}")]
     PaymentRequired(String),
+    /// The workspace is suspended or cancelled: it may read and pay, nothing else (seed §8.10).
+    #[error("{0}")]
+    WorkspaceSuspended(String),
     #[error("{0}")]
     Unavailable(String),
     /// Ours, not the user's. It carries its cause chain and where it arose (the `?` that converted it), logged
@@ -74,6 +77,7 @@ impl AppError {
                 | AppError::Conflict(_)
                 | AppError::PlanLimit(_)
                 | AppError::PaymentRequired(_)
+                | AppError::WorkspaceSuspended(_)
                 | AppError::PayloadTooLarge(_)
         )
     }
@@ -100,6 +104,7 @@ impl AppError {
             AppError::PlanLimit(_) => "plan_limit",
             AppError::TooManyRequests { .. } => "rate_limited",
             AppError::PaymentRequired(_) => "insufficient_credits",
+            AppError::WorkspaceSuspended(_) => "workspace_suspended",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
         }
@@ -136,7 +141,7 @@ impl ResponseError for AppError {
             AppError::Conflict(_) | AppError::PlanLimit(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::PaymentRequired(_) => StatusCode::PAYMENT_REQUIRED,
+            AppError::PaymentRequired(_) | AppError::WorkspaceSuspended(_) => StatusCode::PAYMENT_REQUIRED,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

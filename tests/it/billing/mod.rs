@@ -2,4 +2,5 @@
 //! fake Stripe, the billing page and the operator tools.
 
 mod support;
+mod suspension;
 mod webhooks;
