@@ -4,5 +4,6 @@
 pub mod ledger;
 pub mod plans;
 pub mod signature;
+pub mod stripe;
 pub mod subscription;
 pub mod webhook;

@@ -30,6 +30,11 @@ pub async fn lock(conn: &mut AsyncPgConnection, tenant_id: i64) -> AppResult<Sta
     Ok(tenants::table.find(tenant_id).select(Standing::as_select()).for_update().first(conn).await?)
 }
 
+/// The same, without a lock (for pages).
+pub async fn read(conn: &mut AsyncPgConnection, tenant_id: i64) -> AppResult<Standing> {
+    Ok(tenants::table.find(tenant_id).select(Standing::as_select()).first(conn).await?)
+}
+
 /// Columns to change; `None` leaves a column as it is.
 #[derive(Debug, Default, Clone, AsChangeset)]
 #[diesel(table_name = tenants)]
