@@ -16,7 +16,7 @@ use crate::state::AppState;
 use crate::tenancy::TenantStatus;
 
 /// Ledger reasons of what billing grants.
-pub const PLAN_CREDITS: &str = "plan_credits";
+pub const PLAN_CREDITS: &str = "plan_grant";
 pub const CREDIT_PACK: &str = "credit_pack";
 
 crate::text_enum! {

@@ -51,8 +51,8 @@ impl TenantStatus {
 
 /// What a stopped workspace may still change: paying (billing), the user's own session and password,
 /// switching to another workspace, and the operator tools (which act on other workspaces).
-const ALLOWED_WHILE_STOPPED: [&str; 7] =
-    ["/billing", "/api/billing", "/logout", "/account/", "/tenants/switch", "/system/workspaces", "/api/auth/"];
+const ALLOWED_WHILE_STOPPED: [&str; 8] =
+    ["/billing", "/api/billing", "/logout", "/account/", "/tenants/switch", "/system/workspaces", "/api/system/workspaces", "/api/auth/"];
 
 /// The one suspension check: every write (any method but GET/HEAD/OPTIONS) of a stopped workspace answers
 /// 402, for pages and the API alike, before its handler runs — AI actions, publishing, imports, automation

@@ -3,6 +3,7 @@
 
 mod jobs;
 mod metrics;
+mod workspaces;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -27,6 +28,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/system/audit", web::get().to(api_list))
         .route("/api/system/audit/{id}", web::get().to(api_get));
     jobs::routes(cfg);
+    workspaces::routes(cfg);
 }
 
 async fn healthz() -> HttpResponse {

@@ -3,6 +3,7 @@
 
 mod checkout;
 mod fake_stripe;
+mod operator;
 mod support;
 mod suspension;
 mod webhooks;
