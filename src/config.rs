@@ -65,6 +65,20 @@ pub struct Config {
     /// Folder holding pg_dump and pg_restore (default: found on PATH).
     pub pg_bin_dir: Option<String>,
 
+    // Billing (Stripe).
+    /// Where Stripe's API is reached (tests point it at a fake on loopback).
+    pub stripe_api_base: String,
+    /// Secret API key; without one, checkout, portal and packs answer 503 and say billing is not set up.
+    pub stripe_secret_key: Option<String>,
+    /// The webhook endpoint's signing secret (`whsec_…`); without one, /webhooks/stripe answers 503.
+    pub stripe_webhook_secret: Option<String>,
+    /// Paid plan code → Stripe price id (`IGNY8_STRIPE_PRICE_STARTER`, `_PRO`, `_AGENCY`).
+    pub stripe_prices: std::collections::BTreeMap<String, String>,
+    /// The one-time price of a credit pack, and how many credits a pack adds.
+    pub stripe_pack_price: Option<String>,
+    pub credit_pack_credits: u32,
+    /// Days a past-due workspace keeps working after a failed payment before it is suspended.
+    pub billing_grace_days: u32,
     /// Outgoing mail; `None` when no SMTP host is set (links are then shown on screen only).
     pub smtp: Option<SmtpConfig>,
     /// Sign-ups allowed per IP address per hour.
@@ -226,7 +240,37 @@ impl Config {
 
             smtp: smtp_from(&get)?,
             signup_max_per_ip: parse_num(&get, "IGNY8_SIGNUP_MAX_PER_IP", 10, 1, 100_000)?,
+            stripe_api_base: {
+                let b = get("IGNY8_STRIPE_API_BASE").unwrap_or_else(|| "https://api.stripe.com".into());
+                if !b.starts_with("http://") && !b.starts_with("https://") {
+                    return Err(err("IGNY8_STRIPE_API_BASE", format!("expected an http:// or https:// URL, got '{b}'")));
+                }
+                b.trim_end_matches('/').to_string()
+            },
+            stripe_secret_key: get("IGNY8_STRIPE_SECRET_KEY").filter(|v| !v.is_empty()),
+            stripe_webhook_secret: get("IGNY8_STRIPE_WEBHOOK_SECRET").filter(|v| !v.is_empty()),
+            stripe_prices: [
+                ("starter", "IGNY8_STRIPE_PRICE_STARTER"),
+                ("pro", "IGNY8_STRIPE_PRICE_PRO"),
+                ("agency", "IGNY8_STRIPE_PRICE_AGENCY"),
+            ]
+            .into_iter()
+            .filter_map(|(plan, var)| get(var).filter(|v| !v.is_empty()).map(|price| (plan.to_string(), price)))
+            .collect(),
+            stripe_pack_price: get("IGNY8_STRIPE_PACK_PRICE").filter(|v| !v.is_empty()),
+            credit_pack_credits: parse_num(&get, "IGNY8_CREDIT_PACK_CREDITS", 100, 1, 1_000_000)?,
+            billing_grace_days: parse_num(&get, "IGNY8_BILLING_GRACE_DAYS", 7, 0, 90)?,
         })
+    }
+
+    /// The Stripe price id of a paid plan, when configured.
+    pub fn stripe_price(&self, plan: &str) -> Option<&str> {
+        self.stripe_prices.get(plan).map(String::as_str)
+    }
+
+    /// The plan a Stripe price id stands for.
+    pub fn plan_for_price(&self, price: &str) -> Option<&str> {
+        self.stripe_prices.iter().find(|(_, p)| p.as_str() == price).map(|(plan, _)| plan.as_str())
     }
 
     pub fn redis_timeout(&self) -> std::time::Duration {
@@ -316,6 +360,17 @@ mod tests {
         assert_eq!(cfg(&bad_tls).unwrap_err().var, "IGNY8_SMTP_TLS");
         let half = [DB, KEY, ("IGNY8_SMTP_HOST", "m"), ("IGNY8_MAIL_FROM", "a@b.c"), ("IGNY8_SMTP_USER", "u")];
         assert_eq!(cfg(&half).unwrap_err().var, "IGNY8_SMTP_PASSWORD");
+    }
+
+    #[test]
+    fn stripe_prices_map_both_ways() {
+        let c = cfg(&[DB, KEY, ("IGNY8_STRIPE_PRICE_PRO", "price_pro1"), ("IGNY8_STRIPE_PRICE_STARTER", "")]).unwrap();
+        assert_eq!(c.stripe_price("pro"), Some("price_pro1"));
+        assert_eq!(c.stripe_price("starter"), None);
+        assert_eq!(c.plan_for_price("price_pro1"), Some("pro"));
+        assert_eq!(c.plan_for_price("price_other"), None);
+        assert_eq!(c.billing_grace_days, 7);
+        assert_eq!(cfg(&[DB, KEY, ("IGNY8_STRIPE_API_BASE", "stripe")]).unwrap_err().var, "IGNY8_STRIPE_API_BASE");
     }
 
     #[test]

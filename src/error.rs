@@ -33,6 +33,9 @@ pub enum AppError {
     TooManyRequests { message: String, retry_after_secs: u64 },
     #[error("{0}")]
     PaymentRequired(String),
+    /// The workspace is suspended or cancelled: it may read and pay, nothing else (seed §8.10).
+    #[error("{0}")]
+    WorkspaceSuspended(String),
     #[error("{0}")]
     Unavailable(String),
     /// No AI provider can serve the workspace (503 `ai_not_configured`).
@@ -77,6 +80,7 @@ impl AppError {
                 | AppError::Conflict(_)
                 | AppError::PlanLimit(_)
                 | AppError::PaymentRequired(_)
+                | AppError::WorkspaceSuspended(_)
                 | AppError::PayloadTooLarge(_)
         )
     }
@@ -103,6 +107,7 @@ impl AppError {
             AppError::PlanLimit(_) => "plan_limit",
             AppError::TooManyRequests { .. } => "rate_limited",
             AppError::PaymentRequired(_) => "insufficient_credits",
+            AppError::WorkspaceSuspended(_) => "workspace_suspended",
             AppError::Unavailable(_) => "unavailable",
             AppError::AiNotConfigured(_) => "ai_not_configured",
             AppError::Internal(_) => "internal",
@@ -140,7 +145,7 @@ impl ResponseError for AppError {
             AppError::Conflict(_) | AppError::PlanLimit(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::PaymentRequired(_) => StatusCode::PAYMENT_REQUIRED,
+            AppError::PaymentRequired(_) | AppError::WorkspaceSuspended(_) => StatusCode::PAYMENT_REQUIRED,
             AppError::Unavailable(_) | AppError::AiNotConfigured(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -1,7 +1,13 @@
-//! Plans and the credit ledger. Stripe checkout and webhooks come with the billing issue.
+//! Plans, the credit ledger, subscription state and Stripe: webhooks (`signature`, `webhook`) and the
+//! Checkout / Customer Portal calls (`stripe`). All Stripe code lives here.
 
 pub mod ledger;
+pub mod operator;
 pub mod plans;
+pub mod signature;
+pub mod stripe;
+pub mod subscription;
+pub mod webhook;
 
 /// What an action costs the workspace: credits on a real AI provider; nothing on the dev provider, whose free
 /// "sample" work still leaves a ledger entry of 0 so the history shows it.

@@ -25,6 +25,11 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Sold through Checkout (a price id is configured); the custom plan is granted by an operator.
+    pub fn is_paid(&self) -> bool {
+        self.price_cents > 0 && self.code != SIGNUP_PLAN
+    }
+
     pub fn price(&self) -> String {
         format!("${}", self.price_cents / 100)
     }

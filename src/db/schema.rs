@@ -26,6 +26,10 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         monthly_credit_cap -> Nullable<Int8>,
+        current_period_end -> Nullable<Timestamptz>,
+        grace_ends_at -> Nullable<Timestamptz>,
+        cancel_at_period_end -> Bool,
+        billing_event_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -215,6 +219,19 @@ diesel::table! {
 }
 
 diesel::joinable!(platform_ai_purposes -> platform_ai_providers (provider_id));
+
+diesel::table! {
+    stripe_events (id) {
+        id -> Text,
+        #[sql_name = "type"]
+        type_ -> Text,
+        created -> Timestamptz,
+        outcome -> Text,
+        payload -> Jsonb,
+        received_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(tenants -> plans (plan_code));
 diesel::joinable!(memberships -> tenants (tenant_id));
 diesel::joinable!(memberships -> users (user_id));
@@ -233,6 +250,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     audit_events,
     credit_ledger,
+    stripe_events,
     jobs,
     model_rates,
     ai_settings,

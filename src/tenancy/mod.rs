@@ -49,6 +49,25 @@ impl TenantStatus {
     }
 }
 
+/// What a stopped workspace may still change: paying (billing), the user's own session and password,
+/// switching to another workspace, and the operator tools (which act on other workspaces).
+const ALLOWED_WHILE_STOPPED: [&str; 8] =
+    ["/billing", "/api/billing", "/logout", "/account/", "/tenants/switch", "/system/workspaces", "/api/system/workspaces", "/api/auth/"];
+
+/// The one suspension check: every write (any method but GET/HEAD/OPTIONS) of a stopped workspace answers
+/// 402, for pages and the API alike, before its handler runs — AI actions, publishing, imports, automation
+/// runs, every API write. Reads and billing go on.
+fn refuse_if_stopped(ctx: &TenantCtx, req: &HttpRequest) -> AppResult<()> {
+    let write = !matches!(*req.method(), actix_web::http::Method::GET | actix_web::http::Method::HEAD | actix_web::http::Method::OPTIONS);
+    if write && ctx.tenant_status.is_stopped() && !ALLOWED_WHILE_STOPPED.iter().any(|p| req.path().starts_with(p)) {
+        return Err(AppError::WorkspaceSuspended(format!(
+            "This workspace is {}: it can read and pay, nothing else. An owner can settle it on the Billing page (/billing).",
+            ctx.tenant_status
+        )));
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone)]
 pub struct TenantCtx {
     pub tenant_id: i64,
@@ -151,12 +170,17 @@ impl FromRequest for TenantCtx {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            if let Some(ctx) = req.extensions().get::<Rc<TenantCtx>>() {
-                return Ok((**ctx).clone());
-            }
-            let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| AppError::internal("app state missing"))?;
-            let ctx = resolve::tenant_ctx(state, &req).await?;
-            req.extensions_mut().insert(Rc::new(ctx.clone()));
+            let cached = req.extensions().get::<Rc<TenantCtx>>().map(|c| (**c).clone());
+            let ctx = match cached {
+                Some(ctx) => ctx,
+                None => {
+                    let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| AppError::internal("app state missing"))?;
+                    let ctx = resolve::tenant_ctx(state, &req).await?;
+                    req.extensions_mut().insert(Rc::new(ctx.clone()));
+                    ctx
+                }
+            };
+            refuse_if_stopped(&ctx, &req)?;
             Ok(ctx)
         })
     }

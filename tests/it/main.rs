@@ -10,6 +10,7 @@ mod ai;
 mod auth;
 mod automation;
 mod bad_input;
+mod billing;
 mod cli;
 mod csrf;
 mod escaping;

@@ -116,6 +116,8 @@ pub async fn beat(state: &AppState, now: DateTime<Utc>) -> AppResult<()> {
         let mut conn = state.db.get().await?;
         // AI calls whose process stopped mid-call stay in the log as interrupted (any replica may do it).
         crate::ai::calls::mark_interrupted(&mut conn, state.ai_timeout() + std::time::Duration::from_secs(60)).await?;
+        // Past-due workspaces whose grace period ran out are suspended (one idempotent statement).
+        crate::billing::subscription::suspend_overdue(&mut conn, now).await?;
         cadence::all(&mut conn).await?
     };
     for step in Scheduled::ALL {

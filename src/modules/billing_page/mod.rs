@@ -1,4 +1,5 @@
-//! Billing page: plan, credit balance and the ledger behind it. Stripe checkout arrives with the billing issue.
+//! Billing page: plan, status, credit balance and the ledger behind it; the buttons that start Stripe
+//! Checkout, the Customer Portal and credit packs (`pay`); the Stripe webhook's thin handler.
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -19,7 +20,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/billing", web::get().to(page))
         .route("/billing/cap", web::post().to(set_cap))
         .route("/api/billing/ledger", web::get().to(api_ledger))
-        .route("/api/billing/cap", web::put().to(api_set_cap));
+        .route("/api/billing/cap", web::put().to(api_set_cap))
+        .route("/billing/checkout", web::post().to(pay::checkout))
+        .route("/billing/portal", web::post().to(pay::portal))
+        .route("/billing/packs", web::post().to(pay::pack))
+        .route("/api/billing/checkout", web::post().to(pay::api_checkout))
+        .route("/api/billing/portal", web::post().to(pay::api_portal))
+        .route("/api/billing/packs", web::post().to(pay::api_pack))
+        .route("/webhooks/stripe", web::post().to(stripe_webhook));
+}
+
+mod pay;
+
+/// Stripe's deliveries: the raw body is what the signature covers, so it is read as bytes.
+async fn stripe_webhook(state: web::Data<AppState>, req: actix_web::HttpRequest, body: web::Bytes) -> AppResult<HttpResponse> {
+    let sig = req.headers().get("stripe-signature").and_then(|v| v.to_str().ok());
+    let receipt = crate::billing::webhook::receive(&state, sig, &body).await?;
+    Ok(HttpResponse::Ok().json(receipt))
 }
 
 #[derive(Template)]
@@ -33,6 +50,17 @@ struct BillingPage {
     cap: Option<i64>,
     spent: i64,
     cap_error: Option<String>,
+    sub: crate::billing::subscription::Standing,
+    /// Plans with a Stripe price configured (the ones the buttons may offer).
+    buyable: Vec<String>,
+    /// Credits in one pack, when packs are set up.
+    pack_credits: Option<u32>,
+}
+
+impl BillingPage {
+    fn buyable(&self, code: &str) -> bool {
+        self.buyable.iter().any(|c| c == code)
+    }
 }
 
 async fn page(state: web::Data<AppState>, page: PageCtx, q: web::Query<PageParams>) -> AppResult<HttpResponse> {
@@ -48,7 +76,22 @@ async fn show(state: &AppState, page: PageCtx, q: &PageParams, cap_error: Option
     let cap: Option<i64> = tenants::table.find(page.ctx.tenant_id).select(tenants::monthly_credit_cap).first(&mut conn).await?;
     let spent = ledger::spent_this_month(&mut conn, page.ctx.tenant_id).await?;
     let status = if cap_error.is_some() { actix_web::http::StatusCode::UNPROCESSABLE_ENTITY } else { actix_web::http::StatusCode::OK };
-    let p = BillingPage { page, plan, plans: all, rows, pager: Pager::new(q, total).linked("/billing"), cap, spent, cap_error };
+    let sub = crate::billing::subscription::read(&mut conn, page.ctx.tenant_id).await?;
+    let buyable = state.config.stripe_prices.keys().cloned().collect();
+    let pack_credits = state.config.stripe_pack_price.as_ref().map(|_| state.config.credit_pack_credits);
+    let p = BillingPage {
+        page,
+        plan,
+        plans: all,
+        rows,
+        pager: Pager::new(q, total).linked("/billing"),
+        cap,
+        spent,
+        cap_error,
+        sub,
+        buyable,
+        pack_credits,
+    };
     crate::web::render_status(&p, status)
 }
 

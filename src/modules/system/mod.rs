@@ -4,6 +4,7 @@
 mod ai_providers;
 mod jobs;
 mod metrics;
+mod workspaces;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -29,6 +30,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/system/audit/{id}", web::get().to(api_get));
     jobs::routes(cfg);
     ai_providers::routes(cfg);
+    workspaces::routes(cfg);
 }
 
 async fn healthz() -> HttpResponse {

@@ -12,7 +12,7 @@ use diesel_async::RunQueryDsl;
 use crate::harness::TestApp;
 
 /// Tables without tenant_id, and why each may be global.
-const GLOBAL: [(&str, &str); 12] = [
+const GLOBAL: [(&str, &str); 13] = [
     ("tenants", "the distribution table itself (distributed by id, co-located with the tenant tables)"),
     ("users", "an account can belong to several workspaces (reference table)"),
     ("sessions", "a sign-in belongs to a user, before a workspace is chosen (reference table)"),
@@ -24,6 +24,7 @@ const GLOBAL: [(&str, &str); 12] = [
     ("job_workers", "one row per worker process, whichever workspaces its jobs belong to (reference table)"),
     ("platform_ai_providers", "the platform's own AI provider accounts, serving every workspace (reference table)"),
     ("platform_ai_purposes", "which platform provider and model serve each purpose (reference table)"),
+    ("stripe_events", "Stripe's events, deduplicated by Stripe's id before the workspace they concern is known (reference table)"),
     ("__diesel_schema_migrations", "migration bookkeeping"),
 ];
 

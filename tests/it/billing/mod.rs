@@ -1,0 +1,9 @@
+//! Billing: Stripe webhooks (signed, stored once, in any order), suspension, checkout and portal against a
+//! fake Stripe, the billing page and the operator tools.
+
+mod checkout;
+mod fake_stripe;
+mod operator;
+mod support;
+mod suspension;
+mod webhooks;
