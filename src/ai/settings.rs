@@ -251,8 +251,20 @@ pub async fn save(state: &AppState, ctx: &TenantCtx, input: &AiSettingsInput) ->
     if row.text_provider == "openai" && row.text_api_key_enc.is_none() && row.text_base_url.contains("api.openai.com") {
         return Err(AppError::field("text_api_key", "OpenAI needs an API key"));
     }
+    let detail = serde_json::json!({
+        "text_provider": row.text_provider, "text_model": row.text_model, "image_provider": row.image_provider,
+        "image_model": row.image_model, "text_key_changed": !text_key.is_empty() || checked(&input.clear_text_key),
+        "image_key_changed": !image_key.is_empty() || checked(&input.clear_image_key),
+    });
+    store(&mut conn, &Who::from(ctx), &row, detail).await?;
+    state.ai_settings.forget(ctx.tenant_id);
+    Ok(row.view(&state.vault))
+}
+
+/// Writes the workspace's settings and the audit event in one transaction.
+async fn store(conn: &mut AsyncPgConnection, who: &Who, row: &AiSettings, detail: serde_json::Value) -> AppResult<()> {
     let values = (
-        ai_settings::tenant_id.eq(ctx.tenant_id),
+        ai_settings::tenant_id.eq(who.tenant_id),
         ai_settings::text_provider.eq(&row.text_provider),
         ai_settings::text_base_url.eq(&row.text_base_url),
         ai_settings::text_api_key_enc.eq(&row.text_api_key_enc),
@@ -265,13 +277,7 @@ pub async fn save(state: &AppState, ctx: &TenantCtx, input: &AiSettingsInput) ->
         ai_settings::images_per_article.eq(row.images_per_article),
         ai_settings::updated_at.eq(diesel::dsl::now),
     );
-    let who = Who::from(ctx);
-    let detail = serde_json::json!({
-        "text_provider": row.text_provider, "text_model": row.text_model, "image_provider": row.image_provider,
-        "image_model": row.image_model, "text_key_changed": !text_key.is_empty() || checked(&input.clear_text_key),
-        "image_key_changed": !image_key.is_empty() || checked(&input.clear_image_key),
-    });
-    diesel_async::AsyncConnection::transaction::<_, AppError, _>(&mut conn, async move |conn| {
+    diesel_async::AsyncConnection::transaction::<_, AppError, _>(conn, async move |conn| {
         diesel::insert_into(ai_settings::table)
             .values(values)
             .on_conflict(ai_settings::tenant_id)
@@ -279,11 +285,9 @@ pub async fn save(state: &AppState, ctx: &TenantCtx, input: &AiSettingsInput) ->
             .set(values)
             .execute(conn)
             .await?;
-        audit::record(conn, &who, "settings.ai_updated", ("tenant", who.tenant_id.to_string()), detail).await
+        audit::record(conn, who, "settings.ai_updated", ("tenant", who.tenant_id.to_string()), detail).await
     })
-    .await?;
-    state.ai_settings.forget(ctx.tenant_id);
-    Ok(row.view(&state.vault))
+    .await
 }
 
 /// The result of "Test connection": the answer, or the exact error.
