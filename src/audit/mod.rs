@@ -1,6 +1,6 @@
 //! The audit trail: every state-changing action writes one row, in the same transaction as the change.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
@@ -8,8 +8,8 @@ use serde::Serialize;
 use crate::db::like_pattern;
 use crate::db::schema::audit_events;
 use crate::error::AppResult;
-use crate::listing::Filter;
 use crate::listing::PageParams;
+use crate::listing::{Filter, date_field, day_after, day_start};
 use crate::tenancy::TenantCtx;
 
 /// Who did it, where.
@@ -87,12 +87,6 @@ pub struct AuditFilter {
     pub to: String,
 }
 
-impl AuditFilter {
-    fn date(s: &str) -> Option<NaiveDate> {
-        NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
-    }
-}
-
 impl Filter for AuditFilter {
     fn fields(&self) -> Vec<(&'static str, &str)> {
         vec![("action", &self.action), ("actor", &self.actor), ("target", &self.target), ("from", &self.from), ("to", &self.to)]
@@ -111,11 +105,11 @@ fn matching<'a>(tenant_id: i64, f: &AuditFilter) -> audit_events::BoxedQuery<'a,
     if !f.target.trim().is_empty() {
         q = q.filter(audit_events::target_id.eq(f.target.trim().to_string()));
     }
-    if let Some(d) = AuditFilter::date(&f.from) {
-        q = q.filter(audit_events::created_at.ge(d.and_hms_opt(0, 0, 0).unwrap().and_utc()));
+    if let Some(d) = date_field(&f.from) {
+        q = q.filter(audit_events::created_at.ge(day_start(d)));
     }
-    if let Some(d) = AuditFilter::date(&f.to) {
-        q = q.filter(audit_events::created_at.lt((d + chrono::Days::new(1)).and_hms_opt(0, 0, 0).unwrap().and_utc()));
+    if let Some(d) = date_field(&f.to) {
+        q = q.filter(audit_events::created_at.lt(day_after(d)));
     }
     q
 }

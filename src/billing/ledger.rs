@@ -1,14 +1,12 @@
 //! The credit ledger: the only writer of credit balances. A tenant's balance is always Σ delta of its
 //! rows; `tenants.credits_balance` caches that sum and is updated in the same transaction as each row.
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::Datelike;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use serde::Serialize;
 
 use crate::db::schema::{credit_ledger, tenants};
 use crate::error::{AppError, AppResult};
-use crate::listing::PageParams;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Posted {
@@ -23,8 +21,8 @@ pub enum Posted {
 const POST_SQL: &str = "
 WITH cur AS (SELECT credits_balance FROM tenants WHERE id = $1 FOR UPDATE),
 ins AS (
-    INSERT INTO credit_ledger (tenant_id, delta, reason, reference, balance_after)
-    SELECT $1, $2, $3, $4, cur.credits_balance + $2 FROM cur
+    INSERT INTO credit_ledger (tenant_id, delta, reason, reference, balance_after, action)
+    SELECT $1, $2, $3, $4, cur.credits_balance + $2, $5 FROM cur
     ON CONFLICT (tenant_id, reason, reference) DO NOTHING
     RETURNING balance_after
 ),
@@ -50,12 +48,37 @@ struct PostRow {
 /// Posts one entry. Call inside a transaction: it locks the tenant row so concurrent posts serialise.
 /// Idempotent on (tenant, reason, reference).
 pub async fn post_in_tx(conn: &mut AsyncPgConnection, tenant_id: i64, delta: i64, reason: &str, reference: &str) -> AppResult<Posted> {
-    use diesel::sql_types::{BigInt, Text};
+    post(conn, tenant_id, delta, reason, reference, None).await
+}
+
+/// Posts a job's entry (its reservation, settlement, refund or sample mark), labelled with the job's kind so
+/// usage by action outlives the job row.
+pub async fn post_for_job_in_tx(
+    conn: &mut AsyncPgConnection,
+    tenant_id: i64,
+    delta: i64,
+    reason: &str,
+    job_id: i64,
+    kind: &str,
+) -> AppResult<Posted> {
+    post(conn, tenant_id, delta, reason, &format!("job:{job_id}"), Some(kind)).await
+}
+
+async fn post(
+    conn: &mut AsyncPgConnection,
+    tenant_id: i64,
+    delta: i64,
+    reason: &str,
+    reference: &str,
+    action: Option<&str>,
+) -> AppResult<Posted> {
+    use diesel::sql_types::{BigInt, Nullable, Text};
     let row: PostRow = diesel::sql_query(POST_SQL)
         .bind::<BigInt, _>(tenant_id)
         .bind::<BigInt, _>(delta)
         .bind::<Text, _>(reason)
         .bind::<Text, _>(reference)
+        .bind::<Nullable<Text>, _>(action)
         .get_result(conn)
         .await?;
     let before = row.before.ok_or(AppError::NotFound)?;
@@ -139,32 +162,4 @@ pub async fn sum(conn: &mut AsyncPgConnection, tenant_id: i64) -> AppResult<i64>
         .first(conn)
         .await?;
     Ok(total.unwrap_or(0))
-}
-
-#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
-#[diesel(table_name = credit_ledger)]
-pub struct LedgerRow {
-    pub id: i64,
-    pub delta: i64,
-    pub reason: String,
-    pub reference: String,
-    pub balance_after: i64,
-    pub created_at: DateTime<Utc>,
-}
-
-/// The workspace's ledger entries: rows and count both start here.
-fn matching<'a>(tenant_id: i64) -> credit_ledger::BoxedQuery<'a, diesel::pg::Pg> {
-    credit_ledger::table.filter(credit_ledger::tenant_id.eq(tenant_id)).into_boxed()
-}
-
-pub async fn list(conn: &mut AsyncPgConnection, tenant_id: i64, page: &PageParams) -> AppResult<(Vec<LedgerRow>, i64)> {
-    let total: i64 = matching(tenant_id).count().get_result(conn).await?;
-    let rows = matching(tenant_id)
-        .select(LedgerRow::as_select())
-        .order((credit_ledger::created_at.desc(), credit_ledger::id.desc()))
-        .limit(page.per_page())
-        .offset(page.offset())
-        .load(conn)
-        .await?;
-    Ok((rows, total))
 }

@@ -2,6 +2,7 @@
 //! Checkout / Customer Portal calls (`stripe`). All Stripe code lives here.
 
 pub mod ledger;
+pub mod ledger_list;
 pub mod operator;
 pub mod plans;
 pub mod signature;

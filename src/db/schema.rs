@@ -145,6 +145,7 @@ diesel::table! {
         reference -> Text,
         balance_after -> Int8,
         created_at -> Timestamptz,
+        action -> Nullable<Text>,
     }
 }
 

@@ -121,9 +121,9 @@ pub async fn enqueue_in_tx(conn: &mut AsyncPgConnection, job: &NewJob) -> AppRes
         .await
         .map_err(|e| if is_unique_violation(&e) { AppError::Conflict("This job is already queued".into()) } else { e.into() })?;
     if job.credits > 0 {
-        ledger::post_in_tx(conn, job.tenant_id, -job.credits, RESERVE, &job_ref(id)).await?;
+        ledger::post_for_job_in_tx(conn, job.tenant_id, -job.credits, RESERVE, id, &job.kind).await?;
     } else if job.sample {
-        ledger::post_in_tx(conn, job.tenant_id, 0, SAMPLE, &job_ref(id)).await?;
+        ledger::post_for_job_in_tx(conn, job.tenant_id, 0, SAMPLE, id, &job.kind).await?;
     }
     Ok(id)
 }
@@ -328,7 +328,7 @@ pub async fn complete(pool: &DbPool, job: &ClaimedJob, worker: &str, done: Compl
     if done.effects.is_none() {
         return complete_plain(&mut conn, job, worker, done).await;
     }
-    let (tenant_id, id, reserved) = (job.tenant_id, job.id, job.credits);
+    let (tenant_id, id, reserved, kind) = (job.tenant_id, job.id, job.credits, job.kind.clone());
     let worker = worker.to_string();
     let result = conn
         .transaction::<_, AppError, _>(async move |conn| {
@@ -336,7 +336,7 @@ pub async fn complete(pool: &DbPool, job: &ClaimedJob, worker: &str, done: Compl
             // If the fence below fails, the whole transaction — entry included — rolls back.
             if reserved > 0 {
                 let returned = done.actual_credits.map(|c| (reserved - c).max(0)).unwrap_or(0);
-                ledger::post_in_tx(conn, tenant_id, returned, SETTLE, &job_ref(id)).await?;
+                ledger::post_for_job_in_tx(conn, tenant_id, returned, SETTLE, id, &kind).await?;
             } else {
                 // Free jobs' effects may queue paid work (an image-prompts job queues the images): their rows'
                 // foreign keys would share-lock the tenant first and the reservation then ask for the exclusive
@@ -395,8 +395,8 @@ j AS (
     RETURNING id
 ),
 ins AS (
-    INSERT INTO credit_ledger (tenant_id, delta, reason, reference, balance_after)
-    SELECT $1, $6, $7, $8, t.credits_balance + $6 FROM t, j
+    INSERT INTO credit_ledger (tenant_id, delta, reason, reference, balance_after, action)
+    SELECT $1, $6, $7, $8, t.credits_balance + $6, $9 FROM t, j
     ON CONFLICT (tenant_id, reason, reference) DO NOTHING
     RETURNING balance_after
 ),
@@ -423,6 +423,7 @@ async fn complete_plain(conn: &mut AsyncPgConnection, job: &ClaimedJob, worker: 
         .bind::<BigInt, _>(returned)
         .bind::<Text, _>(SETTLE)
         .bind::<Text, _>(job_ref(job.id))
+        .bind::<Text, _>(&job.kind)
         .get_result(conn)
         .await?;
     Ok(row.done == 1)
@@ -486,7 +487,7 @@ async fn end_in_tx(
         return Ok(false);
     }
     if row.credits > 0 {
-        ledger::post_in_tx(conn, row.tenant_id, row.credits, REFUND, &job_ref(row.id)).await?;
+        ledger::post_for_job_in_tx(conn, row.tenant_id, row.credits, REFUND, row.id, &row.kind).await?;
     }
     let ended = Ended { tenant_id: row.tenant_id, job_id: row.id, status, reason: &message };
     registry.on_final_failure(conn, &row.kind, &row.payload, &ended).await?;

@@ -107,6 +107,20 @@ pub fn query_string(pairs: &[(&str, &str)]) -> String {
     serde_urlencoded::to_string(kept).unwrap_or_default()
 }
 
+/// The day in a `YYYY-MM-DD` filter field (what a date input sends); anything else means "not filtered".
+pub fn date_field(raw: &str) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").ok()
+}
+
+/// The first moment (UTC) of a day, and of the day after it: a `from`/`to` filter covers `[start(from), start(to + 1))`.
+pub fn day_start(day: chrono::NaiveDate) -> chrono::DateTime<chrono::Utc> {
+    day.and_time(chrono::NaiveTime::MIN).and_utc()
+}
+
+pub fn day_after(day: chrono::NaiveDate) -> chrono::DateTime<chrono::Utc> {
+    day_start(day + chrono::Days::new(1))
+}
+
 /// The id in a filter field (`"12"` → 12); anything else means "not filtered".
 pub fn id_field(raw: &str) -> Option<i64> {
     raw.trim().parse().ok()

@@ -15,7 +15,7 @@ pub struct PageParams {
 
 /// A page number from a query string: a number or numeric text; anything else means "not given"
 /// (a hand-edited URL should land on page 1, not on an error).
-fn lenient_i64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+pub fn lenient_i64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     struct V;
     impl serde::de::Visitor<'_> for V {
         type Value = Option<i64>;

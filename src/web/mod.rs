@@ -2,6 +2,8 @@
 //! middleware and the page context every layout needs.
 
 pub mod assets;
+pub mod chart;
+pub mod csv;
 pub mod metrics;
 pub mod middleware;
 pub mod page;

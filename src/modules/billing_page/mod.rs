@@ -5,7 +5,8 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use crate::auth::rbac::Perm;
-use crate::billing::ledger::{self, LedgerRow};
+use crate::billing::ledger;
+use crate::billing::ledger_list::{self, LedgerFilter, LedgerRow};
 use crate::billing::plans::Plan;
 use crate::state::AppState;
 use diesel::prelude::*;
@@ -13,13 +14,17 @@ use diesel_async::RunQueryDsl;
 
 use crate::db::schema::tenants;
 use crate::error::{AppError, AppResult};
-use crate::listing::{PageParams, Pager};
+use crate::listing::{Filter, ListQuery, Pager};
+use crate::web::chart::StackedBars;
 use crate::web::page::PageCtx;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/billing", web::get().to(page))
         .route("/billing/cap", web::post().to(set_cap))
+        .route("/billing/ledger.csv", web::get().to(ledger_csv))
         .route("/api/billing/ledger", web::get().to(api_ledger))
+        .route("/api/billing/ledger.csv", web::get().to(ledger_csv))
+        .route("/api/billing/usage", web::get().to(api_usage))
         .route("/api/billing/cap", web::put().to(api_set_cap))
         .route("/billing/checkout", web::post().to(pay::checkout))
         .route("/billing/portal", web::post().to(pay::portal))
@@ -31,6 +36,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 mod pay;
+pub mod usage;
 
 /// Stripe's deliveries: the raw body is what the signature covers, so it is read as bytes.
 async fn stripe_webhook(state: web::Data<AppState>, req: actix_web::HttpRequest, body: web::Bytes) -> AppResult<HttpResponse> {
@@ -47,6 +53,11 @@ struct BillingPage {
     plans: Vec<Plan>,
     rows: Vec<LedgerRow>,
     pager: Pager,
+    filter: LedgerFilter,
+    /// The ledger's query string (for the CSV link).
+    query: String,
+    /// Credits spent per day and action, last 30 days.
+    usage: StackedBars,
     cap: Option<i64>,
     spent: i64,
     cap_error: Option<String>,
@@ -57,22 +68,36 @@ struct BillingPage {
     pack_credits: Option<u32>,
 }
 
+/// Days of spending the billing page charts.
+const USAGE_DAYS: i64 = 30;
+
 impl BillingPage {
     fn buyable(&self, code: &str) -> bool {
         self.buyable.iter().any(|c| c == code)
     }
+    fn reasons(&self) -> &'static [(&'static str, &'static str)] {
+        &ledger_list::REASONS
+    }
+    fn reason_label(&self, reason: &str) -> &'static str {
+        ledger_list::REASONS.iter().find(|(r, _)| *r == reason).map(|(_, l)| *l).unwrap_or("Other")
+    }
+    fn action_label(&self, action: &Option<String>) -> &'static str {
+        action.as_deref().map(usage::action_label).unwrap_or("")
+    }
 }
 
-async fn page(state: web::Data<AppState>, page: PageCtx, q: web::Query<PageParams>) -> AppResult<HttpResponse> {
-    show(&state, page, &q, None).await
+async fn page(state: web::Data<AppState>, page: PageCtx, q: web::Query<ListQuery<LedgerFilter>>) -> AppResult<HttpResponse> {
+    show(&state, page, q.into_inner(), None).await
 }
 
-async fn show(state: &AppState, page: PageCtx, q: &PageParams, cap_error: Option<String>) -> AppResult<HttpResponse> {
+async fn show(state: &AppState, page: PageCtx, q: ListQuery<LedgerFilter>, cap_error: Option<String>) -> AppResult<HttpResponse> {
     page.ctx.require(Perm::ViewBilling)?;
     let mut conn = state.db.get().await?;
     let plan = state.plan(&page.ctx.plan_code).await?;
     let all = state.plans.all(&state.db).await?.to_vec();
-    let (rows, total) = ledger::list(&mut conn, page.ctx.tenant_id, q).await?;
+    let (rows, total) = ledger_list::list(&mut conn, page.ctx.tenant_id, &q.filter, &q.page).await?;
+    let usage = usage::chart(&mut conn, page.ctx.tenant_id, USAGE_DAYS).await?;
+    let query = q.filter.to_query();
     let cap: Option<i64> = tenants::table.find(page.ctx.tenant_id).select(tenants::monthly_credit_cap).first(&mut conn).await?;
     let spent = ledger::spent_this_month(&mut conn, page.ctx.tenant_id).await?;
     let status = if cap_error.is_some() { actix_web::http::StatusCode::UNPROCESSABLE_ENTITY } else { actix_web::http::StatusCode::OK };
@@ -84,7 +109,10 @@ async fn show(state: &AppState, page: PageCtx, q: &PageParams, cap_error: Option
         plan,
         plans: all,
         rows,
-        pager: Pager::new(q, total).linked("/billing"),
+        pager: Pager::new(&q.page, total).linked(if query.is_empty() { "/billing".to_string() } else { format!("/billing?{query}") }),
+        filter: q.filter,
+        query,
+        usage,
         cap,
         spent,
         cap_error,
@@ -121,7 +149,7 @@ async fn set_cap(state: web::Data<AppState>, page: PageCtx, form: web::Form<CapF
         Ok(()) => Ok(crate::web::redirect_with("/billing", Some(crate::web::Toast::success("Monthly cap saved")))),
         Err(AppError::Validation(f)) => {
             let msg = f.into_values().next();
-            show(&state, page, &PageParams::default(), msg).await
+            show(&state, page, ListQuery::default(), msg).await
         }
         Err(e) => Err(e),
     }
@@ -137,13 +165,39 @@ async fn api_set_cap(state: web::Data<AppState>, ctx: crate::tenancy::TenantCtx,
     Ok(HttpResponse::Ok().json(serde_json::json!({ "monthly_credit_cap": body.monthly_credit_cap })))
 }
 
-async fn api_ledger(state: web::Data<AppState>, ctx: crate::tenancy::TenantCtx, q: web::Query<PageParams>) -> AppResult<HttpResponse> {
+async fn api_ledger(
+    state: web::Data<AppState>,
+    ctx: crate::tenancy::TenantCtx,
+    q: web::Query<ListQuery<LedgerFilter>>,
+) -> AppResult<HttpResponse> {
     ctx.require(Perm::ViewBilling)?;
     let mut conn = state.db.get().await?;
-    let (rows, total) = ledger::list(&mut conn, ctx.tenant_id, &q).await?;
+    let (rows, total) = ledger_list::list(&mut conn, ctx.tenant_id, &q.filter, &q.page).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "balance": ctx.credits_balance,
         "entries": rows,
-        "pagination": Pager::new(&q, total),
+        "pagination": Pager::new(&q.page, total),
     })))
+}
+
+/// The ledger with the page's filters as CSV (the page's "Download CSV" and the API alike).
+async fn ledger_csv(state: web::Data<AppState>, ctx: crate::tenancy::TenantCtx, q: web::Query<LedgerFilter>) -> AppResult<HttpResponse> {
+    ctx.require(Perm::ViewBilling)?;
+    Ok(ledger_list::csv(state.db.clone(), ctx.tenant_id, q.into_inner()))
+}
+
+#[derive(serde::Deserialize)]
+struct UsageQuery {
+    #[serde(default, deserialize_with = "crate::listing::pagination::lenient_i64")]
+    days: Option<i64>,
+}
+
+/// Credits spent per day and action (the chart's figures), for the last `days` days (1–365, 30 by default).
+async fn api_usage(state: web::Data<AppState>, ctx: crate::tenancy::TenantCtx, q: web::Query<UsageQuery>) -> AppResult<HttpResponse> {
+    ctx.require(Perm::ViewBilling)?;
+    let days = q.days.unwrap_or(USAGE_DAYS).clamp(1, 365);
+    let from = usage::window_start(days);
+    let mut conn = state.db.get().await?;
+    let rows = usage::by_day(&mut conn, ctx.tenant_id, from).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "from": from, "days": days, "usage": rows })))
 }

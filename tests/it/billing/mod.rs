@@ -6,4 +6,5 @@ mod fake_stripe;
 mod operator;
 mod support;
 mod suspension;
+mod usage;
 mod webhooks;

@@ -1,8 +1,7 @@
-//! CSV export of the current filter (or the ticked rows), streamed page by page so a 100,000-row export
-//! never sits in memory. Cells that a spreadsheet would run as a formula are neutralised.
+//! CSV export of the current filter (or the ticked rows), streamed page by page (`web::csv`) so a 100,000-row
+//! export never sits in memory.
 
 use actix_web::HttpResponse;
-use actix_web::web::Bytes;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
@@ -11,20 +10,10 @@ use super::service::Keyword;
 use crate::db::DbPool;
 use crate::db::schema::{clusters, keywords};
 use crate::error::AppError;
+use crate::web::csv::cell;
 
 const PAGE: i64 = 5_000;
 pub const HEADER: &str = "Keyword,Volume,Difficulty,CPC,Intent,Country,Sector,Cluster,Status,Created\r\n";
-
-/// One CSV cell: quoted when needed; a leading `=`, `+`, `-`, `@`, tab or CR gets a `'` so spreadsheet
-/// programs show it as text instead of evaluating it (CSV injection).
-pub fn cell(value: &str) -> String {
-    let neutral = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_string() };
-    if neutral.contains([',', '"', '\n', '\r']) || neutral.starts_with(' ') || neutral.ends_with(' ') {
-        format!("\"{}\"", neutral.replace('"', "\"\""))
-    } else {
-        neutral
-    }
-}
 
 pub fn line(k: &Keyword, cluster: Option<&str>) -> String {
     let opt = |v: Option<String>| v.unwrap_or_default();
@@ -54,26 +43,11 @@ pub struct ExportSpec {
 
 /// The streamed download.
 pub fn response(pool: DbPool, spec: ExportSpec, filename: &str) -> HttpResponse {
-    let stream = futures_util::stream::unfold((pool, spec, 0i64, false), |(pool, spec, offset, done)| async move {
-        if done {
-            return None;
-        }
-        let chunk = page(&pool, &spec, offset).await;
-        match chunk {
-            Ok((text, n)) => {
-                let body = if offset == 0 { format!("{HEADER}{text}") } else { text };
-                Some((Ok::<_, AppError>(Bytes::from(body)), (pool, spec, offset + PAGE, n < PAGE)))
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "keyword export stopped");
-                Some((Err(e), (pool, spec, offset, true)))
-            }
-        }
-    });
-    HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header(("Content-Disposition", format!("attachment; filename=\"{filename}\"")))
-        .streaming(stream)
+    let spec = std::sync::Arc::new(spec);
+    crate::web::csv::download(filename, HEADER, PAGE, move |offset| {
+        let (pool, spec) = (pool.clone(), spec.clone());
+        async move { page(&pool, &spec, offset).await }
+    })
 }
 
 async fn page(pool: &DbPool, spec: &ExportSpec, offset: i64) -> Result<(String, i64), AppError> {
@@ -89,19 +63,4 @@ async fn page(pool: &DbPool, spec: &ExportSpec, offset: i64) -> Result<(String, 
         out.push_str(&line(k, c.as_deref()));
     }
     Ok((out, rows.len() as i64))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::cell;
-
-    #[test]
-    fn formulas_are_neutralised_and_quoting_is_right() {
-        assert_eq!(cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(cell("+1"), "'+1");
-        assert_eq!(cell("-2"), "'-2");
-        assert_eq!(cell("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(cell("a, b"), "\"a, b\"");
-        assert_eq!(cell("plain"), "plain");
-    }
 }
