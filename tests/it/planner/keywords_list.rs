@@ -273,7 +273,13 @@ async fn the_page_bulk_form_acts_on_ticked_rows_or_on_all_matching_the_filter_it
     assert!(flash);
     // The dashboard shows how far the pipeline has come.
     let (_, dash) = b.get_text("/dashboard").await;
-    assert!(dash.contains("Keywords</a>: 4") && dash.contains("2 not clustered yet") && dash.contains("Clusters</a>: 1"), "{dash}");
+    assert!(
+        dash.contains("id=\"keywords-count\">4<")
+            && dash.contains("2 not clustered yet")
+            && dash.contains("id=\"clusters-count\">1<")
+            && dash.contains("data-stage=\"Clustered keywords\" data-count=\"2\""),
+        "{dash}"
+    );
     // Nothing ticked and not "all": refused with a message.
     let r = b.post_form("/planner/keywords/bulk", &[("action", "delete")]).await;
     assert_eq!(r.status(), 303);
