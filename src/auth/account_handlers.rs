@@ -172,6 +172,8 @@ struct ProfilePage {
     email: String,
     sessions: Vec<profile::SessionView>,
     errors: FieldErrors,
+    /// Create, leave, export and delete.
+    ws: crate::tenancy::pages::Overview,
 }
 
 async fn profile_page_with(state: &AppState, page: crate::web::page::PageCtx, errors: FieldErrors) -> AppResult<ProfilePage> {
@@ -180,7 +182,8 @@ async fn profile_page_with(state: &AppState, page: crate::web::page::PageCtx, er
         crate::tenancy::Actor::User { name, email, .. } => (name.clone(), email.clone()),
         _ => return Err(AppError::Forbidden("Only people have a profile".into())),
     };
-    Ok(ProfilePage { page, name, email, sessions, errors })
+    let ws = crate::tenancy::pages::overview(state, &page.ctx).await?;
+    Ok(ProfilePage { page, name, email, sessions, errors, ws })
 }
 
 pub async fn profile_page(state: web::Data<AppState>, page: crate::web::page::PageCtx) -> AppResult<HttpResponse> {
