@@ -152,6 +152,7 @@ pub async fn notifications_page(state: web::Data<AppState>, page: crate::web::pa
 pub struct NotificationsForm {
     automation: Option<String>,
     credits: Option<String>,
+    billing: Option<String>,
 }
 
 pub async fn notifications_submit(
@@ -159,7 +160,8 @@ pub async fn notifications_submit(
     ctx: TenantCtx,
     form: web::Form<NotificationsForm>,
 ) -> AppResult<HttpResponse> {
-    let to = notifications::Switches { automation: form.automation.is_some(), credits: form.credits.is_some() };
+    let to =
+        notifications::Switches { automation: form.automation.is_some(), credits: form.credits.is_some(), billing: form.billing.is_some() };
     notifications::set(&state, &ctx, to).await?;
     Ok(redirect_with("/account/notifications", Some(Toast::success("Notification settings saved"))))
 }
