@@ -178,3 +178,44 @@ async fn deleting_removes_every_row_of_the_workspace_and_only_those() {
     };
     assert_eq!(exists, vec![false, false, true, true], "A's Redis keys are gone, B's are not");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jobs_of_a_deleted_workspace_go_with_it_and_the_workers_carry_on() {
+    use igny8::db::schema::jobs;
+    use igny8::jobs::probe::PROBE;
+    use igny8::jobs::queue::{self, NewJob};
+    let env = std::collections::HashMap::from([("IGNY8_WORKERS", "2".to_string())]);
+    let app = TestApp::spawn_with(&crate::harness::redis_url(), env).await;
+    let (owner, a) = app.signup("Dee Doomed", "dee@example.com", "Doomed Co").await;
+    let (_kay, b) = app.signup("Kay Kept", "kay@example.com", "Kept Co").await;
+    // Jobs of A: running (sleeping) when the workspace goes, and queued behind them.
+    let mut ids = vec![];
+    for _ in 0..4 {
+        ids.push(queue::enqueue(&app.state.db, NewJob::new(a, PROBE, serde_json::json!({ "sleep_ms": 1500 }))).await.unwrap());
+    }
+    igny8::jobs::worker::wake(&app.state).await;
+    let mut conn = app.db().await;
+    let start = std::time::Instant::now();
+    while jobs::table.filter(jobs::id.eq(ids[0])).select(jobs::status).first::<String>(&mut conn).await.unwrap() != "running" {
+        assert!(start.elapsed() < std::time::Duration::from_secs(10), "the first job did not start");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(owner.get("/api/workspace/export").await.status(), 200);
+    let (status, body) = delete(&owner, "Doomed Co").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["next_workspace"], Value::Null);
+    assert_eq!(jobs::table.filter(jobs::tenant_id.eq(a)).count().get_result::<i64>(&mut conn).await.unwrap(), 0, "queued jobs deleted");
+
+    // The running jobs end without writing anything back, and the workers go on serving other workspaces.
+    tokio::time::sleep(std::time::Duration::from_millis(2000)).await;
+    let next = queue::enqueue(&app.state.db, NewJob::new(b, PROBE, serde_json::json!({}))).await.unwrap();
+    igny8::jobs::worker::wake(&app.state).await;
+    let start = std::time::Instant::now();
+    while jobs::table.filter(jobs::id.eq(next)).select(jobs::status).first::<String>(&mut conn).await.unwrap() != "succeeded" {
+        assert!(start.elapsed() < std::time::Duration::from_secs(15), "another workspace's job did not run after the deletion");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    for (table, n) in counts(&mut conn, a).await {
+        assert_eq!(n, 0, "{table} got rows of the deleted workspace back");
+    }
+}
