@@ -12,7 +12,7 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::TenantCtx;
 use super::tables::{self, quote_ident};
-use super::{TenantStatus, export, service};
+use super::{TenantStatus, export};
 use crate::auth::rbac::Perm;
 use crate::billing::subscription::{self, Standing};
 use crate::db::schema::{list_revisions, tenants};
@@ -91,7 +91,7 @@ pub async fn delete(state: &AppState, ctx: &TenantCtx, input: &DeleteInput) -> A
             if swept > 0 {
                 tracing::warn!(tenant_id, swept, "rows without a cascading foreign key were deleted by the sweep");
             }
-            Ok((lists, service::home_workspace(conn, user_id).await?))
+            Ok((lists, crate::auth::links::home_tenant(conn, user_id).await?))
         })
         .await?;
     let keys = forget_in_redis(state, tenant_id, &lists).await;

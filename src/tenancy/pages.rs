@@ -43,7 +43,7 @@ struct NewPage {
 
 async fn show_new(state: &AppState, req: &HttpRequest, user: &SessionUser, name: String, errors: FieldErrors) -> AppResult<HttpResponse> {
     let mut conn = state.db.get().await?;
-    let has_workspace = service::home_workspace(&mut conn, user.id).await?.is_some();
+    let has_workspace = crate::auth::links::home_tenant(&mut conn, user.id).await?.is_some();
     let page = NewPage { page: PublicPage::from_req(req), email: user.email.clone(), name, has_workspace, errors };
     if page.errors.is_empty() { render(&page) } else { render_status(&page, StatusCode::UNPROCESSABLE_ENTITY) }
 }

@@ -6,6 +6,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use super::{TenantCtx, TenantStatus};
 use crate::audit::{self, Who};
+use crate::auth::links;
 use crate::auth::rbac::Role;
 use crate::auth::resolve::SessionUser;
 use crate::billing::{ledger, plans};
@@ -126,17 +127,6 @@ pub async fn is_last_owner(state: &AppState, ctx: &TenantCtx) -> AppResult<bool>
     Ok(owner_count(&mut conn, ctx.tenant_id).await? <= 1)
 }
 
-/// The signed-in user's oldest workspace, if any is left (where they land after leaving or deleting one).
-pub async fn home_workspace(conn: &mut AsyncPgConnection, user_id: i64) -> AppResult<Option<i64>> {
-    Ok(memberships::table
-        .filter(memberships::user_id.eq(user_id))
-        .order((memberships::created_at.asc(), memberships::tenant_id.asc()))
-        .select(memberships::tenant_id)
-        .first(conn)
-        .await
-        .optional()?)
-}
-
 /// Any member leaves the workspace, except its last owner. Audited in the workspace; returns the workspace the
 /// user lands in next (None: they have none left).
 pub async fn leave(state: &AppState, ctx: &TenantCtx) -> AppResult<Option<i64>> {
@@ -162,7 +152,8 @@ pub async fn leave(state: &AppState, ctx: &TenantCtx) -> AppResult<Option<i64>> 
             .execute(conn)
             .await?;
         audit::record(conn, &who, "workspace.left", ("user", user_id.to_string()), serde_json::json!({ "role": role })).await?;
-        home_workspace(conn, user_id).await
+        // Where they land next: their oldest remaining workspace (the one their account mail is filed under).
+        links::home_tenant(conn, user_id).await
     })
     .await
 }
