@@ -18,6 +18,7 @@ use crate::web::middleware;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/static/{path:.*}", web::get().to(crate::web::assets::serve));
     crate::auth::routes(cfg);
+    crate::tenancy::pages::routes(cfg);
     crate::modules::dashboard::routes(cfg);
     crate::modules::team::routes(cfg);
     crate::modules::system::routes(cfg);

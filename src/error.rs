@@ -17,6 +17,10 @@ pub enum AppError {
     Unauthorized,
     #[error("{0}")]
     Forbidden(String),
+    /// A signed-in user who belongs to no workspace (left or deleted the last one): pages send them to
+    /// `/workspaces/new`, the API answers 403 `no_workspace`.
+    #[error("Your account is not a member of any workspace. Create one, or ask an owner for an invitation.")]
+    NoWorkspace,
     #[error("Your form expired or came from another site. Reload the page and try again.")]
     Csrf,
     #[error("Some fields need attention")]
@@ -99,6 +103,7 @@ impl AppError {
             AppError::NotFound => "not_found",
             AppError::Unauthorized => "unauthorized",
             AppError::Forbidden(_) => "forbidden",
+            AppError::NoWorkspace => "no_workspace",
             AppError::Csrf => "csrf_failed",
             AppError::Validation(_) => "validation_failed",
             AppError::BadRequest(_) => "bad_request",
@@ -139,7 +144,7 @@ impl ResponseError for AppError {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::Forbidden(_) | AppError::Csrf | AppError::NoWorkspace => StatusCode::FORBIDDEN,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) | AppError::PlanLimit(_) => StatusCode::CONFLICT,

@@ -152,6 +152,7 @@ pub async fn notifications_page(state: web::Data<AppState>, page: crate::web::pa
 pub struct NotificationsForm {
     automation: Option<String>,
     credits: Option<String>,
+    billing: Option<String>,
 }
 
 pub async fn notifications_submit(
@@ -159,7 +160,8 @@ pub async fn notifications_submit(
     ctx: TenantCtx,
     form: web::Form<NotificationsForm>,
 ) -> AppResult<HttpResponse> {
-    let to = notifications::Switches { automation: form.automation.is_some(), credits: form.credits.is_some() };
+    let to =
+        notifications::Switches { automation: form.automation.is_some(), credits: form.credits.is_some(), billing: form.billing.is_some() };
     notifications::set(&state, &ctx, to).await?;
     Ok(redirect_with("/account/notifications", Some(Toast::success("Notification settings saved"))))
 }
@@ -172,6 +174,8 @@ struct ProfilePage {
     email: String,
     sessions: Vec<profile::SessionView>,
     errors: FieldErrors,
+    /// Create, leave, export and delete.
+    ws: crate::tenancy::pages::Overview,
 }
 
 async fn profile_page_with(state: &AppState, page: crate::web::page::PageCtx, errors: FieldErrors) -> AppResult<ProfilePage> {
@@ -180,7 +184,8 @@ async fn profile_page_with(state: &AppState, page: crate::web::page::PageCtx, er
         crate::tenancy::Actor::User { name, email, .. } => (name.clone(), email.clone()),
         _ => return Err(AppError::Forbidden("Only people have a profile".into())),
     };
-    Ok(ProfilePage { page, name, email, sessions, errors })
+    let ws = crate::tenancy::pages::overview(state, &page.ctx).await?;
+    Ok(ProfilePage { page, name, email, sessions, errors, ws })
 }
 
 pub async fn profile_page(state: web::Data<AppState>, page: crate::web::page::PageCtx) -> AppResult<HttpResponse> {

@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::auth::resolve::SessionUser;
 use crate::auth::service::{self, ClientMeta, PasswordChange, SignupInput};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::state::AppState;
@@ -90,8 +91,9 @@ pub async fn signup_submit(state: web::Data<AppState>, req: HttpRequest, form: w
     }
 }
 
-pub async fn logout(state: web::Data<AppState>, ctx: TenantCtx) -> AppResult<HttpResponse> {
-    service::logout(&state, &ctx).await?;
+/// Works with or without a workspace (someone who left their last one signs out too).
+pub async fn logout(state: web::Data<AppState>, user: SessionUser, ctx: Option<TenantCtx>) -> AppResult<HttpResponse> {
+    service::logout(&state, &user, ctx.as_ref()).await?;
     let mut res = redirect_with("/login", Some(Toast::success("You are signed out")));
     res.add_cookie(&service::clear_session_cookie(&state)).map_err(AppError::internal)?;
     Ok(res)

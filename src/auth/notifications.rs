@@ -1,4 +1,5 @@
-//! Which notification mails a user wants (Account → Notifications): automation problems, low credits.
+//! Which notification mails a user wants (Account → Notifications): automation problems, low credits, failed
+//! payments.
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -12,21 +13,26 @@ use crate::tenancy::TenantCtx;
 pub struct Switches {
     pub automation: bool,
     pub credits: bool,
+    /// A payment of a workspace they own failed (owners only get it).
+    pub billing: bool,
 }
 
 pub async fn get(state: &AppState, ctx: &TenantCtx) -> AppResult<Switches> {
     let (user_id, _) = ctx.require_user()?;
     let mut conn = state.db.get().await?;
-    let (automation, credits) =
-        users::table.find(user_id).select((users::notify_automation, users::notify_credits)).first(&mut conn).await?;
-    Ok(Switches { automation, credits })
+    let (automation, credits, billing) = users::table
+        .find(user_id)
+        .select((users::notify_automation, users::notify_credits, users::notify_billing))
+        .first(&mut conn)
+        .await?;
+    Ok(Switches { automation, credits, billing })
 }
 
 pub async fn set(state: &AppState, ctx: &TenantCtx, to: Switches) -> AppResult<()> {
     let (user_id, _) = ctx.require_user()?;
     let mut conn = state.db.get().await?;
     diesel::update(users::table.find(user_id))
-        .set((users::notify_automation.eq(to.automation), users::notify_credits.eq(to.credits)))
+        .set((users::notify_automation.eq(to.automation), users::notify_credits.eq(to.credits), users::notify_billing.eq(to.billing)))
         .execute(&mut conn)
         .await?;
     Ok(())

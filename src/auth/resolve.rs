@@ -20,15 +20,17 @@ type TenantRow = (i64, String, crate::tenancy::TenantStatus, String, i64);
 const TENANT_COLS: (tenants::id, tenants::name, tenants::status, tenants::plan_code, tenants::credits_balance) =
     (tenants::id, tenants::name, tenants::status, tenants::plan_code, tenants::credits_balance);
 
-pub async fn tenant_ctx(state: &AppState, req: &HttpRequest) -> AppResult<TenantCtx> {
-    let ip = client_ip(req, state.config.trust_proxy);
-    let bearer = req
-        .headers()
+fn bearer(req: &HttpRequest) -> Option<&str> {
+    req.headers()
         .get(actix_web::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    if let Some(token) = bearer {
+        .map(str::trim)
+}
+
+pub async fn tenant_ctx(state: &AppState, req: &HttpRequest) -> AppResult<TenantCtx> {
+    let ip = client_ip(req, state.config.trust_proxy);
+    if let Some(token) = bearer(req) {
         if token.starts_with(API_TOKEN_PREFIX) {
             return from_api_token(state, token, ip).await;
         }
@@ -70,9 +72,7 @@ async fn from_session(state: &AppState, claims: Claims, ip: Option<String>) -> A
     let (role, t) = match active {
         Some(a) => a,
         None => {
-            let oldest = workspaces.iter().min_by_key(|w| w.3).ok_or_else(|| {
-                AppError::Forbidden("Your account is not a member of any workspace any more. Ask an owner for a new invite.".into())
-            })?;
+            let oldest = workspaces.iter().min_by_key(|w| w.3).ok_or(AppError::NoWorkspace)?;
             tenants::table.find(oldest.0).select(TENANT_COLS).first::<TenantRow>(&mut &*conn).await.map(|t| (oldest.2.clone(), t))?
         }
     };
@@ -112,4 +112,52 @@ async fn from_api_token(state: &AppState, token: &str, ip: Option<String>) -> Ap
 fn ctx(t: TenantRow, role: Role, actor: Actor, ip: Option<String>) -> TenantCtx {
     let (tenant_id, tenant_name, tenant_status, plan_code, credits_balance) = t;
     TenantCtx { tenant_id, tenant_name, tenant_status, plan_code, credits_balance, role, actor, ip, workspaces: vec![] }
+}
+
+/// A signed-in person, whatever workspaces they belong to (none included): for creating a workspace and for
+/// signing out, which must work for someone who left or deleted their last one. API tokens are refused.
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub session_id: String,
+    pub ip: Option<String>,
+}
+
+pub async fn session_user(state: &AppState, req: &HttpRequest) -> AppResult<SessionUser> {
+    let token = match bearer(req) {
+        Some(t) if t.starts_with(API_TOKEN_PREFIX) => {
+            return Err(AppError::Forbidden("This action needs a signed-in user, not an API token".into()));
+        }
+        Some(t) => t.to_string(),
+        None => req.cookie(SESSION_COOKIE).ok_or(AppError::Unauthorized)?.value().to_string(),
+    };
+    let claims = state.jwt.verify(&token).ok_or(AppError::Unauthorized)?;
+    let mut conn = state.db.get().await?;
+    let (id, email, name): (i64, String, String) = sessions::table
+        .inner_join(users::table)
+        .filter(sessions::id.eq(&claims.sid))
+        .filter(sessions::user_id.eq(claims.uid))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(chrono::Utc::now()))
+        .select((users::id, users::email, users::name))
+        .first(&mut conn)
+        .await
+        .optional()?
+        .ok_or(AppError::Unauthorized)?;
+    Ok(SessionUser { id, email, name, session_id: claims.sid, ip: client_ip(req, state.config.trust_proxy) })
+}
+
+impl actix_web::FromRequest for SessionUser {
+    type Error = AppError;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req.app_data::<actix_web::web::Data<AppState>>().ok_or_else(|| AppError::internal("app state missing"))?;
+            session_user(state, &req).await
+        })
+    }
 }

@@ -8,7 +8,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use crate::audit::{self, Who};
 use crate::auth::jwt::Claims;
 use crate::auth::links;
-use crate::auth::resolve::SESSION_COOKIE;
+use crate::auth::resolve::{SESSION_COOKIE, SessionUser};
 use crate::auth::{password, throttle, verify};
 use crate::billing::plans;
 use crate::crypto::secrets::random_token;
@@ -125,13 +125,21 @@ pub async fn login(state: &AppState, email: &str, password_text: &str, meta: &Cl
         .first(&mut conn)
         .await
         .optional()?;
-    let tenant_id = tenant_id
-        .ok_or_else(|| AppError::Forbidden("Your account is not a member of any workspace. Ask an owner for an invite.".into()))?;
-    let token = start_session(&mut conn, state, user_id, tenant_id, meta).await?;
-    let who = Who { tenant_id, user_id: Some(user_id), label: email.clone(), ip: meta.ip.clone() };
-    audit::record(&mut conn, &who, "user.signed_in", ("user", user_id.to_string()), serde_json::json!({})).await?;
+    // Someone who left or deleted every workspace still signs in: with no workspace (tenant 0) every page
+    // sends them to the one that offers to create a workspace.
+    let token = start_session(&mut conn, state, user_id, tenant_id.unwrap_or(NO_TENANT), meta).await?;
+    match tenant_id {
+        Some(tenant_id) => {
+            let who = Who { tenant_id, user_id: Some(user_id), label: email.clone(), ip: meta.ip.clone() };
+            audit::record(&mut conn, &who, "user.signed_in", ("user", user_id.to_string()), serde_json::json!({})).await?;
+        }
+        None => tracing::info!(user_id, "signed in without a workspace"),
+    }
     Ok(token)
 }
+
+/// The session token's tenant for a user without any workspace (no tenant has id 0).
+pub const NO_TENANT: i64 = 0;
 
 /// Writes a session row and returns its signed token.
 pub async fn start_session(
@@ -157,12 +165,16 @@ pub async fn start_session(
     Ok(state.jwt.sign(&Claims { uid: user_id, sid, tid: tenant_id, iat: now.timestamp(), exp: expires.timestamp() }))
 }
 
-pub async fn logout(state: &AppState, ctx: &TenantCtx) -> AppResult<()> {
-    let (_, sid) = ctx.require_user()?;
+/// Ends this session; audited in the active workspace when there is one.
+pub async fn logout(state: &AppState, user: &SessionUser, ctx: Option<&TenantCtx>) -> AppResult<()> {
     let mut conn = state.db.get().await?;
-    diesel::update(sessions::table.find(sid)).set(sessions::revoked_at.eq(diesel::dsl::now)).execute(&mut conn).await?;
-    let user_id = ctx.user_id().unwrap_or_default();
-    audit::record(&mut conn, &Who::from(ctx), "user.signed_out", ("user", user_id.to_string()), serde_json::json!({})).await
+    diesel::update(sessions::table.find(&user.session_id)).set(sessions::revoked_at.eq(diesel::dsl::now)).execute(&mut conn).await?;
+    match ctx {
+        Some(ctx) => {
+            audit::record(&mut conn, &Who::from(ctx), "user.signed_out", ("user", user.id.to_string()), serde_json::json!({})).await
+        }
+        None => Ok(()),
+    }
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -214,6 +226,11 @@ pub async fn change_password(state: &AppState, ctx: &TenantCtx, input: &Password
 /// A new token for the same session with another active workspace; 404 unless the user belongs to it.
 pub async fn switch_tenant(state: &AppState, ctx: &TenantCtx, tenant_id: i64) -> AppResult<String> {
     let (user_id, sid) = ctx.require_user()?;
+    session_token_for(state, user_id, sid, tenant_id).await
+}
+
+/// A new token for session `sid` of `user_id` with `tenant_id` active; 404 unless the user belongs to it.
+pub async fn session_token_for(state: &AppState, user_id: i64, sid: &str, tenant_id: i64) -> AppResult<String> {
     let mut conn = state.db.get().await?;
     let member: Option<i64> = memberships::table
         .filter(memberships::tenant_id.eq(tenant_id))

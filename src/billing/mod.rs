@@ -1,8 +1,9 @@
 //! Plans, the credit ledger, subscription state and Stripe: webhooks (`signature`, `webhook`) and the
-//! Checkout / Customer Portal calls (`stripe`). All Stripe code lives here.
+//! Checkout / Customer Portal calls (`stripe`), and the payment-failed mail (`notify`). All Stripe code lives here.
 
 pub mod ledger;
 pub mod ledger_list;
+pub mod notify;
 pub mod operator;
 pub mod plans;
 pub mod signature;

@@ -87,6 +87,13 @@ pub async fn receive(state: &AppState, signature_header: Option<&str>, body: &[u
             return Ok(Receipt { id: event.id, duplicate: true, outcome: None });
         }
         let (tenant, outcome) = handle(conn, &cfg, grace_days, &event).await?;
+        if let (Some(tenant_id), "invoice.payment_failed") = (tenant, event.kind.as_str())
+            && subscription::read(conn, tenant_id).await?.status == TenantStatus::PastDue
+        {
+            // Once per invoice: Stripe reports every failed charge of the same invoice as another event.
+            let invoice = event.object["id"].as_str().unwrap_or(&event.id);
+            super::notify::payment_failed(conn, state, tenant_id, invoice).await?;
+        }
         diesel::update(stripe_events::table.find(&event.id)).set(stripe_events::outcome.eq(outcome)).execute(conn).await?;
         tracing::info!(event = %event.id, kind = %event.kind, ?tenant, %outcome, "stripe event");
         Ok(Receipt { id: event.id, duplicate: false, outcome: Some(outcome) })

@@ -17,6 +17,16 @@ use crate::state::AppState;
 /// Long enough to cover a working session on one filter; the revision makes it exact, not the expiry.
 const TTL_SECS: u64 = 600;
 
+/// The hash tag of a tenant's cached counts of `list`.
+fn tag(list: &str, tenant_id: i64) -> String {
+    format!("{list}{tenant_id}")
+}
+
+/// A SCAN pattern for every cached count of `list` for the tenant (deleting a workspace forgets them).
+pub fn key_pattern(namespace: &str, list: &str, tenant_id: i64) -> String {
+    kv::pattern(namespace, &tag(list, tenant_id), "count:*")
+}
+
 /// The tenant's revision of `list` (0 before its first row). Shared connection, so it can be pipelined.
 pub async fn revision(conn: &AsyncPgConnection, tenant_id: i64, list: &str) -> AppResult<i64> {
     Ok(list_revisions::table
@@ -35,8 +45,7 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = AppResult<i64>>,
 {
-    let key =
-        kv::key(&state.config.redis_namespace, &format!("{list}{tenant_id}"), &format!("count:{rev}:{}", &sha256_hex(filter_key)[..16]));
+    let key = kv::key(&state.config.redis_namespace, &tag(list, tenant_id), &format!("count:{rev}:{}", &sha256_hex(filter_key)[..16]));
     let pool = &state.redis;
     let mut cache = pool.bounded(pool.get()).await.ok();
     if let Some(c) = cache.as_mut()

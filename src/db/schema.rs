@@ -45,6 +45,7 @@ diesel::table! {
         email_verified_at -> Nullable<Timestamptz>,
         notify_automation -> Bool,
         notify_credits -> Bool,
+        notify_billing -> Bool,
     }
 }
 

@@ -103,6 +103,37 @@ pub fn key(namespace: &str, tag: &str, rest: &str) -> String {
     format!("{namespace}:{{{tag}}}:{rest}")
 }
 
+/// A SCAN pattern for keys `ns:{tag}:…`: the namespace and tag are matched literally, `rest_glob` as a glob.
+pub fn pattern(namespace: &str, tag: &str, rest_glob: &str) -> String {
+    let lit = |s: &str| {
+        s.chars().fold(String::new(), |mut out, c| {
+            if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+                out.push('\\');
+            }
+            out.push(c);
+            out
+        })
+    };
+    format!("{}:{{{}}}:{rest_glob}", lit(namespace), lit(tag))
+}
+
+/// Deletes every key matching `pattern` (SCAN + UNLINK, each call within the short timeout); returns how many.
+pub async fn delete_matching(pool: &RedisPool, pattern: &str) -> Result<usize, String> {
+    let mut conn = pool.bounded(pool.get()).await?;
+    let (mut cursor, mut n) = (0u64, 0usize);
+    loop {
+        let (next, keys): (u64, Vec<String>) =
+            pool.bounded(redis::cmd("SCAN").arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(500).query_async(&mut conn)).await?;
+        if !keys.is_empty() {
+            n += pool.bounded(redis::cmd("UNLINK").arg(&keys).query_async::<usize>(&mut conn)).await?;
+        }
+        if next == 0 {
+            return Ok(n);
+        }
+        cursor = next;
+    }
+}
+
 /// PING for /readyz: always tried (a probe must see Redis come back), within the same timeout.
 pub async fn ping(pool: &RedisPool) -> Result<(), String> {
     let fut = async {
@@ -146,4 +177,13 @@ pub async fn unlock(pool: &RedisPool, key: &str, token: &str) {
             redis::cmd("EVAL").arg(SCRIPT).arg(1).arg(key).arg(token).query_async::<i64>(&mut conn).await.map_err(|e| e.to_string())
         })
         .await;
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn patterns_match_the_tag_literally() {
+        assert_eq!(super::pattern("igny8", "12", "*"), "igny8:{12}:*");
+        assert_eq!(super::pattern("ns", "a*b?[c]", "count:*"), "ns:{a\\*b\\?\\[c\\]}:count:*");
+    }
 }

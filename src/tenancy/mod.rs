@@ -10,7 +10,12 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use crate::auth::rbac::{Perm, Role};
 use crate::auth::resolve;
 use crate::state::AppState;
+pub mod delete;
+pub mod export;
+pub mod pages;
 pub mod service;
+pub mod tables;
+pub mod zip;
 
 use crate::error::{AppError, AppResult};
 
@@ -51,15 +56,28 @@ impl TenantStatus {
 
 /// What a stopped workspace may still change: paying (billing), the user's own session and password,
 /// switching to another workspace, and the operator tools (which act on other workspaces).
-const ALLOWED_WHILE_STOPPED: [&str; 8] =
-    ["/billing", "/api/billing", "/logout", "/account/", "/tenants/switch", "/system/workspaces", "/api/system/workspaces", "/api/auth/"];
+/// Leaving and deleting are allowed too: they end the workspace's use rather than work in it.
+const ALLOWED_WHILE_STOPPED: [&str; 11] = [
+    "/billing",
+    "/api/billing",
+    "/logout",
+    "/account/",
+    "/tenants/switch",
+    "/tenants/leave",
+    "/tenants/delete",
+    "/api/workspace/leave",
+    "/system/workspaces",
+    "/api/system/workspaces",
+    "/api/auth/",
+];
 
 /// The one suspension check: every write (any method but GET/HEAD/OPTIONS) of a stopped workspace answers
 /// 402, for pages and the API alike, before its handler runs — AI actions, publishing, imports, automation
 /// runs, every API write. Reads and billing go on.
 fn refuse_if_stopped(ctx: &TenantCtx, req: &HttpRequest) -> AppResult<()> {
     let write = !matches!(*req.method(), actix_web::http::Method::GET | actix_web::http::Method::HEAD | actix_web::http::Method::OPTIONS);
-    if write && ctx.tenant_status.is_stopped() && !ALLOWED_WHILE_STOPPED.iter().any(|p| req.path().starts_with(p)) {
+    let deleting = *req.method() == actix_web::http::Method::DELETE && req.path() == "/api/workspace";
+    if write && !deleting && ctx.tenant_status.is_stopped() && !ALLOWED_WHILE_STOPPED.iter().any(|p| req.path().starts_with(p)) {
         return Err(AppError::WorkspaceSuspended(format!(
             "This workspace is {}: it can read and pay, nothing else. An owner can settle it on the Billing page (/billing).",
             ctx.tenant_status

@@ -158,6 +158,9 @@ struct ErrorPage<'a> {
     assets: &'static AssetUrls,
 }
 
+/// Where a signed-in user without any workspace is sent.
+pub const NO_WORKSPACE_PAGE: &str = "/workspaces/new";
+
 fn render_error(req: &ReqInfo, err: &AppError, request_id: &str) -> HttpResponse {
     use actix_web::ResponseError;
     let status = err.status_code();
@@ -182,6 +185,13 @@ fn render_error(req: &ReqInfo, err: &AppError, request_id: &str) -> HttpResponse
             return HttpResponse::Unauthorized().insert_header(("HX-Redirect", login)).finish();
         }
         return HttpResponse::SeeOther().insert_header((header::LOCATION, login)).finish();
+    }
+    if matches!(err, AppError::NoWorkspace) {
+        // Signed in, but in no workspace any more: the page that offers to create one (it needs no workspace).
+        if is_htmx {
+            return HttpResponse::Forbidden().insert_header(("HX-Redirect", NO_WORKSPACE_PAGE)).finish();
+        }
+        return HttpResponse::SeeOther().insert_header((header::LOCATION, NO_WORKSPACE_PAGE)).finish();
     }
     if is_htmx && !req.boosted {
         // A fragment request: keep the page as it is and say what went wrong in a toast.

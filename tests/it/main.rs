@@ -30,5 +30,6 @@ mod tenancy;
 mod thinker;
 mod unattended;
 mod wordpress;
+mod workspaces;
 mod wp_site;
 mod writer;

@@ -234,12 +234,7 @@ pub async fn revoke_invite(state: &AppState, ctx: &TenantCtx, id: i64) -> AppRes
 }
 
 async fn owner_count(conn: &mut AsyncPgConnection, tenant_id: i64) -> AppResult<i64> {
-    Ok(memberships::table
-        .filter(memberships::tenant_id.eq(tenant_id))
-        .filter(memberships::role.eq("owner"))
-        .count()
-        .get_result(conn)
-        .await?)
+    crate::tenancy::service::owner_count(conn, tenant_id).await
 }
 
 pub async fn change_role(state: &AppState, ctx: &TenantCtx, user_id: i64, role: &str) -> AppResult<Member> {

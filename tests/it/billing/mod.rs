@@ -4,6 +4,7 @@
 mod checkout;
 mod fake_stripe;
 mod operator;
+mod payment_mail;
 mod support;
 mod suspension;
 mod usage;
