@@ -59,6 +59,20 @@ impl Check {
         v
     }
 
+    /// A list typed as text (items split on `sep`, trimmed, empty ones dropped): at most `max_items` items of at most
+    /// `max_len` characters each. Too many or too long is a field error, never a silent cut.
+    pub fn list(&mut self, field: &str, raw: &str, sep: &[char], label: &str, max_len: usize, max_items: usize) -> Vec<String> {
+        let items: Vec<String> = raw.split(sep).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        if items.len() > max_items {
+            self.fail(field, format!("{label} can have at most {max_items} items (got {})", items.len()));
+        } else if let Some((i, long)) = items.iter().enumerate().find(|(_, s)| s.chars().count() > max_len) {
+            self.fail(field, format!("{label}: item {} can be at most {max_len} characters (got {})", i + 1, long.chars().count()));
+        } else if let Some(msg) = items.iter().find_map(|s| bad_chars(s)) {
+            self.fail(field, format!("{label} {msg}"));
+        }
+        items
+    }
+
     pub fn finish(self) -> AppResult<()> {
         if self.errors.is_empty() { Ok(()) } else { Err(AppError::Validation(self.errors)) }
     }
@@ -71,6 +85,19 @@ pub fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, 
     Ok(match serde_json::Value::deserialize(d)? {
         serde_json::Value::Null => String::new(),
         serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    })
+}
+
+/// A list kept as typed text (one item per line) that JSON callers may also send as an array of strings.
+pub fn text_or_lines<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    use serde::Deserialize;
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Array(items) => {
+            items.into_iter().map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string())).collect::<Vec<_>>().join("\n")
+        }
+        serde_json::Value::String(s) => s,
+        serde_json::Value::Null => String::new(),
         other => other.to_string(),
     })
 }

@@ -18,6 +18,7 @@ mod fake_ai;
 mod limits_and_ledger;
 mod migration;
 mod ops;
+mod overlong;
 mod pages;
 mod planner;
 mod platform_ai;

@@ -95,8 +95,18 @@ pub fn h2_count(html: &str) -> usize {
     html.matches("<h2").count()
 }
 
-/// A URL slug: lower-case letters and digits joined by single hyphens, at most 80 characters.
+/// The longest slug.
+pub const SLUG_MAX: usize = 80;
+
+/// A URL slug: lower-case letters and digits joined by single hyphens, at most [`SLUG_MAX`] characters (a slug made
+/// from a long title is cut; a typed one is checked against the limit by the caller).
 pub fn slugify(text: &str) -> String {
+    let cut: String = slugify_uncut(text).chars().take(SLUG_MAX).collect();
+    cut.trim_matches('-').to_string()
+}
+
+/// The slug of `text` at whatever length it comes to.
+pub fn slugify_uncut(text: &str) -> String {
     let mut out = String::new();
     for c in text.to_lowercase().chars() {
         if c.is_alphanumeric() {
@@ -105,8 +115,7 @@ pub fn slugify(text: &str) -> String {
             out.push('-');
         }
     }
-    let cut: String = out.chars().take(80).collect();
-    cut.trim_matches('-').to_string()
+    out.trim_matches('-').to_string()
 }
 
 /// Cuts text to `max` characters at a word boundary (meta title 60, description 160).

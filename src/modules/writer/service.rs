@@ -15,7 +15,7 @@ use crate::db::schema::{clusters, task_versions, tasks};
 use crate::error::{AppError, AppResult};
 use crate::listing::PageParams;
 use crate::listing::{Filter, Sorts};
-use crate::modules::planner::ideas::service::split_list;
+use crate::modules::planner::ideas::service::{keyword_list, outline_list};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::validate::Check;
@@ -177,10 +177,13 @@ pub async fn get(conn: &mut AsyncPgConnection, tenant_id: i64, id: i64) -> AppRe
 #[serde(default)]
 pub struct NewTask {
     pub title: String,
-    /// Comma- or line-separated.
+    /// Comma- or line-separated (or a JSON array).
+    #[serde(deserialize_with = "crate::validate::text_or_lines")]
     pub target_keywords: String,
-    /// One H2 per line.
+    /// One H2 per line (or a JSON array).
+    #[serde(deserialize_with = "crate::validate::text_or_lines")]
     pub outline: String,
+    #[serde(deserialize_with = "crate::validate::text_or_number")]
     pub word_count_goal: String,
 }
 
@@ -202,9 +205,9 @@ pub async fn create(state: &AppState, ctx: &TenantCtx, input: &NewTask) -> AppRe
     let mut c = Check::new();
     let title = c.text("title", &input.title, "Title", 3, 300);
     let words = goal(&mut c, &input.word_count_goal);
+    let keywords = keyword_list(&mut c, "target_keywords", &input.target_keywords);
+    let outline = outline_list(&mut c, "outline", &input.outline);
     c.finish()?;
-    let keywords = split_list(&input.target_keywords, &[',', '\n']);
-    let outline = split_list(&input.outline, &['\n']);
     let (tenant_id, who) = (ctx.tenant_id, Who::from(ctx));
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async move |conn| {
@@ -235,6 +238,7 @@ pub struct ArticleInput {
     pub meta_description: String,
     pub slug: String,
     pub primary_keyword: String,
+    #[serde(deserialize_with = "crate::validate::text_or_lines")]
     pub target_keywords: String,
     pub content_html: String,
     pub status: String,
@@ -287,22 +291,37 @@ pub async fn keep_version(conn: &mut AsyncPgConnection, tenant_id: i64, t: &Task
     Ok(())
 }
 
+/// The slug an editor typed (a field error when it is longer than a slug may be), or one made from the title.
+fn slug(c: &mut Check, typed: &str, title: &str) -> String {
+    if typed.trim().is_empty() {
+        return html::slugify(title);
+    }
+    let slug = html::slugify(typed);
+    let n = html::slugify_uncut(typed).chars().count();
+    if n > html::SLUG_MAX {
+        c.fail("slug", format!("Slug can be at most {} characters (got {n})", html::SLUG_MAX));
+    } else if slug.is_empty() {
+        c.fail("slug", "Slug needs at least one letter or digit");
+    }
+    slug
+}
+
 pub async fn save(state: &AppState, ctx: &TenantCtx, id: i64, input: &ArticleInput) -> AppResult<Task> {
     ctx.require(Perm::EditContent)?;
     let mut c = Check::new();
     let title = c.text("title", &input.title, "Title", 3, 300);
     let meta_title = c.text("meta_title", &input.meta_title, "Meta title", 0, 60);
     let meta_description = c.text("meta_description", &input.meta_description, "Meta description", 0, 160);
-    let slug = html::slugify(if input.slug.trim().is_empty() { &input.title } else { &input.slug });
+    let slug = slug(&mut c, &input.slug, &input.title);
     let status = TaskStatus::parse(input.status.trim()).filter(|s| s.is_written());
     if status.is_none() {
         c.fail("status", "Status is draft, review or ready");
     }
     let content_html = html::sanitize(&input.content_html);
+    let keywords = keyword_list(&mut c, "target_keywords", &input.target_keywords);
+    let primary = c.text("primary_keyword", &input.primary_keyword, "Primary keyword", 0, 200);
     c.finish()?;
     let word_count = html::word_count(&content_html);
-    let keywords = split_list(&input.target_keywords, &[',', '\n']);
-    let primary = input.primary_keyword.trim().chars().take(200).collect::<String>();
     let (tenant_id, who) = (ctx.tenant_id, Who::from(ctx));
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async move |conn| {

@@ -194,11 +194,12 @@ pub async fn ensure(conn: &mut AsyncPgConnection, tenant_id: i64, name: &str, de
     Ok((r.id, r.created))
 }
 
-fn check_name(raw: &str) -> AppResult<String> {
+fn check_name_and_description(name: &str, description: &str) -> AppResult<(String, String)> {
     let mut c = Check::new();
-    let name = c.text("name", raw, "Name", 1, 200);
+    let name = c.text("name", name, "Name", 1, 200);
+    let description = c.multiline("description", description, "Description", 0, 2000);
     c.finish()?;
-    Ok(name)
+    Ok((name, description))
 }
 
 fn name_taken(e: diesel::result::Error, name: &str) -> AppError {
@@ -207,8 +208,7 @@ fn name_taken(e: diesel::result::Error, name: &str) -> AppError {
 
 pub async fn create(state: &AppState, ctx: &TenantCtx, name: &str, description: &str) -> AppResult<i64> {
     ctx.require(Perm::EditContent)?;
-    let name = check_name(name)?;
-    let description: String = description.trim().chars().take(2000).collect();
+    let (name, description) = check_name_and_description(name, description)?;
     let (tenant_id, who) = (ctx.tenant_id, Who::from(ctx));
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async move |conn| {
@@ -227,12 +227,11 @@ pub async fn create(state: &AppState, ctx: &TenantCtx, name: &str, description: 
 /// Rename, describe, archive or reactivate.
 pub async fn update(state: &AppState, ctx: &TenantCtx, id: i64, input: &ClusterInput) -> AppResult<()> {
     ctx.require(Perm::EditContent)?;
-    let name = check_name(&input.name)?;
+    let (name, description) = check_name_and_description(&input.name, &input.description)?;
     let status = match input.status.trim() {
         "" => ClusterStatus::Active,
         s => ClusterStatus::parse(s).ok_or_else(|| AppError::field("status", "Status is active or archived"))?,
     };
-    let description: String = input.description.trim().chars().take(2000).collect();
     let (tenant_id, who) = (ctx.tenant_id, Who::from(ctx));
     let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async move |conn| {

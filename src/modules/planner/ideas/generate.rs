@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 
-use super::service::{CONTENT_TYPES, IdeaInput, IdeaValues, STRUCTURES, validate};
+use super::service::{CONTENT_TYPES, IdeaInput, IdeaValues, LIST_ITEM_MAX, LIST_ITEMS_MAX, STRUCTURES, validate};
 use crate::ai::{ChatRequest, access, parse, router};
 use crate::audit::{self, Who};
 use crate::auth::rbac::Perm;
@@ -76,6 +76,16 @@ struct AnswerIdea {
     estimated_words: Option<serde_json::Value>,
 }
 
+/// Each item on its own (a separator inside an item becomes a space), cut to the form's limits.
+fn fit_list(items: &[String], sep: &[char]) -> Vec<String> {
+    items
+        .iter()
+        .map(|s| s.replace(sep, " ").split_whitespace().collect::<Vec<_>>().join(" ").chars().take(LIST_ITEM_MAX).collect::<String>())
+        .filter(|s| !s.is_empty())
+        .take(LIST_ITEMS_MAX)
+        .collect()
+}
+
 /// The model's idea through the same checks as the edit form, after repairing what has an obvious fix.
 fn usable(a: AnswerIdea) -> Option<IdeaValues> {
     let kind = a.content_type.trim().to_lowercase();
@@ -86,8 +96,9 @@ fn usable(a: AnswerIdea) -> Option<IdeaValues> {
         description: a.description.chars().take(2000).collect(),
         content_type: if CONTENT_TYPES.contains(&kind.as_str()) { kind } else { "post".into() },
         structure: if STRUCTURES.contains(&structure.as_str()) { structure } else { "guide".into() },
-        target_keywords: a.target_keywords.join("\n"),
-        outline: a.outline.join("\n"),
+        // A model's over-long list is trimmed to what the form allows; a person typing gets a field error instead.
+        target_keywords: fit_list(&a.target_keywords, &[',', '\n']).join("\n"),
+        outline: fit_list(&a.outline, &['\n']).join("\n"),
         estimated_words: words.clamp(300, 10_000).to_string(),
     };
     let mut c = Check::new();

@@ -140,8 +140,11 @@ pub struct IdeaInput {
     pub description: String,
     pub content_type: String,
     pub structure: String,
+    #[serde(deserialize_with = "crate::validate::text_or_lines")]
     pub target_keywords: String,
+    #[serde(deserialize_with = "crate::validate::text_or_lines")]
     pub outline: String,
+    #[serde(deserialize_with = "crate::validate::text_or_number")]
     pub estimated_words: String,
 }
 
@@ -172,8 +175,18 @@ pub struct IdeaValues {
     pub estimated_words: i32,
 }
 
-pub fn split_list(raw: &str, sep: &[char]) -> Vec<String> {
-    raw.split(sep).map(|s| s.trim().chars().take(200).collect::<String>()).filter(|s| !s.is_empty()).take(30).collect()
+/// Longest item and most items of a typed list (target keywords, outline headings).
+pub const LIST_ITEM_MAX: usize = 200;
+pub const LIST_ITEMS_MAX: usize = 30;
+
+/// Target keywords typed one per line or comma-separated.
+pub fn keyword_list(c: &mut Check, field: &str, raw: &str) -> Vec<String> {
+    c.list(field, raw, &[',', '\n'], "Target keywords", LIST_ITEM_MAX, LIST_ITEMS_MAX)
+}
+
+/// Outline headings typed one per line.
+pub fn outline_list(c: &mut Check, field: &str, raw: &str) -> Vec<String> {
+    c.list(field, raw, &['\n'], "Outline", LIST_ITEM_MAX, LIST_ITEMS_MAX)
 }
 
 pub fn validate(c: &mut Check, input: &IdeaInput) -> IdeaValues {
@@ -199,8 +212,8 @@ pub fn validate(c: &mut Check, input: &IdeaInput) -> IdeaValues {
         description,
         content_type,
         structure,
-        target_keywords: split_list(&input.target_keywords, &[',', '\n']),
-        outline: split_list(&input.outline, &['\n']),
+        target_keywords: keyword_list(c, "target_keywords", &input.target_keywords),
+        outline: outline_list(c, "outline", &input.outline),
         estimated_words,
     }
 }
