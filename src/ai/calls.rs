@@ -259,12 +259,12 @@ pub struct RateInput {
     pub provider: String,
     #[serde(default)]
     pub model: String,
-    /// US dollars per 1M input tokens, e.g. "0.15".
-    #[serde(default)]
+    /// US dollars per 1M input tokens, e.g. "0.15" (or 0.15 in JSON).
+    #[serde(default, deserialize_with = "crate::validate::text_or_number")]
     pub input_usd: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::validate::text_or_number")]
     pub output_usd: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::validate::text_or_number")]
     pub image_usd: String,
 }
 

@@ -10,6 +10,7 @@ use crate::auth::service::{self, ClientMeta, PasswordChange, SignupInput};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::state::AppState;
 use crate::tenancy::{Actor, TenantCtx};
+use crate::web::json_object::JsonObject;
 use crate::web::page::{PageCtx, PublicPage};
 use crate::web::{Toast, client_ip, redirect_with, render, render_status, safe_next};
 
@@ -144,7 +145,7 @@ pub async fn rename_tenant(state: web::Data<AppState>, ctx: TenantCtx, form: web
     Ok(redirect_with("/account/profile", Some(Toast::success("Workspace renamed"))))
 }
 
-pub async fn api_rename_tenant(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<RenameForm>) -> AppResult<HttpResponse> {
+pub async fn api_rename_tenant(state: web::Data<AppState>, ctx: TenantCtx, body: JsonObject<RenameForm>) -> AppResult<HttpResponse> {
     crate::tenancy::service::rename_workspace(&state, &ctx, &body.name).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "id": ctx.tenant_id, "name": body.name.trim() })))
 }

@@ -13,6 +13,7 @@ use crate::auth::resolve::SessionUser;
 use crate::auth::service::{self as auth_service, session_cookie};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::state::AppState;
+use crate::web::json_object::JsonObject;
 use crate::web::page::PublicPage;
 use crate::web::{Toast, redirect_with, render, render_status};
 
@@ -107,7 +108,7 @@ async fn delete_workspace(state: web::Data<AppState>, ctx: TenantCtx, form: web:
     }
 }
 
-async fn api_create(state: web::Data<AppState>, user: SessionUser, body: web::Json<CreateInput>) -> AppResult<HttpResponse> {
+async fn api_create(state: web::Data<AppState>, user: SessionUser, body: JsonObject<CreateInput>) -> AppResult<HttpResponse> {
     let id = service::create_another(&state, &user, &body).await?;
     Ok(HttpResponse::Created().json(serde_json::json!({
         "id": id,
@@ -122,7 +123,7 @@ async fn api_leave(state: web::Data<AppState>, ctx: TenantCtx) -> AppResult<Http
     Ok(HttpResponse::Ok().json(serde_json::json!({ "left": ctx.tenant_id, "next_workspace": next })))
 }
 
-async fn api_delete(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<DeleteInput>) -> AppResult<HttpResponse> {
+async fn api_delete(state: web::Data<AppState>, ctx: TenantCtx, body: JsonObject<DeleteInput>) -> AppResult<HttpResponse> {
     let next = delete::delete(&state, &ctx, &body).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "deleted": ctx.tenant_id, "next_workspace": next })))
 }

@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod chart;
 pub mod csv;
+pub mod json_object;
 pub mod metrics;
 pub mod middleware;
 pub mod page;

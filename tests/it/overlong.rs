@@ -104,3 +104,48 @@ async fn over_long_input_is_a_field_error_and_at_the_limit_it_is_kept_whole() {
         .unwrap();
     assert_eq!((words, kws, heads), (1200, vec!["trail shoes".to_string(), "grip".into()], vec!["Grip".to_string(), "Fit".into()]));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_json_body_that_is_not_an_object_is_refused_and_saves_nothing() {
+    let app = TestApp::spawn().await;
+    let (b, _) = app.signup("Ari Array", "ari@example.com", "Arrays").await;
+    let before: Value = b.get("/api/automation").await.json().await.unwrap();
+    let r = b.api(reqwest::Method::PUT, "/api/automation", Some(json!({"enabled": true, "daily_credit_budget": 40, "steps": []}))).await;
+    assert_eq!(r.status(), 200, "an object is read as before");
+    for (method, path, body) in [
+        (reqwest::Method::PUT, "/api/automation", json!([])),
+        (reqwest::Method::PUT, "/api/automation", json!([true, 5])),
+        (reqwest::Method::POST, "/api/planner/clusters", json!(["Shoes", "desc"])),
+        (reqwest::Method::POST, "/api/writer/tasks", json!("Trail shoes")),
+        (reqwest::Method::POST, "/api/planner/keywords", json!(null)),
+    ] {
+        let r = b.api(method.clone(), path, Some(body.clone())).await;
+        assert_eq!(r.status(), 400, "{method} {path} {body}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["error"]["code"], "bad_request");
+        assert!(v["error"]["message"].as_str().unwrap().contains("must be an object"), "{v}");
+    }
+    let after: Value = b.get("/api/automation").await.json().await.unwrap();
+    assert_eq!(after["settings"]["daily_credit_budget"], 40, "the [] body did not reset the settings to defaults");
+    assert_ne!(before["settings"]["daily_credit_budget"], after["settings"]["daily_credit_budget"]);
+    assert_eq!((app.count("clusters").await, app.count("tasks").await, app.count("keywords").await), (0, 0, 0));
+
+    // Model rates take the dollar figures as JSON numbers, as docs/API.md shows them.
+    let mut conn = app.db().await;
+    diesel::update(igny8::db::schema::users::table.filter(igny8::db::schema::users::email.eq("ari@example.com")))
+        .set(igny8::db::schema::users::is_system_admin.eq(true))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let r = b
+        .api(
+            reqwest::Method::PUT,
+            "/api/system/model-rates",
+            Some(json!({"provider": "openai", "model": "gpt-test", "input_usd": 0.15, "output_usd": 0.6, "image_usd": 0})),
+        )
+        .await;
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let rates: Value = b.get("/api/system/model-rates").await.json().await.unwrap();
+    let row = rates.as_array().or(rates["rates"].as_array()).unwrap().iter().find(|r| r["model"] == "gpt-test").cloned().unwrap();
+    assert_eq!(row["input_per_mtok_micros"], 150_000, "{row}");
+}

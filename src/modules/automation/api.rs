@@ -13,6 +13,7 @@ use crate::error::AppResult;
 use crate::listing::{PageParams, Pager};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
+use crate::web::json_object::JsonObject;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/automation", web::get().to(get))
@@ -34,7 +35,7 @@ async fn get(state: web::Data<AppState>, ctx: TenantCtx) -> AppResult<HttpRespon
     Ok(HttpResponse::Ok().json(serde_json::json!({ "settings": s, "steps": steps, "spent_today": spent_today })))
 }
 
-async fn put(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<SettingsInput>) -> AppResult<HttpResponse> {
+async fn put(state: web::Data<AppState>, ctx: TenantCtx, body: JsonObject<SettingsInput>) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(settings::save(&state, &ctx, &body).await?))
 }
 
@@ -77,7 +78,7 @@ async fn system_get(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<Pa
     Ok(HttpResponse::Ok().json(serde_json::json!({ "settings": values, "runs": runs })))
 }
 
-async fn system_put(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<BTreeMap<String, String>>) -> AppResult<HttpResponse> {
+async fn system_put(state: web::Data<AppState>, ctx: TenantCtx, body: JsonObject<BTreeMap<String, String>>) -> AppResult<HttpResponse> {
     ctx.require_system_admin()?;
     let mut conn = state.db.get().await?;
     super::cadence::save(&mut conn, &body).await?;

@@ -9,6 +9,7 @@ use crate::billing::ledger;
 use crate::billing::ledger_list::{self, LedgerFilter, LedgerRow};
 use crate::billing::plans::Plan;
 use crate::state::AppState;
+use crate::web::json_object::JsonObject;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
@@ -160,7 +161,7 @@ struct CapBody {
     monthly_credit_cap: Option<i64>,
 }
 
-async fn api_set_cap(state: web::Data<AppState>, ctx: crate::tenancy::TenantCtx, body: web::Json<CapBody>) -> AppResult<HttpResponse> {
+async fn api_set_cap(state: web::Data<AppState>, ctx: crate::tenancy::TenantCtx, body: JsonObject<CapBody>) -> AppResult<HttpResponse> {
     ledger::set_monthly_cap(&state, &ctx, body.monthly_credit_cap).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "monthly_credit_cap": body.monthly_credit_cap })))
 }

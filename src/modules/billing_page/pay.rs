@@ -7,6 +7,7 @@ use crate::billing::stripe::{self, Session};
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
+use crate::web::json_object::JsonObject;
 
 #[derive(serde::Deserialize)]
 pub struct PlanBody {
@@ -34,7 +35,7 @@ pub async fn pack(state: web::Data<AppState>, ctx: TenantCtx) -> AppResult<HttpR
     Ok(to_stripe(stripe::credit_pack(&state, &ctx).await?))
 }
 
-pub async fn api_checkout(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<PlanBody>) -> AppResult<HttpResponse> {
+pub async fn api_checkout(state: web::Data<AppState>, ctx: TenantCtx, body: JsonObject<PlanBody>) -> AppResult<HttpResponse> {
     Ok(as_json(stripe::checkout(&state, &ctx, &body.plan).await?))
 }
 

@@ -17,6 +17,7 @@ use crate::listing::{ListQuery, PageParams, Pager};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::IdsBody;
+use crate::web::json_object::JsonObject;
 
 pub async fn keywords(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<ListQuery<KeywordFilter>>) -> AppResult<HttpResponse> {
     ctx.require(Perm::ViewWorkspace)?;
@@ -31,7 +32,7 @@ pub async fn keyword(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i
     Ok(HttpResponse::Ok().json(kw::get(&mut conn, ctx.tenant_id, *id).await?))
 }
 
-pub async fn create_keyword(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<KeywordInput>) -> AppResult<HttpResponse> {
+pub async fn create_keyword(state: web::Data<AppState>, ctx: TenantCtx, body: JsonObject<KeywordInput>) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Created().json(kw::create(&state, &ctx, &body).await?))
 }
 
@@ -39,7 +40,7 @@ pub async fn update_keyword(
     state: web::Data<AppState>,
     ctx: TenantCtx,
     id: web::Path<i64>,
-    body: web::Json<KeywordInput>,
+    body: JsonObject<KeywordInput>,
 ) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(kw::update(&state, &ctx, *id, &body).await?))
 }
@@ -50,7 +51,7 @@ pub async fn delete_keyword(state: web::Data<AppState>, ctx: TenantCtx, id: web:
 }
 
 /// `{"action": "delete|set_status|move|cluster_local|cluster_ai", "ids": [..] | "all": true + "filter": {..}, ...}`
-pub async fn keywords_bulk(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<BulkRequest>) -> AppResult<HttpResponse> {
+pub async fn keywords_bulk(state: web::Data<AppState>, ctx: TenantCtx, body: JsonObject<BulkRequest>) -> AppResult<HttpResponse> {
     let outcome = bulk::run(&state, &ctx, &body).await?;
     let status = if matches!(outcome, bulk::BulkOutcome::Queued { .. }) {
         actix_web::http::StatusCode::ACCEPTED
@@ -81,7 +82,7 @@ pub struct ClusterBody {
 }
 
 /// Cluster keywords: locally (answers with the result) or with AI (answers 202 with the job).
-pub async fn cluster(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<ClusterBody>) -> AppResult<HttpResponse> {
+pub async fn cluster(state: web::Data<AppState>, ctx: TenantCtx, body: JsonObject<ClusterBody>) -> AppResult<HttpResponse> {
     let sel = if body.all { Selection::Matching(Box::new(body.filter.clone())) } else { Selection::Ids(body.ids.clone()) };
     match body.mode.as_str() {
         "local" => Ok(HttpResponse::Ok().json(clustering::cluster_locally(&state, &ctx, &sel, body.threshold.unwrap_or(0.5)).await?)),
@@ -123,7 +124,7 @@ pub async fn confirm_import(
     state: web::Data<AppState>,
     ctx: TenantCtx,
     id: web::Path<i64>,
-    body: web::Json<store::ConfirmInput>,
+    body: JsonObject<store::ConfirmInput>,
 ) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Accepted().json(store::confirm(&state, &ctx, *id, &body).await?))
 }
@@ -139,7 +140,7 @@ pub async fn import_columns(
     state: web::Data<AppState>,
     ctx: TenantCtx,
     id: web::Path<i64>,
-    body: web::Json<std::collections::BTreeMap<String, serde_json::Value>>,
+    body: JsonObject<std::collections::BTreeMap<String, serde_json::Value>>,
 ) -> AppResult<HttpResponse> {
     let choice = body
         .iter()
@@ -164,7 +165,7 @@ pub async fn cluster_get(state: web::Data<AppState>, ctx: TenantCtx, id: web::Pa
 pub async fn cluster_create(
     state: web::Data<AppState>,
     ctx: TenantCtx,
-    body: web::Json<clusters::ClusterInput>,
+    body: JsonObject<clusters::ClusterInput>,
 ) -> AppResult<HttpResponse> {
     let id = clusters::create(&state, &ctx, &body.name, &body.description).await?;
     let mut conn = state.db.get().await?;
@@ -175,7 +176,7 @@ pub async fn cluster_update(
     state: web::Data<AppState>,
     ctx: TenantCtx,
     id: web::Path<i64>,
-    body: web::Json<clusters::ClusterInput>,
+    body: JsonObject<clusters::ClusterInput>,
 ) -> AppResult<HttpResponse> {
     clusters::update(&state, &ctx, *id, &body).await?;
     let mut conn = state.db.get().await?;
@@ -193,7 +194,7 @@ pub async fn cluster_merge(
     state: web::Data<AppState>,
     ctx: TenantCtx,
     id: web::Path<i64>,
-    body: web::Json<clusters::MergeInput>,
+    body: JsonObject<clusters::MergeInput>,
 ) -> AppResult<HttpResponse> {
     let (into, moved) = clusters::merge(&state, &ctx, *id, &body).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "into": into, "keywords_moved": moved })))
@@ -205,7 +206,7 @@ pub struct IdeasBody {
     count: Option<i64>,
 }
 
-pub async fn generate_ideas(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<IdeasBody>) -> AppResult<HttpResponse> {
+pub async fn generate_ideas(state: web::Data<AppState>, ctx: TenantCtx, body: JsonObject<IdeasBody>) -> AppResult<HttpResponse> {
     let jobs = generate::enqueue(&state, &ctx, &body.cluster_ids, body.count.unwrap_or(5)).await?;
     Ok(HttpResponse::Accepted().json(serde_json::json!({ "job_ids": jobs })))
 }
@@ -231,7 +232,7 @@ pub async fn idea_update(
     state: web::Data<AppState>,
     ctx: TenantCtx,
     id: web::Path<i64>,
-    body: web::Json<ideas::IdeaInput>,
+    body: JsonObject<ideas::IdeaInput>,
 ) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(ideas::update(&state, &ctx, *id, &body).await?))
 }
@@ -243,6 +244,6 @@ pub async fn idea_delete(state: web::Data<AppState>, ctx: TenantCtx, id: web::Pa
     }
 }
 
-pub async fn send_to_writer(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<IdsBody>) -> AppResult<HttpResponse> {
+pub async fn send_to_writer(state: web::Data<AppState>, ctx: TenantCtx, body: JsonObject<IdsBody>) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Created().json(ideas::send_to_writer(&state, &ctx, &body.ids).await?))
 }

@@ -8,6 +8,7 @@ use crate::auth::rbac::Perm;
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
+use crate::web::json_object::JsonObject;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/publish/tasks/{id}", web::get().to(status))
@@ -29,7 +30,12 @@ async fn status(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>) 
     Ok(HttpResponse::Ok().json(p))
 }
 
-async fn publish(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, body: web::Json<PublishInput>) -> AppResult<HttpResponse> {
+async fn publish(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+    id: web::Path<i64>,
+    body: JsonObject<PublishInput>,
+) -> AppResult<HttpResponse> {
     let job = service::enqueue_publish(&state, &ctx, *id, &body).await?;
     Ok(HttpResponse::Accepted().json(serde_json::json!({ "job_id": job })))
 }

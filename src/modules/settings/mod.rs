@@ -10,6 +10,7 @@ use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
+use crate::web::json_object::JsonObject;
 use crate::web::page::PageCtx;
 use crate::web::{Toast, redirect_with, render_status};
 
@@ -95,7 +96,7 @@ async fn api_get(state: web::Data<AppState>, ctx: TenantCtx) -> AppResult<HttpRe
     Ok(HttpResponse::Ok().json(v))
 }
 
-async fn api_put(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<AiSettingsInput>) -> AppResult<HttpResponse> {
+async fn api_put(state: web::Data<AppState>, ctx: TenantCtx, body: JsonObject<AiSettingsInput>) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(settings::save(&state, &ctx, &body).await?))
 }
 

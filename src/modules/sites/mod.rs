@@ -11,6 +11,7 @@ use crate::auth::rbac::Perm;
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
+use crate::web::json_object::JsonObject;
 use crate::web::page::PageCtx;
 use crate::web::{Toast, back_to, redirect_with, render};
 use service::{PostStatus, SEO_PLUGINS, Site, SiteInput};
@@ -126,11 +127,16 @@ async fn api_get(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>)
     Ok(HttpResponse::Ok().json(service::get(&state, &mut conn, ctx.tenant_id, *id).await?))
 }
 
-async fn api_create(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<SiteInput>) -> AppResult<HttpResponse> {
+async fn api_create(state: web::Data<AppState>, ctx: TenantCtx, body: JsonObject<SiteInput>) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Created().json(save_and_check(&state, &ctx, 0, &body).await?))
 }
 
-async fn api_update(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, body: web::Json<SiteInput>) -> AppResult<HttpResponse> {
+async fn api_update(
+    state: web::Data<AppState>,
+    ctx: TenantCtx,
+    id: web::Path<i64>,
+    body: JsonObject<SiteInput>,
+) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(save_and_check(&state, &ctx, *id, &body).await?))
 }
 

@@ -9,6 +9,7 @@ use crate::ai::platform::{self, PURPOSES, PlatformView, ProviderInput, ProviderK
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
+use crate::web::json_object::JsonObject;
 use crate::web::page::PageCtx;
 use crate::web::{Toast, redirect_with, render_status};
 
@@ -85,7 +86,7 @@ async fn api_get(state: web::Data<AppState>, ctx: TenantCtx) -> AppResult<HttpRe
     Ok(HttpResponse::Ok().json(platform::view(&state, &ctx).await?))
 }
 
-async fn api_create(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<ProviderInput>) -> AppResult<HttpResponse> {
+async fn api_create(state: web::Data<AppState>, ctx: TenantCtx, body: JsonObject<ProviderInput>) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Created().json(platform::save_provider(&state, &ctx, None, &body).await?))
 }
 
@@ -93,7 +94,7 @@ async fn api_update(
     state: web::Data<AppState>,
     ctx: TenantCtx,
     id: web::Path<i64>,
-    body: web::Json<ProviderInput>,
+    body: JsonObject<ProviderInput>,
 ) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(platform::save_provider(&state, &ctx, Some(*id), &body).await?))
 }
@@ -103,6 +104,6 @@ async fn api_delete(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i6
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn api_route(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<RouteInput>) -> AppResult<HttpResponse> {
+async fn api_route(state: web::Data<AppState>, ctx: TenantCtx, body: JsonObject<RouteInput>) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(platform::save_route(&state, &ctx, &body).await?))
 }

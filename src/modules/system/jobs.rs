@@ -17,6 +17,7 @@ use crate::listing::Filter;
 use crate::listing::{PageParams, Pager};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
+use crate::web::json_object::JsonObject;
 use crate::web::page::PageCtx;
 use crate::web::{Toast, redirect_with, render};
 
@@ -186,7 +187,7 @@ async fn api_rates(state: web::Data<AppState>, ctx: TenantCtx) -> AppResult<Http
     Ok(HttpResponse::Ok().json(serde_json::json!({ "rates": calls::rates(&mut conn).await? })))
 }
 
-async fn api_set_rate(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<RateInput>) -> AppResult<HttpResponse> {
+async fn api_set_rate(state: web::Data<AppState>, ctx: TenantCtx, body: JsonObject<RateInput>) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(calls::set_rate(&state, &ctx, &body).await?))
 }
 

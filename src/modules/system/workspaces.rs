@@ -9,6 +9,7 @@ use crate::billing::plans::Plan;
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
+use crate::web::json_object::JsonObject;
 use crate::web::page::PageCtx;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -96,13 +97,13 @@ async fn api_credits(
     state: web::Data<AppState>,
     ctx: TenantCtx,
     id: web::Path<i64>,
-    body: web::Json<CreditsBody>,
+    body: JsonObject<CreditsBody>,
 ) -> AppResult<HttpResponse> {
     let balance = operator::adjust_credits(&state, &ctx, *id, parse_delta(&body.delta)?, &body.reason).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "balance": balance })))
 }
 
-async fn api_plan(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, body: web::Json<PlanBody>) -> AppResult<HttpResponse> {
+async fn api_plan(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>, body: JsonObject<PlanBody>) -> AppResult<HttpResponse> {
     operator::set_plan(&state, &ctx, *id, &body.plan).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -111,7 +112,7 @@ async fn api_status(
     state: web::Data<AppState>,
     ctx: TenantCtx,
     id: web::Path<i64>,
-    body: web::Json<StatusBody>,
+    body: JsonObject<StatusBody>,
 ) -> AppResult<HttpResponse> {
     operator::set_suspended(&state, &ctx, *id, suspend(&body.action)?).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -8,6 +8,7 @@ use crate::auth::rbac::Perm;
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
+use crate::web::json_object::JsonObject;
 
 pub async fn members(state: web::Data<AppState>, ctx: TenantCtx) -> AppResult<HttpResponse> {
     ctx.require(Perm::ViewWorkspace)?;
@@ -25,7 +26,7 @@ pub async fn change_role(
     state: web::Data<AppState>,
     ctx: TenantCtx,
     id: web::Path<i64>,
-    body: web::Json<RoleInput>,
+    body: JsonObject<RoleInput>,
 ) -> AppResult<HttpResponse> {
     let m = service::change_role(&state, &ctx, *id, &body.role).await?;
     Ok(HttpResponse::Ok().json(m))
@@ -48,7 +49,7 @@ pub async fn invite(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i6
     Ok(HttpResponse::Ok().json(service::invite(&mut conn, ctx.tenant_id, *id).await?))
 }
 
-pub async fn create_invite(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<InviteInput>) -> AppResult<HttpResponse> {
+pub async fn create_invite(state: web::Data<AppState>, ctx: TenantCtx, body: JsonObject<InviteInput>) -> AppResult<HttpResponse> {
     let created = service::create_invite(&state, &ctx, &body.email, &body.role).await?;
     Ok(HttpResponse::Created().json(serde_json::json!({
         "invite": created.invite,
@@ -73,7 +74,7 @@ pub async fn token(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64
     Ok(HttpResponse::Ok().json(tokens::get(&mut conn, ctx.tenant_id, *id).await?))
 }
 
-pub async fn create_token(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<TokenInput>) -> AppResult<HttpResponse> {
+pub async fn create_token(state: web::Data<AppState>, ctx: TenantCtx, body: JsonObject<TokenInput>) -> AppResult<HttpResponse> {
     let (token, secret) = tokens::create(&state, &ctx, &body.name).await?;
     Ok(HttpResponse::Created().json(serde_json::json!({ "token": token, "secret": secret })))
 }

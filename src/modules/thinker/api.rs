@@ -7,6 +7,7 @@ use crate::auth::rbac::Perm;
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
+use crate::web::json_object::JsonObject;
 
 pub async fn list(state: web::Data<AppState>, ctx: TenantCtx) -> AppResult<HttpResponse> {
     ctx.require(Perm::ViewWorkspace)?;
@@ -31,7 +32,7 @@ pub async fn save(
     state: web::Data<AppState>,
     ctx: TenantCtx,
     key: web::Path<String>,
-    body: web::Json<service::PromptInput>,
+    body: JsonObject<service::PromptInput>,
 ) -> AppResult<HttpResponse> {
     let version = service::save(&state, &ctx, &key, &body).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "key": key.as_str(), "version": version })))

@@ -22,6 +22,7 @@ use crate::jobs::{Job, JobStatus};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::validate::Check;
+use crate::web::json_object::JsonObject;
 use crate::web::page::PageCtx;
 use crate::web::{redirect_with, render};
 
@@ -134,7 +135,7 @@ pub async fn image_form(state: web::Data<AppState>, ctx: TenantCtx, form: web::F
     Ok(redirect_with(&format!("/thinker/playground/runs/{id}"), None))
 }
 
-pub async fn api_image(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<ImageRunInput>) -> AppResult<HttpResponse> {
+pub async fn api_image(state: web::Data<AppState>, ctx: TenantCtx, body: JsonObject<ImageRunInput>) -> AppResult<HttpResponse> {
     let id = run_image(&state, &ctx, &body).await?;
     Ok(HttpResponse::Accepted().json(serde_json::json!({ "run_id": id })))
 }
@@ -278,7 +279,7 @@ pub async fn run_page(state: web::Data<AppState>, page: PageCtx, id: web::Path<i
     render(&RunPage { page, run })
 }
 
-pub async fn api_run(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<RunInput>) -> AppResult<HttpResponse> {
+pub async fn api_run(state: web::Data<AppState>, ctx: TenantCtx, body: JsonObject<RunInput>) -> AppResult<HttpResponse> {
     let id = run(&state, &ctx, &body).await?;
     Ok(HttpResponse::Accepted().json(serde_json::json!({ "run_id": id })))
 }

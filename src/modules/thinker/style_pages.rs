@@ -8,6 +8,7 @@ use crate::auth::rbac::Perm;
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
+use crate::web::json_object::JsonObject;
 use crate::web::page::PageCtx;
 use crate::web::{back_to, render};
 
@@ -93,7 +94,7 @@ pub async fn api_profiles(state: web::Data<AppState>, ctx: TenantCtx) -> AppResu
     Ok(HttpResponse::Ok().json(serde_json::json!({ "profiles": styles::profiles(&mut conn, ctx.tenant_id).await? })))
 }
 
-pub async fn api_create_profile(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<ProfileInput>) -> AppResult<HttpResponse> {
+pub async fn api_create_profile(state: web::Data<AppState>, ctx: TenantCtx, body: JsonObject<ProfileInput>) -> AppResult<HttpResponse> {
     let id = styles::save_profile(&state, &ctx, None, &body).await?;
     let mut conn = state.db.get().await?;
     Ok(HttpResponse::Created().json(styles::profile(&mut conn, ctx.tenant_id, id).await?))
@@ -105,7 +106,7 @@ pub async fn api_strategies(state: web::Data<AppState>, ctx: TenantCtx) -> AppRe
     Ok(HttpResponse::Ok().json(serde_json::json!({ "strategies": styles::strategies(&mut conn, ctx.tenant_id).await? })))
 }
 
-pub async fn api_create_strategy(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<StrategyInput>) -> AppResult<HttpResponse> {
+pub async fn api_create_strategy(state: web::Data<AppState>, ctx: TenantCtx, body: JsonObject<StrategyInput>) -> AppResult<HttpResponse> {
     let id = styles::save_strategy(&state, &ctx, None, &body).await?;
     let mut conn = state.db.get().await?;
     Ok(HttpResponse::Created().json(styles::strategy(&mut conn, ctx.tenant_id, id).await?))

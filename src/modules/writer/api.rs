@@ -10,6 +10,7 @@ use crate::listing::{ListQuery, Pager};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::IdsBody;
+use crate::web::json_object::JsonObject;
 
 pub async fn list(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<ListQuery<TaskFilter>>) -> AppResult<HttpResponse> {
     ctx.require(Perm::ViewWorkspace)?;
@@ -24,7 +25,7 @@ pub async fn get(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64>)
     Ok(HttpResponse::Ok().json(service::get(&mut conn, ctx.tenant_id, *id).await?))
 }
 
-pub async fn create(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<NewTask>) -> AppResult<HttpResponse> {
+pub async fn create(state: web::Data<AppState>, ctx: TenantCtx, body: JsonObject<NewTask>) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Created().json(service::create(&state, &ctx, &body).await?))
 }
 
@@ -32,7 +33,7 @@ pub async fn save(
     state: web::Data<AppState>,
     ctx: TenantCtx,
     id: web::Path<i64>,
-    body: web::Json<ArticleInput>,
+    body: JsonObject<ArticleInput>,
 ) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(service::save(&state, &ctx, *id, &body).await?))
 }
@@ -44,17 +45,17 @@ pub async fn delete(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i6
     }
 }
 
-pub async fn generate(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<IdsBody>) -> AppResult<HttpResponse> {
+pub async fn generate(state: web::Data<AppState>, ctx: TenantCtx, body: JsonObject<IdsBody>) -> AppResult<HttpResponse> {
     let jobs = generate::enqueue(&state, &ctx, &body.ids).await?;
     Ok(HttpResponse::Accepted().json(serde_json::json!({ "job_ids": jobs, "credits_each": generate::CREDITS })))
 }
 
-pub async fn reparse(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<IdsBody>) -> AppResult<HttpResponse> {
+pub async fn reparse(state: web::Data<AppState>, ctx: TenantCtx, body: JsonObject<IdsBody>) -> AppResult<HttpResponse> {
     let jobs = super::reparse::enqueue(&state, &ctx, &body.ids).await?;
     Ok(HttpResponse::Accepted().json(serde_json::json!({ "job_ids": jobs, "credits_each": super::reparse::CREDITS })))
 }
 
-pub async fn images(state: web::Data<AppState>, ctx: TenantCtx, body: web::Json<IdsBody>) -> AppResult<HttpResponse> {
+pub async fn images(state: web::Data<AppState>, ctx: TenantCtx, body: JsonObject<IdsBody>) -> AppResult<HttpResponse> {
     let jobs = super::image_jobs::enqueue_prompts(&state, &ctx, &body.ids).await?;
     Ok(HttpResponse::Accepted().json(serde_json::json!({ "job_ids": jobs, "credits_per_image": super::image_jobs::CREDITS_PER_IMAGE })))
 }
@@ -107,7 +108,7 @@ pub async fn set_style(
     state: web::Data<AppState>,
     ctx: TenantCtx,
     id: web::Path<i64>,
-    body: web::Json<service::StyleInput>,
+    body: JsonObject<service::StyleInput>,
 ) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(service::set_style(&state, &ctx, *id, &body).await?))
 }
