@@ -148,13 +148,14 @@ impl StackedBars {
                 });
             }
         }
-        let ticks = (0..=4).map(|i| Tick { y: baseline - scale(top * i / 4), label: top * i / 4 }).collect();
-        // Up to about eight date labels, always the first and the last day.
+        let steps = tick_steps(top);
+        let ticks = (0..=steps).map(|i| Tick { y: baseline - scale(top * i / steps.max(1)), label: top * i / steps.max(1) }).collect();
+        // Up to about eight date labels, counted back from the last day (today) so they never crowd each other.
         let every = (days + 7) / 8;
         let labels = day_list
             .iter()
             .enumerate()
-            .filter(|(i, _)| *i as i64 % every == 0 || *i as i64 == days - 1)
+            .filter(|(i, _)| (days - 1 - *i as i64) % every == 0)
             .map(|(i, d)| DayLabel { x: LEFT + i as i64 * slot + slot / 2, text: d.format("%b %-d").to_string() })
             .collect();
         let total = series.iter().map(|s| s.total).sum();
@@ -177,6 +178,19 @@ impl StackedBars {
     pub fn is_empty(&self) -> bool {
         self.series.is_empty()
     }
+}
+
+/// How many equal steps the axis from 0 to `top` (a [`nice_ceiling`]) has, so every tick is a whole round number:
+/// 20 → 0, 5, 10, 15, 20; 50 → steps of 10; 25 → steps of 5; up to 5 → steps of 1.
+fn tick_steps(top: i64) -> i64 {
+    if top <= 5 {
+        return top;
+    }
+    let mut p = 1;
+    while p * 10 <= top {
+        p *= 10;
+    }
+    if top == 2 * p { 4 } else { 5 }
 }
 
 /// The smallest of 1, 2, 2.5, 5 × 10ⁿ at or above `v` (so the axis reads in round numbers); 0 stays 0.
@@ -204,8 +218,23 @@ mod tests {
     }
 
     #[test]
-    fn axis_tops_are_round() {
+    fn axis_tops_and_ticks_are_round() {
         assert_eq!([0, 1, 3, 7, 10, 11, 24, 26, 99, 101].map(nice_ceiling), [0, 1, 5, 10, 10, 20, 25, 50, 100, 200]);
+        for top in [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000] {
+            let steps = tick_steps(top);
+            assert!(steps >= 1 && top % steps == 0, "{top} in {steps} whole steps");
+        }
+        assert_eq!([20, 50, 25, 200].map(|t| t / tick_steps(t)), [5, 10, 5, 50]);
+    }
+
+    #[test]
+    fn date_labels_end_on_the_last_day_and_never_crowd() {
+        for days in [1, 7, 14, 30, 31] {
+            let c = StackedBars::new("t", day(1), days, &[], |k| k.to_string());
+            let last = c.labels.last().unwrap();
+            assert_eq!(last.text, (day(1) + Duration::days(days - 1)).format("%b %-d").to_string());
+            assert!(c.labels.windows(2).all(|w| w[1].x - w[0].x >= (WIDTH - LEFT - RIGHT) / days * ((days + 7) / 8)));
+        }
     }
 
     #[test]
