@@ -257,8 +257,12 @@ async fn syncing_another_workspaces_site_is_not_found_and_queues_nothing() {
     let jobs = app.count("jobs").await;
     assert_eq!(b.api_post(&format!("/api/sites/{id}/sync"), json!({})).await.status(), 404);
     assert_eq!(b.api_post("/api/publish/sync", json!({ "site_id": id })).await.status(), 404);
+    assert_eq!(b.api_post("/api/publish/sync", json!({ "site_id": id.to_string() })).await.status(), 404, "an id as text");
+    assert_eq!(b.api_post("/api/publish/sync", json!({ "site_id": "seven" })).await.status(), 400);
     assert_eq!(b.post_form(&format!("/sites/{id}/sync"), &[]).await.status(), 404);
     assert_eq!(app.count("jobs").await, jobs, "nothing queued");
-    // The owner's own sync is accepted.
+    // The owner's own syncs are accepted, with or without a body.
     assert_eq!(a.api_post(&format!("/api/sites/{id}/sync"), json!({})).await.status(), 202);
+    assert_eq!(a.api_post("/api/publish/sync", json!({ "site_id": id })).await.status(), 202);
+    assert_eq!(a.api(reqwest::Method::POST, "/api/publish/sync", None).await.status(), 202);
 }
