@@ -99,8 +99,8 @@ pub fn server(state: Arc<AppState>, listener: TcpListener) -> std::io::Result<Se
             .configure(routes)
             .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(AppError::NotFound) }))
             .wrap(from_fn(middleware::csrf))
+            .wrap(from_fn(crate::web::input_guard::input_guard))
             .wrap(Compress::default())
-            .wrap(middleware::security_headers())
             .wrap(from_fn(middleware::request_id_and_errors))
     })
     .listen(listener)?

@@ -1,5 +1,5 @@
 //! Request-wide middleware: request ids, error rendering, request metrics and the access log, security
-//! headers, CSRF.
+//! headers (web::headers), CSRF.
 
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
@@ -44,6 +44,7 @@ pub async fn request_id_and_errors(req: ServiceRequest, next: Next<impl MessageB
     // before routing, and a middleware error does not hand it back.
     let info = ReqInfo::of(req.request());
     let method = req.method().clone();
+    let secure = req.app_data::<web::Data<AppState>>().is_some_and(|s| s.config.secure_cookies());
     let metrics = req.app_data::<web::Data<AppState>>().map(|s| s.metrics.clone());
     if let Some(m) = &metrics {
         m.in_flight.fetch_add(1, Ordering::Relaxed);
@@ -80,6 +81,8 @@ pub async fn request_id_and_errors(req: ServiceRequest, next: Next<impl MessageB
                 Some(app_err) => render_error(&info, app_err, &id),
                 None => render_error(&info, &AppError::BadRequest(e.to_string()), &id),
             };
+            let mut rendered = rendered;
+            crate::web::headers::apply(rendered.headers_mut(), &info.path, secure);
             done(rendered.status().as_u16(), None);
             return Err(actix_web::error::InternalError::from_response(e.to_string(), rendered).into());
         }
@@ -87,6 +90,7 @@ pub async fn request_id_and_errors(req: ServiceRequest, next: Next<impl MessageB
     if let Ok(v) = header::HeaderValue::from_str(&id) {
         res.headers_mut().insert(header::HeaderName::from_static("x-request-id"), v);
     }
+    crate::web::headers::apply(res.headers_mut(), &info.path, secure);
     done(res.status().as_u16(), Some(res.request()));
     Ok(res)
 }
@@ -222,19 +226,6 @@ fn urlencode(s: &str) -> String {
     serde_urlencoded::to_string([("", s)]).map(|v| v.trim_start_matches('=').to_string()).unwrap_or_default()
 }
 
-pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
-    actix_web::middleware::DefaultHeaders::new()
-        .add((
-            "Content-Security-Policy",
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
-             frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'",
-        ))
-        .add(("X-Frame-Options", "DENY"))
-        .add(("X-Content-Type-Options", "nosniff"))
-        .add(("Referrer-Policy", "same-origin"))
-        .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()"))
-}
-
 /// Double-submit CSRF check on every state-changing request. The token lives in a SameSite=Strict cookie;
 /// forms echo it in a hidden field, HTMX in the X-CSRF-Token header. Bearer-authenticated API calls carry
 /// no ambient credentials and skip the check. Also clears a shown flash toast.
@@ -264,8 +255,9 @@ pub async fn csrf(
         }
     }
 
+    let api_sign_in = is_json_sign_in(&req);
     let mut res = next.call(req).await?.map_into_left_body();
-    if cookie_token.is_none() {
+    if cookie_token.is_none() && !api_sign_in {
         let c = Cookie::build(CSRF_COOKIE, token).path("/").http_only(true).secure(secure).same_site(SameSite::Strict).finish();
         let _ = res.response_mut().add_cookie(&c);
     }
@@ -280,7 +272,21 @@ fn needs_check(req: &ServiceRequest) -> bool {
     let bearer = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("Bearer "));
     // Stripe's webhook is no browser form: it carries no cookie to forge with, and its body is authenticated
     // by its own signature (billing::signature), so it is exempt — that one path only.
-    unsafe_method && !bearer && req.path() != "/webhooks/stripe"
+    unsafe_method && !bearer && req.path() != "/webhooks/stripe" && !is_json_sign_in(req)
+}
+
+/// `POST /api/auth/login` with a JSON body: it answers a bearer token in the body and sets no cookie (not even
+/// the CSRF one), so a forged request signs no browser in, and a page on another site cannot send JSON here
+/// without a CORS preflight this app never grants. The browser form (`POST /login`, which sets the session
+/// cookie) keeps its check.
+fn is_json_sign_in(req: &ServiceRequest) -> bool {
+    req.method() == Method::POST
+        && req.path() == "/api/auth/login"
+        && req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("application/json"))
 }
 
 fn header_or_query_token(req: &ServiceRequest) -> Option<String> {

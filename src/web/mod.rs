@@ -4,6 +4,8 @@
 pub mod assets;
 pub mod chart;
 pub mod csv;
+pub mod headers;
+pub mod input_guard;
 pub mod json_object;
 pub mod metrics;
 pub mod middleware;
@@ -150,9 +152,13 @@ pub fn thousands(n: impl Figure) -> String {
     if n < 0 { format!("-{out}") } else { out }
 }
 
-/// A `next` target that stays on this site (no scheme, no `//host`).
+/// A `next` target that stays on this site: a path of printable ASCII starting with one `/`. Browsers drop tabs and
+/// line breaks from a URL and read `\` as `/`, so `/<tab>/evil.example` or `/\evil.example` would leave the site;
+/// anything with whitespace, a control character, a backslash or a non-ASCII character is refused, as is `//host`
+/// and an over-long value (the redirect header takes only printable ASCII).
 pub fn safe_next(next: &str) -> Option<&str> {
-    let ok = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && next.len() < 2000;
+    let ok =
+        next.starts_with('/') && !next.starts_with("//") && next.len() <= 2000 && next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
     ok.then_some(next)
 }
 
@@ -177,9 +183,49 @@ mod tests {
 
     #[test]
     fn next_must_stay_local() {
-        assert_eq!(safe_next("/team"), Some("/team"));
-        assert_eq!(safe_next("//evil.example"), None);
-        assert_eq!(safe_next("https://evil.example"), None);
-        assert_eq!(safe_next("/\\evil"), None);
+        for good in ["/team", "/dashboard?tab=1&x=%2F", "/planner/keywords?q=a%20b", "/", "/a/../b"] {
+            assert_eq!(safe_next(good), Some(good), "{good:?}");
+        }
+        let long = format!("/{}", "a".repeat(2000));
+        let hostile = [
+            "",
+            "dashboard",
+            "//evil.example",
+            "///evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "\t//evil.example",
+            " /x",
+            "/ /evil.example",
+            "/x\u{0}",
+            "/x\u{7f}",
+            "/x\u{85}",
+            "/\u{a0}/evil.example",
+            "/\u{2028}/evil.example",
+            "/\u{3000}",
+            "/é",
+            "https://evil.example",
+            "javascript:alert(1)",
+            "http:/evil.example",
+            "/x\nLocation: //evil.example",
+            "/\\/evil.example",
+            "/\u{ff0f}evil.example",
+            long.as_str(),
+        ];
+        for bad in hostile {
+            assert_eq!(safe_next(bad), None, "{bad:?}");
+        }
+        // Whatever is accepted is a header-safe path on this host.
+        for c in (0u32..0x3100).filter_map(char::from_u32) {
+            for candidate in [format!("/{c}/evil.example"), format!("{c}/evil.example"), format!("/{c}{c}evil")] {
+                if let Some(ok) = safe_next(&candidate) {
+                    assert!(ok.starts_with('/') && !ok.starts_with("//") && !ok.contains('\\'), "{candidate:?}");
+                    assert!(actix_web::http::header::HeaderValue::from_str(ok).is_ok(), "{candidate:?}");
+                }
+            }
+        }
     }
 }

@@ -15,6 +15,7 @@ mod cli;
 mod csrf;
 mod escaping;
 mod fake_ai;
+mod hardening;
 mod limits_and_ledger;
 mod migration;
 mod ops;

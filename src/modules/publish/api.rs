@@ -48,11 +48,20 @@ async fn unpublish(state: web::Data<AppState>, ctx: TenantCtx, id: web::Path<i64
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
 struct SyncBody {
+    #[serde(deserialize_with = "crate::validate::optional_id")]
     site_id: Option<i64>,
 }
 
-async fn sync(state: web::Data<AppState>, ctx: TenantCtx, body: Option<web::Json<SyncBody>>) -> AppResult<HttpResponse> {
-    let site_id = body.and_then(|b| b.site_id);
+/// No body (or `{}`) syncs every site. A body that cannot be read is refused rather than taken as "every site",
+/// so `{"site_id": "7"}` names site 7 and another workspace's id is a 404, never a 202 for the wrong sync.
+async fn sync(state: web::Data<AppState>, ctx: TenantCtx, body: web::Bytes) -> AppResult<HttpResponse> {
+    let site_id = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        serde_json::from_slice::<SyncBody>(&body)
+            .map_err(|e| crate::error::AppError::BadRequest(format!("The JSON body is not valid: {e}")))?
+            .site_id
+    };
     let job = service::enqueue_sync(&state, &ctx, site_id).await?;
     Ok(HttpResponse::Accepted().json(serde_json::json!({ "job_id": job })))
 }
