@@ -22,6 +22,7 @@ mod pages;
 mod planner;
 mod platform_ai;
 mod process;
+mod rate_limits;
 mod rbac;
 mod readiness;
 mod sites;
