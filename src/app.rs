@@ -100,6 +100,8 @@ pub fn server(state: Arc<AppState>, listener: TcpListener) -> std::io::Result<Se
             .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(AppError::NotFound) }))
             .wrap(from_fn(middleware::csrf))
             .wrap(from_fn(crate::web::input_guard::input_guard))
+            // Outside CSRF, so refused forms count too; inside the error rendering, so a 429 is a page or JSON.
+            .wrap(from_fn(crate::web::rate_limit::limit))
             .wrap(Compress::default())
             .wrap(from_fn(middleware::request_id_and_errors))
     })

@@ -83,6 +83,17 @@ pub struct Config {
     pub smtp: Option<SmtpConfig>,
     /// Sign-ups allowed per IP address per hour.
     pub signup_max_per_ip: u32,
+
+    // Request rate limits (seed §10.7; web::rate_limit), per minute, shared by all replicas through Redis.
+    /// Requests per client IP (everything but static files and the probes).
+    pub rate_ip_per_min: u32,
+    /// Requests that queue paid AI work, per workspace (`web::rate_limit::AI_SPENDING`).
+    pub rate_ai_per_min: u32,
+    /// Requests per API token.
+    pub rate_token_per_min: u32,
+    /// With `trust_proxy`: how many proxies in front of the app append to `X-Forwarded-For`; the client is the
+    /// hop that many places from the right (see `web::client_ip`).
+    pub trusted_proxies: u32,
 }
 
 /// How the SMTP connection is secured.
@@ -240,6 +251,10 @@ impl Config {
 
             smtp: smtp_from(&get)?,
             signup_max_per_ip: parse_num(&get, "IGNY8_SIGNUP_MAX_PER_IP", 10, 1, 100_000)?,
+            rate_ip_per_min: parse_num(&get, "IGNY8_RATE_IP_PER_MIN", 100, 1, 10_000_000)?,
+            rate_ai_per_min: parse_num(&get, "IGNY8_RATE_AI_PER_MIN", 30, 1, 10_000_000)?,
+            rate_token_per_min: parse_num(&get, "IGNY8_RATE_TOKEN_PER_MIN", 120, 1, 10_000_000)?,
+            trusted_proxies: parse_num(&get, "IGNY8_TRUSTED_PROXIES", 1, 1, 32)?,
             stripe_api_base: {
                 let b = get("IGNY8_STRIPE_API_BASE").unwrap_or_else(|| "https://api.stripe.com".into());
                 if !b.starts_with("http://") && !b.starts_with("https://") {
@@ -347,6 +362,8 @@ mod tests {
         assert_eq!(c.metrics_token, None);
         assert_eq!(c.backup_keep_days, 7);
         assert_eq!(c.backup_dir, None);
+        assert_eq!((c.rate_ip_per_min, c.rate_ai_per_min, c.rate_token_per_min, c.trusted_proxies), (100, 30, 120, 1));
+        assert_eq!(cfg(&[DB, KEY, ("IGNY8_TRUSTED_PROXIES", "0")]).unwrap_err().var, "IGNY8_TRUSTED_PROXIES");
     }
 
     #[test]

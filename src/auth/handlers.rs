@@ -16,7 +16,7 @@ use crate::web::{Toast, client_ip, redirect_with, render, render_status, safe_ne
 
 pub fn meta(state: &AppState, req: &HttpRequest) -> ClientMeta {
     ClientMeta {
-        ip: client_ip(req, state.config.trust_proxy),
+        ip: client_ip(req, &state.config),
         user_agent: req.headers().get("user-agent").and_then(|v| v.to_str().ok()).map(String::from),
     }
 }

@@ -29,7 +29,7 @@ fn bearer(req: &HttpRequest) -> Option<&str> {
 }
 
 pub async fn tenant_ctx(state: &AppState, req: &HttpRequest) -> AppResult<TenantCtx> {
-    let ip = client_ip(req, state.config.trust_proxy);
+    let ip = client_ip(req, &state.config);
     if let Some(token) = bearer(req) {
         if token.starts_with(API_TOKEN_PREFIX) {
             return from_api_token(state, token, ip).await;
@@ -146,7 +146,7 @@ pub async fn session_user(state: &AppState, req: &HttpRequest) -> AppResult<Sess
         .await
         .optional()?
         .ok_or(AppError::Unauthorized)?;
-    Ok(SessionUser { id, email, name, session_id: claims.sid, ip: client_ip(req, state.config.trust_proxy) })
+    Ok(SessionUser { id, email, name, session_id: claims.sid, ip: client_ip(req, &state.config) })
 }
 
 impl actix_web::FromRequest for SessionUser {

@@ -41,10 +41,17 @@ impl RedisPool {
             return Err(PoolError::Timeout(deadpool_redis::TimeoutType::Wait));
         }
         // One deadline for the whole checkout (a recycle check and a new connection each have their own).
+        let started = Instant::now();
         match tokio::time::timeout(self.timeout, self.pool.get()).await {
             Ok(Err(PoolError::Timeout(t))) => {
                 self.mark_down();
                 Err(PoolError::Timeout(t))
+            }
+            // The client's own connection timeout can end a hung handshake first, as a backend error: a failure
+            // that took the whole budget is a Redis that does not answer (a refused connection fails at once).
+            Ok(Err(e)) if started.elapsed() >= self.timeout => {
+                self.mark_down();
+                Err(e)
             }
             Ok(res) => res,
             Err(_) => {

@@ -68,7 +68,13 @@ pub async fn request_id_and_errors(req: ServiceRequest, next: Next<impl MessageB
         Ok(res) => {
             let app_err = res.response().error().and_then(|e| e.as_error::<AppError>()).map(|e| render_error(&info, e, &id));
             match app_err {
-                Some(rendered) => res.into_response(rendered),
+                Some(mut rendered) => {
+                    // Rate-limit headers set by an inner layer survive the re-rendering.
+                    for (name, value) in res.headers().iter().filter(|(n, _)| n.as_str().starts_with("ratelimit-")) {
+                        rendered.headers_mut().insert(name.clone(), value.clone());
+                    }
+                    res.into_response(rendered)
+                }
                 None if res.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                     let rendered = render_error(&info, &AppError::BadRequest("The request body is too large".into()), &id);
                     res.into_response(rendered)

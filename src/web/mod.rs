@@ -10,6 +10,7 @@ pub mod json_object;
 pub mod metrics;
 pub mod middleware;
 pub mod page;
+pub mod rate_limit;
 
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::http::header;
@@ -110,12 +111,33 @@ pub fn wants_fragment(req: &HttpRequest) -> bool {
     req.headers().contains_key("hx-request") && !req.headers().contains_key("hx-boosted")
 }
 
-/// The caller's IP: the socket peer, or the first X-Forwarded-For hop when behind a trusted proxy.
-pub fn client_ip(req: &HttpRequest, trust_proxy: bool) -> Option<String> {
-    if trust_proxy && let Some(ip) = req.connection_info().realip_remote_addr() {
-        return Some(ip.to_string());
+/// The caller's IP: the socket peer, or — with `trust_proxy` on — the right-most untrusted hop of
+/// `X-Forwarded-For`. Each of our `trusted_proxies` proxies appends the address it was reached from, so the
+/// client is the hop that many places from the right; whatever stands further left was written by the client
+/// and is not believed (rotating it must not make a new client for the rate limits).
+pub fn client_ip(req: &HttpRequest, cfg: &crate::config::Config) -> Option<String> {
+    if cfg.trust_proxy {
+        let hops: Vec<&str> = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .collect();
+        if let Some(ip) = forwarded_client(&hops, cfg.trusted_proxies) {
+            return Some(ip.to_string());
+        }
     }
     req.peer_addr().map(|a| a.ip().to_string())
+}
+
+/// The client among `X-Forwarded-For` hops (left to right) behind `trusted` proxies; `None` when there are no
+/// hops or that hop is not an address. Fewer hops than proxies: the left-most, the farthest our proxies saw.
+fn forwarded_client(hops: &[&str], trusted: u32) -> Option<std::net::IpAddr> {
+    let i = hops.len().checked_sub(1)?.saturating_sub(trusted.max(1) as usize - 1);
+    let hop = hops[i];
+    hop.parse::<std::net::IpAddr>().ok().or_else(|| hop.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
 }
 
 /// A whole number a template may show (templates pass values by reference, sometimes twice).
@@ -179,6 +201,40 @@ mod tests {
             (thousands(0), thousands(999), thousands(1000), thousands(-1234567)),
             ("0".into(), "999".into(), "1,000".into(), "-1,234,567".into())
         );
+    }
+
+    #[test]
+    fn the_client_is_the_right_most_untrusted_hop() {
+        let ip = |hops: &[&str], n| forwarded_client(hops, n).map(|a| a.to_string());
+        assert_eq!(ip(&["203.0.113.9"], 1), Some("203.0.113.9".into()));
+        // A client sending its own header cannot choose the address: the proxy appended the real one.
+        assert_eq!(ip(&["1.2.3.4", "203.0.113.9"], 1), Some("203.0.113.9".into()));
+        assert_eq!(ip(&["1.2.3.4", "203.0.113.9", "10.0.0.2"], 2), Some("203.0.113.9".into()));
+        assert_eq!(ip(&["203.0.113.9"], 3), Some("203.0.113.9".into()), "fewer hops than proxies");
+        assert_eq!(ip(&["[2001:db8::1]:443"], 1), Some("2001:db8::1".into()));
+        assert_eq!(ip(&["1.2.3.4", "garbage"], 1), None);
+        assert_eq!(ip(&[], 1), None);
+    }
+
+    #[test]
+    fn client_ip_reads_the_header_only_behind_a_trusted_proxy() {
+        let mut cfg = crate::config::Config::from_lookup(|k| match k {
+            "DATABASE_URL" => Some("postgres://x@127.0.0.1/x".into()),
+            "IGNY8_SECRET_KEY" => Some("0123456789abcdef0123456789abcdef".into()),
+            _ => None,
+        })
+        .unwrap();
+        let req = actix_web::test::TestRequest::default()
+            .peer_addr("10.0.0.1:5000".parse().unwrap())
+            .insert_header(("x-forwarded-for", "6.6.6.6, 203.0.113.9"))
+            .to_http_request();
+        assert_eq!(client_ip(&req, &cfg).as_deref(), Some("10.0.0.1"), "header ignored with trust-proxy off");
+        cfg.trust_proxy = true;
+        assert_eq!(client_ip(&req, &cfg).as_deref(), Some("203.0.113.9"));
+        cfg.trusted_proxies = 2;
+        assert_eq!(client_ip(&req, &cfg).as_deref(), Some("6.6.6.6"));
+        let bare = actix_web::test::TestRequest::default().peer_addr("10.0.0.1:5000".parse().unwrap()).to_http_request();
+        assert_eq!(client_ip(&bare, &cfg).as_deref(), Some("10.0.0.1"), "no header: the peer");
     }
 
     #[test]

@@ -135,6 +135,10 @@ impl TestApp {
             ("IGNY8_JOB_BACKOFF_MS", "10".into()),
             // The offline dev provider serves workspaces with no other provider (free "sample" output).
             ("IGNY8_AI_DEV_PROVIDER", "on".into()),
+            // Tests send many requests from one address; the rate-limit tests lower these explicitly.
+            ("IGNY8_RATE_IP_PER_MIN", "1000000".into()),
+            ("IGNY8_RATE_AI_PER_MIN", "1000000".into()),
+            ("IGNY8_RATE_TOKEN_PER_MIN", "1000000".into()),
         ]);
         env.extend(extra);
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config");

@@ -24,6 +24,7 @@ mod pages;
 mod planner;
 mod platform_ai;
 mod process;
+mod rate_limits;
 mod rbac;
 mod readiness;
 mod sites;

@@ -3,10 +3,10 @@ use std::process::{Child, Command, Stdio};
 
 use crate::harness::{PASSWORD, TestApp};
 
-struct RedisServer(Child, u16);
+pub(crate) struct RedisServer(pub(crate) Child, pub(crate) u16);
 
 impl RedisServer {
-    fn start() -> RedisServer {
+    pub(crate) fn start() -> RedisServer {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])

@@ -60,7 +60,11 @@ async fn readyz(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
         Ok(()) => serde_json::json!({ "ok": true }),
         Err(e) => serde_json::json!({ "ok": false, "error": e }),
     };
-    let body = serde_json::json!({ "postgres": status(&pg), "redis": status(&redis) });
+    let body = serde_json::json!({
+        "postgres": status(&pg),
+        "redis": status(&redis),
+        "rate_limits": crate::web::rate_limit::readiness_note(&redis),
+    });
     let failed: Vec<&str> = [("postgres", &pg), ("redis", &redis)]
         .iter()
         .filter(|(n, r)| r.is_err() && !(*n == "redis" && redis_optional))
