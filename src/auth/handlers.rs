@@ -157,7 +157,7 @@ pub struct ApiLogin {
 }
 
 /// POST /api/auth/login → a bearer JWT for API clients (same session rules as the cookie).
-pub async fn api_login(state: web::Data<AppState>, req: HttpRequest, body: web::Json<ApiLogin>) -> AppResult<HttpResponse> {
+pub async fn api_login(state: web::Data<AppState>, req: HttpRequest, body: JsonObject<ApiLogin>) -> AppResult<HttpResponse> {
     let email = body.email.clone().unwrap_or_default();
     let password = body.password.clone().unwrap_or_default();
     let token = service::login(&state, &email, &password, &meta(&state, &req)).await.map_err(|e| match e {
