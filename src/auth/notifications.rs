@@ -37,3 +37,15 @@ pub async fn set(state: &AppState, ctx: &TenantCtx, to: Switches) -> AppResult<(
         .await?;
     Ok(())
 }
+
+/// Claims the one mail of `key` for this user in this workspace: true the first time, false ever after — so a
+/// notification is sent once per event (per invoice, per run day, per refill), however often its trigger fires.
+pub async fn first_time(conn: &mut diesel_async::AsyncPgConnection, tenant_id: i64, user_id: i64, key: &str) -> AppResult<bool> {
+    use crate::db::schema::notifications_sent;
+    let inserted = diesel::insert_into(notifications_sent::table)
+        .values((notifications_sent::tenant_id.eq(tenant_id), notifications_sent::user_id.eq(user_id), notifications_sent::key.eq(key)))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    Ok(inserted == 1)
+}

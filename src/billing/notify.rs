@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::auth::rbac::Role;
-use crate::db::schema::{memberships, notifications_sent, tenants, users};
+use crate::db::schema::{memberships, tenants, users};
 use crate::error::AppResult;
 use crate::mail::{self, Letter};
 use crate::state::AppState;
@@ -37,16 +37,7 @@ pub async fn payment_failed(conn: &mut AsyncPgConnection, state: &AppState, tena
     let key = format!("payment_failed:{invoice}");
     let mut sent = 0;
     for (user_id, email, name) in recipients {
-        let first = diesel::insert_into(notifications_sent::table)
-            .values((
-                notifications_sent::tenant_id.eq(tenant_id),
-                notifications_sent::user_id.eq(user_id),
-                notifications_sent::key.eq(&key),
-            ))
-            .on_conflict_do_nothing()
-            .execute(conn)
-            .await?;
-        if first == 0 {
+        if !crate::auth::notifications::first_time(conn, tenant_id, user_id, &key).await? {
             continue;
         }
         let letter = Letter::new(format!("Payment failed for {workspace}"), format!("Hello {name},"))

@@ -8,7 +8,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::run::{Outcome, RunStatus};
 use crate::auth::rbac::Role;
-use crate::db::schema::{memberships, notifications_sent, tenants, users};
+use crate::db::schema::{memberships, tenants, users};
 use crate::error::AppResult;
 use crate::mail::{self, Letter};
 use crate::state::AppState;
@@ -34,16 +34,7 @@ pub async fn run_needs_attention(conn: &mut AsyncPgConnection, state: &AppState,
     let key = format!("automation:{}:{}:{}", out.step, out.status, Utc::now().date_naive());
     let mut sent = 0;
     for (user_id, email, name) in recipients {
-        let first = diesel::insert_into(notifications_sent::table)
-            .values((
-                notifications_sent::tenant_id.eq(tenant_id),
-                notifications_sent::user_id.eq(user_id),
-                notifications_sent::key.eq(&key),
-            ))
-            .on_conflict_do_nothing()
-            .execute(conn)
-            .await?;
-        if first == 0 {
+        if !crate::auth::notifications::first_time(conn, tenant_id, user_id, &key).await? {
             continue;
         }
         let letter = Letter::new(format!("Automation {what} in {workspace}: {}", out.step), format!("Hello {name},"))
@@ -99,12 +90,7 @@ pub async fn credits_low(state: &AppState) -> AppResult<usize> {
             .await?;
         let key = format!("credits_low:{}", t.refill);
         for (user_id, email, name) in recipients {
-            let first = diesel::insert_into(notifications_sent::table)
-                .values((notifications_sent::tenant_id.eq(t.id), notifications_sent::user_id.eq(user_id), notifications_sent::key.eq(&key)))
-                .on_conflict_do_nothing()
-                .execute(&mut conn)
-                .await?;
-            if first == 0 {
+            if !crate::auth::notifications::first_time(&mut conn, t.id, user_id, &key).await? {
                 continue;
             }
             let letter = Letter::new(format!("Credits running low in {}", t.name), format!("Hello {name},"))
