@@ -69,7 +69,9 @@ impl<'a> CallRecord<'a> {
 
 /// Notes a call as it starts (status `started`), so a call the process never saw the end of — killed, or its
 /// machine lost — is still in the log (the reaper marks it `interrupted`): the log counts every call the provider
-/// may bill. None when the row could not be written; `finish` then writes the whole row at the end.
+/// may bill. Dated `admitted`, the moment the rate limit let it out. None when the row could not be written;
+/// `finish` then writes the whole row at the end.
+#[allow(clippy::too_many_arguments)]
 pub async fn start(
     state: &AppState,
     tenant_id: i64,
@@ -78,6 +80,7 @@ pub async fn start(
     model: &str,
     operation: &str,
     source: Source,
+    admitted: DateTime<Utc>,
 ) -> Option<i64> {
     let res = async {
         let mut conn = state.db.get().await?;
@@ -90,6 +93,7 @@ pub async fn start(
                 ai_calls::operation.eq(operation),
                 ai_calls::status.eq(CallStatus::Started),
                 ai_calls::source.eq(source),
+                ai_calls::created_at.eq(admitted),
             ))
             .returning(ai_calls::id)
             .get_result::<i64>(&mut conn)

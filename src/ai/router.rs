@@ -73,12 +73,13 @@ redis.call('INCR', KEYS[2])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
 return 1";
 
-async fn take_rate_slot(state: &AppState, tenant_id: i64, provider: &str, model: &str) -> Result<(), AiError> {
+/// Returns the moment the call was admitted: the log dates the call by it, so the log's windows are the limiter's.
+async fn take_rate_slot(state: &AppState, tenant_id: i64, provider: &str, model: &str) -> Result<chrono::DateTime<chrono::Utc>, AiError> {
+    let now = chrono::Utc::now();
     if provider == dev::NAME {
-        return Ok(()); // offline and free: nothing to protect
+        return Ok(now); // offline and free: nothing to protect
     }
     let (limit, window) = (state.config.ai_rate_per_min as i64, state.config.ai_rate_window_secs.max(1) as i64);
-    let now = chrono::Utc::now();
     let window_ms = window * 1000;
     let index = now.timestamp_millis() / window_ms;
     // One hash tag for the three keys: valid on Redis Cluster.
@@ -100,7 +101,7 @@ async fn take_rate_slot(state: &AppState, tenant_id: i64, provider: &str, model:
     });
     let wait = Duration::from_millis((window_ms - now.timestamp_millis() % window_ms).max(1) as u64);
     match verdict.await {
-        Ok(1) => Ok(()),
+        Ok(1) => Ok(now),
         Ok(v) => Err(AiError::RateLimited {
             provider: if v == 0 {
                 format!("the {model} budget of {limit} calls per {window}s")
@@ -112,7 +113,7 @@ async fn take_rate_slot(state: &AppState, tenant_id: i64, provider: &str, model:
         }),
         Err(e) => {
             tracing::warn!(error = %e, "AI rate limit not enforced (Redis unavailable)");
-            Ok(())
+            Ok(now)
         }
     }
 }
@@ -138,9 +139,9 @@ async fn chat_on(
 ) -> Result<ChatResponse, AiError> {
     let mut last = AiError::Config("no model configured".into());
     for (i, model) in route.models.iter().enumerate() {
-        take_rate_slot(state, tenant_id, route.provider.name(), model).await?;
+        let admitted = take_rate_slot(state, tenant_id, route.provider.name(), model).await?;
         let req = ChatRequest { model: model.clone(), ..req.clone() };
-        let logged = calls::start(state, tenant_id, job_id, route.provider.name(), model, req.purpose, route.source).await;
+        let logged = calls::start(state, tenant_id, job_id, route.provider.name(), model, req.purpose, route.source, admitted).await;
         let started = Instant::now();
         let res = route.provider.chat(&req).await;
         let (tokens_in, tokens_out) = res.as_ref().map(|r| (r.tokens_in, r.tokens_out)).unwrap_or((0, 0));
@@ -184,9 +185,9 @@ async fn image_on(
     route: Route<dyn ImageProvider>,
 ) -> Result<ImageResponse, AiError> {
     let model = route.models[0].clone();
-    take_rate_slot(state, tenant_id, route.provider.name(), &model).await?;
+    let admitted = take_rate_slot(state, tenant_id, route.provider.name(), &model).await?;
     let req = ImageRequest { model: model.clone(), ..req };
-    let logged = calls::start(state, tenant_id, job_id, route.provider.name(), &model, IMAGE_PURPOSE, route.source).await;
+    let logged = calls::start(state, tenant_id, job_id, route.provider.name(), &model, IMAGE_PURPOSE, route.source, admitted).await;
     let started = Instant::now();
     let res = route.provider.generate(&req).await;
     let error = res.as_ref().err().map(|e| e.to_string());
