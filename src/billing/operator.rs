@@ -30,6 +30,8 @@ pub struct WorkspaceRow {
     pub name: String,
     pub plan_code: String,
     pub status: TenantStatus,
+    /// Suspended by an operator (payments do not lift it).
+    pub operator_hold: bool,
     pub credits_balance: i64,
     /// Credits spent by AI work since the start of this month (UTC).
     pub spent_this_month: i64,
@@ -49,20 +51,21 @@ pub async fn list(state: &AppState, ctx: &TenantCtx) -> AppResult<Vec<WorkspaceR
         .await?
         .into_iter()
         .collect();
-    let rows: Vec<(i64, String, String, TenantStatus, i64)> = tenants::table
-        .select((tenants::id, tenants::name, tenants::plan_code, tenants::status, tenants::credits_balance))
+    let rows: Vec<(i64, String, String, TenantStatus, bool, i64)> = tenants::table
+        .select((tenants::id, tenants::name, tenants::plan_code, tenants::status, tenants::operator_hold, tenants::credits_balance))
         .order(tenants::id.asc())
         .limit(500)
         .load(&mut conn)
         .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, name, plan_code, status, credits_balance)| WorkspaceRow {
+        .map(|(id, name, plan_code, status, operator_hold, credits_balance)| WorkspaceRow {
             spent_this_month: -spent.get(&id).copied().unwrap_or(0),
             id,
             name,
             plan_code,
             status,
+            operator_hold,
             credits_balance,
         })
         .collect())
@@ -142,6 +145,7 @@ pub async fn set_suspended(state: &AppState, ctx: &TenantCtx, tenant_id: i64, su
         diesel::update(tenants::table.find(tenant_id))
             .set((
                 tenants::status.eq(status),
+                tenants::operator_hold.eq(suspended),
                 tenants::grace_ends_at.eq(None::<chrono::DateTime<Utc>>),
                 tenants::updated_at.eq(diesel::dsl::now),
             ))

@@ -23,6 +23,8 @@ pub struct Standing {
     pub grace_ends_at: Option<DateTime<Utc>>,
     pub cancel_at_period_end: bool,
     pub billing_event_at: Option<DateTime<Utc>>,
+    /// Suspended by an operator: only an operator's reinstatement lifts it.
+    pub operator_hold: bool,
 }
 
 /// Locks the workspace row for this transaction (before any ledger post, which locks it too) and reads it.
@@ -75,7 +77,17 @@ pub fn is_current(now: &Standing, at: DateTime<Utc>) -> bool {
     now.billing_event_at.is_none_or(|last| at >= last)
 }
 
-pub async fn write(conn: &mut AsyncPgConnection, tenant_id: i64, change: &Change) -> AppResult<()> {
+/// Writes a change that billing events asked for. While an operator's hold is on, the workspace stays suspended
+/// whatever Stripe says (payments and plan facts are still recorded); reinstating is the operator's call.
+pub async fn write(conn: &mut AsyncPgConnection, now: &Standing, change: &Change) -> AppResult<()> {
+    let held;
+    let change = if now.operator_hold && change.status.is_some() {
+        held = Change { status: None, grace_ends_at: None, ..change.clone() };
+        &held
+    } else {
+        change
+    };
+    let tenant_id = now.id;
     diesel::update(tenants::table.find(tenant_id)).set((change, tenants::updated_at.eq(diesel::dsl::now))).execute(conn).await?;
     Ok(())
 }

@@ -200,7 +200,7 @@ async fn handle(
     } else {
         Outcome::Stale
     };
-    subscription::write(conn, tenant_id, &change).await?;
+    subscription::write(conn, &now, &change).await?;
     Ok((Some(tenant_id), outcome))
 }
 

@@ -30,6 +30,7 @@ diesel::table! {
         grace_ends_at -> Nullable<Timestamptz>,
         cancel_at_period_end -> Bool,
         billing_event_at -> Nullable<Timestamptz>,
+        operator_hold -> Bool,
     }
 }
 

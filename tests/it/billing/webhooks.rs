@@ -207,3 +207,57 @@ async fn a_credit_pack_checkout_adds_its_credits_once_and_cancellation_is_follow
     assert_eq!((w.plan.as_str(), w.status.as_str()), ("free", "cancelled"));
     assert_eq!(ledger_sum(&app, tid).await, w.balance);
 }
+
+/// An operator's suspension is a hold: a payment, or Stripe saying the subscription is active, records the
+/// payment (credits granted) but leaves the workspace suspended until an operator reinstates it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_payment_does_not_lift_an_operators_suspension_but_the_operator_does() {
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    let app = app().await;
+    let (owner, tid) = app.signup("Hal", "hal@example.com", "Hal Co").await;
+    let (ops, _) = app.signup("Ola Operator", "ola@example.com", "Operators").await;
+    let mut conn = app.db().await;
+    diesel::update(igny8::db::schema::users::table.filter(igny8::db::schema::users::email.eq("ola@example.com")))
+        .set(igny8::db::schema::users::is_system_admin.eq(true))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let path = format!("/api/system/workspaces/{tid}/status");
+    let status = |action: &'static str| ops.api_post(&path, json!({ "action": action }));
+    assert_eq!(status("suspend").await.status(), 204);
+    let before = workspace(&app, tid).await.balance;
+
+    let t0 = now() - 100;
+    let paid = event("evt_h1", "invoice.paid", t0, invoice("in_h1", tid, "cus_hal", PRICE_STARTER, t0 + 86400));
+    assert_eq!(deliver(&app, &paid).await.0, 200);
+    let active = event(
+        "evt_h2",
+        "customer.subscription.updated",
+        t0 + 5,
+        subscription("sub_h", tid, "cus_hal", PRICE_STARTER, "active", t0 + 86400),
+    );
+    assert_eq!(deliver(&app, &active).await.0, 200);
+    let w = workspace(&app, tid).await;
+    assert_eq!(w.status, "suspended", "the hold stays");
+    assert_eq!(w.balance, before + 200, "the payment itself is recorded");
+    assert_eq!(w.plan, "starter");
+    assert_eq!(owner.api_post("/api/planner/keywords", json!({"keyword": "held shoes"})).await.status(), 402);
+    let (_, html) = ops.get_text("/system/workspaces").await;
+    assert!(html.contains("by an operator"), "the ops page says who holds it");
+
+    assert_eq!(status("reinstate").await.status(), 204);
+    assert_eq!(workspace(&app, tid).await.status, "active");
+    assert_eq!(owner.api_post("/api/planner/keywords", json!({"keyword": "free shoes"})).await.status(), 201);
+    // Suspended for non-payment (no hold) is lifted by a payment, as before.
+    let mut conn = app.db().await;
+    diesel::update(igny8::db::schema::tenants::table.find(tid))
+        .set(igny8::db::schema::tenants::status.eq("suspended"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let paid2 = event("evt_h3", "invoice.paid", t0 + 10, invoice("in_h2", tid, "cus_hal", PRICE_STARTER, t0 + 2 * 86400));
+    assert_eq!(deliver(&app, &paid2).await.0, 200);
+    assert_eq!(workspace(&app, tid).await.status, "active");
+    assert_eq!(ledger_sum(&app, tid).await, workspace(&app, tid).await.balance);
+}
