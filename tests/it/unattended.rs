@@ -313,14 +313,15 @@ async fn sigterm_makes_readyz_503_while_requests_are_still_answered_for_the_drai
     p.sigterm();
     // Give the signal a moment to land, then for most of the drain: not ready, but serving.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let mut answered = 0;
+    let (mut answered, mut last_answer) = (0, Duration::ZERO);
     while sent.elapsed() < Duration::from_millis(2500) {
         assert_eq!(get("/readyz").await.unwrap(), 503, "draining at {:?}", sent.elapsed());
         assert_eq!(get("/login").await.unwrap(), 200, "pages still served at {:?}", sent.elapsed());
-        answered += 1;
+        (answered, last_answer) = (answered + 1, sent.elapsed());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(answered >= 10);
+    // Served all through the drain: several answers, the last one late in it (a loaded machine answers fewer).
+    assert!(answered >= 3 && last_answer >= Duration::from_millis(2000), "{answered} answers, the last at {last_answer:?}");
     let status = p.exited(Duration::from_secs(15)).await.expect("the process stops after the drain");
     assert!(status.success(), "{status:?}");
     assert!(sent.elapsed() >= Duration::from_secs(3), "not before the drain period ended");
@@ -350,6 +351,9 @@ async fn three_hundred_jobs_against_a_rate_limited_model_all_succeed_and_two_wor
         ("IGNY8_AI_RATE_PER_MIN", "60".to_string()),
         ("IGNY8_AI_RATE_WINDOW_SECS", "2".to_string()),
         ("IGNY8_ALLOW_PRIVATE_TARGETS", "on".to_string()),
+        // The limit fails open when Redis is slower than its timeout (tests/it/ops covers that); a loaded test
+        // machine must not turn this test into one of that case.
+        ("IGNY8_REDIS_TIMEOUT_MS", "3000".to_string()),
     ]);
     let started = Instant::now();
     let worker = app.replica(env).await;

@@ -39,9 +39,9 @@ async fn a_hung_redis_costs_a_page_at_most_its_short_timeout() {
     }
 
     // Each timed request starts after the cool-down, so it meets the hung Redis afresh. A busy test machine can
-    // stall any request; a hung Redis stalls every one — so the better of two tries must be in the budget.
+    // stall any request; a hung Redis stalls every one — so the best of up to four tries must be in the budget.
     let mut best = [Duration::MAX; 3];
-    for _ in 0..2 {
+    for _ in 0..4 {
         // The keywords page asks Redis for its cached count.
         tokio::time::sleep(COOL_DOWN).await;
         let t = Instant::now();
@@ -73,9 +73,20 @@ async fn a_hung_redis_costs_a_page_at_most_its_short_timeout() {
     assert!(best.iter().all(|d| *d < BUDGET), "with a hung Redis: keywords page, sign-in, failed sign-in took {best:?}");
 
     // The readiness probe says which dependency is missing, quickly.
-    let t = Instant::now();
-    let res = reqwest::get(format!("{}/readyz", app.base)).await.unwrap();
-    assert!(t.elapsed() < BUDGET);
+    // (Best of up to three tries, each after the cool-down, for the same reason as above.)
+    let mut fastest = Duration::MAX;
+    let mut res = None;
+    for _ in 0..3 {
+        tokio::time::sleep(COOL_DOWN).await;
+        let t = Instant::now();
+        res = Some(reqwest::get(format!("{}/readyz", app.base)).await.unwrap());
+        fastest = fastest.min(t.elapsed());
+        if fastest < BUDGET {
+            break;
+        }
+    }
+    assert!(fastest < BUDGET, "/readyz with a hung Redis took {fastest:?}");
+    let res = res.unwrap();
     assert_eq!(res.status(), 503);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["failed"], serde_json::json!(["redis"]));
