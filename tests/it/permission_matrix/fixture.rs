@@ -5,7 +5,7 @@ use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 
-use crate::harness::{Browser, Team, TestApp};
+use crate::harness::{Browser, Team, TestApp, redis_url};
 
 pub struct Fixture {
     pub app: TestApp,
@@ -54,7 +54,9 @@ async fn first(conn: &mut AsyncPgConnection, sql: &str) -> i64 {
 }
 
 pub async fn build() -> Fixture {
-    let app = TestApp::spawn().await;
+    // Some 1,700 requests from one address: the per-IP, per-token and AI limits must not cut the matrix short.
+    let limits = ["IGNY8_RATE_IP_PER_MIN", "IGNY8_RATE_AI_PER_MIN", "IGNY8_RATE_TOKEN_PER_MIN"];
+    let app = TestApp::spawn_with(&redis_url(), limits.into_iter().map(|k| (k, "1000000".to_string())).collect()).await;
     let a = app.team("mxa").await;
     let (b_owner, b_tid) = app.signup("Bert Owner", "owner-mxb@example.com", "Workspace mxb").await;
     app.set_plan(b_tid, "agency").await;
