@@ -32,6 +32,10 @@ pub async fn tenant_ctx(state: &AppState, req: &HttpRequest) -> AppResult<Tenant
     let ip = client_ip(req, &state.config);
     if let Some(token) = bearer(req) {
         if token.starts_with(API_TOKEN_PREFIX) {
+            // Tokens are for the JSON API; the pages' form and fragment routes are the signed-in user's.
+            if !req.path().starts_with("/api/") {
+                return Err(AppError::Forbidden("API tokens work on /api only".into()));
+            }
             return from_api_token(state, token, ip).await;
         }
         let claims = state.jwt.verify(token).ok_or(AppError::Unauthorized)?;

@@ -21,6 +21,7 @@ mod migration;
 mod ops;
 mod overlong;
 mod pages;
+mod permission_matrix;
 mod planner;
 mod platform_ai;
 mod process;
