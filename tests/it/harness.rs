@@ -139,6 +139,10 @@ impl TestApp {
             ("IGNY8_RATE_IP_PER_MIN", "1000000".into()),
             ("IGNY8_RATE_AI_PER_MIN", "1000000".into()),
             ("IGNY8_RATE_TOKEN_PER_MIN", "1000000".into()),
+            // Redis calls give up after 150 ms in production and the app carries on without Redis (limits and
+            // throttles fail open). A loaded test machine can exceed that on a healthy Redis, which would turn
+            // unrelated tests into tests of that fallback; the hung-Redis tests set the production value.
+            ("IGNY8_REDIS_TIMEOUT_MS", "2000".into()),
         ]);
         env.extend(extra);
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config");

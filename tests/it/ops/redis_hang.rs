@@ -31,7 +31,8 @@ const BUDGET: Duration = Duration::from_millis(500);
 #[tokio::test(flavor = "multi_thread")]
 async fn a_hung_redis_costs_a_page_at_most_its_short_timeout() {
     let port = silent_redis();
-    let app = TestApp::spawn_with(&format!("redis://127.0.0.1:{port}"), HashMap::new()).await;
+    let app =
+        TestApp::spawn_with(&format!("redis://127.0.0.1:{port}"), HashMap::from([("IGNY8_REDIS_TIMEOUT_MS", "150".to_string())])).await;
     let (b, _) = app.signup("Hank Hung", "hank@example.com", "Hung Co").await;
     // Warm up each page once (first use of the database connections and statements).
     for path in ["/planner/keywords", "/dashboard", "/login"] {
