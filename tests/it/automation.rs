@@ -159,7 +159,24 @@ async fn thirty_keywords_become_published_posts_through_ticks_alone() {
     assert_eq!(published.len(), 6);
     for (task, slug) in &published {
         let posts = admin.posts_with_slug(slug).await;
-        assert_eq!(posts.len(), 1, "task {task} ({slug}) is one post");
+        if posts.len() != 1 {
+            let publication: Vec<(Option<i64>, String, String, Option<String>)> = igny8::db::schema::publications::table
+                .filter(igny8::db::schema::publications::task_id.eq(*task))
+                .select((
+                    igny8::db::schema::publications::remote_id,
+                    igny8::db::schema::publications::remote_url,
+                    igny8::db::schema::publications::state,
+                    igny8::db::schema::publications::error,
+                ))
+                .load(&mut conn)
+                .await
+                .unwrap();
+            let remote = match publication.as_slice().first().and_then(|p| p.0) {
+                Some(id) => admin.get(&format!("/wp/v2/posts/{id}?context=edit")).await.to_string(),
+                None => String::new(),
+            };
+            panic!("task {task} ({slug}) is one post, found {}: publication {publication:?}, remote {remote}", posts.len());
+        }
         assert_eq!(posts[0]["status"], "publish");
         assert!(posts[0]["featured_media"].as_i64().unwrap() > 0, "featured image set");
         assert_eq!(posts[0]["meta"]["igny8_task_id"], format!("{tid}:{task}"));
