@@ -55,8 +55,9 @@ impl TenantStatus {
 }
 
 /// What a stopped workspace may still change: paying (billing), the user's own session and password,
-/// switching to another workspace, and the operator tools (which act on other workspaces).
-/// Leaving and deleting are allowed too: they end the workspace's use rather than work in it.
+/// switching to another workspace, and the system administrators' tools (which act on the platform and other
+/// workspaces, not in this one). Leaving and deleting are allowed too: they end the workspace's use rather than
+/// work in it.
 const ALLOWED_WHILE_STOPPED: [&str; 11] = [
     "/billing",
     "/api/billing",
@@ -66,8 +67,8 @@ const ALLOWED_WHILE_STOPPED: [&str; 11] = [
     "/tenants/leave",
     "/tenants/delete",
     "/api/workspace/leave",
-    "/system/workspaces",
-    "/api/system/workspaces",
+    "/system/",
+    "/api/system/",
     "/api/auth/",
 ];
 

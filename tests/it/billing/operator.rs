@@ -10,7 +10,7 @@ async fn only_system_administrators_reach_the_operator_tools_and_the_ledger_alwa
     let app = app().await;
     let t = app.team("ops").await;
     let tid = t.tenant_id;
-    let (ops, _ops_tid) = app.signup("Opal Operator", "opal@example.com", "Operators").await;
+    let (ops, ops_tid) = app.signup("Opal Operator", "opal@example.com", "Operators").await;
 
     // Not yet a system administrator: the owner of a workspace is refused too.
     for b in [&t.owner, &t.admin, &ops] {
@@ -86,6 +86,13 @@ async fn only_system_administrators_reach_the_operator_tools_and_the_ledger_alwa
     assert_eq!(t.editor.api_post("/api/planner/keywords", json!({"keyword": "x shoes"})).await.status(), 402);
     assert_eq!(ops.api_post(&format!("/api/system/workspaces/{tid}/status"), json!({"action": "reinstate"})).await.status(), 204);
     assert_eq!(t.editor.api_post("/api/planner/keywords", json!({"keyword": "x shoes"})).await.status(), 201);
+    // An operator whose own workspace is suspended still runs the platform: its tools act outside that workspace.
+    let own = format!("/api/system/workspaces/{ops_tid}/status");
+    assert_eq!(ops.api_post(&own, json!({"action": "suspend"})).await.status(), 204);
+    assert_eq!(ops.api_post("/api/planner/keywords", json!({"keyword": "own shoes"})).await.status(), 402);
+    let rate = json!({"provider": "openai", "model": "gpt-ops", "input_usd": 1, "output_usd": 2, "image_usd": 0});
+    assert_eq!(ops.api(reqwest::Method::PUT, "/api/system/model-rates", Some(rate)).await.status(), 200);
+    assert_eq!(ops.api_post(&own, json!({"action": "reinstate"})).await.status(), 204);
     // The page form too.
     let r = ops.post_form(&format!("/system/workspaces/{tid}/credits"), &[("delta", "7"), ("reason", "form grant")]).await;
     assert_eq!(r.status(), 303);
