@@ -117,8 +117,31 @@ pub async fn reset_submit(
     }
 }
 
-/// GET /verify/{secret} — the link in the sign-up mail.
+#[derive(Template)]
+#[template(path = "auth/confirm_link.html")]
+struct ConfirmLink {
+    page: PublicPage,
+    title: &'static str,
+    text: String,
+    action: String,
+    button: &'static str,
+}
+
+/// GET /verify/{secret} — the link in the sign-up mail: a page with a button (opening the link uses nothing up).
 pub async fn verify_link(state: web::Data<AppState>, req: HttpRequest, secret: web::Path<String>) -> AppResult<HttpResponse> {
+    let mut conn = state.db.get().await?;
+    let link = links::peek(&mut conn, &secret, Purpose::VerifyEmail).await?;
+    render(&ConfirmLink {
+        page: PublicPage::from_req(&req),
+        title: "Confirm your email address",
+        text: format!("Confirm that {} is your address.", link.email),
+        action: format!("/verify/{secret}"),
+        button: "Confirm my email",
+    })
+}
+
+/// POST /verify/{secret} — the page's button: uses the link.
+pub async fn verify_submit(state: web::Data<AppState>, req: HttpRequest, secret: web::Path<String>) -> AppResult<HttpResponse> {
     verify::confirm(&state, &secret).await?;
     notice(&req, "Your email is confirmed", &["Thank you. You can now invite your team."])
 }
@@ -226,7 +249,20 @@ pub async fn profile_email(
     }
 }
 
-/// GET /account/email/{secret} — the link mailed to the new address.
+/// GET /account/email/{secret} — the link mailed to the new address: a page with a button.
+pub async fn email_confirm_page(state: web::Data<AppState>, req: HttpRequest, secret: web::Path<String>) -> AppResult<HttpResponse> {
+    let mut conn = state.db.get().await?;
+    let link = links::peek(&mut conn, &secret, Purpose::ChangeEmail).await?;
+    render(&ConfirmLink {
+        page: PublicPage::from_req(&req),
+        title: "Confirm your new email address",
+        text: format!("From now on you will sign in with {}.", link.email),
+        action: format!("/account/email/{secret}"),
+        button: "Use this address",
+    })
+}
+
+/// POST /account/email/{secret} — the page's button: uses the link.
 pub async fn email_confirm(state: web::Data<AppState>, req: HttpRequest, secret: web::Path<String>) -> AppResult<HttpResponse> {
     profile::confirm_email_change(&state, &secret).await?;
     notice(&req, "Your new email address is in use", &["Sign in with it from now on."])

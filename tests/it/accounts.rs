@@ -160,15 +160,25 @@ async fn verification_link_marks_verified_unverified_cannot_invite_and_the_invit
     let mails = sink.wait_for("vera@example.com", 2).await;
     let first = path_of(&app, &mails[0].link("/verify/").unwrap());
     assert_eq!(app.browser().get(&first).await.status(), 400, "the first link was replaced");
+    assert_eq!(app.browser().post_form(&first, &[]).await.status(), 400, "the first link was replaced");
 
     let mail = sink.wait_for("vera@example.com", 2).await.remove(1);
     assert!(mail.subject.contains("Confirm your email"));
     let path = path_of(&app, &mail.link("/verify/").expect("a verification link"));
-    let page = app.browser().get(&path).await;
+    // Opening the link (as a mail scanner does) shows a button and uses nothing up; the button confirms.
+    let visitor = app.browser();
+    for _ in 0..2 {
+        let (status, html) = visitor.get_text(&path).await;
+        assert_eq!(status, 200);
+        assert!(html.contains("Confirm my email") && html.contains("vera@example.com"), "{html}");
+    }
+    assert!(!verified().await, "opening the link confirms nothing");
+    let page = visitor.post_form(&path, &[]).await;
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("Your email is confirmed"));
     assert!(verified().await);
     assert_eq!(app.browser().get(&path).await.status(), 400, "single use");
+    assert_eq!(app.browser().post_form(&path, &[]).await.status(), 400, "single use");
     assert!(!owner.get_text("/account/notifications").await.1.contains("not confirmed yet"));
 
     // Verified: the invitation is mailed, and its link is still shown once to the inviter.
@@ -303,9 +313,14 @@ async fn profile_name_email_change_from_the_new_address_and_sign_out_everywhere(
     };
     assert_eq!(email_now().await, "pat@example.com", "unchanged until the link is used");
     let path = path_of(&app, &mail.link("/account/email/").expect("a confirmation link"));
-    assert_eq!(app.browser().get(&path).await.status(), 200);
+    let (status, html) = app.browser().get_text(&path).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("pat.new@example.com") && html.contains("Use this address"), "{html}");
+    assert_eq!(email_now().await, "pat@example.com", "opening the link changes nothing");
+    assert_eq!(app.browser().post_form(&path, &[]).await.status(), 200);
     assert_eq!(email_now().await, "pat.new@example.com");
     assert_eq!(app.browser().get(&path).await.status(), 400, "single use");
+    assert_eq!(app.browser().post_form(&path, &[]).await.status(), 400, "single use");
     let fresh = app.browser();
     assert_eq!(fresh.post_form("/login", &[("email", "pat@example.com"), ("password", PASSWORD)]).await.status(), 401);
     assert_eq!(fresh.post_form("/login", &[("email", "pat.new@example.com"), ("password", PASSWORD)]).await.status(), 303);
