@@ -3,4 +3,4 @@
 
 mod data;
 mod lifecycle;
-mod support;
+pub mod support;
