@@ -161,8 +161,8 @@ fn form_requests(b: &Browser, csrf: &str, form: &Form) -> Vec<(reqwest::RequestB
     out
 }
 
-/// A concrete path for an API route: the page link to the same object when there is one, else the first id
-/// (or key) its collection lists, else `1` (answered 404, which is fine).
+/// A concrete path for a route: the page link to the same object when there is one, else the first id (or key)
+/// its API collection lists, else `1` (answered 404, which is fine).
 async fn resolve(b: &Browser, pattern: &str, links: &[String]) -> String {
     let page = pattern.strip_prefix("/api").unwrap_or(pattern);
     if let Some(l) = links.iter().find(|l| matches(page, l)) {
@@ -178,7 +178,9 @@ async fn resolve(b: &Browser, pattern: &str, links: &[String]) -> String {
             "{step}" => "cluster".to_string(),
             "{key}" => "content".to_string(),
             _ => {
-                let list: Value = b.get(&out.join("/")).await.json().await.unwrap_or(Value::Null);
+                let list = out.join("/");
+                let list = if list.starts_with("/api/") { list } else { format!("/api{list}") };
+                let list: Value = b.get(&list).await.json().await.unwrap_or(Value::Null);
                 first_id(&list).unwrap_or_else(|| "1".into())
             }
         };
@@ -245,23 +247,38 @@ async fn no_hostile_value_in_any_form_or_json_field_gets_a_5xx() {
         ("IGNY8_STRIPE_PACK_PRICE", "price_pack_test".to_string()),
         // A platform AI provider on a closed local port (nothing is ever sent to it: no workers run here).
         ("IGNY8_ALLOW_PRIVATE_TARGETS", "on".to_string()),
+        // Mail is set up (no worker runs to send it, so nothing listens on the port).
+        ("IGNY8_SMTP_HOST", "127.0.0.1".to_string()),
+        ("IGNY8_SMTP_PORT", crate::smtp::free_port().to_string()),
+        ("IGNY8_SMTP_TLS", "none".to_string()),
+        ("IGNY8_MAIL_FROM", "IGNY8 <no-reply@igny8.test>".to_string()),
     ])
     .await;
-    let team = app.team("hostile").await;
-    let b = &team.owner;
-    // The owner is also a system administrator, so the System pages and their forms are swept too.
+    // A team as `app.team` builds it, the owner's address confirmed first (with mail set up, inviting needs it).
+    let (owner, tenant_id) = app.signup("Olive Owner", "owner-hostile@example.com", "Workspace hostile").await;
+    app.set_plan(tenant_id, "agency").await;
     let mut conn = app.db().await;
     use igny8::db::schema::users;
+    diesel::update(users::table.filter(users::email.eq("owner-hostile@example.com")))
+        .set(users::email_verified_at.eq(diesel::dsl::now))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    for role in ["admin", "editor", "viewer"] {
+        app.join(&owner, &format!("{role}-hostile@example.com"), role).await;
+    }
+    let b = &owner;
+    // The owner is also a system administrator, so the System pages and their forms are swept too.
     let user_id: i64 = diesel::update(users::table.filter(users::email.eq("owner-hostile@example.com")))
         .set(users::is_system_admin.eq(true))
         .returning(users::id)
         .get_result(&mut conn)
         .await
         .unwrap();
-    crate::workspaces::support::fill(&mut conn, team.tenant_id, user_id, "hostile").await;
+    crate::workspaces::support::fill(&mut conn, tenant_id, user_id, "hostile").await;
     // States whose pages carry more forms: an analysed import, an article, a failed job, a second cluster to merge
     // into, a platform AI provider, an open invitation.
-    let t = team.tenant_id;
+    let t = tenant_id;
     for sql in [
         format!("UPDATE keyword_imports SET status = 'ready', headers = ARRAY['Keyword', 'Volume'], good_rows = 1 WHERE tenant_id = {t}"),
         format!("UPDATE tasks SET word_count = 120 WHERE tenant_id = {t}"),
@@ -290,6 +307,19 @@ async fn no_hostile_value_in_any_form_or_json_field_gets_a_5xx() {
                 forms.push(f);
             }
         }
+    }
+    // A POST route no page shows a form for (its form needs a state the workspace is not in) still gets every
+    // hostile value, in a field of its own.
+    let actions: Vec<String> = forms.iter().filter(|f| f.method == "POST").map(|f| f.action.clone()).collect();
+    let formless: Vec<&str> = all
+        .iter()
+        .filter(|r| r.method == "POST" && !r.pattern.starts_with("/api/") && !actions.iter().any(|a| matches(&r.pattern, a)))
+        .map(|r| r.pattern.as_str())
+        .collect();
+    for pattern in &formless {
+        let action = resolve(b, pattern, &links).await;
+        let fields = vec![("csrf_token".to_string(), csrf.clone()), ("name".to_string(), "x".to_string())];
+        forms.push(Form { action, method: "POST".into(), multipart: false, fields, files: vec![] });
     }
     forms.sort_by_key(|f| (f.action.contains("logout"), destructive(&f.action)));
     let form_count = forms.len();
@@ -325,12 +355,6 @@ async fn no_hostile_value_in_any_form_or_json_field_gets_a_5xx() {
         run(form_requests(b, &csrf, f), &mut outcomes).await;
     }
     let form_requests_sent = form_requests_sent + outcomes.len() - before;
-    let actions: Vec<String> = safe_forms.iter().chain(&late_forms).filter(|f| f.method == "POST").map(|f| f.action.clone()).collect();
-    let formless: Vec<&str> = all
-        .iter()
-        .filter(|r| r.method == "POST" && !r.pattern.starts_with("/api/") && !actions.iter().any(|a| matches(&r.pattern, a)))
-        .map(|r| r.pattern.as_str())
-        .collect();
 
     let health = reqwest::get(format!("{}/healthz", app.base)).await.map(|r| r.status().as_u16()).ok();
     let failures: Vec<String> = outcomes
@@ -355,7 +379,7 @@ async fn no_hostile_value_in_any_form_or_json_field_gets_a_5xx() {
         .map(|r| r.pattern.as_str())
         .collect();
     eprintln!("pages not reached: {unreached:?}");
-    eprintln!("POST routes no swept page has a form for: {formless:?}");
+    eprintln!("POST routes no page has a form for (swept with a `name` field): {formless:?}");
     if !undocumented.is_empty() {
         eprintln!("JSON routes without a documented body (swept with a `name` field): {undocumented:?}");
     }
