@@ -28,9 +28,27 @@ use routes::{Route, has_params, matches};
 /// one connection while waiting for another starves the pool and shows up as a 503.
 const PARALLEL: usize = 8;
 
-/// Paths whose forms end the session or take the workspace away are swept after everything else.
+/// Paths whose forms end the session, move it to another workspace, remove what other forms act on or take the
+/// workspace away are swept after everything else.
 fn destructive(path: &str) -> bool {
-    ["delete", "remove", "revoke", "discard", "cancel", "leave", "logout", "status", "plan", "/members/"].iter().any(|w| path.contains(w))
+    let words = [
+        "delete",
+        "remove",
+        "revoke",
+        "revoke-all",
+        "discard",
+        "cancel",
+        "leave",
+        "logout",
+        "status",
+        "plan",
+        "members",
+        "tenants",
+        "switch",
+        "workspace",
+        "workspaces",
+    ];
+    path.split(['/', '?']).any(|segment| words.contains(&segment))
 }
 
 struct Outcome {
@@ -38,12 +56,45 @@ struct Outcome {
     status: Result<u16, String>,
 }
 
+/// Adds the forms of `pages` not yet in `out` nor in `except` (the same form shows on several pages).
+fn add_forms(pages: &BTreeMap<String, String>, except: &[Form], out: &mut Vec<Form>) {
+    let key = |f: &Form| (f.method.clone(), f.action.clone());
+    for (path, html) in pages {
+        for f in forms::forms(html, path) {
+            if !out.iter().chain(except).any(|g| key(g) == key(&f)) {
+                out.push(f);
+            }
+        }
+    }
+}
+
+/// A page's or error's text without markup, cut short.
+fn gist(body: &str) -> String {
+    let main = body.split_once("<main").map_or(body, |(_, m)| m);
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in main.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(300).collect()
+}
+
 async fn send(req: reqwest::RequestBuilder, what: String) -> Outcome {
     let status = match req.send().await {
         // The body is read whole, so a connection dropped mid-answer counts too.
         Ok(r) => {
             let s = r.status().as_u16();
-            r.bytes().await.map(|_| s).map_err(|e| format!("answer cut off: {e}"))
+            match r.bytes().await {
+                // What a 5xx said, to find its cause from the list.
+                Ok(body) if s >= 500 => Err(format!("{s}: {}", gist(&String::from_utf8_lossy(&body)))),
+                Ok(_) => Ok(s),
+                Err(e) => Err(format!("answer cut off: {e}")),
+            }
         }
         Err(e) => Err(format!("no answer: {e}")),
     };
@@ -296,21 +347,20 @@ async fn no_hostile_value_in_any_form_or_json_field_gets_a_5xx() {
 
     let all = routes::registered();
     let mut outcomes = vec![];
-    let (pages, links) = crawl(b, &all, &[accept], &mut outcomes).await;
-
+    // The public forms (sign-in, sign-up, password reset, accepting an invitation) are a visitor's, swept from a
+    // browser of their own: accepting or signing in there would replace the owner's session.
+    let visitor = app.browser();
+    let visitor_csrf = visitor.csrf().await;
+    let (public_pages, _) = crawl(&visitor, &all, &[accept], &mut outcomes).await;
+    let mut public_forms = vec![];
+    add_forms(&public_pages, &[], &mut public_forms);
+    let (pages, links) = crawl(b, &all, &[], &mut outcomes).await;
     // Forms, each once (the same form shows on several pages), the destructive ones last and sign-out at the end.
     let mut forms: Vec<Form> = vec![];
-    for (path, html) in &pages {
-        for f in forms::forms(html, path) {
-            let key = |f: &Form| (f.method.clone(), f.action.clone(), f.fields.iter().map(|x| x.0.clone()).collect::<Vec<_>>());
-            if !forms.iter().any(|g| key(g) == key(&f)) {
-                forms.push(f);
-            }
-        }
-    }
+    add_forms(&pages, &public_forms, &mut forms);
     // A POST route no page shows a form for (its form needs a state the workspace is not in) still gets every
     // hostile value, in a field of its own.
-    let actions: Vec<String> = forms.iter().filter(|f| f.method == "POST").map(|f| f.action.clone()).collect();
+    let actions: Vec<String> = forms.iter().chain(&public_forms).filter(|f| f.method == "POST").map(|f| f.action.clone()).collect();
     let formless: Vec<&str> = all
         .iter()
         .filter(|r| r.method == "POST" && !r.pattern.starts_with("/api/") && !actions.iter().any(|a| matches(&r.pattern, a)))
@@ -322,8 +372,11 @@ async fn no_hostile_value_in_any_form_or_json_field_gets_a_5xx() {
         forms.push(Form { action, method: "POST".into(), multipart: false, fields, files: vec![] });
     }
     forms.sort_by_key(|f| (f.action.contains("logout"), destructive(&f.action)));
-    let form_count = forms.len();
+    let form_count = forms.len() + public_forms.len();
     let before = outcomes.len();
+    for f in &public_forms {
+        run(form_requests(&visitor, &visitor_csrf, f), &mut outcomes).await;
+    }
 
     // JSON routes before the destructive forms (which may sign the owner out).
     let docs = docs::documented();
@@ -333,6 +386,9 @@ async fn no_hostile_value_in_any_form_or_json_field_gets_a_5xx() {
     for f in &safe_forms {
         run(form_requests(b, &csrf, f), &mut outcomes).await;
     }
+    // Still the owner's session in the owner's workspace, or what follows would only meet the sign-in redirect.
+    let me: Value = b.get("/api/me").await.json().await.unwrap_or(Value::Null);
+    assert_eq!(me["tenant"]["id"].as_i64(), Some(tenant_id), "the owner is still signed in after the forms: {me}");
     let form_requests_sent = outcomes.len() - before;
     let before = outcomes.len();
     // The AI-spending routes are refused for a lack of credits or queue work the offline dev provider would
@@ -364,7 +420,7 @@ async fn no_hostile_value_in_any_form_or_json_field_gets_a_5xx() {
         .collect();
     eprintln!(
         "hostile sweep: {} pages, {form_count} forms ({form_requests_sent} requests), {} JSON routes ({json_requests_sent} requests), {} s",
-        pages.len(),
+        pages.len() + public_pages.len(),
         writes.len(),
         started.elapsed().as_secs()
     );
@@ -375,7 +431,8 @@ async fn no_hostile_value_in_any_form_or_json_field_gets_a_5xx() {
     eprintln!("answers by status: {by_status:?}");
     let unreached: Vec<&str> = all
         .iter()
-        .filter(|r| r.method == "GET" && !r.pattern.starts_with("/api/") && !pages.keys().any(|p| matches(&r.pattern, p)))
+        .filter(|r| r.method == "GET" && !r.pattern.starts_with("/api/"))
+        .filter(|r| !pages.keys().chain(public_pages.keys()).any(|p| matches(&r.pattern, p)))
         .map(|r| r.pattern.as_str())
         .collect();
     eprintln!("pages not reached: {unreached:?}");
