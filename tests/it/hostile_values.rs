@@ -4,8 +4,10 @@
 //! routes come from the source and the forms from the rendered pages, so new ones are covered without editing
 //! this test. No answer may be a 5xx or a dropped connection, and the server still answers afterwards.
 
+mod crawl;
 mod docs;
 mod forms;
+mod requests;
 mod routes;
 mod values;
 
@@ -14,19 +16,14 @@ use std::time::Instant;
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use futures_util::StreamExt;
-use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::billing::fake_stripe::{FakeStripe, SECRET_KEY};
 use crate::billing::support::app_with;
-use crate::harness::Browser;
-use forms::{Fields, Form};
-use routes::{Route, has_params, matches};
-
-/// Requests in flight at once: more than the test app's pool of 6 database connections, so a handler that holds
-/// one connection while waiting for another starves the pool and shows up as a 503.
-const PARALLEL: usize = 8;
+use crawl::{add_forms, crawl, resolve};
+use forms::Form;
+use requests::{form_requests, json_requests, run};
+use routes::{Route, matches};
 
 /// Paths whose forms end the session, move it to another workspace, remove what other forms act on or take the
 /// workspace away are swept after everything else.
@@ -49,241 +46,6 @@ fn destructive(path: &str) -> bool {
         "workspaces",
     ];
     path.split(['/', '?']).any(|segment| words.contains(&segment))
-}
-
-struct Outcome {
-    what: String,
-    status: Result<u16, String>,
-}
-
-/// Adds the forms of `pages` not yet in `out` nor in `except` (the same form shows on several pages).
-fn add_forms(pages: &BTreeMap<String, String>, except: &[Form], out: &mut Vec<Form>) {
-    let key = |f: &Form| (f.method.clone(), f.action.clone());
-    for (path, html) in pages {
-        for f in forms::forms(html, path) {
-            if !out.iter().chain(except).any(|g| key(g) == key(&f)) {
-                out.push(f);
-            }
-        }
-    }
-}
-
-/// A page's or error's text without markup, cut short.
-fn gist(body: &str) -> String {
-    let main = body.split_once("<main").map_or(body, |(_, m)| m);
-    let mut text = String::new();
-    let mut in_tag = false;
-    for c in main.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            _ if !in_tag => text.push(c),
-            _ => {}
-        }
-    }
-    text.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(300).collect()
-}
-
-async fn send(req: reqwest::RequestBuilder, what: String) -> Outcome {
-    let status = match req.send().await {
-        // The body is read whole, so a connection dropped mid-answer counts too.
-        Ok(r) => {
-            let s = r.status().as_u16();
-            match r.bytes().await {
-                // What a 5xx said, to find its cause from the list.
-                Ok(body) if s >= 500 => Err(format!("{s}: {}", gist(&String::from_utf8_lossy(&body)))),
-                Ok(_) => Ok(s),
-                Err(e) => Err(format!("answer cut off: {e}")),
-            }
-        }
-        Err(e) => Err(format!("no answer: {e}")),
-    };
-    Outcome { what, status }
-}
-
-/// The pages reachable from the route list: parameterless GET routes first, then each parameterised one at the
-/// first link to it found on a page (so its ids are real objects of the workspace), and `extra` (links only a mail
-/// carries).
-async fn crawl(b: &Browser, all: &[Route], extra: &[String], outcomes: &mut Vec<Outcome>) -> (BTreeMap<String, String>, Vec<String>) {
-    let pages: Vec<&Route> = all.iter().filter(|r| r.method == "GET" && !r.pattern.starts_with("/api/")).collect();
-    let mut queue: Vec<String> = pages.iter().filter(|r| !has_params(&r.pattern)).map(|r| r.pattern.clone()).collect();
-    queue.extend_from_slice(extra);
-    let (mut html, mut links, mut done) = (BTreeMap::new(), Vec::<String>::new(), Vec::<String>::new());
-    while !queue.is_empty() {
-        for path in std::mem::take(&mut queue) {
-            let r = b.client.get(b.url(&path)).send().await;
-            let Ok(r) = r else {
-                outcomes.push(Outcome { what: format!("GET {path}"), status: Err("no answer".into()) });
-                continue;
-            };
-            let status = r.status().as_u16();
-            let text = r.text().await.unwrap_or_default();
-            outcomes.push(Outcome { what: format!("GET {path}"), status: Ok(status) });
-            for l in routes::links(&text) {
-                if !links.contains(&l) {
-                    links.push(l);
-                }
-            }
-            html.insert(path, text);
-        }
-        for r in pages.iter().filter(|r| has_params(&r.pattern)) {
-            if !done.contains(&r.pattern)
-                && let Some(l) = links.iter().find(|l| matches(&r.pattern, l))
-            {
-                done.push(r.pattern.clone());
-                queue.push(l.clone());
-            }
-        }
-    }
-    (html, links)
-}
-
-fn multipart(fields: &[(String, String)], files: &[String], file_body: &str) -> (String, Vec<u8>) {
-    let boundary = "hostileBoundary7MA4YWxkTrZu0gW";
-    let mut body = Vec::new();
-    for (n, v) in fields {
-        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{n}\"\r\n\r\n{v}\r\n").into_bytes());
-    }
-    for n in files {
-        body.extend(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{n}\"; filename=\"k.csv\"\r\nContent-Type: text/csv\r\n\r\n{file_body}\r\n")
-                .into_bytes(),
-        );
-    }
-    body.extend(format!("--{boundary}--\r\n").into_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
-/// Percent-encoded bytes that are no UTF-8 in place of the marker value (a `String` cannot hold them).
-fn invalid_utf8(encoded: String) -> String {
-    encoded.replace(&serde_urlencoded::to_string([("", values::INVALID_UTF8)]).unwrap()[1..], "%FF%FE%C3")
-}
-
-/// Every variant of one form: each field (and each file) in turn set to each hostile value, and sent twice.
-fn form_requests(b: &Browser, csrf: &str, form: &Form) -> Vec<(reqwest::RequestBuilder, String)> {
-    let mutable: Vec<usize> = (0..form.fields.len()).filter(|&i| form.fields[i].0 != "csrf_token").collect();
-    // (field, value kind, all fields, file content)
-    let mut variants: Vec<(String, String, Fields, String)> = vec![];
-    let base = form.fields.clone();
-    let mut file_body = "keyword\nseo tools\n".to_string();
-    for &i in &mutable {
-        let name = &form.fields[i].0;
-        for (kind, v) in values::form_values() {
-            let mut fields = base.clone();
-            fields[i].1 = v;
-            variants.push((name.clone(), kind.to_string(), fields, file_body.clone()));
-        }
-        // Array-style repeats of the field.
-        let mut twice = base.clone();
-        twice.push((name.clone(), "2".into()));
-        twice.push((format!("{name}[]"), "3".into()));
-        variants.push((name.clone(), "repeated".into(), twice, file_body.clone()));
-    }
-    if form.multipart {
-        for n in &form.files {
-            for (kind, v) in values::form_values() {
-                file_body = v;
-                variants.push((n.clone(), kind.to_string(), base.clone(), file_body.clone()));
-            }
-        }
-    }
-    if variants.is_empty() {
-        variants.push(("-".into(), "as shown".into(), base, file_body));
-    }
-    let mut out = vec![];
-    for (field, kind, fields, file) in variants {
-        let what = format!("{} {} [{field} = {kind}]", form.method, form.action);
-        let url = b.url(&form.action);
-        let req = if form.method == "GET" {
-            if fields.iter().any(|(_, v)| v.len() > values::QUERY_MAX) {
-                continue;
-            }
-            let sep = if url.contains('?') { '&' } else { '?' };
-            b.client.get(format!("{url}{sep}{}", invalid_utf8(serde_urlencoded::to_string(&fields).unwrap())))
-        } else if form.multipart {
-            let (ct, body) = multipart(&fields, &form.files, &file);
-            b.client.post(url).header("content-type", ct).header("x-csrf-token", csrf).body(body)
-        } else {
-            let body = invalid_utf8(serde_urlencoded::to_string(&fields).unwrap());
-            b.client.post(url).header("content-type", "application/x-www-form-urlencoded").header("x-csrf-token", csrf).body(body)
-        };
-        out.push((req, what));
-    }
-    out
-}
-
-/// A concrete path for a route: the page link to the same object when there is one, else the first id (or key)
-/// its API collection lists, else `1` (answered 404, which is fine).
-async fn resolve(b: &Browser, pattern: &str, links: &[String]) -> String {
-    let page = pattern.strip_prefix("/api").unwrap_or(pattern);
-    if let Some(l) = links.iter().find(|l| matches(page, l)) {
-        return format!("/api{}", l.split('?').next().unwrap_or_default());
-    }
-    let mut out: Vec<String> = vec![];
-    for seg in pattern.split('/') {
-        if !seg.starts_with('{') {
-            out.push(seg.to_string());
-            continue;
-        }
-        let value = match seg {
-            "{step}" => "cluster".to_string(),
-            "{key}" => "content".to_string(),
-            _ => {
-                let list = out.join("/");
-                let list = if list.starts_with("/api/") { list } else { format!("/api{list}") };
-                let list: Value = b.get(&list).await.json().await.unwrap_or(Value::Null);
-                first_id(&list).unwrap_or_else(|| "1".into())
-            }
-        };
-        out.push(value);
-    }
-    out.join("/")
-}
-
-fn first_id(v: &Value) -> Option<String> {
-    match v {
-        Value::Object(m) => m.get("id").and_then(Value::as_i64).map(|n| n.to_string()).or_else(|| m.values().find_map(first_id)),
-        Value::Array(a) => a.iter().find_map(first_id),
-        _ => None,
-    }
-}
-
-/// Every variant of one JSON route: each documented field in turn given each hostile value, then whole bodies
-/// that are not an object.
-fn json_requests(b: &Browser, csrf: &str, method: &str, path: &str, fields: &[String]) -> Vec<(reqwest::RequestBuilder, String)> {
-    let method = Method::from_bytes(method.as_bytes()).unwrap();
-    let mut bodies: Vec<(String, Vec<u8>)> = vec![];
-    let base: serde_json::Map<String, Value> = fields.iter().map(|f| (f.clone(), values::plausible(f))).collect();
-    for f in fields {
-        for (kind, raw) in values::json_values() {
-            let mut body = base.clone();
-            body.insert(f.clone(), Value::String("\u{1}HOSTILE\u{1}".into()));
-            let text = serde_json::to_string(&body).unwrap().replace("\"\\u0001HOSTILE\\u0001\"", &raw);
-            bodies.push((format!("{f} = {kind}"), text.into_bytes()));
-        }
-    }
-    for (kind, raw) in values::json_bodies() {
-        bodies.push((kind.to_string(), raw));
-    }
-    bodies
-        .into_iter()
-        .map(|(what, body)| {
-            let req = b
-                .client
-                .request(method.clone(), b.url(path))
-                .header("content-type", "application/json")
-                .header("x-csrf-token", csrf)
-                .body(body);
-            (req, format!("{method} {path} [{what}]"))
-        })
-        .collect()
-}
-
-async fn run(requests: Vec<(reqwest::RequestBuilder, String)>, outcomes: &mut Vec<Outcome>) {
-    let mut s = futures_util::stream::iter(requests.into_iter().map(|(req, what)| send(req, what))).buffer_unordered(PARALLEL);
-    while let Some(o) = s.next().await {
-        outcomes.push(o);
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
