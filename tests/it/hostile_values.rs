@@ -117,6 +117,12 @@ async fn no_hostile_value_in_any_form_or_json_field_gets_a_5xx() {
     let mut public_forms = vec![];
     add_forms(&public_pages, &[], &mut public_forms);
     let (pages, links) = crawl(b, &all, &[], &mut outcomes).await;
+    // Every page again, requested several times at once: a handler that holds a connection while taking another
+    // starves the pool when many of its requests meet.
+    let burst: Vec<_> =
+        pages.keys().flat_map(|p| (0..requests::PARALLEL).map(move |i| (b.client.get(b.url(p)), format!("GET {p} [burst {i}]")))).collect();
+    let burst_requests = burst.len();
+    run(burst, &mut outcomes).await;
     // Forms, each once (the same form shows on several pages), the destructive ones last and sign-out at the end.
     let mut forms: Vec<Form> = vec![];
     add_forms(&pages, &public_forms, &mut forms);
@@ -181,7 +187,7 @@ async fn no_hostile_value_in_any_form_or_json_field_gets_a_5xx() {
         .map(|o| format!("{} → {}", o.what, o.status.as_ref().map_or_else(|e| e.clone(), |s| s.to_string())))
         .collect();
     eprintln!(
-        "hostile sweep: {} pages, {form_count} forms ({form_requests_sent} requests), {} JSON routes ({json_requests_sent} requests), {} s",
+        "hostile sweep: {} pages ({burst_requests} burst requests), {form_count} forms ({form_requests_sent} requests), {} JSON routes ({json_requests_sent} requests), {} s",
         pages.len() + public_pages.len(),
         writes.len(),
         started.elapsed().as_secs()
