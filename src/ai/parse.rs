@@ -36,6 +36,9 @@ pub fn text(res: &ChatResponse) -> Result<String, AiError> {
 }
 
 #[cfg(test)]
+mod props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -266,6 +266,8 @@ pub async fn save_provider(state: &AppState, ctx: &TenantCtx, id: Option<i64>, i
             Ok(row)
         })
         .await?;
+    // `view` takes its own connection: holding this one meanwhile starves the pool when saves arrive together.
+    drop(conn);
     state.platform_ai.forget();
     let v = view(state, ctx).await?;
     v.providers.into_iter().find(|p| p.id == saved.id).ok_or(AppError::NotFound)
@@ -354,6 +356,8 @@ pub async fn save_route(state: &AppState, ctx: &TenantCtx, input: &RouteInput) -
         audit::record(conn, &who, "platform_ai.route_saved", ("platform_ai_purpose", purpose.to_string()), detail).await
     })
     .await?;
+    // As in `save_provider`: released before `view` takes another.
+    drop(conn);
     state.platform_ai.forget();
     view(state, ctx).await
 }

@@ -92,9 +92,11 @@ pub async fn request_email_change(state: &AppState, ctx: &TenantCtx, input: &Ema
     if !mail::enabled(state) {
         return Err(AppError::Unavailable("Email is not set up on this server, so a new address cannot be confirmed.".into()));
     }
-    let mut conn = state.db.get().await?;
-    let (stored, name, current): (String, String, String) =
-        users::table.find(user_id).select((users::password_hash, users::name, users::email)).first(&mut conn).await?;
+    // No pooled connection is held across the deliberately slow password check: a burst of them would starve the pool.
+    let (stored, name, current): (String, String, String) = {
+        let mut conn = state.db.get().await?;
+        users::table.find(user_id).select((users::password_hash, users::name, users::email)).first(&mut conn).await?
+    };
     if !password::verify(&input.password, Some(stored)).await {
         return Err(AppError::field("password", "This is not your current password"));
     }
@@ -103,6 +105,7 @@ pub async fn request_email_change(state: &AppState, ctx: &TenantCtx, input: &Ema
     }
     let tenant_id = ctx.tenant_id;
     let who = Who::from(ctx);
+    let mut conn = state.db.get().await?;
     conn.transaction::<_, AppError, _>(async move |conn| {
         links::retire(conn, user_id, Purpose::ChangeEmail).await?;
         let secret = links::issue(conn, user_id, Purpose::ChangeEmail, &email).await?;

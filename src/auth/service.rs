@@ -104,9 +104,12 @@ pub async fn login(state: &AppState, email: &str, password_text: &str, meta: &Cl
         return Err(AppError::field("_form", "Enter your email and password"));
     }
     throttle::check(state, meta.ip.as_deref(), &email).await?;
-    let mut conn = state.db.get().await?;
-    let user: Option<(i64, String)> =
-        users::table.filter(users::email.eq(&email)).select((users::id, users::password_hash)).first(&mut conn).await.optional()?;
+    // No pooled connection is held across the deliberately slow password check: a burst of sign-ins would starve the
+    // pool for every other request.
+    let user: Option<(i64, String)> = {
+        let mut conn = state.db.get().await?;
+        users::table.filter(users::email.eq(&email)).select((users::id, users::password_hash)).first(&mut conn).await.optional()?
+    };
     let (user_id, stored) = match user {
         Some((id, h)) => (Some(id), Some(h)),
         None => (None, None),
@@ -118,6 +121,7 @@ pub async fn login(state: &AppState, email: &str, password_text: &str, meta: &Cl
         return Err(AppError::field("_form", "The email or password is not right"));
     };
     throttle::clear_pair(state, meta.ip.as_deref(), &email).await;
+    let mut conn = state.db.get().await?;
     let tenant_id: Option<i64> = memberships::table
         .filter(memberships::user_id.eq(user_id))
         .select(memberships::tenant_id)
@@ -198,12 +202,16 @@ pub async fn change_password(state: &AppState, ctx: &TenantCtx, input: &Password
         check.fail("confirm", "The two new passwords differ");
     }
     check.finish()?;
-    let mut conn = state.db.get().await?;
-    let stored: String = users::table.find(user_id).select(users::password_hash).first(&mut conn).await?;
+    // Not holding a pooled connection across the slow hashing (see `login`).
+    let stored: String = {
+        let mut conn = state.db.get().await?;
+        users::table.find(user_id).select(users::password_hash).first(&mut conn).await?
+    };
     if !password::verify(&input.current, Some(stored)).await {
         return Err(AppError::field("current", "This is not your current password"));
     }
     let hash = password::hash(&input.new).await?;
+    let mut conn = state.db.get().await?;
     let who = Who::from(ctx);
     let sid = sid.to_string();
     conn.transaction::<_, AppError, _>(async move |conn| {

@@ -143,8 +143,10 @@ pub async fn overview(state: &AppState, ctx: &TenantCtx) -> AppResult<Overview> 
     let owner = ctx.role.allows(crate::auth::rbac::Perm::ManageOwners);
     let last_owner = service::is_last_owner(state, ctx).await?;
     let (last_export, delete_blocked) = if owner {
-        let mut conn = state.db.get().await?;
-        (export::last_export(&mut conn, ctx.tenant_id).await?, delete::check(state, ctx).await?)
+        // One connection at a time: `delete::check` takes its own, and holding this one meanwhile starves the pool
+        // when several of these pages render at once.
+        let last_export = export::last_export(&mut *state.db.get().await?, ctx.tenant_id).await?;
+        (last_export, delete::check(state, ctx).await?)
     } else {
         (None, None)
     };

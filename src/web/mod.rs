@@ -185,6 +185,9 @@ pub fn safe_next(next: &str) -> Option<&str> {
 }
 
 #[cfg(test)]
+mod safe_next_props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

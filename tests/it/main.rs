@@ -16,6 +16,7 @@ mod csrf;
 mod escaping;
 mod fake_ai;
 mod hardening;
+mod hostile_values;
 mod limits_and_ledger;
 mod migration;
 mod ops;

@@ -343,9 +343,11 @@ pub struct AcceptInput {
 /// Returns a session token in the invited workspace.
 pub async fn accept_invite(state: &AppState, token: &str, input: &AcceptInput, meta: &ClientMeta) -> AppResult<String> {
     let view = view_invite(state, token).await?;
-    let mut conn = state.db.get().await?;
-    let existing: Option<(i64, String)> =
-        users::table.filter(users::email.eq(&view.email)).select((users::id, users::password_hash)).first(&mut conn).await.optional()?;
+    // No pooled connection is held across the slow password check or hashing: a burst would starve the pool.
+    let existing: Option<(i64, String)> = {
+        let mut conn = state.db.get().await?;
+        users::table.filter(users::email.eq(&view.email)).select((users::id, users::password_hash)).first(&mut conn).await.optional()?
+    };
     let new_user = match &existing {
         Some((_, stored)) => {
             if !password::verify(&input.password, Some(stored.clone())).await {
@@ -365,6 +367,7 @@ pub async fn accept_invite(state: &AppState, token: &str, input: &AcceptInput, m
     };
     let existing_id = existing.map(|(id, _)| id);
     let ip = meta.ip.clone();
+    let mut conn = state.db.get().await?;
     let user_id = conn
         .transaction::<_, AppError, _>(async move |conn| {
             let user_id = match (existing_id, new_user) {

@@ -132,6 +132,9 @@ pub fn fit(text: &str, max: usize) -> String {
 }
 
 #[cfg(test)]
+mod props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

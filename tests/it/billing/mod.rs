@@ -2,10 +2,10 @@
 //! fake Stripe, the billing page and the operator tools.
 
 mod checkout;
-mod fake_stripe;
+pub mod fake_stripe;
 mod operator;
 mod payment_mail;
-mod support;
+pub mod support;
 mod suspension;
 mod usage;
 mod webhooks;

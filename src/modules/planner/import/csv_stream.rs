@@ -334,6 +334,9 @@ impl fmt::Display for FileError {
 impl std::error::Error for FileError {}
 
 #[cfg(test)]
+mod props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
