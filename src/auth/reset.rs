@@ -34,20 +34,29 @@ pub async fn request(state: &AppState, email: &str, meta: &ClientMeta) -> AppRes
     let user: Option<(i64, String)> =
         users::table.filter(users::email.eq(&email)).select((users::id, users::name)).first(&mut conn).await.optional()?;
     let Some((user_id, name)) = user else { return Ok(()) };
-    let Some(tenant_id) = links::home_tenant(&mut conn, user_id).await? else { return Ok(()) };
+    let home = links::home_tenant(&mut conn, user_id).await?;
     let ip = meta.ip.clone();
-    conn.transaction::<_, AppError, _>(async move |conn| {
-        links::retire(conn, user_id, Purpose::PasswordReset).await?;
-        let secret = links::issue(conn, user_id, Purpose::PasswordReset, &email).await?;
-        let letter = Letter::new("Reset your IGNY8 password", format!("Hello {name},"))
-            .para("Someone (hopefully you) asked to reset the password of your IGNY8 account.")
-            .action("Choose a new password", format!("{}/password/reset/{secret}", state.config.base_url))
-            .note("The link works once, for one hour. If you did not ask, ignore this mail: your password stays as it is.");
-        mail::queue(conn, state, tenant_id, &email, &letter).await?;
-        let who = Who { tenant_id, user_id: Some(user_id), label: email.clone(), ip };
-        audit::record(conn, &who, "user.password_reset_requested", ("user", user_id.to_string()), serde_json::json!({})).await
-    })
-    .await
+    let to = email.clone();
+    let letter = conn
+        .transaction::<_, AppError, _>(async move |conn| {
+            links::retire(conn, user_id, Purpose::PasswordReset).await?;
+            let secret = links::issue(conn, user_id, Purpose::PasswordReset, &email).await?;
+            let letter = Letter::new("Reset your IGNY8 password", format!("Hello {name},"))
+                .para("Someone (hopefully you) asked to reset the password of your IGNY8 account.")
+                .action("Choose a new password", format!("{}/password/reset/{secret}", state.config.base_url))
+                .note("The link works once, for one hour. If you did not ask, ignore this mail: your password stays as it is.");
+            let Some(tenant_id) = home else { return Ok(Some(letter)) };
+            mail::queue(conn, state, tenant_id, &email, &letter).await?;
+            let who = Who { tenant_id, user_id: Some(user_id), label: email.clone(), ip };
+            audit::record(conn, &who, "user.password_reset_requested", ("user", user_id.to_string()), serde_json::json!({})).await?;
+            Ok(None)
+        })
+        .await?;
+    // An account in no workspace: no queue holds its mail, so it goes out now that the link is stored.
+    match letter {
+        Some(letter) => mail::send_detached(state, &to, &letter),
+        None => Ok(()),
+    }
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]

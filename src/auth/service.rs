@@ -74,27 +74,33 @@ pub async fn signup(state: &AppState, input: &SignupInput, meta: &ClientMeta) ->
     let mut conn = state.db.get().await?;
     let ip = meta.ip.clone();
     let mail_on = mail::enabled(state);
-    conn.transaction::<_, AppError, _>(async move |conn| {
-        let existing: Option<(i64, String)> =
-            users::table.filter(users::email.eq(&email)).select((users::id, users::name)).first(conn).await.optional()?;
-        if let Some((user_id, known_name)) = existing {
-            if let Some(tenant_id) = links::home_tenant(conn, user_id).await? {
+    let to = email.clone();
+    let detached = conn
+        .transaction::<_, AppError, _>(async move |conn| {
+            let existing: Option<(i64, String)> =
+                users::table.filter(users::email.eq(&email)).select((users::id, users::name)).first(conn).await.optional()?;
+            if let Some((user_id, known_name)) = existing {
                 let letter = Letter::new("You already have an IGNY8 account", format!("Hello {known_name},"))
                     .para("Someone (hopefully you) tried to sign up to IGNY8 with this address, which already has an account.")
                     .action("Sign in", format!("{}/login", state.config.base_url))
                     .note("Forgot your password? Choose \"Forgot your password?\" on the sign-in page.");
+                let Some(tenant_id) = links::home_tenant(conn, user_id).await? else { return Ok(Some(letter)) };
                 mail::queue(conn, state, tenant_id, &email, &letter).await?;
+                return Ok(None);
             }
-            return Ok(());
-        }
-        let user_id = insert_user(conn, &email, &name, &hash, !mail_on).await?;
-        let tenant_id = create_workspace(conn, &workspace, plans::SIGNUP_PLAN, user_id, &email, ip).await?;
-        if mail_on {
-            verify::send_link(conn, state, tenant_id, user_id, &email, &name).await?;
-        }
-        Ok(())
-    })
-    .await
+            let user_id = insert_user(conn, &email, &name, &hash, !mail_on).await?;
+            let tenant_id = create_workspace(conn, &workspace, plans::SIGNUP_PLAN, user_id, &email, ip).await?;
+            if mail_on {
+                verify::send_link(conn, state, tenant_id, user_id, &email, &name).await?;
+            }
+            Ok(None)
+        })
+        .await?;
+    // An account in no workspace: no queue holds its mail, so it goes out now.
+    match detached {
+        Some(letter) => mail::send_detached(state, &to, &letter),
+        None => Ok(()),
+    }
 }
 
 /// Checks the password (throttled per IP and per IP and account) and opens a session in the user's first workspace.

@@ -40,16 +40,24 @@ fn transport(cfg: &SmtpConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>, Job
     Ok(builder.build())
 }
 
-impl MailSend {
-    fn message(&self, cfg: &SmtpConfig, body: Body) -> Result<Message, JobError> {
-        let from: Mailbox = cfg.from.parse().map_err(|e| JobError::Fatal(format!("IGNY8_MAIL_FROM: {e}")))?;
-        let to: Mailbox = self.to.parse().map_err(|e| JobError::Fatal(format!("recipient '{}': {e}", self.to)))?;
-        Message::builder()
-            .from(from)
-            .to(to)
-            .subject(self.subject.clone())
-            .multipart(MultiPart::alternative_plain_html(body.text, body.html))
-            .map_err(|e| JobError::Fatal(format!("the message could not be built: {e}")))
+fn message(cfg: &SmtpConfig, to: &str, subject: &str, body: Body) -> Result<Message, JobError> {
+    let from: Mailbox = cfg.from.parse().map_err(|e| JobError::Fatal(format!("IGNY8_MAIL_FROM: {e}")))?;
+    let to: Mailbox = to.parse().map_err(|e| JobError::Fatal(format!("recipient '{to}': {e}")))?;
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject(subject.to_string())
+        .multipart(MultiPart::alternative_plain_html(body.text, body.html))
+        .map_err(|e| JobError::Fatal(format!("the message could not be built: {e}")))
+}
+
+/// Sends one message: a connection failure or a temporary SMTP answer is `Retry`, a refusal `Fatal`.
+pub async fn deliver(cfg: &SmtpConfig, to: &str, subject: &str, body: Body) -> Result<(), JobError> {
+    let message = message(cfg, to, subject, body)?;
+    match transport(cfg)?.send(message).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_permanent() => Err(JobError::Fatal(format!("the SMTP server refused the message: {e}"))),
+        Err(e) => Err(JobError::retry(format!("SMTP {}:{}: {e}", cfg.host, cfg.port))),
     }
 }
 
@@ -62,12 +70,8 @@ impl Job for MailSend {
         let cfg = state.config.smtp.as_ref().ok_or_else(|| JobError::Fatal("no SMTP server is configured (IGNY8_SMTP_HOST)".into()))?;
         let body = state.vault.open(&self.sealed).map_err(JobError::Fatal)?;
         let body: Body = serde_json::from_str(&body).map_err(|e| JobError::Fatal(format!("the sealed message is not readable: {e}")))?;
-        let message = self.message(cfg, body)?;
-        match transport(cfg)?.send(message).await {
-            Ok(_) => Ok(Completion::result(serde_json::json!({ "sent": true }))),
-            Err(e) if e.is_permanent() => Err(JobError::Fatal(format!("the SMTP server refused the message: {e}"))),
-            Err(e) => Err(JobError::retry(format!("SMTP {}:{}: {e}", cfg.host, cfg.port))),
-        }
+        deliver(cfg, &self.to, &self.subject, body).await?;
+        Ok(Completion::result(serde_json::json!({ "sent": true })))
     }
 }
 
@@ -96,8 +100,7 @@ mod tests {
 
     #[test]
     fn a_bad_recipient_fails_for_good() {
-        let m = MailSend { to: "not an address".into(), subject: "s".into(), sealed: String::new() };
         let body = Body { text: "t".into(), html: "<p>h</p>".into() };
-        assert!(matches!(m.message(&cfg(SmtpTls::None), body), Err(JobError::Fatal(_))));
+        assert!(matches!(message(&cfg(SmtpTls::None), "not an address", "s", body), Err(JobError::Fatal(_))));
     }
 }

@@ -355,3 +355,51 @@ async fn owners_and_admins_rename_their_workspace_and_nobody_else_does() {
         "another workspace is untouched"
     );
 }
+
+/// Someone who left every workspace still gets account mail: no workspace's queue can hold it, so it is sent at
+/// once — the reset link, and the "you already have an account" answer to a sign-up with their address.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_account_in_no_workspace_still_gets_its_reset_and_sign_up_mail() {
+    let sink = SmtpSink::start().await;
+    let app = app_with(sink.env()).await;
+    let (owner, tid) = app.signup("Olga Owner", "olga@example.com", "Olga Co").await;
+    app.set_plan(tid, "agency").await; // room for a second member
+    let mut conn = app.db().await;
+    diesel::update(users::table.filter(users::email.eq("olga@example.com")))
+        .set(users::email_verified_at.eq(diesel::dsl::now))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let lone = app.join(&owner, "lone@example.com", "editor").await;
+    sink.wait_for("lone@example.com", 1).await; // the invitation
+    assert_eq!(lone.api_post("/api/workspace/leave", serde_json::json!({})).await.status(), 200);
+    let memberships: i64 = igny8::db::schema::memberships::table
+        .inner_join(users::table)
+        .filter(users::email.eq("lone@example.com"))
+        .count()
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(memberships, 0, "in no workspace now");
+
+    let anon = app.browser();
+    assert_eq!(anon.post_form("/password/forgot", &[("email", "lone@example.com")]).await.status(), 200);
+    let mails = sink.wait_for("lone@example.com", 2).await;
+    let reset = mails.iter().find(|m| m.subject.contains("Reset your IGNY8 password")).expect("a reset mail");
+    let path = path_of(&app, &reset.link("/password/reset/").expect("a reset link"));
+    let r = anon.post_form(&path, &[("new", "a fresh lone pass"), ("confirm", "a fresh lone pass")]).await;
+    assert_eq!(r.status(), 303, "the link sets the password");
+    let fresh = app.browser();
+    assert_eq!(fresh.post_form("/login", &[("email", "lone@example.com"), ("password", "a fresh lone pass")]).await.status(), 303);
+
+    let r = app
+        .browser()
+        .post_form(
+            "/signup",
+            &[("name", "Lone"), ("email", "lone@example.com"), ("workspace", "Lone Co"), ("password", "another long pass")],
+        )
+        .await;
+    assert!(r.status().is_redirection() || r.status() == 200, "{}", r.status());
+    let mails = sink.wait_for("lone@example.com", 3).await;
+    assert!(mails.iter().any(|m| m.subject.contains("You already have an IGNY8 account")), "the sign-up answer is mailed");
+}
