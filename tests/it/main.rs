@@ -4,6 +4,7 @@ mod harness;
 mod jobs;
 mod layers;
 mod smtp;
+mod source_routes;
 
 mod accounts;
 mod ai;

@@ -1,45 +1,14 @@
 //! The app's routes as registered in the source (`.route("<pattern>", web::<method>()`), and matching a
 //! concrete path against a pattern, so the sweep covers a new route without being edited.
 
-use std::path::Path;
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
     pub method: String,
     pub pattern: String,
 }
 
-fn sources(dir: &Path, out: &mut String) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            sources(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push_str(&std::fs::read_to_string(&path).unwrap());
-        }
-    }
-}
-
 pub fn registered() -> Vec<Route> {
-    let mut code = String::new();
-    sources(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut code);
-    // rustfmt may break the line after the pattern.
-    let flat: String = code.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut out = vec![];
-    for (at, _) in flat.match_indices("route(\"") {
-        let rest = &flat[at + "route(\"".len()..];
-        let Some((pattern, rest)) = rest.split_once('"') else { continue };
-        let Some(rest) = rest.strip_prefix(", web::") else { continue };
-        let Some((method, _)) = rest.split_once('(') else { continue };
-        if ["get", "post", "put", "patch", "delete"].contains(&method) && pattern.starts_with('/') {
-            let route = Route { method: method.to_uppercase(), pattern: pattern.to_string() };
-            if !out.contains(&route) {
-                out.push(route);
-            }
-        }
-    }
-    assert!(out.len() > 150, "the route scan found only {} routes", out.len());
-    out
+    crate::source_routes::registered().into_iter().map(|(method, pattern)| Route { method, pattern }).collect()
 }
 
 /// Whether `path` (query ignored) is an instance of `pattern` (`{name}` stands for one segment).
