@@ -309,6 +309,7 @@ diesel::table! {
         progress_total -> Int4,
         subject_type -> Nullable<Text>,
         subject_id -> Nullable<Int8>,
+        sample -> Bool,
     }
 }
 

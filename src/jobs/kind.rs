@@ -145,7 +145,8 @@ impl<J: Job> ErasedKind for Kind<J> {
         Box::pin(async move {
             let payload: J = serde_json::from_value(job.payload.clone())
                 .map_err(|e| JobError::Fatal(format!("the job's payload is not a {}: {e}", J::KIND)))?;
-            payload.run(state, job).await
+            let priced = job.clone();
+            super::queue::run_priced(&priced, payload.run(state, job)).await
         })
     }
 

@@ -33,6 +33,8 @@ pub struct JobRow {
     pub finished_at: Option<DateTime<Utc>>,
     pub subject_type: Option<SubjectKind>,
     pub subject_id: Option<i64>,
+    /// Priced as free sample work (and run as such).
+    pub sample: bool,
 }
 
 impl JobRow {
@@ -139,7 +141,9 @@ pub async fn retry(pool: &DbPool, who: &Who, id: i64) -> AppResult<i64> {
         payload: old.payload.clone(),
         subject: old.subject_type.zip(old.subject_id).map(|(kind, id)| Subject { kind, id }),
         credits: old.credits,
-        sample: false,
+        // At the old price, so as the old kind of work: a sample stays a sample (a paid provider set up since then
+        // is used by asking again, at its price).
+        sample: old.sample,
         max_attempts: old.max_attempts,
         idempotency_key: None,
         created_by: who.label.clone(),

@@ -115,6 +115,7 @@ pub async fn enqueue_in_tx(conn: &mut AsyncPgConnection, job: &NewJob) -> AppRes
             jobs::max_attempts.eq(job.max_attempts),
             jobs::idempotency_key.eq(&job.idempotency_key),
             jobs::created_by.eq(&job.created_by),
+            jobs::sample.eq(job.sample),
         ))
         .returning(jobs::id)
         .get_result(conn)
@@ -170,6 +171,24 @@ pub struct ClaimedJob {
     pub max_attempts: i32,
     #[diesel(sql_type = BigInt)]
     pub credits: i64,
+    /// Priced as free sample work: it runs on the dev provider only (see [`runs_as_sample`]).
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub sample: bool,
+}
+
+tokio::task_local! {
+    static SAMPLE_ONLY: bool;
+}
+
+/// Runs a job's handler knowing how the job was priced, so the AI router can hold a sample-priced job to the dev
+/// provider without every handler passing the price along.
+pub async fn run_priced<F: Future>(job: &ClaimedJob, f: F) -> F::Output {
+    SAMPLE_ONLY.scope(job.sample, f).await
+}
+
+/// Whether the job running on this task was priced as free sample work (false outside jobs).
+pub fn runs_as_sample() -> bool {
+    SAMPLE_ONLY.try_with(|s| *s).unwrap_or(false)
 }
 
 /// Claims up to `limit` ready jobs, fairly: every tenant with ready work offers its oldest jobs, ranked
@@ -212,7 +231,7 @@ SET status = 'running', attempts = j.attempts + 1, locked_by = $3,
     locked_until = now() + make_interval(secs => $4), started_at = now(), updated_at = now()
 FROM picked p
 WHERE j.tenant_id = p.tenant_id AND j.id = p.id
-RETURNING j.tenant_id, j.id, j.kind, j.payload, j.attempts, j.max_attempts, j.credits";
+RETURNING j.tenant_id, j.id, j.kind, j.payload, j.attempts, j.max_attempts, j.credits, j.sample";
 
 pub async fn claim(
     conn: &mut AsyncPgConnection,

@@ -345,3 +345,45 @@ async fn only_system_administrators_see_or_change_platform_providers_and_keys_ne
     };
     assert!(audit.iter().all(|d| !d.to_string().contains("VERYSECRET")), "no key in the audit trail");
 }
+
+/// A job priced as free sample work (queued while only the dev provider served) runs as sample work even when a
+/// paid provider is set up before it runs: the provider is not called and nothing is charged. Asking again then
+/// uses the provider, at its price.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_queued_as_a_free_sample_runs_as_one_after_a_paid_provider_is_set_up() {
+    let env: HashMap<&str, String> = HashMap::from([
+        ("IGNY8_WORKERS", "0".to_string()),
+        ("IGNY8_ALLOW_PRIVATE_TARGETS", "on".to_string()),
+        ("IGNY8_AI_DEV_PROVIDER", "on".to_string()),
+    ]);
+    let app = TestApp::spawn_with(&crate::harness::redis_url(), env.clone()).await;
+    let (b, tid) = app.signup("Sam", "sam@example.com", "Sam Co").await;
+    let task = task(&app, &b, tid).await;
+    let before = balance(&b).await;
+    let r = b.api_post("/api/writer/tasks/generate", json!({ "ids": [task] })).await;
+    assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
+    let job = r.json::<Value>().await.unwrap()["job_ids"][0].as_i64().unwrap();
+    assert!(ledger_rows(&app, tid).await.contains(&(0, "sample".to_string())), "priced as a free sample");
+
+    // The platform gets a provider while the job waits; then a worker runs it.
+    let fake = FakeAi::start();
+    fake.serve_platform(&app, false).await;
+    let _worker = app.replica(HashMap::from([("IGNY8_WORKERS", "2".to_string()), ("IGNY8_ALLOW_PRIVATE_TARGETS", "on".to_string())])).await;
+    let (status, _, err) = wait_job(&app, job).await;
+    assert_eq!(status, "succeeded", "{err:?}");
+    assert!(fake.seen().is_empty(), "the paid provider was not called for a job priced as free");
+    assert_eq!(balance(&b).await, before, "nothing charged");
+    let mut conn = app.db().await;
+    let sample: bool = tasks::table.filter(tasks::id.eq(task)).select(tasks::sample).first(&mut conn).await.unwrap();
+    assert!(sample, "what it wrote is labelled sample");
+
+    // Asking again now runs on the platform's provider and pays for it.
+    fake.then([crate::fake_ai::Reply::Ok(article())]);
+    let r = b.api_post("/api/writer/tasks/generate", json!({ "ids": [task] })).await;
+    assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
+    let job = r.json::<Value>().await.unwrap()["job_ids"][0].as_i64().unwrap();
+    let (status, _, err) = wait_job(&app, job).await;
+    assert_eq!(status, "succeeded", "{err:?}");
+    assert_eq!(fake.seen().len(), 1);
+    assert_eq!(before - balance(&b).await, 3);
+}
