@@ -45,6 +45,21 @@ const TAGS: &[&str] = &[
 /// Allow-list sanitising: no script/style, no event handlers, no `javascript:`/`data:` URLs, links get
 /// `rel="noopener noreferrer"`.
 pub fn sanitize(html: &str) -> String {
+    // One pass can leave markup that reads differently when parsed again (a heading inside a link inside a
+    // heading); what is stored must be what the next reader — a browser, WordPress, this function — sees, so clean
+    // until nothing changes (twice; a third pass is a safeguard).
+    let mut out = clean_once(html);
+    for _ in 0..2 {
+        let again = clean_once(&out);
+        if again == out {
+            break;
+        }
+        out = again;
+    }
+    out
+}
+
+fn clean_once(html: &str) -> String {
     let attrs: HashMap<&str, HashSet<&str>> = HashMap::from([
         ("a", HashSet::from(["href", "title"])),
         ("img", HashSet::from(["src", "alt", "title", "width", "height"])),
