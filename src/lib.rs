@@ -42,3 +42,10 @@ pub fn init_tracing(config: &Config) {
     let _ =
         if json { builder.json().flatten_event(true).with_current_span(true).with_span_list(false).try_init() } else { builder.try_init() };
 }
+
+/// The property tests' settings (`props.rs` beside the parsers): `cases` each, no regression files — the test
+/// command fixes the seed instead, so a failure there can be replayed.
+#[cfg(test)]
+pub(crate) fn props_config(cases: u32) -> proptest::prelude::ProptestConfig {
+    proptest::prelude::ProptestConfig { cases, failure_persistence: None, ..Default::default() }
+}

@@ -4,10 +4,6 @@ use proptest::prelude::*;
 
 use super::safe_next;
 
-fn config() -> ProptestConfig {
-    ProptestConfig { cases: 1000, failure_persistence: None, ..ProptestConfig::default() }
-}
-
 /// Targets from the pieces an open redirect is made of, mixed with arbitrary text.
 fn target() -> impl Strategy<Value = String> {
     let piece = prop_oneof![
@@ -61,7 +57,7 @@ fn check(next: &str) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(crate::props_config(1000))]
 
     #[test]
     fn the_answer_is_nothing_or_a_path_on_this_site(next in target()) {

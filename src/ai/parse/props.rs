@@ -6,10 +6,6 @@ use serde_json::Value;
 
 use super::*;
 
-fn config() -> ProptestConfig {
-    ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() }
-}
-
 fn res(content: String, finish: &str) -> ChatResponse {
     ChatResponse { content, finish_reason: finish.into(), tokens_in: 0, tokens_out: 0, model: "m".into(), sample: false }
 }
@@ -58,7 +54,7 @@ struct Shape {
 }
 
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(crate::props_config(512))]
 
     #[test]
     fn any_answer_gives_data_or_a_reason(content in answer_text(), finish in prop_oneof![Just("stop".to_string()), Just("length".to_string()), ".*"]) {

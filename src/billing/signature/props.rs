@@ -5,10 +5,6 @@ use proptest::prelude::*;
 
 use super::*;
 
-fn config() -> ProptestConfig {
-    ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() }
-}
-
 /// Header text built from the pieces a forged or broken header is made of.
 fn header_text() -> impl Strategy<Value = String> {
     let piece = prop_oneof![
@@ -28,7 +24,7 @@ fn header_text() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(crate::props_config(512))]
 
     #[test]
     fn any_timestamp_and_clock_are_answered(t in prop_oneof![any::<i64>(), Just(i64::MIN), Just(i64::MAX)], now in any::<i64>()) {

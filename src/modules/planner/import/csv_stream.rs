@@ -340,7 +340,8 @@ mod props;
 mod tests {
     use super::*;
 
-    fn read(bytes: &[u8], chunk: usize) -> Result<Vec<Record>, FileError> {
+    /// The file fed in `chunk`-byte pieces, as an upload arrives (the property tests read with it too).
+    pub(super) fn read(bytes: &[u8], chunk: usize) -> Result<Vec<Record>, FileError> {
         let mut stream = RecordStream::new(sniff(bytes.get(..65536).unwrap_or(bytes))?);
         let mut out = Vec::new();
         for piece in bytes.chunks(chunk.max(1)) {

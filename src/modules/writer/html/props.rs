@@ -6,10 +6,6 @@ use proptest::prelude::*;
 
 use super::*;
 
-fn config() -> ProptestConfig {
-    ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() }
-}
-
 /// HTML from the pieces an attack is made of, mixed with arbitrary text.
 fn html_text() -> impl Strategy<Value = String> {
     let piece = prop_oneof![
@@ -115,7 +111,7 @@ fn check(out: &str) -> Result<(), String> {
 }
 
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(crate::props_config(512))]
 
     #[test]
     fn only_allow_listed_markup_comes_out_and_cleaning_twice_changes_nothing(html in html_text()) {

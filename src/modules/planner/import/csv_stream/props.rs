@@ -3,21 +3,8 @@
 
 use proptest::prelude::*;
 
+use super::tests::read;
 use super::*;
-
-fn config() -> ProptestConfig {
-    ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() }
-}
-
-fn read(bytes: &[u8], chunk: usize) -> Result<Vec<Record>, FileError> {
-    let mut stream = RecordStream::new(sniff(bytes.get(..65536).unwrap_or(bytes))?);
-    let mut out = Vec::new();
-    for piece in bytes.chunks(chunk.max(1)) {
-        stream.feed(piece, &mut out)?;
-    }
-    stream.finish(&mut out)?;
-    Ok(out)
-}
 
 /// Files from the pieces a broken or hostile CSV is made of, mixed with arbitrary bytes.
 fn file() -> impl Strategy<Value = Vec<u8>> {
@@ -52,7 +39,7 @@ fn file() -> impl Strategy<Value = Vec<u8>> {
 }
 
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(crate::props_config(512))]
 
     #[test]
     fn any_upload_gives_records_within_the_limits_or_a_reason(bytes in file(), chunk in 1usize..9000) {
