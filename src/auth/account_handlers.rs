@@ -127,17 +127,27 @@ struct ConfirmLink {
     button: &'static str,
 }
 
-/// GET /verify/{secret} — the link in the sign-up mail: a page with a button (opening the link uses nothing up).
-pub async fn verify_link(state: web::Data<AppState>, req: HttpRequest, secret: web::Path<String>) -> AppResult<HttpResponse> {
+/// A mailed link's page: the link is checked (400 when unknown, used or expired) but not used; the button posts
+/// to `action`, which uses it — so a mail scanner opening links spends nothing.
+async fn confirm_page(
+    state: &AppState,
+    req: &HttpRequest,
+    secret: &str,
+    purpose: Purpose,
+    (title, button): (&'static str, &'static str),
+    text: impl FnOnce(&str) -> String,
+    action: String,
+) -> AppResult<HttpResponse> {
     let mut conn = state.db.get().await?;
-    let link = links::peek(&mut conn, &secret, Purpose::VerifyEmail).await?;
-    render(&ConfirmLink {
-        page: PublicPage::from_req(&req),
-        title: "Confirm your email address",
-        text: format!("Confirm that {} is your address.", link.email),
-        action: format!("/verify/{secret}"),
-        button: "Confirm my email",
-    })
+    let link = links::peek(&mut conn, secret, purpose).await?;
+    render(&ConfirmLink { page: PublicPage::from_req(req), title, text: text(&link.email), action, button })
+}
+
+/// GET /verify/{secret} — the link in the sign-up mail.
+pub async fn verify_link(state: web::Data<AppState>, req: HttpRequest, secret: web::Path<String>) -> AppResult<HttpResponse> {
+    let words = ("Confirm your email address", "Confirm my email");
+    let text = |email: &str| format!("Confirm that {email} is your address.");
+    confirm_page(&state, &req, &secret, Purpose::VerifyEmail, words, text, format!("/verify/{secret}")).await
 }
 
 /// POST /verify/{secret} — the page's button: uses the link.
@@ -249,17 +259,11 @@ pub async fn profile_email(
     }
 }
 
-/// GET /account/email/{secret} — the link mailed to the new address: a page with a button.
+/// GET /account/email/{secret} — the link mailed to the new address.
 pub async fn email_confirm_page(state: web::Data<AppState>, req: HttpRequest, secret: web::Path<String>) -> AppResult<HttpResponse> {
-    let mut conn = state.db.get().await?;
-    let link = links::peek(&mut conn, &secret, Purpose::ChangeEmail).await?;
-    render(&ConfirmLink {
-        page: PublicPage::from_req(&req),
-        title: "Confirm your new email address",
-        text: format!("From now on you will sign in with {}.", link.email),
-        action: format!("/account/email/{secret}"),
-        button: "Use this address",
-    })
+    let words = ("Confirm your new email address", "Use this address");
+    let text = |email: &str| format!("From now on you will sign in with {email}.");
+    confirm_page(&state, &req, &secret, Purpose::ChangeEmail, words, text, format!("/account/email/{secret}")).await
 }
 
 /// POST /account/email/{secret} — the page's button: uses the link.
