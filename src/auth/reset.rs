@@ -36,8 +36,7 @@ pub async fn request(state: &AppState, email: &str, meta: &ClientMeta) -> AppRes
     let Some((user_id, name)) = user else { return Ok(()) };
     let home = links::home_tenant(&mut conn, user_id).await?;
     let ip = meta.ip.clone();
-    let to = email.clone();
-    let letter = conn
+    let held = conn
         .transaction::<_, AppError, _>(async move |conn| {
             links::retire(conn, user_id, Purpose::PasswordReset).await?;
             let secret = links::issue(conn, user_id, Purpose::PasswordReset, &email).await?;
@@ -45,18 +44,15 @@ pub async fn request(state: &AppState, email: &str, meta: &ClientMeta) -> AppRes
                 .para("Someone (hopefully you) asked to reset the password of your IGNY8 account.")
                 .action("Choose a new password", format!("{}/password/reset/{secret}", state.config.base_url))
                 .note("The link works once, for one hour. If you did not ask, ignore this mail: your password stays as it is.");
-            let Some(tenant_id) = home else { return Ok(Some(letter)) };
-            mail::queue(conn, state, tenant_id, &email, &letter).await?;
-            let who = Who { tenant_id, user_id: Some(user_id), label: email.clone(), ip };
-            audit::record(conn, &who, "user.password_reset_requested", ("user", user_id.to_string()), serde_json::json!({})).await?;
-            Ok(None)
+            let held = mail::queue_for_account(conn, state, home, &email, letter).await?;
+            if let Some(tenant_id) = home {
+                let who = Who { tenant_id, user_id: Some(user_id), label: email.clone(), ip };
+                audit::record(conn, &who, "user.password_reset_requested", ("user", user_id.to_string()), serde_json::json!({})).await?;
+            }
+            Ok(held)
         })
         .await?;
-    // An account in no workspace: no queue holds its mail, so it goes out now that the link is stored.
-    match letter {
-        Some(letter) => mail::send_detached(state, &to, &letter),
-        None => Ok(()),
-    }
+    held.send(state)
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]

@@ -74,8 +74,7 @@ pub async fn signup(state: &AppState, input: &SignupInput, meta: &ClientMeta) ->
     let mut conn = state.db.get().await?;
     let ip = meta.ip.clone();
     let mail_on = mail::enabled(state);
-    let to = email.clone();
-    let detached = conn
+    let held = conn
         .transaction::<_, AppError, _>(async move |conn| {
             let existing: Option<(i64, String)> =
                 users::table.filter(users::email.eq(&email)).select((users::id, users::name)).first(conn).await.optional()?;
@@ -84,23 +83,18 @@ pub async fn signup(state: &AppState, input: &SignupInput, meta: &ClientMeta) ->
                     .para("Someone (hopefully you) tried to sign up to IGNY8 with this address, which already has an account.")
                     .action("Sign in", format!("{}/login", state.config.base_url))
                     .note("Forgot your password? Choose \"Forgot your password?\" on the sign-in page.");
-                let Some(tenant_id) = links::home_tenant(conn, user_id).await? else { return Ok(Some(letter)) };
-                mail::queue(conn, state, tenant_id, &email, &letter).await?;
-                return Ok(None);
+                let home = links::home_tenant(conn, user_id).await?;
+                return mail::queue_for_account(conn, state, home, &email, letter).await;
             }
             let user_id = insert_user(conn, &email, &name, &hash, !mail_on).await?;
             let tenant_id = create_workspace(conn, &workspace, plans::SIGNUP_PLAN, user_id, &email, ip).await?;
             if mail_on {
                 verify::send_link(conn, state, tenant_id, user_id, &email, &name).await?;
             }
-            Ok(None)
+            Ok(mail::Held::default())
         })
         .await?;
-    // An account in no workspace: no queue holds its mail, so it goes out now.
-    match detached {
-        Some(letter) => mail::send_detached(state, &to, &letter),
-        None => Ok(()),
-    }
+    held.send(state)
 }
 
 /// Checks the password (throttled per IP and per IP and account) and opens a session in the user's first workspace.
