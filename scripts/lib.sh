@@ -87,3 +87,9 @@ ensure_smtp_sink() {
   apt_install python3-aiosmtpd
   SINK_PYTHON=/usr/bin/python3
 }
+
+# The browser tests (tests/it/browser/) drive Debian's headless Chromium through chromedriver.
+ensure_chromium() {
+  command -v chromedriver >/dev/null && { command -v chromium >/dev/null || command -v chromium-browser >/dev/null; } && return 0
+  apt_install chromium chromium-driver
+}

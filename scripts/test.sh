@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Test IGNY8: starts what the tests need (Postgres, Redis, a WordPress on loopback; the mail tests start their own
-# loopback SMTP server, so python3-aiosmtpd is installed when missing), checks that the run command brings up a
+# loopback SMTP server, so python3-aiosmtpd is installed when missing; the browser tests start their own headless
+# Chromium, so chromium and chromium-driver are installed when missing), checks that the run command brings up a
 # working page with the demo login, then runs every Rust test against the real services.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,7 @@ ensure_psql
 ensure_pg_tools   # the restore drill runs pg_dump / pg_restore
 ensure_smtp_sink  # mail tests start their own loopback SMTP server (scripts/smtp-sink.py)
 export IGNY8_TEST_PYTHON="$SINK_PYTHON"
+ensure_chromium   # the browser tests drive a headless Chromium (screenshots kept in target/browser-screenshots/)
 
 log "the test WordPress (Debian's packages, loopback only)"
 bash scripts/wordpress-up.sh up

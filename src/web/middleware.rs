@@ -88,7 +88,7 @@ pub async fn request_id_and_errors(req: ServiceRequest, next: Next<impl MessageB
                 None => render_error(&info, &AppError::BadRequest(e.to_string()), &id),
             };
             let mut rendered = rendered;
-            crate::web::headers::apply(rendered.headers_mut(), &info.path, secure);
+            crate::web::headers::apply(rendered.headers_mut(), &info.path, secure, info.htmx && !info.is_get);
             done(rendered.status().as_u16(), None);
             return Err(actix_web::error::InternalError::from_response(e.to_string(), rendered).into());
         }
@@ -96,7 +96,7 @@ pub async fn request_id_and_errors(req: ServiceRequest, next: Next<impl MessageB
     if let Ok(v) = header::HeaderValue::from_str(&id) {
         res.headers_mut().insert(header::HeaderName::from_static("x-request-id"), v);
     }
-    crate::web::headers::apply(res.headers_mut(), &info.path, secure);
+    crate::web::headers::apply(res.headers_mut(), &info.path, secure, info.htmx && !info.is_get);
     done(res.status().as_u16(), Some(res.request()));
     Ok(res)
 }
@@ -145,7 +145,8 @@ impl ReqInfo {
             uri: req.uri().to_string(),
             is_get: req.method() == Method::GET,
             accept: h.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("").to_string(),
-            htmx: h.contains_key("hx-request"),
+            // A history restore (Back onto a page htmx did not keep) wants the whole page, as a fresh load would.
+            htmx: h.contains_key("hx-request") && !h.contains_key("hx-history-restore-request"),
             boosted: h.contains_key("hx-boosted"),
         }
     }

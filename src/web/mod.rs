@@ -106,9 +106,11 @@ pub fn flash_cookie(value: String, max_age: CookieDuration) -> Cookie<'static> {
     Cookie::build(FLASH_COOKIE, value).path("/").http_only(true).same_site(SameSite::Lax).max_age(max_age).finish()
 }
 
-/// True for an HTMX request that wants a fragment (not a boosted whole-page navigation).
+/// True for an HTMX request that wants a fragment (not a boosted whole-page navigation, nor a history restore:
+/// Back onto an address a fragment request pushed must show the whole page).
 pub fn wants_fragment(req: &HttpRequest) -> bool {
-    req.headers().contains_key("hx-request") && !req.headers().contains_key("hx-boosted")
+    let h = req.headers();
+    h.contains_key("hx-request") && !h.contains_key("hx-boosted") && !h.contains_key("hx-history-restore-request")
 }
 
 /// The caller's IP: the socket peer, or — with `trust_proxy` on — the right-most untrusted hop of

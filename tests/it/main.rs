@@ -12,6 +12,7 @@ mod auth;
 mod automation;
 mod bad_input;
 mod billing;
+mod browser;
 mod cli;
 mod csrf;
 mod escaping;
