@@ -21,6 +21,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/writer/tasks", web::get().to(pages::list))
         .route("/writer/tasks", web::post().to(pages::create))
         .route("/writer/tasks/bulk", web::post().to(pages::bulk))
+        .route("/writer/tasks/state", web::get().to(pages::state))
         .route("/writer/tasks/{id}", web::get().to(pages::show))
         .route("/writer/tasks/{id}", web::post().to(pages::save))
         .route("/writer/tasks/{id}/generate", web::post().to(pages::generate_one))

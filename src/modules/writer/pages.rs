@@ -7,7 +7,7 @@ use askama::Template;
 
 use super::generate;
 use super::images::{ImageKind, ImageStatus};
-use super::service::{self, ArticleInput, NewTask, Task, TaskFilter, TaskRow, TaskStatus, Version};
+use super::service::{self, ArticleInput, NewTask, Task, TaskFilter, TaskListItem, TaskRow, TaskStatus, Version};
 use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::listing::Filter;
@@ -33,10 +33,37 @@ impl TasksPage {
     fn can_edit(&self) -> bool {
         self.page.can(&Perm::EditContent)
     }
-    /// Any row still being written: the list refreshes itself until it is done.
-    fn generating(&self) -> bool {
-        self.rows.iter().any(|r| r.task.status == TaskStatus::Generating)
+    /// The rows still being written ("1,2,3"): the list refreshes their cells until none is.
+    fn generating_ids(&self) -> String {
+        generating_ids(self.rows.iter().map(|r| &r.task))
     }
+}
+
+fn generating_ids<'a>(tasks: impl Iterator<Item = &'a TaskListItem>) -> String {
+    tasks.filter(|t| t.status == TaskStatus::Generating).map(|t| t.id.to_string()).collect::<Vec<_>>().join(",")
+}
+
+/// The changing cells of the asked rows, sent out of band (see templates/writer/task_cells.html).
+#[derive(Template)]
+#[template(path = "writer/task_state.html")]
+struct TaskState {
+    items: Vec<TaskListItem>,
+    still_generating: String,
+}
+
+#[derive(serde::Deserialize)]
+pub struct StateQuery {
+    #[serde(default)]
+    ids: String,
+}
+
+pub async fn state(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<StateQuery>) -> AppResult<HttpResponse> {
+    ctx.require(Perm::ViewWorkspace)?;
+    let ids: Vec<i64> = q.ids.split(',').filter_map(|s| s.trim().parse().ok()).collect();
+    let mut conn = state.db.get().await?;
+    let items = service::list_items(&mut conn, ctx.tenant_id, &ids).await?;
+    let still_generating = generating_ids(items.iter());
+    render(&TaskState { items, still_generating })
 }
 
 async fn tasks_page(state: &AppState, page: PageCtx, q: ListQuery<TaskFilter>, form: NewTask, errors: FieldErrors) -> AppResult<TasksPage> {

@@ -169,6 +169,21 @@ pub async fn list(
     Ok((rows.into_iter().map(|(task, cluster_name)| TaskRow { task, cluster_name }).collect(), total))
 }
 
+/// The list's view of the given tasks (at most [`STATE_MAX`]), for refreshing rows in place while they generate.
+pub async fn list_items(conn: &mut AsyncPgConnection, tenant_id: i64, ids: &[i64]) -> AppResult<Vec<TaskListItem>> {
+    let ids = &ids[..ids.len().min(STATE_MAX)];
+    Ok(tasks::table
+        .filter(tasks::tenant_id.eq(tenant_id))
+        .filter(tasks::id.eq_any(ids))
+        .order(tasks::id)
+        .select(TaskListItem::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// Rows one refresh of the tasks list asks about (its largest page).
+pub const STATE_MAX: usize = 200;
+
 pub async fn get(conn: &mut AsyncPgConnection, tenant_id: i64, id: i64) -> AppResult<Task> {
     Ok(tasks::table.filter(tasks::tenant_id.eq(tenant_id)).filter(tasks::id.eq(id)).select(Task::as_select()).first(conn).await?)
 }

@@ -6,6 +6,7 @@
 mod driver;
 mod navigation;
 mod pages;
+mod refresh;
 
 use driver::Chrome;
 

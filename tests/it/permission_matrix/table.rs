@@ -254,6 +254,7 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/writer/tasks", Viewer, N),
     r("POST", "/writer/tasks", Editor, N),
     r("POST", "/writer/tasks/bulk", Editor, N),
+    r("GET", "/writer/tasks/state", Viewer, N),
     r("GET", "/writer/tasks/{id}", Viewer, N),
     r("POST", "/writer/tasks/{id}", Editor, N),
     r("POST", "/writer/tasks/{id}/generate", Editor, N),
