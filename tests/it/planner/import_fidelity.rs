@@ -66,6 +66,17 @@ async fn every_intent_is_kept_filterable_and_an_unknown_word_is_dropped_with_a_n
     );
     let csv = b.get("/api/planner/keywords/export?q=seo+audit").await.text().await.unwrap();
     assert!(csv.lines().nth(1).unwrap().contains("\"commercial, informational\""), "{csv}");
+    // The edit form offers the whole set, so saving it loses none.
+    let (_, html) = b.get_text(&format!("/planner/keywords/{}", kws["seo audit"]["id"])).await;
+    assert!(html.contains("<option value=\"commercial, informational\" selected>"), "{html}");
+
+    // The API takes the set as the list gives it, and refuses a word that is no intent.
+    let r = b.api_post("/api/planner/keywords", json!({ "keyword": "seo company", "intents": ["navigational", "commercial"] })).await;
+    assert_eq!(r.status(), 201);
+    assert_eq!(strings(&r.json::<Value>().await.unwrap()["intents"]), ["navigational", "commercial"]);
+    let r = b.api_post("/api/planner/keywords", json!({ "keyword": "seo firm", "intent": "commercial, bogus" })).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.json::<Value>().await.unwrap()["error"]["fields"]["intent"].as_str().unwrap().contains("bogus"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -159,7 +159,9 @@ pub struct KeywordInput {
     pub difficulty: String,
     #[serde(deserialize_with = "crate::validate::text_or_number")]
     pub cpc: String,
-    /// One intent, or several separated by commas.
+    /// One intent, or several separated by commas; JSON callers may send an array, named `intent` or `intents`
+    /// (as the list gives it).
+    #[serde(alias = "intents", deserialize_with = "crate::validate::text_or_lines")]
     pub intent: String,
     pub country: String,
     pub sector: String,
