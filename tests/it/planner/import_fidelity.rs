@@ -302,7 +302,7 @@ async fn an_export_imports_into_another_workspace_with_the_same_keywords_cluster
 
     let csv = a.get("/api/planner/keywords/export").await.text().await.unwrap();
     assert!(csv.contains("\"'=SUM(1+1)\"") || csv.contains("'=SUM(1+1)"), "the formula guard is written: {csv}");
-    let (done, rejects) = import(&other, "keywords.csv", csv.into_bytes(), "skip").await;
+    let (done, rejects) = import(&other, "keywords.csv", csv.clone().into_bytes(), "skip").await;
     assert_eq!((done["status"].as_str(), done["inserted"].as_i64()), (Some("done"), Some(8)), "{done} {rejects:?}");
     assert_eq!(done["source"], "Keyword export");
 
@@ -332,4 +332,11 @@ async fn an_export_imports_into_another_workspace_with_the_same_keywords_cluster
     assert_eq!(clusters, [("Links".to_string(), 1), ("SEO, audits & \"tools\"".to_string(), 2)]);
     assert_eq!(listed(&other, "status=archived").await, ["@handle", "seo audit tool"]);
     assert_eq!(listed(&other, "status=clustered").await, ["link building", "seo audit"]);
+
+    // The same file again in update mode changes nothing: every row is an update to what it already says.
+    let (done, _) = import(&other, "keywords-again.csv", csv.into_bytes(), "update").await;
+    assert_eq!((done["inserted"].as_i64(), done["updated"].as_i64()), (Some(0), Some(8)), "{done}");
+    let again = keywords(&other).await;
+    let again: HashMap<&String, Value> = again.iter().map(|(n, k)| (n, shape(k))).collect();
+    assert_eq!(again, before);
 }
