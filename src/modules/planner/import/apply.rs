@@ -2,10 +2,11 @@
 //! per statement. Existing keywords are skipped or updated as the user chose; progress is written through
 //! a second connection so the page can show it while the transaction is still open.
 
-use std::collections::HashSet;
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Bool, Float8, Int2, Int4, Nullable, Text};
+use diesel::sql_types::{Array, BigInt, Bool, Float8, Int2, Int4, Int8, Nullable, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use super::analyze;
@@ -16,6 +17,7 @@ use crate::audit::{self, Who};
 use crate::db::DbPool;
 use crate::db::schema::{keyword_import_chunks, keyword_imports};
 use crate::error::{AppError, AppResult};
+use crate::modules::planner::clusters::service as clusters;
 use crate::modules::planner::keywords::filter::KeywordStatus;
 
 const BATCH: usize = 10_000;
@@ -28,15 +30,13 @@ pub struct Applied {
 }
 
 /// The batch's rows as columns (`unnest` turns them back into rows); intents travel as comma-joined text.
-/// A row naming a cluster gets the workspace's cluster of that name (case-insensitive), made just before.
 const ROWS: &str = "
 SELECT $1, t.k, t.v, t.vh, t.d, t.c, COALESCE(string_to_array(t.i, ','), '{}'), t.co, t.s, t.pk, t.ck, t.im, t.ct, t.po, t.cm,
-       t.ci, t.bl, t.bh, c.id, COALESCE(t.st, $21)
+       t.ci, t.bl, t.bh, t.cid, COALESCE(t.st, $21)
 FROM unnest($2::text[], $3::int4[], $4::int4[], $5::int2[], $6::float8[], $7::text[], $8::text[], $9::text[], $10::text[],
             $11::int4[], $12::int4[], $13::float8[], $14::float8[], $15::text[], $16::int2[], $17::float8[], $18::float8[],
-            $19::text[], $20::text[])
-     AS t(k, v, vh, d, c, i, co, s, pk, ck, im, ct, po, cm, ci, bl, bh, cn, st)
-LEFT JOIN clusters c ON c.tenant_id = $1 AND lower(c.name) = lower(t.cn)";
+            $19::int8[], $20::text[])
+     AS t(k, v, vh, d, c, i, co, s, pk, ck, im, ct, po, cm, ci, bl, bh, cid, st)";
 
 const COLUMNS: &str = "INSERT INTO keywords (tenant_id, keyword, volume, volume_high, difficulty, cpc, intents, country, sector,
     parent_keyword, clicks, impressions, ctr, position, competition, competition_index, bid_low, bid_high, cluster_id, status)";
@@ -66,12 +66,6 @@ ON CONFLICT (tenant_id, lower(keyword)) DO UPDATE SET
     updated_at = now()
 RETURNING (xmax = 0) AS inserted";
 
-/// Clusters the batch names that the workspace does not have yet (made by hand, as far as the list tells).
-const NEW_CLUSTERS: &str = "
-INSERT INTO clusters (tenant_id, name)
-SELECT DISTINCT ON (lower(n)) $1, n FROM unnest($2::text[]) AS n
-ON CONFLICT (tenant_id, lower(name)) DO NOTHING";
-
 #[derive(QueryableByName)]
 struct Written {
     #[diesel(sql_type = Bool)]
@@ -89,12 +83,23 @@ fn row_status(r: &KeywordRow) -> Option<KeywordStatus> {
     }
 }
 
+/// The id of each cluster the batch names (by lowercase name): the workspace's cluster of that name, made when
+/// missing — by `clusters::service::ensure`, as clustering does. A file names few clusters, so one call each is fine.
+async fn cluster_ids(conn: &mut AsyncPgConnection, tenant_id: i64, rows: &[KeywordRow]) -> AppResult<HashMap<String, i64>> {
+    let mut ids = HashMap::new();
+    for name in rows.iter().filter_map(|r| r.cluster.as_deref()) {
+        if let Entry::Vacant(slot) = ids.entry(name.to_lowercase()) {
+            // Imported clusters count as made by hand: the file does not say how they were made.
+            slot.insert(clusters::ensure(conn, tenant_id, name, "", "manual").await?.0);
+        }
+    }
+    Ok(ids)
+}
+
 /// (inserted, updated) for one batch. Skip mode needs only the row count, so it returns no rows.
 async fn write_batch(conn: &mut AsyncPgConnection, tenant_id: i64, rows: &[KeywordRow], update: bool) -> AppResult<(i32, i32)> {
-    let names: Vec<&str> = rows.iter().filter_map(|r| r.cluster.as_deref()).collect();
-    if !names.is_empty() {
-        diesel::sql_query(NEW_CLUSTERS).bind::<BigInt, _>(tenant_id).bind::<Array<Text>, _>(names).execute(conn).await?;
-    }
+    let clusters = cluster_ids(conn, tenant_id, rows).await?;
+    let cluster_of = |r: &KeywordRow| r.cluster.as_ref().and_then(|n| clusters.get(&n.to_lowercase()).copied());
     let sql = if update {
         format!("{COLUMNS}{ROWS}{ON_CONFLICT_UPDATE}")
     } else {
@@ -120,7 +125,7 @@ async fn write_batch(conn: &mut AsyncPgConnection, tenant_id: i64, rows: &[Keywo
         .bind::<Array<Nullable<Int2>>, _>(rows.iter().map(|r| r.competition_index).collect::<Vec<_>>())
         .bind::<Array<Nullable<Float8>>, _>(rows.iter().map(|r| r.bid_low).collect::<Vec<_>>())
         .bind::<Array<Nullable<Float8>>, _>(rows.iter().map(|r| r.bid_high).collect::<Vec<_>>())
-        .bind::<Array<Nullable<Text>>, _>(col(|r| r.cluster.as_deref()))
+        .bind::<Array<Nullable<Int8>>, _>(rows.iter().map(cluster_of).collect::<Vec<_>>())
         .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| row_status(r).map(|s| s.as_str())).collect::<Vec<_>>())
         .bind::<Text, _>(KeywordStatus::New.as_str());
     if !update {
