@@ -350,6 +350,17 @@ diesel::table! {
         status -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        intents -> Array<Text>,
+        volume_high -> Nullable<Int4>,
+        parent_keyword -> Nullable<Text>,
+        clicks -> Nullable<Int4>,
+        impressions -> Nullable<Int4>,
+        ctr -> Nullable<Float8>,
+        position -> Nullable<Float8>,
+        competition -> Nullable<Text>,
+        competition_index -> Nullable<Int2>,
+        bid_low -> Nullable<Float8>,
+        bid_high -> Nullable<Float8>,
     }
 }
 
@@ -432,6 +443,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         finished_at -> Nullable<Timestamptz>,
+        warned_rows -> Int4,
     }
 }
 

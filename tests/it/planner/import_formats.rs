@@ -52,9 +52,10 @@ async fn ahrefs_semrush_gsc_and_keyword_planner_exports_import_correctly() {
     assert_eq!(k("seo audit")["cpc"], 12.5);
     assert_eq!((k("link building")["volume"].as_i64(), k("link building")["difficulty"].as_i64()), (Some(2900), Some(71)));
     assert_eq!(k("link building")["cpc"], 8.15);
-    assert_eq!(k("keyword research tool")["volume"], 1840, "GSC impressions stand in for volume");
-    assert_eq!((k("content marketing")["volume"].as_i64(), k("content marketing")["difficulty"].as_i64()), (Some(14800), Some(18)));
-    assert_eq!(k("content marketing")["cpc"], 9.75, "the high-range bid is the CPC");
+    assert_eq!(k("keyword research tool")["volume"], Value::Null, "GSC has no volume");
+    assert_eq!(k("keyword research tool")["impressions"], 1840, "GSC impressions are kept as impressions");
+    assert_eq!((k("content marketing")["volume"].as_i64(), k("content marketing")["competition_index"].as_i64()), (Some(14800), Some(18)));
+    assert_eq!(k("content marketing")["bid_high"], 9.75, "the high-range bid is kept as the bid, not the CPC");
     assert_eq!(kws.len(), 4);
 }
 

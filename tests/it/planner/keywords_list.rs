@@ -175,7 +175,7 @@ async fn add_edit_and_delete_one_keyword_with_validation() {
     assert_eq!(r.status(), 303);
     // Unique per workspace, case-insensitively; bad numbers explained beside their fields.
     let r = b
-        .post_form("/planner/keywords", &[("keyword", "blue widgets"), ("volume", "lots"), ("difficulty", "140"), ("country", "USA")])
+        .post_form("/planner/keywords", &[("keyword", "blue widgets"), ("volume", "lots"), ("difficulty", "140"), ("country", "Atlantis")])
         .await;
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();

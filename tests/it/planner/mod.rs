@@ -4,6 +4,7 @@ mod clustering;
 mod clusters_list;
 mod ideas;
 mod import_bad_files;
+mod import_fidelity;
 mod import_formats;
 mod import_rows;
 mod keywords_list;

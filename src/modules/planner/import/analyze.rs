@@ -26,6 +26,8 @@ pub struct Counts {
     pub good: i32,
     pub rejected: i32,
     pub existing: i32,
+    /// Good rows imported with something left out (listed with the rejects as warnings).
+    pub warned: i32,
 }
 
 struct PendingReject {
@@ -75,21 +77,24 @@ pub async fn run(conn: &mut AsyncPgConnection, tenant_id: i64, import_id: i64) -
         }
         let existing = existing_keys(conn, tenant_id, fresh.iter().map(|(_, k, _)| k.clone()).collect()).await?;
         for (line, key, row) in fresh {
+            let notes = row.notes.join("; ");
             if existing.contains_key(&key) {
                 counts.existing += 1;
-                let reason = "already in this workspace".to_string();
+                let reason =
+                    if notes.is_empty() { "already in this workspace".to_string() } else { format!("already in this workspace; {notes}") };
                 rejects.push(PendingReject { line: line as i64, kind: "existing", keyword: row.keyword, reason });
-            } else {
-                counts.good += 1;
-                if preview.len() < PREVIEW_ROWS {
-                    preview.push(
-                        serde_json::json!({ "line": line, "keyword": row.keyword, "volume": row.volume, "difficulty": row.difficulty,
-                        "cpc": row.cpc, "intent": row.intent, "country": row.country, "sector": row.sector }),
-                    );
-                }
+                continue;
+            }
+            counts.good += 1;
+            if preview.len() < PREVIEW_ROWS {
+                preview.push(preview_row(line, &row, &notes));
+            }
+            if !notes.is_empty() {
+                counts.warned += 1;
+                rejects.push(PendingReject { line: line as i64, kind: "warning", keyword: row.keyword, reason: notes });
             }
         }
-        counts.rejected += rejects.iter().filter(|r| r.kind != "existing").count() as i32;
+        counts.rejected += rejects.iter().filter(|r| !matches!(r.kind, "existing" | "warning")).count() as i32;
         save_rejects(conn, tenant_id, import_id, &rejects).await?;
         progress(conn, tenant_id, import_id, scanner.bytes as i64, counts.total).await?;
     }
@@ -99,6 +104,16 @@ pub async fn run(conn: &mut AsyncPgConnection, tenant_id: i64, import_id: i64) -
     let mapping = scanner.mapping.clone().unwrap_or_else(empty_mapping);
     finish(conn, tenant_id, import_id, &counts, &mapping, scanner.delimiter, preview).await?;
     Ok(counts)
+}
+
+/// A row of the preview table: the figures as the keywords list will show them.
+fn preview_row(line: u64, row: &KeywordRow, notes: &str) -> serde_json::Value {
+    let volume = match (row.volume, row.volume_high) {
+        (Some(low), Some(high)) => serde_json::json!(crate::modules::planner::keywords::service::volume_range_label(low, high)),
+        (low, _) => serde_json::json!(low),
+    };
+    serde_json::json!({ "line": line, "keyword": row.keyword, "volume": volume, "difficulty": row.difficulty, "cpc": row.cpc,
+        "intent": row.intents.join(", "), "country": row.country, "sector": row.sector, "notes": notes })
 }
 
 fn empty_mapping() -> Mapping {
@@ -175,6 +190,7 @@ async fn finish(
             keyword_imports::good_rows.eq(c.good),
             keyword_imports::rejected_rows.eq(c.rejected),
             keyword_imports::existing_rows.eq(c.existing),
+            keyword_imports::warned_rows.eq(c.warned),
             keyword_imports::source.eq(m.source),
             keyword_imports::delimiter.eq(delimiter),
             keyword_imports::headers.eq(&m.headers),

@@ -2,10 +2,11 @@
 //! per statement. Existing keywords are skipped or updated as the user chose; progress is written through
 //! a second connection so the page can show it while the transaction is still open.
 
-use std::collections::HashSet;
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Bool, Float8, Int2, Int4, Nullable, Text};
+use diesel::sql_types::{Array, BigInt, Bool, Float8, Int2, Int4, Int8, Nullable, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use super::analyze;
@@ -16,6 +17,8 @@ use crate::audit::{self, Who};
 use crate::db::DbPool;
 use crate::db::schema::{keyword_import_chunks, keyword_imports};
 use crate::error::{AppError, AppResult};
+use crate::modules::planner::clusters::service as clusters;
+use crate::modules::planner::keywords::filter::KeywordStatus;
 
 const BATCH: usize = 10_000;
 
@@ -26,24 +29,40 @@ pub struct Applied {
     pub skipped: i32,
 }
 
-const INSERT_SKIP: &str = "
-INSERT INTO keywords (tenant_id, keyword, volume, difficulty, cpc, intent, country, sector)
-SELECT $1, t.k, t.v, t.d, t.c, t.i, t.co, t.s
-FROM unnest($2::text[], $3::int4[], $4::int2[], $5::float8[], $6::text[], $7::text[], $8::text[]) AS t(k, v, d, c, i, co, s)
-ON CONFLICT (tenant_id, lower(keyword)) DO NOTHING";
+/// The batch's rows as columns (`unnest` turns them back into rows); intents travel as comma-joined text.
+const ROWS: &str = "
+SELECT $1, t.k, t.v, t.vh, t.d, t.c, COALESCE(string_to_array(t.i, ','), '{}'), t.co, t.s, t.pk, t.ck, t.im, t.ct, t.po, t.cm,
+       t.ci, t.bl, t.bh, t.cid, COALESCE(t.st, $21)
+FROM unnest($2::text[], $3::int4[], $4::int4[], $5::int2[], $6::float8[], $7::text[], $8::text[], $9::text[], $10::text[],
+            $11::int4[], $12::int4[], $13::float8[], $14::float8[], $15::text[], $16::int2[], $17::float8[], $18::float8[],
+            $19::int8[], $20::text[])
+     AS t(k, v, vh, d, c, i, co, s, pk, ck, im, ct, po, cm, ci, bl, bh, cid, st)";
 
-/// Update mode: a value the file leaves empty keeps what the workspace had.
-const INSERT_UPDATE: &str = "
-INSERT INTO keywords (tenant_id, keyword, volume, difficulty, cpc, intent, country, sector)
-SELECT $1, t.k, t.v, t.d, t.c, t.i, t.co, t.s
-FROM unnest($2::text[], $3::int4[], $4::int2[], $5::float8[], $6::text[], $7::text[], $8::text[]) AS t(k, v, d, c, i, co, s)
+const COLUMNS: &str = "INSERT INTO keywords (tenant_id, keyword, volume, volume_high, difficulty, cpc, intents, country, sector,
+    parent_keyword, clicks, impressions, ctr, position, competition, competition_index, bid_low, bid_high, cluster_id, status)";
+
+/// Update mode: a value the file leaves empty keeps what the workspace had. A row that names neither a cluster
+/// nor a status other than the default keeps the keyword's status.
+const ON_CONFLICT_UPDATE: &str = "
 ON CONFLICT (tenant_id, lower(keyword)) DO UPDATE SET
     volume = COALESCE(EXCLUDED.volume, keywords.volume),
+    volume_high = CASE WHEN EXCLUDED.volume IS NULL THEN keywords.volume_high ELSE EXCLUDED.volume_high END,
     difficulty = COALESCE(EXCLUDED.difficulty, keywords.difficulty),
     cpc = COALESCE(EXCLUDED.cpc, keywords.cpc),
-    intent = COALESCE(EXCLUDED.intent, keywords.intent),
+    intents = CASE WHEN cardinality(EXCLUDED.intents) > 0 THEN EXCLUDED.intents ELSE keywords.intents END,
     country = COALESCE(EXCLUDED.country, keywords.country),
     sector = COALESCE(EXCLUDED.sector, keywords.sector),
+    parent_keyword = COALESCE(EXCLUDED.parent_keyword, keywords.parent_keyword),
+    clicks = COALESCE(EXCLUDED.clicks, keywords.clicks),
+    impressions = COALESCE(EXCLUDED.impressions, keywords.impressions),
+    ctr = COALESCE(EXCLUDED.ctr, keywords.ctr),
+    position = COALESCE(EXCLUDED.position, keywords.position),
+    competition = COALESCE(EXCLUDED.competition, keywords.competition),
+    competition_index = COALESCE(EXCLUDED.competition_index, keywords.competition_index),
+    bid_low = COALESCE(EXCLUDED.bid_low, keywords.bid_low),
+    bid_high = COALESCE(EXCLUDED.bid_high, keywords.bid_high),
+    cluster_id = COALESCE(EXCLUDED.cluster_id, keywords.cluster_id),
+    status = CASE WHEN EXCLUDED.cluster_id IS NOT NULL OR EXCLUDED.status <> $21 THEN EXCLUDED.status ELSE keywords.status END,
     updated_at = now()
 RETURNING (xmax = 0) AS inserted";
 
@@ -53,17 +72,62 @@ struct Written {
     inserted: bool,
 }
 
+/// The status a row is written with: the file's (clustered only with a cluster), else what its cluster makes it;
+/// None for the default.
+fn row_status(r: &KeywordRow) -> Option<KeywordStatus> {
+    match (r.status, r.cluster.is_some()) {
+        (Some(KeywordStatus::Clustered), false) => None,
+        (Some(s), _) => Some(s),
+        (None, true) => Some(KeywordStatus::Clustered),
+        (None, false) => None,
+    }
+}
+
+/// The id of each cluster the batch names (by lowercase name): the workspace's cluster of that name, made when
+/// missing — by `clusters::service::ensure`, as clustering does. A file names few clusters, so one call each is fine.
+async fn cluster_ids(conn: &mut AsyncPgConnection, tenant_id: i64, rows: &[KeywordRow]) -> AppResult<HashMap<String, i64>> {
+    let mut ids = HashMap::new();
+    for name in rows.iter().filter_map(|r| r.cluster.as_deref()) {
+        if let Entry::Vacant(slot) = ids.entry(name.to_lowercase()) {
+            // Imported clusters count as made by hand: the file does not say how they were made.
+            slot.insert(clusters::ensure(conn, tenant_id, name, "", "manual").await?.0);
+        }
+    }
+    Ok(ids)
+}
+
 /// (inserted, updated) for one batch. Skip mode needs only the row count, so it returns no rows.
 async fn write_batch(conn: &mut AsyncPgConnection, tenant_id: i64, rows: &[KeywordRow], update: bool) -> AppResult<(i32, i32)> {
-    let q = diesel::sql_query(if update { INSERT_UPDATE } else { INSERT_SKIP })
+    let clusters = cluster_ids(conn, tenant_id, rows).await?;
+    let cluster_of = |r: &KeywordRow| r.cluster.as_ref().and_then(|n| clusters.get(&n.to_lowercase()).copied());
+    let sql = if update {
+        format!("{COLUMNS}{ROWS}{ON_CONFLICT_UPDATE}")
+    } else {
+        format!("{COLUMNS}{ROWS}\nON CONFLICT (tenant_id, lower(keyword)) DO NOTHING")
+    };
+    let col = |f: fn(&KeywordRow) -> Option<&str>| rows.iter().map(f).collect::<Vec<_>>();
+    let q = diesel::sql_query(sql)
         .bind::<BigInt, _>(tenant_id)
         .bind::<Array<Text>, _>(rows.iter().map(|r| r.keyword.as_str()).collect::<Vec<_>>())
         .bind::<Array<Nullable<Int4>>, _>(rows.iter().map(|r| r.volume).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Int4>>, _>(rows.iter().map(|r| r.volume_high).collect::<Vec<_>>())
         .bind::<Array<Nullable<Int2>>, _>(rows.iter().map(|r| r.difficulty).collect::<Vec<_>>())
         .bind::<Array<Nullable<Float8>>, _>(rows.iter().map(|r| r.cpc).collect::<Vec<_>>())
-        .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| r.intent).collect::<Vec<_>>())
-        .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| r.country.as_deref()).collect::<Vec<_>>())
-        .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| r.sector.as_deref()).collect::<Vec<_>>());
+        .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| (!r.intents.is_empty()).then(|| r.intents.join(","))).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Text>>, _>(col(|r| r.country.as_deref()))
+        .bind::<Array<Nullable<Text>>, _>(col(|r| r.sector.as_deref()))
+        .bind::<Array<Nullable<Text>>, _>(col(|r| r.parent_keyword.as_deref()))
+        .bind::<Array<Nullable<Int4>>, _>(rows.iter().map(|r| r.clicks).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Int4>>, _>(rows.iter().map(|r| r.impressions).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Float8>>, _>(rows.iter().map(|r| r.ctr).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Float8>>, _>(rows.iter().map(|r| r.position).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Text>>, _>(col(|r| r.competition))
+        .bind::<Array<Nullable<Int2>>, _>(rows.iter().map(|r| r.competition_index).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Float8>>, _>(rows.iter().map(|r| r.bid_low).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Float8>>, _>(rows.iter().map(|r| r.bid_high).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Int8>>, _>(rows.iter().map(cluster_of).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| row_status(r).map(|s| s.as_str())).collect::<Vec<_>>())
+        .bind::<Text, _>(KeywordStatus::New.as_str());
     if !update {
         return Ok((q.execute(conn).await? as i32, 0));
     }

@@ -20,11 +20,43 @@ pub enum Field {
     Intent,
     Country,
     Sector,
+    VolumeHigh,
+    ParentKeyword,
+    Clicks,
+    Impressions,
+    Ctr,
+    Position,
+    Competition,
+    CompetitionIndex,
+    BidLow,
+    BidHigh,
+    Cluster,
+    Status,
 }
 
 impl Field {
-    pub const ALL: [Field; 7] =
-        [Field::Keyword, Field::Volume, Field::Difficulty, Field::Cpc, Field::Intent, Field::Country, Field::Sector];
+    pub const ALL: [Field; 19] = [
+        Field::Keyword,
+        Field::Volume,
+        Field::Difficulty,
+        Field::Cpc,
+        Field::Intent,
+        Field::Country,
+        Field::Sector,
+        Field::VolumeHigh,
+        Field::ParentKeyword,
+        Field::Clicks,
+        Field::Impressions,
+        Field::Ctr,
+        Field::Position,
+        // The index first: "Competition (indexed value)" without its unit would pass for "Competition".
+        Field::CompetitionIndex,
+        Field::Competition,
+        Field::BidLow,
+        Field::BidHigh,
+        Field::Cluster,
+        Field::Status,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -35,6 +67,18 @@ impl Field {
             Field::Intent => "intent",
             Field::Country => "country",
             Field::Sector => "sector",
+            Field::VolumeHigh => "volume_high",
+            Field::ParentKeyword => "parent_keyword",
+            Field::Clicks => "clicks",
+            Field::Impressions => "impressions",
+            Field::Ctr => "ctr",
+            Field::Position => "position",
+            Field::Competition => "competition",
+            Field::CompetitionIndex => "competition_index",
+            Field::BidLow => "bid_low",
+            Field::BidHigh => "bid_high",
+            Field::Cluster => "cluster",
+            Field::Status => "status",
         }
     }
 
@@ -47,33 +91,47 @@ impl Field {
             Field::Intent => "Intent",
             Field::Country => "Country",
             Field::Sector => "Sector",
+            Field::VolumeHigh => "Volume high",
+            Field::ParentKeyword => "Parent keyword",
+            Field::Clicks => "Clicks",
+            Field::Impressions => "Impressions",
+            Field::Ctr => "CTR",
+            Field::Position => "Position",
+            Field::Competition => "Competition",
+            Field::CompetitionIndex => "Competition index",
+            Field::BidLow => "Top of page bid (low)",
+            Field::BidHigh => "Top of page bid (high)",
+            Field::Cluster => "Cluster",
+            Field::Status => "Status",
         }
     }
 
-    /// Normalised header names, best first. Later aliases are fallbacks: "global volume" is used only
-    /// without a "volume" column, Search Console's "impressions" only without any volume column, and
-    /// Keyword Planner's high bid before its low bid.
+    /// Normalised header names, best first; "global volume" is used only without a "volume" column. Search
+    /// Console's impressions and Keyword Planner's competition and bids are their own fields, never volume,
+    /// difficulty or CPC: they measure something else.
     fn aliases(self) -> &'static [&'static str] {
         match self {
             Field::Keyword => &["keyword", "keywords", "query", "top queries", "search term", "search query", "keyword text", "term"],
-            Field::Volume => &[
-                "volume",
-                "search volume",
-                "avg. monthly searches",
-                "avg monthly searches",
-                "monthly volume",
-                "global volume",
-                "impressions",
-            ],
-            Field::Difficulty => {
-                &["difficulty", "kd", "kd %", "kd%", "keyword difficulty", "keyword difficulty index", "competition (indexed value)"]
+            Field::Volume => {
+                &["volume", "search volume", "avg. monthly searches", "avg monthly searches", "monthly volume", "global volume"]
             }
-            Field::Cpc => {
-                &["cpc", "cpc (usd)", "cpc (eur)", "cpc (gbp)", "avg. cpc", "top of page bid (high range)", "top of page bid (low range)"]
-            }
+            Field::Difficulty => &["difficulty", "kd", "kd %", "kd%", "keyword difficulty", "keyword difficulty index"],
+            Field::Cpc => &["cpc", "cpc (usd)", "cpc (eur)", "cpc (gbp)", "avg. cpc"],
             Field::Intent => &["intent", "intents", "search intent", "keyword intents"],
             Field::Country => &["country", "database", "location", "country code"],
             Field::Sector => &["sector", "category", "industry", "topic"],
+            Field::VolumeHigh => &["volume high"],
+            Field::ParentKeyword => &["parent keyword", "parent topic"],
+            Field::Clicks => &["clicks", "url clicks"],
+            Field::Impressions => &["impressions"],
+            Field::Ctr => &["ctr", "url ctr"],
+            Field::Position => &["position", "average position", "avg. position"],
+            Field::Competition => &["competition"],
+            Field::CompetitionIndex => &["competition (indexed value)", "competition index"],
+            Field::BidLow => &["top of page bid (low range)", "top of page bid (low)"],
+            Field::BidHigh => &["top of page bid (high range)", "top of page bid (high)"],
+            Field::Cluster => &["cluster", "cluster name"],
+            Field::Status => &["status"],
         }
     }
 }
@@ -86,7 +144,7 @@ pub struct Mapping {
     pub headers: Vec<String>,
     /// Line of the header row (0 = no header row).
     pub header_line: u64,
-    /// "Ahrefs", "Semrush", "Google Search Console", "Google Keyword Planner" or "CSV".
+    /// "Ahrefs", "Semrush", "Google Search Console", "Google Keyword Planner", "Keyword export" (this app's) or "CSV".
     pub source: &'static str,
 }
 
@@ -177,7 +235,9 @@ fn map_columns(names: &[String]) -> BTreeMap<Field, usize> {
 
 fn source(names: &[String]) -> &'static str {
     let has = |n: &str| names.iter().any(|name| name == n);
-    if has("keyword difficulty") && (has("competitive density") || has("cpc (usd)")) {
+    if has("cluster") && has("status") && has("created") {
+        "Keyword export"
+    } else if has("keyword difficulty") && (has("competitive density") || has("cpc (usd)")) {
         "Semrush"
     } else if has("parent keyword") || has("traffic potential") || (has("difficulty") && has("cps")) {
         "Ahrefs"
@@ -216,7 +276,7 @@ mod tests {
     #[test]
     fn ahrefs_comma_and_utf16_tab_exports() {
         let header = "Keyword,Country,Difficulty,Volume,CPC,CPS,Parent Keyword,Last Update,SERP Features,Global volume,Traffic potential,Global traffic potential,First seen,Intents";
-        let expected = cols(&[(Keyword, 0), (Country, 1), (Difficulty, 2), (Volume, 3), (Cpc, 4), (Intent, 13)]);
+        let expected = cols(&[(Keyword, 0), (Country, 1), (Difficulty, 2), (Volume, 3), (Cpc, 4), (ParentKeyword, 6), (Intent, 13)]);
         for bytes in [format!("{header}\nseo,us,40,100,1.2,1,seo,,,,,,,\n").into_bytes(), utf16le(&header.replace(',', "\t"))] {
             let (m, used) = detect(&records(&bytes)).expect("ahrefs header");
             assert_eq!((m.columns, m.source, m.header_line, used), (expected.clone(), "Ahrefs", 1, 1));
@@ -233,16 +293,18 @@ mod tests {
     }
 
     #[test]
-    fn search_console_uses_impressions_as_volume() {
+    fn search_console_figures_are_their_own_fields_and_no_volume() {
         let (m, _) = detect(&records(b"Top queries,Clicks,Impressions,CTR,Position\nseo,1,20,5%,3.1\n")).expect("gsc");
-        assert_eq!((m.columns, m.source), (cols(&[(Keyword, 0), (Volume, 2)]), "Google Search Console"));
+        let want = cols(&[(Keyword, 0), (Clicks, 1), (Impressions, 2), (Ctr, 3), (Position, 4)]);
+        assert_eq!((m.columns, m.source), (want, "Google Search Console"));
     }
 
     #[test]
     fn keyword_planner_skips_two_title_lines() {
         let file = "Keyword Stats 2026-11-01 at 10_00_00\nNovember 1, 2025 - October 31, 2026\nKeyword\tCurrency\tAvg. monthly searches\tThree month change\tYoY change\tCompetition\tCompetition (indexed value)\tTop of page bid (low range)\tTop of page bid (high range)\nseo\tUSD\t1000\t0%\t0%\tLow\t20\t1.20\t5.50\n";
         let (m, used) = detect(&records(&utf16le(file))).expect("keyword planner");
-        assert_eq!(m.columns, cols(&[(Keyword, 0), (Volume, 2), (Difficulty, 6), (Cpc, 8)]));
+        let want = cols(&[(Keyword, 0), (Volume, 2), (Competition, 5), (CompetitionIndex, 6), (BidLow, 7), (BidHigh, 8)]);
+        assert_eq!(m.columns, want, "the competition index is not difficulty, nor a bid the CPC");
         assert_eq!((m.source, m.header_line, used), ("Google Keyword Planner", 3, 3));
     }
 

@@ -3,6 +3,7 @@
 
 pub mod analyze;
 pub mod apply;
+pub mod countries;
 pub mod csv_stream;
 pub mod job;
 pub mod mapping;

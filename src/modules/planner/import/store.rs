@@ -65,6 +65,7 @@ pub struct Import {
     pub good_rows: i32,
     pub rejected_rows: i32,
     pub existing_rows: i32,
+    pub warned_rows: i32,
     pub processed_rows: i32,
     pub bytes_done: i64,
     pub on_existing: String,
@@ -106,7 +107,7 @@ impl Import {
     }
     /// Preview rows as cells in the table's column order.
     pub fn preview_cells(&self) -> Vec<Vec<String>> {
-        const KEYS: [&str; 8] = ["line", "keyword", "volume", "difficulty", "cpc", "intent", "country", "sector"];
+        const KEYS: [&str; 9] = ["line", "keyword", "volume", "difficulty", "cpc", "intent", "country", "sector", "notes"];
         self.preview_rows()
             .iter()
             .map(|r| {

@@ -13,21 +13,35 @@ use crate::error::AppError;
 use crate::web::csv::cell;
 
 const PAGE: i64 = 5_000;
-pub const HEADER: &str = "Keyword,Volume,Difficulty,CPC,Intent,Country,Sector,Cluster,Status,Created\r\n";
+/// The columns keep the import's header names, so an exported file imports back as it was (the import undoes the
+/// formula guard and understands Cluster and Status).
+pub const HEADER: &str = "Keyword,Volume,Difficulty,CPC,Intent,Country,Sector,Cluster,Status,Created,Volume high,Parent keyword,\
+Clicks,Impressions,CTR,Position,Competition,Competition index,Top of page bid (low range),Top of page bid (high range)\r\n";
 
 pub fn line(k: &Keyword, cluster: Option<&str>) -> String {
     let opt = |v: Option<String>| v.unwrap_or_default();
+    let money = |v: Option<f64>| opt(v.map(|v| format!("{v:.2}")));
     let fields = [
         cell(&k.keyword),
         opt(k.volume.map(|v| v.to_string())),
         opt(k.difficulty.map(|v| v.to_string())),
-        opt(k.cpc.map(|v| format!("{v:.2}"))),
-        cell(k.intent.as_deref().unwrap_or("")),
+        money(k.cpc),
+        cell(&k.intents.join(", ")),
         cell(k.country.as_deref().unwrap_or("")),
         cell(k.sector.as_deref().unwrap_or("")),
         cell(cluster.unwrap_or("")),
         cell(k.status.as_str()),
         k.created_at.format("%Y-%m-%d").to_string(),
+        opt(k.volume_high.map(|v| v.to_string())),
+        cell(k.parent_keyword.as_deref().unwrap_or("")),
+        opt(k.clicks.map(|v| v.to_string())),
+        opt(k.impressions.map(|v| v.to_string())),
+        opt(k.ctr.map(|v| format!("{v}%"))),
+        opt(k.position.map(|v| v.to_string())),
+        cell(k.competition.as_deref().unwrap_or("")),
+        opt(k.competition_index.map(|v| v.to_string())),
+        money(k.bid_low),
+        money(k.bid_high),
     ];
     let mut s = fields.join(",");
     s.push_str("\r\n");

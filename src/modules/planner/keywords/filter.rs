@@ -10,7 +10,14 @@ use serde::{Deserialize, Serialize};
 use crate::db::like_pattern;
 use crate::db::schema::{clusters, keywords};
 use crate::listing::{Filter, Sorts};
-use crate::modules::planner::import::rows::INTENTS;
+use crate::modules::planner::import::countries;
+use crate::modules::planner::import::rows::{INTENTS, clean_text};
+
+/// A LIKE pattern matching `text` whole: its wildcards escaped, none added.
+fn exact_pattern(text: &str) -> String {
+    let wrapped = like_pattern(text);
+    wrapped[1..wrapped.len() - 1].to_string()
+}
 
 crate::text_enum! {
     /// `keywords.status`: new (not in a cluster yet), clustered, archived (kept, left out of work).
@@ -27,8 +34,26 @@ impl KeywordStatus {
         if cluster.is_some() { KeywordStatus::Clustered } else { KeywordStatus::New }
     }
 }
-pub const SORTS: [&str; 11] =
-    ["keyword", "volume", "difficulty", "cpc", "intent", "country", "sector", "cluster", "status", "created", "id"];
+pub const SORTS: [&str; 18] = [
+    "keyword",
+    "volume",
+    "difficulty",
+    "cpc",
+    "intent",
+    "country",
+    "sector",
+    "cluster",
+    "status",
+    "created",
+    "id",
+    "parent",
+    "clicks",
+    "impressions",
+    "ctr",
+    "position",
+    "competition",
+    "bid",
+];
 pub const PAGE_SIZES: [i64; 4] = [25, 50, 100, 200];
 
 /// Filters as typed in the URL; every field optional, kept as text so bad values are ignored, not fatal.
@@ -42,6 +67,8 @@ pub struct KeywordFilter {
     pub intent: String,
     pub country: String,
     pub sector: String,
+    /// Ahrefs' parent keyword, matched whole (case-insensitive).
+    pub parent: String,
     pub kd_min: String,
     pub kd_max: String,
     pub vol_min: String,
@@ -55,8 +82,11 @@ fn num(s: &str) -> Option<i64> {
 }
 
 impl Filter for KeywordFilter {
-    const SORTS: &'static Sorts =
-        &Sorts { columns: &SORTS, default: "created", ascending: &["keyword", "intent", "country", "sector", "cluster", "status"] };
+    const SORTS: &'static Sorts = &Sorts {
+        columns: &SORTS,
+        default: "created",
+        ascending: &["keyword", "intent", "country", "sector", "cluster", "status", "parent", "position"],
+    };
 
     fn fields(&self) -> Vec<(&'static str, &str)> {
         vec![
@@ -66,6 +96,7 @@ impl Filter for KeywordFilter {
             ("intent", &self.intent),
             ("country", &self.country),
             ("sector", &self.sector),
+            ("parent", &self.parent),
             ("kd_min", &self.kd_min),
             ("kd_max", &self.kd_max),
             ("vol_min", &self.vol_min),
@@ -110,12 +141,16 @@ pub fn matching<'a>(tenant_id: i64, f: &KeywordFilter) -> KeywordQuery<'a> {
     } else if let Some(id) = f.cluster_id() {
         q = q.filter(keywords::cluster_id.eq(id));
     }
+    // A keyword with several intents matches each of them.
     if INTENTS.contains(&f.intent.as_str()) {
-        q = q.filter(keywords::intent.eq(f.intent.clone()));
+        q = q.filter(keywords::intents.contains(vec![f.intent.clone()]));
     }
-    let country = f.country.trim().to_uppercase();
-    if country.len() == 2 {
+    if let Some(country) = countries::alpha2(&f.country) {
         q = q.filter(keywords::country.eq(country));
+    }
+    let parent = clean_text(&f.parent);
+    if !parent.is_empty() {
+        q = q.filter(keywords::parent_keyword.ilike(exact_pattern(&parent)));
     }
     let sector = f.sector.trim();
     if !sector.is_empty() {
@@ -164,6 +199,13 @@ pub fn ordered<'a>(q: KeywordQuery<'a>, f: &KeywordFilter) -> KeywordQuery<'a> {
         "sector" => by!(keywords::sector),
         "cluster" => by!(clusters::name.nullable()),
         "status" => by!(keywords::status),
+        "parent" => by!(keywords::parent_keyword),
+        "clicks" => by!(keywords::clicks),
+        "impressions" => by!(keywords::impressions),
+        "ctr" => by!(keywords::ctr),
+        "position" => by!(keywords::position),
+        "competition" => by!(keywords::competition_index),
+        "bid" => by!(keywords::bid_high),
         "id" => by!(keywords::id),
         _ => by!(keywords::created_at),
     }

@@ -26,13 +26,75 @@ pub struct Keyword {
     pub volume: Option<i32>,
     pub difficulty: Option<i16>,
     pub cpc: Option<f64>,
+    /// The first of `intents` (kept by the database), for clients that read one intent.
     pub intent: Option<String>,
+    /// Every intent the keyword has, main one first.
+    pub intents: Vec<String>,
     pub country: Option<String>,
     pub sector: Option<String>,
     pub cluster_id: Option<i64>,
     pub status: KeywordStatus,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Set when the volume is an estimated range: `volume` is its lower bound, this the upper.
+    pub volume_high: Option<i32>,
+    pub parent_keyword: Option<String>,
+    /// Search Console's figures (it gives no volume).
+    pub clicks: Option<i32>,
+    pub impressions: Option<i32>,
+    /// Click-through rate in percent.
+    pub ctr: Option<f64>,
+    pub position: Option<f64>,
+    /// Keyword Planner's competition (low, medium, high) and its 0–100 index, and the top-of-page bid range.
+    pub competition: Option<String>,
+    pub competition_index: Option<i16>,
+    pub bid_low: Option<f64>,
+    pub bid_high: Option<f64>,
+}
+
+/// "1,000" → "1K", "1,500" → "1.5K", "2,000,000" → "2M": volumes the way Keyword Planner writes its ranges.
+pub fn compact(n: i32) -> String {
+    let (scale, suffix): (i64, &str) = match n {
+        n if n >= 1_000_000 => (1_000_000, "M"),
+        n if n >= 1_000 => (1_000, "K"),
+        n => return n.to_string(),
+    };
+    let tenths = (i64::from(n) * 10 + scale / 2) / scale;
+    if tenths % 10 == 0 { format!("{}{suffix}", tenths / 10) } else { format!("{}.{}{suffix}", tenths / 10, tenths % 10) }
+}
+
+/// An estimated range as shown in the list: "1K–10K (est.)".
+pub fn volume_range_label(low: i32, high: i32) -> String {
+    format!("{}–{} (est.)", compact(low), compact(high))
+}
+
+impl Keyword {
+    /// The volume as shown: a figure, or the estimated range.
+    pub fn volume_label(&self) -> Option<String> {
+        match (self.volume, self.volume_high) {
+            (Some(low), Some(high)) => Some(volume_range_label(low, high)),
+            (Some(v), None) => Some(crate::web::thousands(v)),
+            (None, _) => None,
+        }
+    }
+    pub fn has_search_console(&self) -> bool {
+        self.clicks.is_some() || self.impressions.is_some() || self.ctr.is_some() || self.position.is_some()
+    }
+    /// The top-of-page bid range as shown: "2.10–9.75", or the one bound given.
+    pub fn bid_label(&self) -> Option<String> {
+        match (self.bid_low, self.bid_high) {
+            (Some(l), Some(h)) => Some(format!("{l:.2}–{h:.2}")),
+            (Some(v), None) | (None, Some(v)) => Some(format!("{v:.2}")),
+            (None, None) => None,
+        }
+    }
+    /// The list's query string for the keywords sharing this one's parent keyword.
+    pub fn parent_query(&self) -> String {
+        serde_urlencoded::to_string([("parent", self.parent_keyword.as_deref().unwrap_or(""))]).unwrap_or_default()
+    }
+    pub fn has_keyword_planner(&self) -> bool {
+        self.competition.is_some() || self.competition_index.is_some() || self.bid_low.is_some() || self.bid_high.is_some()
+    }
 }
 
 /// A row of the list: the keyword and its cluster's name.
@@ -97,6 +159,9 @@ pub struct KeywordInput {
     pub difficulty: String,
     #[serde(deserialize_with = "crate::validate::text_or_number")]
     pub cpc: String,
+    /// One intent, or several separated by commas; JSON callers may send an array, named `intent` or `intents`
+    /// (as the list gives it).
+    #[serde(alias = "intents", deserialize_with = "crate::validate::text_or_lines")]
     pub intent: String,
     pub country: String,
     pub sector: String,
@@ -110,10 +175,13 @@ impl From<&Keyword> for KeywordInput {
     fn from(k: &Keyword) -> Self {
         KeywordInput {
             keyword: k.keyword.clone(),
-            volume: k.volume.map(|v| v.to_string()).unwrap_or_default(),
+            volume: match (k.volume, k.volume_high) {
+                (Some(low), Some(high)) => format!("{low} – {high}"),
+                (v, _) => v.map(|v| v.to_string()).unwrap_or_default(),
+            },
             difficulty: k.difficulty.map(|v| v.to_string()).unwrap_or_default(),
             cpc: k.cpc.map(|v| format!("{v:.2}")).unwrap_or_default(),
-            intent: k.intent.clone().unwrap_or_default(),
+            intent: k.intents.join(", "),
             country: k.country.clone().unwrap_or_default(),
             sector: k.sector.clone().unwrap_or_default(),
             cluster_id: k.cluster_id.map(|v| v.to_string()).unwrap_or_default(),
@@ -127,9 +195,10 @@ impl From<&Keyword> for KeywordInput {
 struct KeywordValues {
     keyword: String,
     volume: Option<i32>,
+    volume_high: Option<i32>,
     difficulty: Option<i16>,
     cpc: Option<f64>,
-    intent: Option<String>,
+    intents: Vec<String>,
     country: Option<String>,
     sector: Option<String>,
     cluster_id: Option<i64>,
@@ -140,10 +209,10 @@ struct KeywordValues {
 async fn validate(conn: &mut AsyncPgConnection, tenant_id: i64, input: &KeywordInput) -> AppResult<KeywordValues> {
     let mut c = Check::new();
     let keyword = field(&mut c, "keyword", rows::keyword(&input.keyword)).unwrap_or_default();
-    let volume = field(&mut c, "volume", rows::volume(&input.volume)).flatten();
+    let (volume, volume_high) = field(&mut c, "volume", rows::volume_range(&input.volume)).unwrap_or_default();
     let difficulty = field(&mut c, "difficulty", rows::difficulty(&input.difficulty)).flatten();
     let cpc = field(&mut c, "cpc", rows::cpc(&input.cpc)).flatten();
-    let intent = field(&mut c, "intent", rows::intent(&input.intent)).flatten().map(str::to_string);
+    let intents = field(&mut c, "intent", rows::intent_set(&input.intent)).unwrap_or_default().into_iter().map(str::to_string).collect();
     let country = field(&mut c, "country", rows::country(&input.country)).flatten();
     let sector = field(&mut c, "sector", rows::sector(&input.sector)).flatten();
     let cluster_id = match input.cluster_id.trim() {
@@ -164,7 +233,7 @@ async fn validate(conn: &mut AsyncPgConnection, tenant_id: i64, input: &KeywordI
         }),
     };
     c.finish()?;
-    Ok(KeywordValues { keyword, volume, difficulty, cpc, intent, country, sector, cluster_id, status })
+    Ok(KeywordValues { keyword, volume, volume_high, difficulty, cpc, intents, country, sector, cluster_id, status })
 }
 
 /// A field's value, or its message beside the field.

@@ -43,20 +43,36 @@ impl KeywordsPage {
     fn cluster_selected(&self, id: &i64) -> bool {
         self.filter.cluster == id.to_string()
     }
-    /// Sortable columns: (sort key, heading).
-    fn columns(&self) -> [(&'static str, &'static str); 10] {
-        [
-            ("keyword", "Keyword"),
-            ("volume", "Volume"),
-            ("difficulty", "KD"),
-            ("cpc", "CPC"),
+    /// Search Console's columns: shown when a row on the page has its figures, or the list is sorted by one.
+    fn show_search_console(&self) -> bool {
+        self.rows.iter().any(|r| r.keyword.has_search_console())
+            || ["clicks", "impressions", "ctr", "position"].contains(&self.filter.sort().key)
+    }
+    /// Keyword Planner's competition and bids, likewise.
+    fn show_keyword_planner(&self) -> bool {
+        self.rows.iter().any(|r| r.keyword.has_keyword_planner()) || ["competition", "bid"].contains(&self.filter.sort().key)
+    }
+    /// Sortable columns: (sort key, heading), in the order of the row's cells.
+    fn columns(&self) -> Vec<(&'static str, &'static str)> {
+        let mut columns = vec![("keyword", "Keyword"), ("volume", "Volume"), ("difficulty", "KD"), ("cpc", "CPC")];
+        if self.show_search_console() {
+            columns.extend([("clicks", "Clicks"), ("impressions", "Impressions"), ("ctr", "CTR"), ("position", "Position")]);
+        }
+        if self.show_keyword_planner() {
+            columns.extend([("competition", "Competition"), ("bid", "Top-of-page bid")]);
+        }
+        columns.extend([
             ("intent", "Intent"),
             ("country", "Country"),
             ("sector", "Sector"),
             ("cluster", "Cluster"),
             ("status", "Status"),
             ("created", "Created"),
-        ]
+        ]);
+        columns
+    }
+    fn is_number(&self, col: &str) -> bool {
+        ["volume", "cpc", "difficulty", "clicks", "impressions", "ctr", "position", "bid"].contains(&col)
     }
     /// The filter as hidden fields of the bulk form, so "all matching" means what the user sees.
     fn filter_pairs(&self) -> Vec<(String, String)> {
