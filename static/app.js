@@ -38,6 +38,33 @@
     }
   }, true);
 
+  // Destructive bulk actions (data-confirm-actions on the bulk form) say how many rows they take and ask first;
+  // past 1,000 rows the number must be typed, so "all N matching" is never deleted by a stray click.
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    var actions = form && form.getAttribute && form.getAttribute("data-confirm-actions");
+    var action = actions && form.querySelector("select[name=action]");
+    if (!action || actions.split(" ").indexOf(action.value) < 0) return;
+    var all = form.querySelector("[data-select-matching]");
+    var n = all && all.checked
+      ? parseInt(all.getAttribute("data-total"), 10) || 0
+      : Array.from(form.elements).filter(function (e) { return e.name === "ids" && e.checked; }).length;
+    if (n === 0) return; // nothing selected: the server says so
+    var what = n + " " + (form.getAttribute("data-noun") || "row") + (n === 1 ? "" : "s");
+    var ok;
+    if (n > 1000) {
+      var typed = window.prompt("This deletes " + what + " and cannot be undone. Type " + n + " to confirm.");
+      ok = typed !== null && typed.replace(/[\s,.]/g, "") === String(n);
+      if (typed !== null && !ok) showToast("error", "Nothing was deleted: the number typed was not " + n + ".");
+    } else {
+      ok = window.confirm("Delete " + what + "? This cannot be undone.");
+    }
+    if (!ok) {
+      evt.preventDefault();
+      evt.stopImmediatePropagation();
+    }
+  }, true);
+
   // Close open menus when clicking elsewhere.
   document.addEventListener("click", function (evt) {
     document.querySelectorAll("details.menu[open]").forEach(function (d) {

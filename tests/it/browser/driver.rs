@@ -208,6 +208,27 @@ impl Chrome {
         self.js("return !!document.querySelector(arguments[0])", json!([css])).await == Value::Bool(true)
     }
 
+    /// The text of the open alert, confirm or prompt dialog (waits for one to open). Any other command while a
+    /// dialog is open dismisses it (chromedriver's default), so answer it next.
+    pub async fn dialog_text(&mut self) -> String {
+        let started = Instant::now();
+        loop {
+            if let Ok(v) = self.try_cmd("GET", "alert/text", Value::Null).await {
+                return v.as_str().unwrap_or_default().to_string();
+            }
+            assert!(started.elapsed() < WAIT, "no dialog opened within {WAIT:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Answers the open dialog: OK (after typing `text` into a prompt) or Cancel.
+    pub async fn answer_dialog(&mut self, ok: bool, text: Option<&str>) {
+        if let Some(t) = text {
+            self.cmd("POST", "alert/text", json!({ "text": t })).await;
+        }
+        self.cmd("POST", if ok { "alert/accept" } else { "alert/dismiss" }, json!({})).await;
+    }
+
     /// Writes a numbered PNG of the viewport into this test's screenshot folder.
     pub async fn shot(&mut self, step: &str) {
         let Ok(v) = self.try_cmd("GET", "screenshot", Value::Null).await else { return };

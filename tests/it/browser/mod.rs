@@ -3,6 +3,7 @@
 //! layouts, Back/Forward and reload, the address bar after a form error. Each step's screenshot is kept under
 //! target/browser-screenshots/.
 
+mod bulk_delete;
 mod driver;
 mod navigation;
 mod pages;
