@@ -198,6 +198,24 @@ impl Chrome {
         self.cmd("POST", &format!("element/{}/value", el.id), json!({ "text": text })).await;
     }
 
+    /// Chooses `path` in a file input, as picking it in the file dialog would.
+    pub async fn type_file(&mut self, css: &str, path: &std::path::Path) {
+        let el = self.wait_present(css).await;
+        self.cmd("POST", &format!("element/{}/value", el.id), json!({ "text": path.display().to_string() })).await;
+    }
+
+    /// Waits until `css` matches an element, shown or not.
+    async fn wait_present(&mut self, css: &str) -> Element {
+        let started = Instant::now();
+        loop {
+            if let Some(id) = self.find_id(css).await {
+                return Element { id };
+            }
+            assert!(started.elapsed() < WAIT, "nothing matches `{css}` after {WAIT:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     pub async fn text(&mut self, css: &str) -> String {
         let el = self.wait(css).await;
         self.cmd("GET", &format!("element/{}/text", el.id), Value::Null).await.as_str().unwrap_or_default().to_string()

@@ -176,8 +176,6 @@ async fn finish(
     delimiter: u8,
     preview: Vec<serde_json::Value>,
 ) -> AppResult<()> {
-    let mapping: serde_json::Map<String, serde_json::Value> =
-        m.columns.iter().map(|(f, i)| (f.as_str().to_string(), serde_json::json!(i))).collect();
     let delimiter = match delimiter {
         b'\t' => "tab".to_string(),
         b';' => "semicolon".to_string(),
@@ -194,7 +192,7 @@ async fn finish(
             keyword_imports::source.eq(m.source),
             keyword_imports::delimiter.eq(delimiter),
             keyword_imports::headers.eq(&m.headers),
-            keyword_imports::mapping.eq(serde_json::Value::Object(mapping)),
+            keyword_imports::mapping.eq(super::mapping::to_json(&m.columns)),
             keyword_imports::preview.eq(serde_json::Value::Array(preview)),
             keyword_imports::updated_at.eq(diesel::dsl::now),
         ))
@@ -215,6 +213,8 @@ pub async fn needs_columns(
         .set((
             keyword_imports::status.eq(ImportStatus::Mapping),
             keyword_imports::headers.eq(headers),
+            // What is recognisable by name (volume, CPC…) is pre-selected; the user only adds the keyword column.
+            keyword_imports::mapping.eq(super::mapping::to_json(&super::mapping::recognise(headers))),
             keyword_imports::error.eq(message),
             keyword_imports::updated_at.eq(diesel::dsl::now),
         ))

@@ -217,6 +217,17 @@ fn is_known_header(name: &str) -> bool {
 
 /// Each field takes the first unused column matching its best alias; names with a unit stripped
 /// ("Volume (US)") are tried only after every exact alias.
+/// The columns recognisable by name in a header row (the keyword column may be missing): what the column-choice
+/// form pre-selects when detection could not find a keyword column.
+pub fn recognise(headers: &[String]) -> BTreeMap<Field, usize> {
+    map_columns(&headers.iter().map(|h| normalize(h)).collect::<Vec<_>>())
+}
+
+/// A column mapping as `keyword_imports.mapping` stores it: field name → column index.
+pub fn to_json(columns: &BTreeMap<Field, usize>) -> serde_json::Value {
+    serde_json::Value::Object(columns.iter().map(|(f, i)| (f.as_str().to_string(), serde_json::json!(i))).collect())
+}
+
 fn map_columns(names: &[String]) -> BTreeMap<Field, usize> {
     let mut columns = BTreeMap::new();
     for field in Field::ALL {
@@ -313,6 +324,12 @@ mod tests {
         let (m, _) = detect(&records(b"\" KEYWORD \",Volume (US),KD (%),CPC (CAD),Sector\n")).expect("header");
         assert_eq!(m.columns, cols(&[(Keyword, 0), (Volume, 1), (Difficulty, 2), (Cpc, 3), (Sector, 4)]));
         assert_eq!(m.source, "CSV");
+    }
+
+    #[test]
+    fn metrics_are_recognised_without_a_keyword_column() {
+        let headers: Vec<String> = ["Topic idea", "Volume", "CPC (USD)", "Trend"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(recognise(&headers), cols(&[(Field::Volume, 1), (Field::Cpc, 2)]));
     }
 
     #[test]

@@ -121,6 +121,12 @@ impl Import {
             })
             .collect()
     }
+    /// The file's columns no field uses: they are not imported, and the page says so before the go-ahead.
+    pub fn ignored(&self) -> Vec<String> {
+        let used: Vec<usize> =
+            self.mapping.as_object().map(|m| m.values().filter_map(|v| v.as_u64()).map(|v| v as usize).collect()).unwrap_or_default();
+        self.headers.iter().enumerate().filter(|(i, h)| !used.contains(i) && !h.trim().is_empty()).map(|(_, h)| h.clone()).collect()
+    }
     pub fn mapped(&self) -> Vec<(String, String)> {
         let Some(m) = self.mapping.as_object() else { return vec![] };
         m.iter()
