@@ -105,6 +105,16 @@
   updateCounters();
   document.body.addEventListener("htmx:afterSettle", updateCounters);
 
+  // A form shown again with errors: focus its first invalid field (the page's own load, or a boosted swap).
+  function focusFirstError() {
+    var el = document.querySelector('main [aria-invalid="true"]');
+    if (el) el.focus();
+  }
+  focusFirstError();
+  document.body.addEventListener("htmx:afterSettle", function (evt) {
+    if (evt.detail && evt.detail.target === document.body) focusFirstError();
+  });
+
   fadeExisting();
   document.body.addEventListener("htmx:afterSettle", fadeExisting);
 })();

@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod page;
 pub mod rate_limit;
+pub mod shown_form;
 
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::http::header;

@@ -628,9 +628,12 @@ async fn the_settings_form_saves_every_step_and_shows_the_steps_with_their_next_
     );
     let (_, page) = b.get_text("/automation").await;
     assert!(page.contains(&format!("<option value=\"{cluster}\" selected>Trail shoes</option>")), "{page}");
-    // A bad value keeps the stored settings and names the field.
+    // A bad value keeps the stored settings and names the field: the form comes back as typed, the error beside it.
     let res = b.post_form("/automation/settings", &[("enabled", "on"), ("daily_credit_budget", "-3")]).await;
-    assert_eq!(res.status(), 303);
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert!(page.contains(r#"value="-3" aria-invalid="true" aria-describedby="err-daily_credit_budget""#), "{page}");
+    assert!(page.contains(r#"id="err-daily_credit_budget""#), "{page}");
     let v: Value = b.get("/api/automation").await.json().await.unwrap();
     assert_eq!(v["settings"]["daily_credit_budget"], 25);
 }

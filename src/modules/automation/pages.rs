@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
@@ -11,14 +12,15 @@ use super::run::RunStatus;
 use super::settings::{self, Settings, SettingsInput, StepInput, TASK_STATUSES};
 use super::step::{Scheduled, Step};
 use crate::auth::rbac::Perm;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::listing::{PageParams, Pager};
 use crate::modules::sites::service::Site;
 use crate::modules::writer::service::TaskStatus;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::page::PageCtx;
-use crate::web::{back_to, form_pairs, form_value, render};
+use crate::web::shown_form::ShownForm;
+use crate::web::{Toast, back_to, form_pairs, form_value, redirect_with, render, render_status};
 use crate::wordpress::posts::PostStatus;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -44,6 +46,8 @@ struct AutomationPage {
     spent_today: i64,
     statuses: [TaskStatus; 4],
     clusters: Vec<(i64, String)>,
+    /// The settings form: fresh, or re-shown with what was typed and its errors.
+    form: ShownForm,
 }
 
 impl AutomationPage {
@@ -59,22 +63,31 @@ impl AutomationPage {
     fn ideas_for(&self, id: &i64) -> bool {
         self.settings.step(Step::Ideas).cluster_ids.contains(id)
     }
+    /// A step's form field name: `<step>.<field>`.
+    fn field(&self, step: &Step, name: &str) -> String {
+        format!("{step}.{name}")
+    }
 }
 
 async fn page(state: web::Data<AppState>, page: PageCtx, q: web::Query<PageParams>) -> AppResult<HttpResponse> {
+    show(&state, page, &q, ShownForm::fresh(), StatusCode::OK).await
+}
+
+async fn show(state: &AppState, page: PageCtx, q: &PageParams, form: ShownForm, status: StatusCode) -> AppResult<HttpResponse> {
     page.ctx.require(Perm::ViewWorkspace)?;
     let tid = page.ctx.tenant_id;
     let mut conn = state.db.get().await?;
     let settings = settings::load(&mut conn, tid).await?;
     let steps = history::overview(&mut conn, tid, &settings).await?;
-    let sites = crate::modules::sites::service::list(&state, &mut conn, tid).await?;
+    let sites = crate::modules::sites::service::list(state, &mut conn, tid).await?;
     let notices = history::list(&mut conn, Some(tid), None, history::Which::Notices, 20, 0).await?;
     let total = history::count(&mut conn, Some(tid), None, history::Which::All).await?;
     let runs = history::list(&mut conn, Some(tid), None, history::Which::All, q.per_page(), q.offset()).await?;
     let spent_today = super::run::spent_today(&mut conn, tid).await?;
-    let pager = Pager::new(&q, total).linked("/automation");
+    let pager = Pager::new(q, total).linked("/automation");
     let clusters = crate::modules::planner::clusters::service::names(&conn, tid).await?;
-    render(&AutomationPage { page, settings, steps, sites, notices, runs, pager, spent_today, statuses: TASK_STATUSES, clusters })
+    let view = AutomationPage { page, settings, steps, sites, notices, runs, pager, spent_today, statuses: TASK_STATUSES, clusters, form };
+    render_status(&view, status)
 }
 
 /// The form names step fields `<step>.<field>`; statuses repeat (`content.statuses=queued&…`).
@@ -100,14 +113,21 @@ fn settings_from_form(pairs: &[(String, String)]) -> SettingsInput {
     }
 }
 
-async fn save(state: web::Data<AppState>, ctx: TenantCtx, body: web::Bytes) -> AppResult<HttpResponse> {
-    let input = settings_from_form(&form_pairs(&body)?);
-    back_to(
-        "/automation",
-        settings::save(&state, &ctx, &input)
-            .await
-            .map(|s| if s.enabled { "Automation is on".to_string() } else { "Settings saved; automation is off".to_string() }),
-    )
+async fn save(state: web::Data<AppState>, page: PageCtx, body: web::Bytes) -> AppResult<HttpResponse> {
+    let pairs = form_pairs(&body)?;
+    let input = settings_from_form(&pairs);
+    match settings::save(&state, &page.ctx, &input).await {
+        Ok(s) => {
+            let said = if s.enabled { "Automation is on" } else { "Settings saved; automation is off" };
+            Ok(redirect_with("/automation", Some(Toast::success(said))))
+        }
+        // The form again, as typed, each error beside its field (the service names step fields `steps.<step>.<field>`).
+        Err(AppError::Validation(errors)) => {
+            let errors = errors.into_iter().map(|(k, v)| (k.strip_prefix("steps.").unwrap_or(&k).to_string(), v)).collect();
+            show(&state, page, &PageParams::default(), ShownForm::refused(pairs, errors), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(e),
+    }
 }
 
 async fn run_now(state: web::Data<AppState>, ctx: TenantCtx, step: web::Path<String>) -> AppResult<HttpResponse> {

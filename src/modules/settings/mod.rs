@@ -7,11 +7,12 @@ use askama::Template;
 use crate::ai::access::{self, PurposeUse};
 use crate::ai::settings::{self, AiSettingsInput, AiSettingsView, ConnectionTest, IMAGE_PROVIDERS, TEXT_PROVIDERS};
 use crate::auth::rbac::Perm;
-use crate::error::{AppError, AppResult, FieldErrors};
+use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::json_object::JsonObject;
 use crate::web::page::PageCtx;
+use crate::web::shown_form::ShownForm;
 use crate::web::{Toast, redirect_with, render_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -28,7 +29,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 struct SettingsPage {
     page: PageCtx,
     s: AiSettingsView,
-    errors: FieldErrors,
+    /// Fresh, or re-shown with the errors (the typed text fields are laid over `s`; the count is kept as typed).
+    form: ShownForm,
     test: Option<ConnectionTest>,
     text_providers: [&'static str; 3],
     image_providers: [&'static str; 4],
@@ -46,14 +48,14 @@ async fn show(
     state: &AppState,
     page: PageCtx,
     s: AiSettingsView,
-    errors: FieldErrors,
+    form: ShownForm,
     test: Option<ConnectionTest>,
     status: StatusCode,
 ) -> AppResult<HttpResponse> {
     let uses = access::overview(state, page.ctx.tenant_id).await;
     let dev_offered = state.config.ai_dev_provider;
     render_status(
-        &SettingsPage { page, s, errors, test, text_providers: TEXT_PROVIDERS, image_providers: IMAGE_PROVIDERS, uses, dev_offered },
+        &SettingsPage { page, s, form, test, text_providers: TEXT_PROVIDERS, image_providers: IMAGE_PROVIDERS, uses, dev_offered },
         status,
     )
 }
@@ -61,7 +63,7 @@ async fn show(
 async fn page(state: web::Data<AppState>, page: PageCtx) -> AppResult<HttpResponse> {
     page.ctx.require(Perm::ManageSettings)?;
     let s = current(&state, page.ctx.tenant_id).await?;
-    show(&state, page, s, FieldErrors::new(), None, StatusCode::OK).await
+    show(&state, page, s, ShownForm::fresh(), None, StatusCode::OK).await
 }
 
 async fn save(state: web::Data<AppState>, page: PageCtx, form: web::Form<AiSettingsInput>) -> AppResult<HttpResponse> {
@@ -77,7 +79,8 @@ async fn save(state: web::Data<AppState>, page: PageCtx, form: web::Form<AiSetti
             s.image_provider = form.image_provider.clone();
             s.image_base_url = form.image_base_url.clone();
             s.image_model = form.image_model.clone();
-            show(&state, page, s, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await
+            let typed = vec![("images_per_article".to_string(), form.images_per_article.clone())];
+            show(&state, page, s, ShownForm::refused(typed, errors), None, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => Err(e),
     }
@@ -86,7 +89,7 @@ async fn save(state: web::Data<AppState>, page: PageCtx, form: web::Form<AiSetti
 async fn test(state: web::Data<AppState>, page: PageCtx) -> AppResult<HttpResponse> {
     let result = settings::test_connection(&state, &page.ctx).await?;
     let s = current(&state, page.ctx.tenant_id).await?;
-    show(&state, page, s, FieldErrors::new(), Some(result), StatusCode::OK).await
+    show(&state, page, s, ShownForm::fresh(), Some(result), StatusCode::OK).await
 }
 
 async fn api_get(state: web::Data<AppState>, ctx: TenantCtx) -> AppResult<HttpResponse> {

@@ -5,6 +5,7 @@
 
 mod bulk_delete;
 mod driver;
+mod form_errors;
 mod import_columns;
 mod navigation;
 mod pages;
