@@ -20,9 +20,9 @@
 //!
 //! The default threshold (0.4) was chosen on the labelled set in `benches/data/clustering` (630 keywords,
 //! 63 article-level topics): adjusted Rand index 0.78 with 1.4 % of hard-negative pairs merged. It sits in
-//! the middle of the plateau: 0.35 scores a little higher (0.79) but is next to where merges of different
-//! articles climb (4.4 % at 0.3, 6.5 % at 0.25), and 0.45 still scores 0.755 (`scripts/bench-clustering`
-//! prints the sweep).
+//! the middle of the plateau: 0.35 scores 0.785 but merges twice as many pairs of different articles
+//! (2.8 %), which climb further below (4.2 % at 0.3, 6.3 % at 0.25), and 0.45 still scores 0.755
+//! (`scripts/bench-clustering` prints the sweep).
 //!
 //! Deterministic by construction: the input is first sorted by (lowercased keyword, id), every later step
 //! works on indices into that order, merges are taken in a total order (similarity, then index pair), and
