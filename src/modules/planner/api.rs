@@ -85,7 +85,9 @@ pub struct ClusterBody {
 pub async fn cluster(state: web::Data<AppState>, ctx: TenantCtx, body: JsonObject<ClusterBody>) -> AppResult<HttpResponse> {
     let sel = if body.all { Selection::Matching(Box::new(body.filter.clone())) } else { Selection::Ids(body.ids.clone()) };
     match body.mode.as_str() {
-        "local" => Ok(HttpResponse::Ok().json(clustering::cluster_locally(&state, &ctx, &sel, body.threshold.unwrap_or(0.5)).await?)),
+        "local" => Ok(HttpResponse::Ok().json(
+            clustering::cluster_locally(&state, &ctx, &sel, body.threshold.unwrap_or(super::clustering::local::DEFAULT_THRESHOLD)).await?,
+        )),
         "ai" => {
             let (job_id, n) = ai::enqueue(&state, &ctx, &sel, body.batch_size).await?;
             Ok(HttpResponse::Accepted().json(serde_json::json!({ "job_id": job_id, "keywords": n, "credits": ai::price(n) })))

@@ -2,6 +2,7 @@
 //! 1 credit per 30 keywords). Both write through `clusters::service::ensure` and the keywords' bulk move.
 
 pub mod ai;
+pub mod eval;
 pub mod local;
 pub mod mapping;
 pub mod service;

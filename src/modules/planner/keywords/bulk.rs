@@ -111,7 +111,15 @@ pub async fn run(state: &AppState, ctx: &TenantCtx, req: &BulkRequest) -> AppRes
             };
             changed(service::bulk(state, ctx, &sel, &BulkAction::MoveTo(target)).await?)
         }
-        "cluster_local" => Ok(BulkOutcome::Clustered(clustering::cluster_locally(state, ctx, &sel, req.threshold.unwrap_or(0.5)).await?)),
+        "cluster_local" => Ok(BulkOutcome::Clustered(
+            clustering::cluster_locally(
+                state,
+                ctx,
+                &sel,
+                req.threshold.unwrap_or(crate::modules::planner::clustering::local::DEFAULT_THRESHOLD),
+            )
+            .await?,
+        )),
         "cluster_ai" => {
             let (job_id, keywords) = ai::enqueue(state, ctx, &sel, req.batch_size).await?;
             Ok(BulkOutcome::Queued { job_id, keywords, credits: ai::price(keywords) })

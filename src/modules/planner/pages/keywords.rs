@@ -40,6 +40,10 @@ impl KeywordsPage {
     fn can_edit(&self) -> bool {
         self.page.can(&Perm::EditContent)
     }
+    /// What the similarity field starts at: the local clusterer's own default.
+    fn default_threshold(&self) -> f64 {
+        crate::modules::planner::clustering::local::DEFAULT_THRESHOLD
+    }
     fn cluster_selected(&self, id: &i64) -> bool {
         self.filter.cluster == id.to_string()
     }
