@@ -117,7 +117,26 @@ async fn the_same_groups_come_in_any_order_and_any_workspace() {
         add_keyword(&b, k, volume(k)).await;
     }
     cluster_by_meaning(&app, &a).await;
-    cluster_by_meaning(&app, &b).await;
+    // The second workspace uses the keywords page's form; the job's end comes back through the activity strip.
+    let r = b.post_form("/planner/keywords/bulk", &[("action", "cluster_semantic"), ("all", "1"), ("threshold", "")]).await;
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let job_id: i64 = {
+        use igny8::db::schema::jobs;
+        let mut conn = app.db().await;
+        jobs::table
+            .filter(jobs::kind.eq("planner.cluster_semantic"))
+            .select(diesel::dsl::max(jobs::id))
+            .first::<Option<i64>>(&mut conn)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let (status, result, err) = wait_job(&app, job_id).await;
+    assert_eq!(status, "succeeded", "{err:?}");
+    assert_eq!(result["threshold"], 0.4, "an empty threshold field means the method's default");
+    let r = b.get(&format!("/planner/activity?seen={job_id}")).await;
+    assert_eq!(r.headers()["hx-refresh"], "true");
+    assert!(r.headers().get_all("set-cookie").iter().any(|c| c.to_str().unwrap().starts_with("igny8_flash=")), "the outcome as a toast");
     let first = snapshot(&a).await;
     assert_eq!(snapshot(&b).await, first);
     // Run again over the clustered keywords: the same groups, reusing the clusters by name.

@@ -87,10 +87,12 @@ impl Bert {
         let positions = Tensor::arange(0u32, t as u32, ids.device())?;
         let x = self.words.forward(ids)?.broadcast_add(&self.positions.forward(&positions)?)?;
         let x = x.broadcast_add(&self.token_types.forward(&ids.zeros_like()?)?)?;
-        let mut x = self.norm.forward(&x)?;
+        let hidden = x.dim(2)?;
+        // Tokens as rows of one (batch × len, hidden) matrix: each linear layer is then one matrix product
+        // instead of a small one per keyword.
+        let mut x = self.norm.forward(&x)?.reshape((b * t, hidden))?;
         // Padding gets a large negative score, so softmax gives it no attention.
         let bias = ((mask.ones_like()? - mask)? * -10_000.0)?.reshape((b, 1, 1, t))?;
-        let hidden = x.dim(2)?;
         let d = hidden / self.heads;
         let split = |y: Tensor| y.reshape((b, t, self.heads, d))?.transpose(1, 2)?.contiguous();
         for l in &self.layers {
@@ -99,12 +101,12 @@ impl Bert {
             let v = split(l.value.forward(&x)?)?;
             let scores = (q.matmul(&k.t()?)? / (d as f64).sqrt())?.broadcast_add(&bias)?;
             let attn = candle_nn::ops::softmax_last_dim(&scores)?;
-            let ctx = attn.matmul(&v)?.transpose(1, 2)?.reshape((b, t, hidden))?;
+            let ctx = attn.matmul(&v)?.transpose(1, 2)?.reshape((b * t, hidden))?;
             x = l.attn_norm.forward(&(l.attn_out.forward(&ctx)? + &x)?)?;
             let inner = l.intermediate.forward(&x)?.gelu_erf()?;
             x = l.out_norm.forward(&(l.output.forward(&inner)? + &x)?)?;
         }
-        pool(&x, mask)
+        pool(&x.reshape((b, t, hidden))?, mask)
     }
 }
 

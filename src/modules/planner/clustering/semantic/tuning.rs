@@ -126,3 +126,33 @@ fn threshold_sweep() {
         println!("threshold {t:.2}: ARI {ari:.3}, {} clusters, {} unclustered{mark}", out.clusters.len(), out.unclustered.len());
     }
 }
+
+#[test]
+#[ignore = "timing run: cargo test --release --lib semantic::tuning::ten_thousand -- --ignored --nocapture"]
+fn ten_thousand_keywords() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/all-minilm-l6-v2");
+    let mods = ["best", "cheap", "easy", "organic", "vegan", "luxury", "small", "modern", "quick", "local", "used", "new"];
+    let nouns = SET.iter().flat_map(|(_, ks)| ks.iter()).collect::<Vec<_>>();
+    let tails = ["for beginners", "near me", "reviews", "ideas", "guide", "2026", "online", "at home", "price", "uk"];
+    let items: Vec<Item> = (0..10_000usize)
+        .map(|i| {
+            let (m, n, t) = (mods[i % mods.len()], nouns[(i / 12) % nouns.len()], tails[(i * 7) % tails.len()]);
+            Item { id: i as i64, keyword: format!("{m} {n} {t} {}", i % 97), volume: ((i * 7919) % 5000) as i64 }
+        })
+        .collect();
+    let texts: Vec<&str> = items.iter().map(|i| i.keyword.as_str()).collect();
+    let started = std::time::Instant::now();
+    encoder::shared(&dir).unwrap();
+    let loaded = started.elapsed();
+    let vectors = encoder::embed(&dir, &texts).unwrap();
+    let embedded = started.elapsed();
+    let out = cluster_embeddings(&items, &vectors, DEFAULT_THRESHOLD);
+    let total = started.elapsed();
+    println!(
+        "10k keywords: model loaded {loaded:?}, embedded {:?}, clustered {:?}, total {total:?}; {} clusters, {} unclustered",
+        embedded - loaded,
+        total - embedded,
+        out.clusters.len(),
+        out.unclustered.len()
+    );
+}
