@@ -2,12 +2,15 @@
 //! - each clusterer's scores on the labelled set in `benches/data/clustering` (adjusted Rand index, pair
 //!   recall and precision, hard-negative merge rate);
 //! - the local clusterer's scores over a sweep of thresholds;
-//! - the time the local clusterer takes on n (default 10,000) keywords generated from the set's vocabulary.
+//! - the time the local clusterer takes on n (default 10,000) keywords generated from the set's vocabulary;
+//! - the same for clustering by meaning (the packaged model from `IGNY8_MODEL_DIR`, default models/all-minilm-l6-v2,
+//!   fetched by scripts/fetch-model.sh): scores, a threshold sweep, and n keywords embedded and clustered.
 
 use std::time::Instant;
 
 use igny8::modules::planner::clustering::eval::{self, EvalSet, Scores};
 use igny8::modules::planner::clustering::local::{self, Item, Options};
+use igny8::modules::planner::clustering::semantic;
 
 /// A clusterer under comparison: runs on the set (ids = indices into `set.keywords`) and is scored.
 type Clusterer = fn(&EvalSet) -> Scores;
@@ -18,11 +21,46 @@ fn lexical(set: &EvalSet) -> Scores {
 
 /// The clusterers printed side by side.
 fn clusterers() -> Vec<(&'static str, Clusterer)> {
-    vec![
-        ("lexical (local, default)", lexical),
-        // SEMANTIC CLUSTERER: add its line here, e.g. ("semantic (embeddings)", semantic), where `semantic` is a
-        // `fn(&EvalSet) -> Scores` that clusters `set.keywords` and calls `eval::score`.
-    ]
+    vec![("lexical (local, default)", lexical)]
+}
+
+fn model_dir() -> std::path::PathBuf {
+    std::env::var_os("IGNY8_MODEL_DIR").map(Into::into).unwrap_or_else(|| "models/all-minilm-l6-v2".into())
+}
+
+/// Clustering by meaning on the set: scores at the shipped default and over a sweep (the set is embedded once).
+fn semantic_scores(set: &EvalSet) {
+    let items = set.items();
+    let texts: Vec<&str> = items.iter().map(|i| i.keyword.as_str()).collect();
+    let vectors = match semantic::embed(&model_dir(), &texts) {
+        Ok(v) => v,
+        Err(e) => return println!("semantic: no model ({e}); run scripts/fetch-model.sh"),
+    };
+    let at = |threshold: f64| eval::score(set, &semantic::cluster_embeddings(&items, &vectors, threshold));
+    print_scores("semantic (default)", &at(semantic::DEFAULT_THRESHOLD));
+    println!("semantic threshold sweep (default {}):", semantic::DEFAULT_THRESHOLD);
+    for threshold in [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7] {
+        print_scores(&format!("  threshold {threshold:.2}"), &at(threshold));
+    }
+}
+
+/// n generated keywords embedded (model load included) and clustered by meaning at the default.
+fn semantic_timing(set: &EvalSet, n: usize) {
+    let items = generated(set, n);
+    let texts: Vec<&str> = items.iter().map(|i| i.keyword.as_str()).collect();
+    let started = Instant::now();
+    let Ok(vectors) = semantic::embed(&model_dir(), &texts) else { return };
+    let embedded = started.elapsed();
+    let out = semantic::cluster_embeddings(&items, &vectors, semantic::DEFAULT_THRESHOLD);
+    let total = started.elapsed();
+    println!(
+        "clustering by meaning of {n} generated keywords: {:.1} s (embedding {:.1} s, grouping {:.1} s), {} clusters, {} unclustered",
+        total.as_secs_f64(),
+        embedded.as_secs_f64(),
+        (total - embedded).as_secs_f64(),
+        out.clusters.len(),
+        out.unclustered.len()
+    );
 }
 
 fn print_scores(name: &str, s: &Scores) {
@@ -92,4 +130,7 @@ fn main() {
         "local clustering of {n} generated keywords at the default: {ms:.0} ms (median of 3: {} ms), {clusters} clusters, {unclustered} unclustered",
         all.join(" / ")
     );
+
+    semantic_scores(&set);
+    semantic_timing(&set, n);
 }

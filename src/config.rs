@@ -52,6 +52,9 @@ pub struct Config {
     pub drain_secs: u32,
     /// A generated article shorter than this share of the asked word count is refused (per cent).
     pub writer_min_words_percent: u32,
+    /// Folder of the sentence-embedding model "Cluster by meaning" runs (`scripts/fetch-model.sh` fills it);
+    /// without its files that mode is shown disabled with the reason.
+    pub model_dir: String,
 
     // Operations: Redis timeout, /metrics, backups.
     /// How long a request waits for Redis before going on without it.
@@ -237,6 +240,7 @@ impl Config {
             ai_rate_window_secs: parse_num(&get, "IGNY8_AI_RATE_WINDOW_SECS", 60, 1, 3600)?,
             drain_secs: parse_num(&get, "IGNY8_DRAIN_SECS", 5, 0, 600)?,
             writer_min_words_percent: parse_num(&get, "IGNY8_WRITER_MIN_WORDS_PERCENT", 50, 1, 100)?,
+            model_dir: get("IGNY8_MODEL_DIR").unwrap_or_else(|| "models/all-minilm-l6-v2".into()),
 
             redis_timeout_ms: parse_num(&get, "IGNY8_REDIS_TIMEOUT_MS", 150, 10, 10_000)?,
             metrics_token: match get("IGNY8_METRICS_TOKEN") {

@@ -457,6 +457,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    keyword_embeddings (tenant_id, keyword_id, model) {
+        tenant_id -> Int8,
+        keyword_id -> Int8,
+        model -> Text,
+        keyword -> Text,
+        vector -> Bytea,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     keyword_import_rejects (tenant_id, import_id, line) {
         tenant_id -> Int8,
         import_id -> Int8,

@@ -32,10 +32,7 @@ impl PageCtx {
     }
     /// ` disabled title="…"` on an AI button or option when AI cannot run; empty otherwise.
     pub fn ai_off(&self) -> askama::filters::Safe<String> {
-        askama::filters::Safe(match &self.ai_blocked {
-            Some(why) => format!(" disabled title=\"{}\"", why.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;")),
-            None => String::new(),
-        })
+        disabled_because(self.ai_blocked.as_deref())
     }
 
     pub fn can(&self, perm: &Perm) -> bool {
@@ -120,5 +117,13 @@ fn build(req: &HttpRequest, ctx: TenantCtx) -> AppResult<PageCtx> {
         path: req.path().to_string(),
         assets: &URLS,
         ai_blocked: None,
+    })
+}
+
+/// ` disabled title="…"` on a button or option that cannot be used, saying why; empty when it can.
+pub fn disabled_because(why: Option<&str>) -> askama::filters::Safe<String> {
+    askama::filters::Safe(match why {
+        Some(why) => format!(" disabled title=\"{}\"", why.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;")),
+        None => String::new(),
     })
 }

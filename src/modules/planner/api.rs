@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::clustering::{ai, service as clustering};
+use super::clustering::{ai, semantic, service as clustering};
 use super::clusters::service::{self as clusters, ClusterFilter};
 use super::ideas::{generate, service as ideas};
 use super::import::store;
@@ -50,10 +50,10 @@ pub async fn delete_keyword(state: web::Data<AppState>, ctx: TenantCtx, id: web:
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `{"action": "delete|set_status|move|cluster_local|cluster_ai", "ids": [..] | "all": true + "filter": {..}, ...}`
+/// `{"action": "delete|set_status|move|cluster_local|cluster_semantic|cluster_ai", "ids": [..] | "all": true + "filter": {..}, ...}`
 pub async fn keywords_bulk(state: web::Data<AppState>, ctx: TenantCtx, body: JsonObject<BulkRequest>) -> AppResult<HttpResponse> {
     let outcome = bulk::run(&state, &ctx, &body).await?;
-    let status = if matches!(outcome, bulk::BulkOutcome::Queued { .. }) {
+    let status = if matches!(outcome, bulk::BulkOutcome::Queued { .. } | bulk::BulkOutcome::QueuedSemantic { .. }) {
         actix_web::http::StatusCode::ACCEPTED
     } else {
         actix_web::http::StatusCode::OK
@@ -68,7 +68,7 @@ pub async fn keywords_export(state: web::Data<AppState>, ctx: TenantCtx, q: web:
 
 #[derive(Deserialize)]
 pub struct ClusterBody {
-    /// local | ai
+    /// local | semantic | ai
     #[serde(default)]
     mode: String,
     #[serde(default)]
@@ -81,18 +81,22 @@ pub struct ClusterBody {
     batch_size: Option<usize>,
 }
 
-/// Cluster keywords: locally (answers with the result) or with AI (answers 202 with the job).
+/// Cluster keywords: locally (answers with the result), by meaning or with AI (both answer 202 with the job).
 pub async fn cluster(state: web::Data<AppState>, ctx: TenantCtx, body: JsonObject<ClusterBody>) -> AppResult<HttpResponse> {
     let sel = if body.all { Selection::Matching(Box::new(body.filter.clone())) } else { Selection::Ids(body.ids.clone()) };
     match body.mode.as_str() {
         "local" => Ok(HttpResponse::Ok().json(
             clustering::cluster_locally(&state, &ctx, &sel, body.threshold.unwrap_or(super::clustering::local::DEFAULT_THRESHOLD)).await?,
         )),
+        "semantic" => {
+            let (job_id, n) = semantic::job::enqueue(&state, &ctx, &sel, body.threshold).await?;
+            Ok(HttpResponse::Accepted().json(serde_json::json!({ "job_id": job_id, "keywords": n, "credits": 0, "method": "semantic" })))
+        }
         "ai" => {
             let (job_id, n) = ai::enqueue(&state, &ctx, &sel, body.batch_size).await?;
             Ok(HttpResponse::Accepted().json(serde_json::json!({ "job_id": job_id, "keywords": n, "credits": ai::price(n) })))
         }
-        _ => Err(AppError::field("mode", "Mode is local or ai")),
+        _ => Err(AppError::field("mode", "Mode is local, semantic or ai")),
     }
 }
 

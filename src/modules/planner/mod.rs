@@ -72,5 +72,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// The planner's job kinds.
 pub fn register_jobs(r: &mut crate::jobs::Registry) {
-    r.add::<import::job::Import>().add::<clustering::ai::ClusterAi>().add::<ideas::generate::Ideas>();
+    r.add::<import::job::Import>()
+        .add::<clustering::ai::ClusterAi>()
+        .add::<clustering::semantic::job::ClusterSemantic>()
+        .add::<ideas::generate::Ideas>();
 }

@@ -1,4 +1,4 @@
-//! The planner end to end: imports, keywords list, clustering (local and AI), clusters, ideas, roles.
+//! The planner end to end: imports, keywords list, clustering (local, by meaning and AI), clusters, ideas, roles.
 
 mod clustering;
 mod clusters_list;
@@ -9,4 +9,5 @@ mod import_formats;
 mod import_rows;
 mod keywords_list;
 mod roles;
+mod semantic;
 pub mod support;

@@ -1,5 +1,7 @@
 INSERT INTO clusters (tenant_id, name, source) VALUES ({t}, 'cluster {tag}', 'manual');
 INSERT INTO keywords (tenant_id, keyword, cluster_id) SELECT {t}, 'keyword {tag}', id FROM clusters WHERE tenant_id = {t};
+INSERT INTO keyword_embeddings (tenant_id, keyword_id, model, keyword, vector)
+    SELECT {t}, id, 'all-minilm-l6-v2', keyword, '\x0000803f'::bytea FROM keywords WHERE tenant_id = {t};
 INSERT INTO content_ideas (tenant_id, cluster_id, title) SELECT {t}, id, 'idea {tag}' FROM clusters WHERE tenant_id = {t};
 INSERT INTO author_profiles (tenant_id, name) VALUES ({t}, 'author {tag}');
 INSERT INTO strategies (tenant_id, name) VALUES ({t}, 'strategy {tag}');

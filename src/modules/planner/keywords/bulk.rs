@@ -5,14 +5,14 @@ use serde::{Deserialize, Serialize};
 use super::filter::{KeywordFilter, KeywordStatus};
 use super::service::{self, BulkAction, Selection};
 use crate::error::{AppError, AppResult};
-use crate::modules::planner::clustering::{ai, service as clustering};
+use crate::modules::planner::clustering::{ai, semantic, service as clustering};
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct BulkRequest {
-    /// delete | set_status | move | cluster_local | cluster_ai | export
+    /// delete | set_status | move | cluster_local | cluster_semantic | cluster_ai | export
     pub action: String,
     pub ids: Vec<i64>,
     /// Every row matching `filter` instead of `ids`.
@@ -64,9 +64,21 @@ impl BulkRequest {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum BulkOutcome {
-    Changed { action: String, count: usize },
+    Changed {
+        action: String,
+        count: usize,
+    },
     Clustered(clustering::LocalResult),
-    Queued { job_id: i64, keywords: usize, credits: i64 },
+    Queued {
+        job_id: i64,
+        keywords: usize,
+        credits: i64,
+    },
+    /// Clustering by meaning queued (free).
+    QueuedSemantic {
+        job_id: i64,
+        keywords: usize,
+    },
 }
 
 impl BulkOutcome {
@@ -86,6 +98,9 @@ impl BulkOutcome {
             ),
             BulkOutcome::Queued { keywords, credits, .. } => {
                 format!("AI clustering of {keywords} keywords queued ({credits} credit{} reserved)", if *credits == 1 { "" } else { "s" })
+            }
+            BulkOutcome::QueuedSemantic { keywords, .. } => {
+                format!("Clustering {keywords} keywords by meaning (free); the result follows here")
             }
         }
     }
@@ -120,6 +135,10 @@ pub async fn run(state: &AppState, ctx: &TenantCtx, req: &BulkRequest) -> AppRes
             )
             .await?,
         )),
+        "cluster_semantic" => {
+            let (job_id, keywords) = semantic::job::enqueue(state, ctx, &sel, req.threshold).await?;
+            Ok(BulkOutcome::QueuedSemantic { job_id, keywords })
+        }
         "cluster_ai" => {
             let (job_id, keywords) = ai::enqueue(state, ctx, &sel, req.batch_size).await?;
             Ok(BulkOutcome::Queued { job_id, keywords, credits: ai::price(keywords) })

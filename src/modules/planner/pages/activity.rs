@@ -12,13 +12,14 @@ use crate::db::schema::jobs;
 use crate::error::AppResult;
 use crate::jobs::JobStatus;
 use crate::modules::planner::clustering::ai as cluster_ai;
+use crate::modules::planner::clustering::semantic::job as cluster_semantic;
 use crate::modules::planner::ideas::generate;
 use crate::modules::planner::import::store;
 use crate::state::AppState;
 use crate::tenancy::TenantCtx;
 use crate::web::{Toast, flash_cookie, render};
 
-const KINDS: [&str; 3] = [cluster_ai::JOB_KIND, generate::JOB_KIND, store::JOB_KIND];
+const KINDS: [&str; 4] = [cluster_ai::JOB_KIND, cluster_semantic::JOB_KIND, generate::JOB_KIND, store::JOB_KIND];
 
 #[derive(Debug, Clone, Queryable)]
 pub struct ActiveJob {
@@ -41,6 +42,7 @@ impl ActiveJob {
 fn label(kind: &str) -> &'static str {
     match kind {
         cluster_ai::JOB_KIND => "AI clustering",
+        cluster_semantic::JOB_KIND => "Clustering by meaning",
         generate::JOB_KIND => "Idea generation",
         _ => "Keyword import",
     }
@@ -99,7 +101,8 @@ pub async fn fragment(state: web::Data<AppState>, ctx: TenantCtx, q: web::Query<
 pub fn outcome(kind: &str, status: JobStatus, result: Option<&serde_json::Value>, error: Option<&str>) -> String {
     let what = label(kind);
     if status != JobStatus::Succeeded {
-        return format!("{what} {status}: {}. Its credits were refunded.", error.unwrap_or("no reason recorded"));
+        let refund = if kind == cluster_semantic::JOB_KIND { "" } else { " Its credits were refunded." };
+        return format!("{what} {status}: {}.{refund}", error.unwrap_or("no reason recorded"));
     }
     let r = result.cloned().unwrap_or_default();
     let n = |v: &serde_json::Value| v.as_u64().unwrap_or(0);
@@ -119,6 +122,12 @@ pub fn outcome(kind: &str, status: JobStatus, result: Option<&serde_json::Value>
             }
             s
         }
+        cluster_semantic::JOB_KIND => format!(
+            "Clustered by meaning: {} keywords into {} clusters; {} stayed unclustered",
+            n(&r["keywords"]),
+            n(&r["clusters"]),
+            n(&r["unclustered"])
+        ),
         generate::JOB_KIND => format!("{} ideas generated", n(&r["ideas"])),
         _ => match r.get("failed").and_then(|v| v.as_str()) {
             Some(msg) => format!("Import stopped: {msg}"),

@@ -9,6 +9,7 @@ use crate::auth::rbac::Perm;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::listing::Filter;
 use crate::listing::{ListQuery, Pager};
+use crate::modules::planner::clustering::semantic;
 use crate::modules::planner::clusters::service as clusters;
 use crate::modules::planner::import::rows::INTENTS;
 use crate::modules::planner::keywords::bulk::{self, BulkRequest};
@@ -34,15 +35,16 @@ struct KeywordsPage {
     clusters: Vec<(i64, String)>,
     form: KeywordInput,
     errors: FieldErrors,
+    /// Why "Cluster by meaning" cannot run here (its model is not installed), if it cannot.
+    semantic_blocked: Option<String>,
 }
 
 impl KeywordsPage {
+    fn semantic_off(&self) -> askama::filters::Safe<String> {
+        crate::web::page::disabled_because(self.semantic_blocked.as_deref())
+    }
     fn can_edit(&self) -> bool {
         self.page.can(&Perm::EditContent)
-    }
-    /// What the similarity field starts at: the local clusterer's own default.
-    fn default_threshold(&self) -> f64 {
-        crate::modules::planner::clustering::local::DEFAULT_THRESHOLD
     }
     fn cluster_selected(&self, id: &i64) -> bool {
         self.filter.cluster == id.to_string()
@@ -113,6 +115,7 @@ async fn list_page(
         clusters,
         form,
         errors,
+        semantic_blocked: semantic::job::unavailable(state),
     })
 }
 
