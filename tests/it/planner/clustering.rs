@@ -1,11 +1,9 @@
 //! Clustering: the local clusterer gives the same clusters every run and in every workspace; the AI
 //! path maps answers back to keyword ids without losing, inventing or duplicating a keyword, and says so.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Value, json};
 
-use super::support::{add_keyword, app, balance, keywords, wait_job};
+use super::support::{add_keyword, app, balance, snapshot, wait_job};
 use crate::fake_ai::{FakeAi, Reply};
 use crate::harness::Browser;
 
@@ -25,21 +23,6 @@ const SET: [(&str, i64); 14] = [
     ("cheap flights to rome", 5000),
     ("flights to rome", 7000),
 ];
-
-/// cluster name → its keywords (sorted), plus the unclustered keywords.
-async fn snapshot(b: &Browser) -> (BTreeMap<String, Vec<String>>, Vec<String>) {
-    let mut clusters: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut loose = Vec::new();
-    for (k, v) in keywords(b).await {
-        match v["cluster_name"].as_str() {
-            Some(c) => clusters.entry(c.to_string()).or_default().push(k),
-            None => loose.push(k),
-        }
-    }
-    clusters.values_mut().for_each(|v| v.sort());
-    loose.sort();
-    (clusters, loose)
-}
 
 async fn cluster_all_locally(b: &Browser) -> Value {
     let r = b.api_post("/api/planner/cluster", json!({ "mode": "local", "all": true, "threshold": 0.5 })).await;

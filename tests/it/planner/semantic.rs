@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde_json::{Value, json};
 
-use super::support::{add_keyword, app, balance, keywords, wait_job};
+use super::support::{add_keyword, app, balance, snapshot, wait_job};
 use crate::harness::{Browser, TestApp};
 
 /// Four topics; inside a topic no two keywords share a word, and "best" recurs across topics.
@@ -23,21 +23,6 @@ fn volume(k: &str) -> i64 {
     // Distinct volumes: the first keyword of each topic is the biggest and names the cluster.
     let (t, i) = TOPICS.iter().enumerate().find_map(|(t, ks)| ks.iter().position(|x| *x == k).map(|i| (t, i))).unwrap();
     1000 - (t as i64 * 10 + i as i64)
-}
-
-/// cluster name → its keywords (sorted); the unclustered keywords.
-async fn snapshot(b: &Browser) -> (BTreeMap<String, Vec<String>>, Vec<String>) {
-    let mut clusters: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut loose = Vec::new();
-    for (k, v) in keywords(b).await {
-        match v["cluster_name"].as_str() {
-            Some(c) => clusters.entry(c.to_string()).or_default().push(k),
-            None => loose.push(k),
-        }
-    }
-    clusters.values_mut().for_each(|v| v.sort());
-    loose.sort();
-    (clusters, loose)
 }
 
 fn expected() -> BTreeMap<String, Vec<String>> {

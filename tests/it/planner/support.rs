@@ -1,6 +1,6 @@
 //! Shared steps for the planner tests.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -93,4 +93,19 @@ pub async fn wait_job(app: &TestApp, id: i64) -> (String, Value, Option<String>)
 pub async fn balance(b: &Browser) -> i64 {
     let me: Value = b.get("/api/me").await.json().await.unwrap();
     me["tenant"]["credits_balance"].as_i64().expect("balance in /api/me")
+}
+
+/// cluster name → its keywords (sorted), plus the unclustered keywords.
+pub async fn snapshot(b: &Browser) -> (BTreeMap<String, Vec<String>>, Vec<String>) {
+    let mut clusters: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut loose = Vec::new();
+    for (k, v) in keywords(b).await {
+        match v["cluster_name"].as_str() {
+            Some(c) => clusters.entry(c.to_string()).or_default().push(k),
+            None => loose.push(k),
+        }
+    }
+    clusters.values_mut().for_each(|v| v.sort());
+    loose.sort();
+    (clusters, loose)
 }

@@ -544,20 +544,26 @@ pub fn cluster(items: &[Item], opts: &Options) -> Outcome {
     };
     let found = average_linkage(&mut groups, &pairs, threshold, opts.max_size);
 
-    // Leaders, names and member order: highest volume, then sorted order (keyword alphabetically, then id).
-    let rank = |m: usize| (Reverse(items[m].volume), m);
+    let groups = found.into_iter().map(|nodes| nodes.iter().flat_map(|&g| node_members[g].iter().copied()).collect());
+    outcome(&items, groups, min_size)
+}
+
+/// The clusters of groups of member indices into `items` (in the clusterer's sorted order), shared by every local
+/// clusterer. Leaders, names and member order: highest volume, then sorted order (keyword alphabetically, then id);
+/// groups smaller than `min_size` stay unclustered; clusters come biggest total volume first.
+pub fn outcome<I: std::borrow::Borrow<Item>>(items: &[I], groups: impl IntoIterator<Item = Vec<usize>>, min_size: usize) -> Outcome {
+    let item = |m: usize| items[m].borrow();
     let (mut clusters, mut unclustered) = (Vec::new(), Vec::new());
-    for nodes in found {
-        let mut members: Vec<usize> = nodes.iter().flat_map(|&g| node_members[g].iter().copied()).collect();
-        members.sort_by_key(|&m| rank(m));
+    for mut members in groups {
+        members.sort_by_key(|&m| (Reverse(item(m).volume), m));
         if members.len() < min_size {
-            unclustered.extend(members.iter().map(|&m| items[m].id));
+            unclustered.extend(members.iter().map(|&m| item(m).id));
             continue;
         }
         clusters.push(LocalCluster {
-            name: items[members[0]].keyword.clone(),
-            keyword_ids: members.iter().map(|&m| items[m].id).collect(),
-            total_volume: members.iter().fold(0i64, |sum, &m| sum.saturating_add(items[m].volume)),
+            name: item(members[0]).keyword.clone(),
+            keyword_ids: members.iter().map(|&m| item(m).id).collect(),
+            total_volume: members.iter().fold(0i64, |sum, &m| sum.saturating_add(item(m).volume)),
         });
     }
     clusters.sort_by(|a, b| (b.total_volume, &a.name, &a.keyword_ids).cmp(&(a.total_volume, &b.name, &b.keyword_ids)));

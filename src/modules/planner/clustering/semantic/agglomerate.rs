@@ -10,9 +10,7 @@
 //! that order, and ties go to the lower index. Names and member order follow the lexical clusterer: the
 //! highest-volume keyword names its cluster.
 
-use std::cmp::Reverse;
-
-use crate::modules::planner::clustering::local::{Item, LocalCluster, Outcome};
+use crate::modules::planner::clustering::local::{self, Item, Outcome};
 
 use super::encoder::dot;
 
@@ -147,30 +145,19 @@ pub fn cluster_embeddings(items: &[Item], vectors: &[Vec<f32>], threshold: f64) 
         }
     }
 
-    let rank = |m: usize| (Reverse(items[m].volume), m);
-    let roots: Vec<usize> = (0..n).map(|i| find(&mut parent, i)).collect();
-    let mut members: Vec<usize> = (0..n).collect();
-    members.sort_by_key(|&m| (roots[m], rank(m)));
-    let (mut clusters, mut unclustered) = (Vec::new(), Vec::new());
-    for group in members.chunk_by(|&a, &b| roots[a] == roots[b]) {
-        if group.len() < 2 {
-            unclustered.extend(group.iter().map(|&m| items[m].id));
-            continue;
-        }
-        clusters.push(LocalCluster {
-            name: items[group[0]].keyword.clone(),
-            keyword_ids: group.iter().map(|&m| items[m].id).collect(),
-            total_volume: group.iter().fold(0i64, |sum, &m| sum.saturating_add(items[m].volume)),
-        });
+    // Members of one root form a group; naming and order are the lexical clusterer's (`local::outcome`).
+    let mut groups: std::collections::BTreeMap<usize, Vec<usize>> = std::collections::BTreeMap::new();
+    for m in 0..n {
+        let root = find(&mut parent, m);
+        groups.entry(root).or_default().push(m);
     }
-    clusters.sort_by(|a, b| (b.total_volume, &a.name, &a.keyword_ids).cmp(&(a.total_volume, &b.name, &b.keyword_ids)));
-    unclustered.sort_unstable();
-    Outcome { clusters, unclustered }
+    local::outcome(&items, groups.into_values(), 2)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::modules::planner::clustering::local::LocalCluster;
 
     fn item(id: i64, keyword: &str, volume: i64) -> Item {
         Item { id, keyword: keyword.into(), volume }
