@@ -719,26 +719,4 @@ mod tests {
         assert!(is_stop_word("the") && is_stop_word("best") && !is_stop_word("shoe"));
         assert!(is_modifier("cheap") && is_modifier("2026") && !is_modifier("5k") && !is_modifier("shoe"));
     }
-
-    #[test]
-    #[ignore = "timing run: cargo test --release -- --ignored --nocapture"]
-    fn ten_thousand_keywords() {
-        let mods = ["best", "cheap", "easy", "organic", "vegan", "luxury", "small", "modern", "quick", "local", "used", "new"];
-        let nouns = "running shoes,chocolate cake,tax return,coffee maker,garden hose,yoga mat,dog food,laptop bag,\
-            wedding dress,car insurance,protein powder,office chair,hiking boots,gaming mouse,baby stroller,kitchen knife,\
-            solar panel,electric bike,face cream,wine glass,phone case,winter jacket,camping tent,water filter,desk lamp";
-        let nouns: Vec<&str> = nouns.split(',').collect();
-        let tails = "for beginners,near me,reviews,ideas,guide,2024,online,at home,price,for women,for men,sale,deals,uk";
-        let tails: Vec<&str> = tails.split(',').collect();
-        let input: Vec<Item> = (0..10_000usize)
-            .map(|i| {
-                let (m, n, t) = (mods[i % mods.len()], nouns[(i / 12) % nouns.len()], tails[(i * 7) % tails.len()]);
-                Item { id: i as i64, keyword: format!("{m} {n} {t} {}", i % 97), volume: ((i * 7919) % 5000) as i64 }
-            })
-            .collect();
-        let start = std::time::Instant::now();
-        let out = cluster(&input, &Options::default());
-        let elapsed = start.elapsed();
-        println!("10k keywords: {elapsed:?}, {} clusters, {} unclustered", out.clusters.len(), out.unclustered.len());
-    }
 }
